@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** A model the registry found, as the renderer and `ntl models` see it. */
+export const ModelInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  source: z.enum(['bundled', 'user', 'path']),
+  path: z.string(),
+  description: z.string(),
+  modelType: z.string(),
+  layers: z.number().int(),
+  heads: z.number().int(),
+  kvHeads: z.number().int(),
+  hidden: z.number().int(),
+  vocab: z.number().int(),
+  context: z.number().int(),
+  parameters: z.number().int().nullable(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+  /** Paths inside the model folder, used to build its URLs. */
+  files: z.object({
+    config: z.string(),
+    tokenizer: z.string(),
+    tokenizerConfig: z.string().nullable(),
+    onnx: z.string(),
+    card: z.string().nullable(),
+  }),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+/** A folder that looked like a model but could not be used, and why. */
+export const ModelProblem = z.object({ path: z.string(), message: z.string() });
+export type ModelProblem = z.infer<typeof ModelProblem>;
+
+export const ModelList = z.object({ models: z.array(ModelInfo), problems: z.array(ModelProblem) });
+export type ModelList = z.infer<typeof ModelList>;
+
+/** The URL path (relative to the app's origin) of a file of a model. */
+export function modelFileUrl(modelId: string, file: string): string {
+  return `models/${encodeURIComponent(modelId)}/${file.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+export const DEFAULT_MODEL_ID = 'seed-world';

@@ -1,0 +1,233 @@
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
+
+/** What a tensor that the engine adds as a graph output stands for. */
+export type ProbeRole = 'attention' | 'token-embedding' | 'position-embedding' | 'embedding-sum';
+
+export interface Probe {
+  role: ProbeRole;
+  /** Name of the tensor in the graph. */
+  tensor: string;
+  /** Node that produces it, for messages and the model view. */
+  node: string;
+  /** 0-based layer for attention probes, in graph order. */
+  layer: number;
+}
+
+export type GraphInput = ValueInfo;
+
+/** The parts of an ONNX decoder graph the engine feeds and instruments. */
+export interface GraphPlan {
+  opset: number;
+  inputs: GraphInput[];
+  logitsOutput: string;
+  probes: Probe[];
+  /** Operator types of every node, to name unsupported ones in errors. */
+  opTypes: string[];
+  /** Operators that compute attention in one fused kernel: their probabilities are not observable. */
+  fusedAttention: string[];
+  /** Data type of float outputs (1 = float32, 10 = float16). */
+  floatType: number;
+}
+
+const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedMultiHeadAttention']);
+
+function toNumber(value: number | { toNumber(): number } | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'number' ? value : value.toNumber();
+}
+
+interface GraphNode {
+  name: string;
+  opType: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+}
+
+interface ValueInfo {
+  name: string;
+  elemType: number;
+  dims: (number | string)[];
+}
+
+/** The parts of a decoded ONNX model the planner reads, with protobuf's optional fields settled. */
+export interface GraphSummary {
+  opset: number;
+  nodes: GraphNode[];
+  initializerDims: Map<string, number[]>;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+}
+
+function valueInfo(v: onnxProto.onnx.IValueInfoProto): ValueInfo {
+  const tensorType = v.type?.tensorType;
+  return {
+    name: v.name ?? '',
+    elemType: tensorType?.elemType ?? 0,
+    dims: (tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : toNumber(d.dimValue))),
+  };
+}
+
+/** Parses ONNX bytes; names the file and cause when they are not an ONNX model. */
+export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummary {
+  let model: onnxProto.onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (cause) {
+    throw new Error(`${file}: not a readable ONNX model (${cause instanceof Error ? cause.message : String(cause)})`);
+  }
+  const graph = model.graph;
+  if (!graph || !graph.node || graph.node.length === 0) {
+    throw new Error(`${file}: not an ONNX model (no graph or no nodes found)`);
+  }
+  const opset = Math.max(
+    0,
+    ...(model.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx').map((o) => toNumber(o.version)),
+  );
+  const initializerDims = new Map<string, number[]>();
+  for (const init of graph.initializer ?? []) initializerDims.set(init.name ?? '', (init.dims ?? []).map(toNumber));
+  return {
+    opset,
+    nodes: graph.node.map((n) => ({
+      name: n.name ?? '',
+      opType: n.opType ?? '',
+      domain: n.domain ?? '',
+      inputs: n.input ?? [],
+      outputs: n.output ?? [],
+    })),
+    initializerDims,
+    inputs: (graph.input ?? []).map(valueInfo).filter((i) => !initializerDims.has(i.name)),
+    outputs: (graph.output ?? []).map(valueInfo),
+  };
+}
+
+/** Finds the inputs, the logits and the tensors worth observing in a decoder graph. */
+export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
+  const { inputs, initializerDims } = graph;
+  if (!inputs.some((i) => i.name === 'input_ids')) {
+    throw new Error(`${file}: the graph has no "input_ids" input (inputs: ${inputs.map((i) => i.name).join(', ') || 'none'})`);
+  }
+  const outputs = graph.outputs.map((o) => o.name);
+  const logitsOutput = outputs.includes('logits') ? 'logits' : undefined;
+  if (!logitsOutput) {
+    throw new Error(`${file}: the graph has no "logits" output (outputs: ${outputs.join(', ') || 'none'})`);
+  }
+  const floatType = graph.outputs.find((o) => o.name === logitsOutput)?.elemType || 1;
+
+  const probes: Probe[] = [];
+  const producer = new Map<string, GraphNode>();
+  for (const node of graph.nodes) for (const out of node.outputs) producer.set(out, node);
+
+  // Follows Cast/Identity/Unsqueeze chains back to a graph input's name.
+  const origin = (tensor: string): string => {
+    let name = tensor;
+    for (let hops = 0; hops < 8; hops++) {
+      const node = producer.get(name);
+      if (!node || !['Cast', 'Identity', 'Unsqueeze', 'Reshape'].includes(node.opType)) return name;
+      name = node.inputs[0] ?? name;
+    }
+    return name;
+  };
+
+  let tokenEmbedding: string | undefined;
+  let positionEmbedding: string | undefined;
+  for (const node of graph.nodes) {
+    if (node.opType !== 'Gather') continue;
+    const dims = initializerDims.get(node.inputs[0] ?? '');
+    const out = node.outputs[0];
+    if (!dims || dims.length !== 2 || !out) continue;
+    if (!tokenEmbedding && origin(node.inputs[1] ?? '') === 'input_ids') {
+      tokenEmbedding = out;
+      probes.push({ role: 'token-embedding', tensor: out, node: node.name || out, layer: -1 });
+    } else if (!positionEmbedding && tokenEmbedding) {
+      positionEmbedding = out;
+      probes.push({ role: 'position-embedding', tensor: out, node: node.name || out, layer: -1 });
+    }
+  }
+  if (tokenEmbedding && positionEmbedding) {
+    const token = tokenEmbedding;
+    const position = positionEmbedding;
+    const sum = graph.nodes.find((n) => n.opType === 'Add' && n.inputs.includes(token) && n.inputs.includes(position));
+    const out = sum?.outputs[0];
+    if (sum && out) probes.push({ role: 'embedding-sum', tensor: out, node: sum.name || out, layer: -1 });
+  }
+
+  let layer = 0;
+  for (const node of graph.nodes) {
+    const out = node.outputs[0];
+    if (node.opType === 'Softmax' && out) probes.push({ role: 'attention', tensor: out, node: node.name || out, layer: layer++ });
+  }
+  const opTypes = [...new Set(graph.nodes.map((n) => `${n.domain ? `${n.domain}.` : ''}${n.opType}`))].sort();
+  const fusedAttention = [...new Set(graph.nodes.filter((n) => FUSED_ATTENTION.has(n.opType)).map((n) => n.opType))];
+  return { opset: graph.opset, inputs, logitsOutput, probes, opTypes, fusedAttention, floatType };
+}
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+
+function readVarint(bytes: Uint8Array, start: number): [value: number, next: number] {
+  let value = 0;
+  let scale = 1;
+  let pos = start;
+  for (;;) {
+    const b = bytes[pos];
+    if (b === undefined) throw new Error('truncated varint');
+    value += (b & 0x7f) * scale;
+    pos++;
+    if (b < 0x80) return [value, pos];
+    scale *= 0x80;
+  }
+}
+
+/**
+ * Returns model bytes whose graph also outputs `tensors`. The graph message is extended in place
+ * (protobuf appends repeated fields), so the weights are copied once and never re-encoded.
+ */
+export function addGraphOutputs(bytes: Uint8Array, tensors: readonly string[], elemType = 1): Uint8Array {
+  if (tensors.length === 0) return bytes;
+  const extra: number[] = [];
+  for (const name of tensors) {
+    const info = onnx.ValueInfoProto.encode({ name, type: { tensorType: { elemType } } }).finish();
+    extra.push(...varint((12 << 3) | 2), ...varint(info.length), ...info);
+  }
+  let pos = 0;
+  while (pos < bytes.length) {
+    const [tag, afterTag] = readVarint(bytes, pos);
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
+    if (wire === 2) {
+      const [length, afterLength] = readVarint(bytes, afterTag);
+      const end = afterLength + length;
+      if (field === 7) {
+        const header = [...varint(tag), ...varint(length + extra.length)];
+        const out = new Uint8Array(bytes.length - (afterLength - pos) + header.length + extra.length);
+        out.set(bytes.subarray(0, pos), 0);
+        out.set(header, pos);
+        out.set(bytes.subarray(afterLength, end), pos + header.length);
+        out.set(extra, pos + header.length + length);
+        out.set(bytes.subarray(end), pos + header.length + length + extra.length);
+        return out;
+      }
+      pos = end;
+    } else if (wire === 0) {
+      pos = readVarint(bytes, afterTag)[1];
+    } else if (wire === 1) {
+      pos = afterTag + 8;
+    } else if (wire === 5) {
+      pos = afterTag + 4;
+    } else {
+      throw new Error(`model.onnx: unexpected protobuf wire type ${wire}`);
+    }
+  }
+  throw new Error('model.onnx: no graph field found');
+}

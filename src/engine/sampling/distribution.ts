@@ -1,0 +1,46 @@
+/** Softmax of `logits / temperature`, computed in float64 for stable sums. Temperature must be > 0. */
+export function softmax(logits: ArrayLike<number>, temperature = 1): Float64Array {
+  if (!(temperature > 0)) throw new Error(`temperature must be greater than 0 (got ${temperature})`);
+  const n = logits.length;
+  const out = new Float64Array(n);
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, logits[i] ?? -Infinity);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(((logits[i] ?? -Infinity) - max) / temperature);
+    out[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < n; i++) out[i] = (out[i] ?? 0) / sum;
+  return out;
+}
+
+/** Shannon entropy in bits. */
+export function entropyBits(probs: ArrayLike<number>): number {
+  let h = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i] ?? 0;
+    if (p > 0) h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/** Token ids ordered by descending probability; ties keep the lower id first. */
+export function rankOrder(probs: ArrayLike<number>): number[] {
+  const ids = Array.from({ length: probs.length }, (_, i) => i);
+  return ids.sort((a, b) => (probs[b] ?? 0) - (probs[a] ?? 0) || a - b);
+}
+
+export interface RankedToken {
+  id: number;
+  prob: number;
+  logit: number;
+}
+
+/** The k most likely tokens with probability and logit. */
+export function topK(logits: ArrayLike<number>, k: number, temperature = 1): RankedToken[] {
+  const probs = softmax(logits, temperature);
+  return rankOrder(probs)
+    .slice(0, Math.max(0, k))
+    .map((id) => ({ id, prob: probs[id] ?? 0, logit: logits[id] ?? 0 }));
+}

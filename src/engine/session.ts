@@ -1,0 +1,183 @@
+import type * as Ort from 'onnxruntime-web';
+import { parseModelConfig, type ModelConfig } from '../common/model-config';
+import { addGraphOutputs, decodeModel, planGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { ModelTokenizer } from './tokenizer';
+
+export type OrtModule = typeof Ort;
+export type BackendName = 'wasm' | 'webgpu';
+
+/** The files of a model folder, already read by the host (fetch in a browser, fs in Node). */
+export interface ModelFiles {
+  id: string;
+  config: unknown;
+  tokenizer: unknown;
+  tokenizerConfig: unknown;
+  onnx: Uint8Array;
+}
+
+export interface LoadOptions {
+  backend: BackendName;
+  threads: number;
+}
+
+export interface AttentionResult {
+  layers: number;
+  heads: number;
+  /** Per layer, row-major [head][query][key]. */
+  data: Float32Array[];
+}
+
+export interface EmbeddingResult {
+  dim: number;
+  /** Each row-major [position][dim], or null when the graph does not expose it. */
+  token: Float32Array | null;
+  position: Float32Array | null;
+  sum: Float32Array | null;
+}
+
+/** Everything one forward pass gives the cells. */
+export interface ForwardResult {
+  ids: number[];
+  vocab: number;
+  /** Logits at the last position. */
+  lastLogits: Float32Array;
+  attention: AttentionResult | null;
+  /** Why attention is missing, when it is. */
+  attentionNote: string | null;
+  embeddings: EmbeddingResult;
+  forwardMs: number;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function toFloat32(tensor: Ort.Tensor): Float32Array {
+  const data = tensor.data;
+  if (data instanceof Float32Array) return data;
+  if (data instanceof Uint16Array || data instanceof Float64Array) return Float32Array.from(data as ArrayLike<number>);
+  throw new Error(`unexpected tensor type ${tensor.type}`);
+}
+
+/** A loaded model: tokenizer, parsed config, and one instrumented ONNX Runtime session. */
+export class EngineModel {
+  private constructor(
+    readonly id: string,
+    readonly config: ModelConfig,
+    readonly tokenizer: ModelTokenizer,
+    readonly plan: GraphPlan,
+    readonly backend: BackendName,
+    readonly threads: number,
+    readonly loadMs: number,
+    private readonly ort: OrtModule,
+    private readonly session: Ort.InferenceSession,
+  ) {}
+
+  static async load(ort: OrtModule, files: ModelFiles, options: LoadOptions): Promise<EngineModel> {
+    const started = now();
+    const config = parseModelConfig(files.config, `${files.id}/config.json`);
+    const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
+    const file = `${files.id}/onnx/model.onnx`;
+    const plan = planGraph(decodeModel(files.onnx, file), file);
+    if (tokenizer.info.vocabSize > config.vocabSize) {
+      throw new Error(
+        `${files.id}/tokenizer.json: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${config.vocabSize} logits (config.json "vocab_size")`,
+      );
+    }
+    const unsupported = plan.inputs.filter((i) => !['input_ids', 'attention_mask', 'position_ids', 'token_type_ids'].includes(i.name));
+    if (unsupported.length > 0) {
+      throw new Error(`${file}: graph inputs not supported yet: ${unsupported.map((i) => i.name).join(', ')}`);
+    }
+    const instrumented = addGraphOutputs(files.onnx, plan.probes.map((p) => p.tensor), plan.floatType);
+    ort.env.wasm.numThreads = options.threads;
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(instrumented, {
+        executionProviders: [options.backend],
+        graphOptimizationLevel: 'all',
+      });
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      throw new Error(`${file}: ONNX Runtime (${options.backend}) could not create a session: ${message}`);
+    }
+    return new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session);
+  }
+
+  /** The probes of one role, in graph order. */
+  probes(role: Probe['role']): Probe[] {
+    return this.plan.probes.filter((p) => p.role === role);
+  }
+
+  private feeds(ids: readonly number[]): Record<string, Ort.Tensor> {
+    const n = ids.length;
+    const feeds: Record<string, Ort.Tensor> = {};
+    const int64 = (values: (i: number) => number): Ort.Tensor =>
+      new this.ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(values(i))), [1, n]);
+    for (const input of this.plan.inputs) {
+      if (input.name === 'input_ids') feeds[input.name] = int64((i) => ids[i] ?? 0);
+      else if (input.name === 'attention_mask') feeds[input.name] = int64(() => 1);
+      else if (input.name === 'position_ids') feeds[input.name] = int64((i) => i);
+      else if (input.name === 'token_type_ids') feeds[input.name] = int64(() => 0);
+    }
+    return feeds;
+  }
+
+  /** Runs the model once; with `instrument`, also reads attention and embeddings. */
+  async forward(ids: readonly number[], instrument = true): Promise<ForwardResult> {
+    if (ids.length === 0) throw new Error('the prompt has no tokens');
+    if (ids.length > this.config.context) {
+      throw new Error(`${ids.length} tokens exceed the model's context of ${this.config.context}`);
+    }
+    const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
+    const started = now();
+    const out = await this.session.run(this.feeds(ids), wanted);
+    const forwardMs = now() - started;
+    try {
+      const logits = out[this.plan.logitsOutput];
+      if (!logits) throw new Error('the session returned no logits');
+      const vocab = logits.dims[logits.dims.length - 1] ?? 0;
+      const all = toFloat32(logits);
+      const lastLogits = all.slice((ids.length - 1) * vocab, ids.length * vocab);
+      const result: ForwardResult = {
+        ids: [...ids],
+        vocab,
+        lastLogits,
+        attention: null,
+        attentionNote: null,
+        embeddings: { dim: this.config.hidden, token: null, position: null, sum: null },
+        forwardMs,
+      };
+      if (!instrument) return result;
+      const read = (role: Probe['role']): Float32Array | null => {
+        const probe = this.probes(role)[0];
+        const tensor = probe ? out[probe.tensor] : undefined;
+        return tensor ? toFloat32(tensor).slice() : null;
+      };
+      result.embeddings.token = read('token-embedding');
+      result.embeddings.position = read('position-embedding');
+      result.embeddings.sum = read('embedding-sum');
+      const layers: Float32Array[] = [];
+      let heads = 0;
+      for (const probe of this.probes('attention')) {
+        const tensor = out[probe.tensor];
+        const dims = tensor?.dims ?? [];
+        const n = ids.length;
+        if (tensor && dims.length === 4 && dims[2] === n && dims[3] === n) {
+          heads = dims[1] ?? 0;
+          layers.push(toFloat32(tensor).slice());
+        }
+      }
+      if (layers.length > 0) result.attention = { layers: layers.length, heads, data: layers };
+      else if (this.plan.fusedAttention.length > 0) {
+        result.attentionNote = `This model computes attention inside fused ${this.plan.fusedAttention.join(', ')} operators, so its attention weights never exist as a tensor and cannot be shown.`;
+      } else {
+        result.attentionNote = 'No Softmax over attention scores was found in this graph, so attention weights cannot be shown.';
+      }
+      return result;
+    } finally {
+      for (const tensor of Object.values(out)) tensor.dispose();
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,132 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+
+/** One token of an encoded prompt: its id, the exact text it stands for, and a readable label. */
+export interface TokenPiece {
+  id: number;
+  /** The text the token decodes to on its own (may start with a space, may be a partial UTF-8 byte run). */
+  text: string;
+  /** A label that shows invisible characters: a leading space as "␣", newlines as "↵", raw bytes as <0xNN>. */
+  display: string;
+}
+
+export interface TokenizerInfo {
+  vocabSize: number;
+  isByteLevel: boolean;
+  eosId: number | null;
+}
+
+/** GPT-2's reversible map from bytes to printable characters, inverted: character -> byte. */
+function byteLevelDecoder(): Map<string, number> {
+  const bytes: number[] = [];
+  for (let b = 33; b <= 126; b++) bytes.push(b);
+  for (let b = 161; b <= 172; b++) bytes.push(b);
+  for (let b = 174; b <= 255; b++) bytes.push(b);
+  const chars = [...bytes];
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!bytes.includes(b)) {
+      bytes.push(b);
+      chars.push(256 + n);
+      n++;
+    }
+  }
+  const map = new Map<string, number>();
+  bytes.forEach((b, i) => map.set(String.fromCodePoint(chars[i] ?? b), b));
+  return map;
+}
+
+const BYTE_OF_CHAR = byteLevelDecoder();
+
+/** Makes whitespace and control characters visible in a token label. */
+export function visibleText(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === ' ') out += '␣';
+    else if (ch === '\n') out += '↵';
+    else if (ch === '\t') out += '⇥';
+    else if (ch === '\r') out += '␍';
+    else if (code < 0x20 || code === 0x7f) out += `<0x${code.toString(16).padStart(2, '0').toUpperCase()}>`;
+    else out += ch;
+  }
+  return out;
+}
+
+function hasByteLevel(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  const record = node as Record<string, unknown>;
+  if (record['type'] === 'ByteLevel') return true;
+  for (const key of ['pretokenizers', 'decoders', 'processors']) {
+    const list = record[key];
+    if (Array.isArray(list) && list.some(hasByteLevel)) return true;
+  }
+  return false;
+}
+
+/** The model's own tokenizer (Hugging Face `tokenizer.json`), with readable per-token labels. */
+export class ModelTokenizer {
+  readonly info: TokenizerInfo;
+  private readonly tokenizer: Tokenizer;
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(tokenizerJson: unknown, tokenizerConfig: unknown = {}) {
+    if (tokenizerJson === null || typeof tokenizerJson !== 'object') {
+      throw new Error('tokenizer.json: expected a JSON object');
+    }
+    const json = tokenizerJson as Record<string, unknown>;
+    const model = json['model'];
+    if (model === null || typeof model !== 'object' || !('vocab' in model)) {
+      throw new Error('tokenizer.json: field "model.vocab" is missing');
+    }
+    try {
+      this.tokenizer = new Tokenizer(json, tokenizerConfig ?? {});
+    } catch (cause) {
+      throw new Error(`tokenizer.json: could not be read (${cause instanceof Error ? cause.message : String(cause)})`);
+    }
+    const isByteLevel = hasByteLevel(json['pre_tokenizer']) || hasByteLevel(json['decoder']);
+    const config = tokenizerConfig !== null && typeof tokenizerConfig === 'object' ? (tokenizerConfig as Record<string, unknown>) : {};
+    const eosToken = typeof config['eos_token'] === 'string' ? config['eos_token'] : '<|endoftext|>';
+    this.info = {
+      vocabSize: this.tokenizer.get_vocab(true).size,
+      isByteLevel,
+      eosId: this.tokenizer.token_to_id(eosToken) ?? null,
+    };
+  }
+
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: false });
+  }
+
+  /** Encodes a prompt into pieces with ids, exact texts and readable labels. */
+  pieces(text: string): TokenPiece[] {
+    return this.encode(text).map((id) => this.piece(id));
+  }
+
+  piece(id: number): TokenPiece {
+    const raw = this.tokenizer.id_to_token(id);
+    if (raw === undefined) return { id, text: '', display: `<id ${id}>` };
+    if (this.tokenizer.get_added_tokens_decoder().has(id)) return { id, text: raw, display: raw };
+    if (!this.info.isByteLevel) {
+      const text = this.tokenizer.decode([id], { skip_special_tokens: false });
+      return { id, text, display: visibleText(text) };
+    }
+    const bytes: number[] = [];
+    for (const ch of raw) {
+      const b = BYTE_OF_CHAR.get(ch);
+      if (b === undefined) return { id, text: raw, display: visibleText(raw) };
+      bytes.push(b);
+    }
+    try {
+      const text = this.utf8.decode(new Uint8Array(bytes));
+      return { id, text, display: visibleText(text) };
+    } catch {
+      // A piece of a multi-byte character (part of an emoji, say): show its bytes.
+      const text = this.tokenizer.decode([id], { skip_special_tokens: false });
+      return { id, text, display: bytes.map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`).join('') };
+    }
+  }
+}
