@@ -1,0 +1,160 @@
+import type { EChartsCoreOption } from 'echarts/core';
+
+/** Viridis: perceptually even and readable with the common forms of colour blindness. */
+export const SEQUENTIAL = ['#440154', '#414487', '#2a788e', '#22a884', '#7ad151', '#fde725'];
+/** Blue to orange through white: a colour-blind safe diverging scale for signed values. */
+export const DIVERGING = ['#2166ac', '#67a9cf', '#d1e5f0', '#f7f7f7', '#fddbc7', '#ef8a62', '#b2182b'];
+const BAR = '#2a788e';
+const HIGHLIGHT = '#e66101';
+
+const fmt = (v: number, digits = 3): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+const pct = (v: number): string => `${(v * 100).toFixed(v < 0.001 ? 3 : 1)}%`;
+
+export interface HeatmapInput {
+  title: string;
+  /** Row labels (y axis), top to bottom. */
+  rows: string[];
+  /** Column labels (x axis). */
+  cols: string[];
+  /** Row-major values; null cells are left blank (e.g. future positions under a causal mask). */
+  value: (row: number, col: number) => number | null;
+  xName: string;
+  yName: string;
+  min: number;
+  max: number;
+  diverging?: boolean;
+  digits?: number;
+  caption?: string;
+  showValues?: boolean;
+}
+
+/** A heatmap: rows × columns with a colour scale and exact values on hover. */
+export function heatmapOption(input: HeatmapInput): EChartsCoreOption {
+  const data: [number, number, number][] = [];
+  input.rows.forEach((_, r) => {
+    input.cols.forEach((__, c) => {
+      const v = input.value(r, c);
+      if (v !== null) data.push([c, r, v]);
+    });
+  });
+  const digits = input.digits ?? 3;
+  return {
+    title: { text: input.title, subtext: input.caption ?? '', left: 'center', textStyle: { fontSize: 13 }, subtextStyle: { fontSize: 11 } },
+    tooltip: {
+      position: 'top',
+      formatter: (p: { value: [number, number, number] }) =>
+        `${input.yName}: ${escapeHtml(input.rows[p.value[1]] ?? '')}<br/>${input.xName}: ${escapeHtml(input.cols[p.value[0]] ?? '')}<br/>value: <b>${fmt(p.value[2], digits + 1)}</b>`,
+    },
+    grid: { left: 90, right: 70, top: input.caption ? 58 : 40, bottom: 70 },
+    xAxis: {
+      type: 'category',
+      data: input.cols,
+      name: input.xName,
+      nameLocation: 'middle',
+      nameGap: 45,
+      axisLabel: { rotate: input.cols.length > 8 ? 45 : 0, interval: 0, fontSize: 11 },
+      splitArea: { show: true },
+    },
+    yAxis: {
+      type: 'category',
+      data: input.rows,
+      name: input.yName,
+      nameLocation: 'middle',
+      nameGap: 75,
+      inverse: true,
+      axisLabel: { interval: 0, fontSize: 11 },
+      splitArea: { show: true },
+    },
+    visualMap: {
+      min: input.min,
+      max: input.max,
+      calculable: true,
+      orient: 'vertical',
+      right: 5,
+      top: 'middle',
+      itemHeight: 120,
+      precision: 2,
+      inRange: { color: input.diverging ? DIVERGING : SEQUENTIAL },
+    },
+    series: [
+      {
+        type: 'heatmap',
+        data,
+        label: { show: input.showValues ?? false, fontSize: 9, formatter: (p: { value: [number, number, number] }) => fmt(p.value[2], 2) },
+        emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } },
+      },
+    ],
+  };
+}
+
+export interface BarsInput {
+  title: string;
+  labels: string[];
+  values: number[];
+  xName: string;
+  /** Index of a bar to highlight (the chosen token, say). */
+  highlight?: number;
+  asPercent?: boolean;
+  caption?: string;
+}
+
+/** Horizontal bars, largest first as given, labels on the left. */
+export function barsOption(input: BarsInput): EChartsCoreOption {
+  const label = (v: number): string => (input.asPercent ? pct(v) : fmt(v));
+  return {
+    title: { text: input.title, subtext: input.caption ?? '', left: 'center', textStyle: { fontSize: 13 }, subtextStyle: { fontSize: 11 } },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: number) => label(v) },
+    grid: { left: 110, right: 60, top: input.caption ? 58 : 40, bottom: 40 },
+    xAxis: {
+      type: 'value',
+      name: input.xName,
+      nameLocation: 'middle',
+      nameGap: 25,
+      axisLabel: { formatter: (v: number) => (input.asPercent ? `${Math.round(v * 100)}%` : String(v)) },
+    },
+    yAxis: { type: 'category', data: input.labels, inverse: true, axisLabel: { interval: 0, fontSize: 11 } },
+    series: [
+      {
+        type: 'bar',
+        data: input.values.map((v, i) => ({ value: v, itemStyle: { color: i === input.highlight ? HIGHLIGHT : BAR } })),
+        label: { show: true, position: 'right', formatter: (p: { value: number }) => label(p.value), fontSize: 11 },
+        barMaxWidth: 22,
+      },
+    ],
+  };
+}
+
+export interface LineInput {
+  title: string;
+  labels: string[];
+  series: { name: string; values: number[] }[];
+  xName: string;
+  yName: string;
+  asPercent?: boolean;
+}
+
+/** Lines over steps, e.g. the chosen token's probability per generation step. */
+export function lineOption(input: LineInput): EChartsCoreOption {
+  return {
+    title: { text: input.title, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis', valueFormatter: (v: number) => (input.asPercent ? pct(v) : fmt(v)) },
+    grid: { left: 60, right: 30, top: 40, bottom: 60 },
+    xAxis: { type: 'category', data: input.labels, name: input.xName, nameLocation: 'middle', nameGap: 40, axisLabel: { rotate: 30, interval: 0 } },
+    yAxis: { type: 'value', name: input.yName, min: input.asPercent ? 0 : undefined, max: input.asPercent ? 1 : undefined },
+    series: input.series.map((s) => ({ type: 'line', name: s.name, data: s.values, symbolSize: 7, lineStyle: { color: BAR }, itemStyle: { color: BAR } })),
+  };
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Makes repeated labels unique for category axes ("the", "the" → "the", "the·2") while keeping them readable. */
+export function uniqueLabels(labels: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return labels.map((l) => {
+    const n = (seen.get(l) ?? 0) + 1;
+    seen.set(l, n);
+    return n === 1 ? l : `${l}·${n}`;
+  });
+}

@@ -1,0 +1,39 @@
+import { init, type EChartsCoreOption } from 'echarts/core';
+
+/** Saves a blob under a file name through the browser's download mechanism. */
+export function downloadBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Renders an option with the SVG renderer off screen and returns the SVG document. */
+export function optionToSvg(option: EChartsCoreOption, width: number, height: number): string {
+  const host = document.createElement('div');
+  const chart = init(host, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    chart.setOption({ ...option, animation: false, backgroundColor: '#ffffff' });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+/** CSV with RFC 4180 quoting. */
+export function toCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const cell = (v: string | number): string => {
+    const s = typeof v === 'number' ? String(v) : v;
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}
+
+/** A file-name-safe slug. */
+export function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'chart';
+}

@@ -1,0 +1,177 @@
+/// <reference lib="webworker" />
+import type * as Ort from 'onnxruntime-web';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import { EngineModel, type BackendName } from '../../../engine/session';
+import { fitToContext, generationStep } from '../../../engine/generate';
+import { rankOrder } from '../../../engine/sampling/distribution';
+import type { ForwardPayload, LoadResult, ModelUrls, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+/** Labels sent with each forward pass: enough for the Predict cell's largest k. */
+const TOP_PIECES = 50;
+
+let ortModule: typeof Ort | null = null;
+let model: EngineModel | null = null;
+const cancelled = new Set<number>();
+
+async function loadOrt(): Promise<typeof Ort> {
+  if (!ortModule) {
+    // Loaded lazily so its wasm threads never re-run this module (see toolchain notes).
+    ortModule = await import('onnxruntime-web');
+    ortModule.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
+    ortModule.env.wasm.proxy = false;
+    ortModule.env.logLevel = 'error';
+  }
+  return ortModule;
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text().catch(() => response.statusText)}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function fetchJson(url: string, file: string): Promise<unknown> {
+  const bytes = await fetchBytes(url);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (cause) {
+    throw new Error(`${file}: malformed JSON (${cause instanceof Error ? cause.message : String(cause)})`);
+  }
+}
+
+async function webgpuAvailable(): Promise<string | null> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return 'this browser offers no WebGPU';
+  try {
+    return (await gpu.requestAdapter()) ? null : 'no WebGPU adapter is available';
+  } catch (cause) {
+    return `WebGPU adapter request failed (${cause instanceof Error ? cause.message : String(cause)})`;
+  }
+}
+
+async function load(urls: ModelUrls, choice: 'auto' | BackendName, threads: number): Promise<LoadResult> {
+  const ort = await loadOrt();
+  const [config, tokenizer, tokenizerConfig, onnx] = await Promise.all([
+    fetchJson(urls.config, `${urls.id}/config.json`),
+    fetchJson(urls.tokenizer, `${urls.id}/tokenizer.json`),
+    urls.tokenizerConfig ? fetchJson(urls.tokenizerConfig, `${urls.id}/tokenizer_config.json`) : Promise.resolve({}),
+    fetchBytes(urls.onnx),
+  ]);
+  if (model) {
+    await model.release();
+    model = null;
+  }
+  const files = { id: urls.id, config, tokenizer, tokenizerConfig, onnx };
+  let backendNote: string | null = null;
+  let backend: BackendName = 'wasm';
+  if (choice !== 'wasm') {
+    const missing = await webgpuAvailable();
+    if (missing === null) backend = 'webgpu';
+    else backendNote = `WebGPU not used: ${missing}; running on WASM.`;
+  }
+  try {
+    model = await EngineModel.load(ort, files, { backend, threads });
+  } catch (cause) {
+    if (backend !== 'webgpu') throw cause;
+    backendNote = `WebGPU failed (${cause instanceof Error ? cause.message : String(cause)}); running on WASM.`;
+    model = await EngineModel.load(ort, files, { backend: 'wasm', threads });
+  }
+  const c = model.config;
+  return {
+    modelId: urls.id,
+    backend: model.backend,
+    threads: model.backend === 'wasm' ? threads : 0,
+    loadMs: model.loadMs,
+    backendNote,
+    layers: c.layers,
+    heads: c.heads,
+    hidden: c.hidden,
+    context: c.context,
+    vocab: c.vocabSize,
+  };
+}
+
+function requireModel(): EngineModel {
+  if (!model) throw new Error('no model is loaded');
+  return model;
+}
+
+function tokenize(text: string): TokenizeResult {
+  const m = requireModel();
+  const pieces = m.tokenizer.pieces(text);
+  const fitted = fitToContext(pieces.map((p) => p.id), m.config.context);
+  return { pieces: pieces.slice(fitted.dropped), dropped: fitted.dropped, context: m.config.context };
+}
+
+async function forward(ids: number[]): Promise<{ payload: ForwardPayload; transfer: Transferable[] }> {
+  const r = await requireModel().forward(ids, true);
+  const payload: ForwardPayload = {
+    ids: r.ids,
+    vocab: r.vocab,
+    dim: r.embeddings.dim,
+    lastLogits: r.lastLogits,
+    attention: r.attention,
+    attentionNote: r.attentionNote,
+    tokenEmbedding: r.embeddings.token,
+    positionEmbedding: r.embeddings.position,
+    embeddingSum: r.embeddings.sum,
+    forwardMs: r.forwardMs,
+    topPieces: rankOrder(r.lastLogits)
+      .slice(0, TOP_PIECES)
+      .map((id) => requireModel().tokenizer.piece(id)),
+  };
+  const transfer: Transferable[] = [r.lastLogits.buffer];
+  for (const a of [r.embeddings.token, r.embeddings.position, r.embeddings.sum, ...(r.attention?.data ?? [])]) {
+    if (a) transfer.push(a.buffer);
+  }
+  return { payload, transfer };
+}
+
+function reply(message: WorkerResponse, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+self.onmessage = async (event: MessageEvent<WorkerRequest>): Promise<void> => {
+  const request = event.data;
+  const { runId } = request;
+  try {
+    switch (request.type) {
+      case 'cancel':
+        cancelled.add(request.target);
+        return;
+      case 'load':
+        reply({ runId, type: 'result', result: await load(request.model, request.backend, request.threads) });
+        return;
+      case 'tokenize':
+        reply({ runId, type: 'result', result: tokenize(request.text) });
+        return;
+      case 'forward': {
+        const { payload, transfer } = await forward(request.ids);
+        reply({ runId, type: 'result', result: payload }, transfer);
+        return;
+      }
+      case 'generate': {
+        const m = requireModel();
+        let state = request.state;
+        for (let i = 0; i < request.count && state.stopReason === null; i++) {
+          if (cancelled.has(runId)) {
+            state = { ...state, stopReason: 'cancelled' };
+            break;
+          }
+          state = await generationStep(m, state, request.sampling);
+          reply({ runId, type: 'progress', progress: state });
+          // Let a cancel message in between steps.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+        reply({ runId, type: 'result', result: state });
+        return;
+      }
+    }
+  } catch (cause) {
+    reply({ runId, type: 'error', message: cause instanceof Error ? cause.message : String(cause) });
+  } finally {
+    cancelled.delete(runId);
+  }
+};

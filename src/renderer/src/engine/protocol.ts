@@ -1,0 +1,76 @@
+import type { TokenPiece } from '../../../engine/tokenizer';
+import type { SamplingStrategy } from '../../../engine/sampling/strategies';
+import type { GenerationState } from '../../../engine/generate';
+
+export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
+
+/** Absolute URLs of a model's files; the worker fetches them itself so bytes never cross the UI thread. */
+export interface ModelUrls {
+  id: string;
+  config: string;
+  tokenizer: string;
+  tokenizerConfig: string | null;
+  onnx: string;
+}
+
+export interface LoadResult {
+  modelId: string;
+  backend: 'wasm' | 'webgpu';
+  threads: number;
+  loadMs: number;
+  /** Why the preferred backend was not used, when it was not. */
+  backendNote: string | null;
+  layers: number;
+  heads: number;
+  hidden: number;
+  context: number;
+  vocab: number;
+}
+
+export interface TokenizeResult {
+  pieces: TokenPiece[];
+  /** Tokens dropped from the left to fit the context. */
+  dropped: number;
+  context: number;
+}
+
+export interface ForwardPayload {
+  ids: number[];
+  vocab: number;
+  dim: number;
+  lastLogits: Float32Array;
+  attention: { layers: number; heads: number; data: Float32Array[] } | null;
+  attentionNote: string | null;
+  tokenEmbedding: Float32Array | null;
+  positionEmbedding: Float32Array | null;
+  embeddingSum: Float32Array | null;
+  forwardMs: number;
+  /** Pieces of the most likely next tokens (by logit), so the UI can label them without the tokenizer. */
+  topPieces: TokenPiece[];
+}
+
+export interface GenerateRequest {
+  state: GenerationState;
+  sampling: SamplingStrategy;
+  /** How many more tokens to generate from `state`. */
+  count: number;
+}
+
+export type WorkerRequest =
+  | { runId: number; type: 'load'; model: ModelUrls; backend: BackendChoice; threads: number }
+  | { runId: number; type: 'tokenize'; text: string }
+  | { runId: number; type: 'forward'; ids: number[] }
+  | ({ runId: number; type: 'generate' } & GenerateRequest)
+  | { runId: number; type: 'cancel'; target: number };
+
+export interface WorkerResults {
+  load: LoadResult;
+  tokenize: TokenizeResult;
+  forward: ForwardPayload;
+  generate: GenerationState;
+}
+
+export type WorkerResponse =
+  | { runId: number; type: 'result'; result: unknown }
+  | { runId: number; type: 'progress'; progress: GenerationState }
+  | { runId: number; type: 'error'; message: string };

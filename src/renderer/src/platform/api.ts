@@ -1,0 +1,40 @@
+import type { NotebookEntry, NtlApi, SaveNotebookRequest } from '../../../common/api';
+import { ModelList } from '../../../common/model-info';
+import { parseNotebook, type NotebookDoc } from '../../../common/notebook-format';
+
+async function request(path: string, init?: RequestInit): Promise<unknown> {
+  const response = await fetch(path, init);
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    throw new Error(`${path}: the server answered ${response.status} with a body that is not JSON`);
+  }
+  if (!response.ok) {
+    const message = body !== null && typeof body === 'object' && 'error' in body ? String(body.error) : response.statusText;
+    throw new Error(message);
+  }
+  return body;
+}
+
+/** The main-process services over HTTP, for the browser build (`npm run serve`). */
+const httpApi: NtlApi = {
+  transport: 'http',
+  models: {
+    list: async () => ModelList.parse(await request('api/models')),
+  },
+  notebooks: {
+    list: async () => (await request('api/notebooks')) as NotebookEntry[],
+    read: async (file: string): Promise<NotebookDoc> => parseNotebook(await request(`api/notebooks/${encodeURIComponent(file)}`), file),
+    save: async ({ file, doc }: SaveNotebookRequest) =>
+      (await request(`api/notebooks/${encodeURIComponent(file)}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(doc),
+      })) as NotebookEntry,
+  },
+};
+
+/** IPC in the desktop app (exposed by the preload), HTTP in a browser. */
+export const api: NtlApi = window.ntl ?? httpApi;

@@ -1,0 +1,351 @@
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
+import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
+import { NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
+import type { GenerationState } from '../../../engine/generate';
+import { SeededRandom } from '../../../engine/rng';
+import type { TokenPiece } from '../../../engine/tokenizer';
+import { EngineClient } from '../engine/engine-client';
+import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
+import { api } from '../platform/api';
+
+export const DEFAULT_PROMPT = 'The sun rises in the';
+const APP_VERSION = '0.1.0';
+
+interface CellRuntime {
+  status: CellStatus;
+  error: string | null;
+  ms: number | null;
+}
+
+function defaultParams(): CellParams {
+  return {
+    tokenize: CELL_PARAMS.tokenize.parse({}),
+    embed: CELL_PARAMS.embed.parse({}),
+    attend: CELL_PARAMS.attend.parse({}),
+    predict: CELL_PARAMS.predict.parse({}),
+    sample: CELL_PARAMS.sample.parse({}),
+  };
+}
+
+function freshCells(status: CellStatus = 'idle'): Record<CellKind, CellRuntime> {
+  const cells = {} as Record<CellKind, CellRuntime>;
+  for (const kind of CELL_KINDS) cells[kind] = { status, error: null, ms: null };
+  return cells;
+}
+
+function absoluteUrl(path: string): string {
+  return new URL(path, document.baseURI).href;
+}
+
+function modelUrls(model: ModelInfo): ModelUrls {
+  return {
+    id: model.id,
+    config: absoluteUrl(modelFileUrl(model.id, model.files.config)),
+    tokenizer: absoluteUrl(modelFileUrl(model.id, model.files.tokenizer)),
+    tokenizerConfig: model.files.tokenizerConfig ? absoluteUrl(modelFileUrl(model.id, model.files.tokenizerConfig)) : null,
+    onnx: absoluteUrl(modelFileUrl(model.id, model.files.onnx)),
+  };
+}
+
+/** Suggested wasm threads: all cores up to 4 where the page is cross-origin isolated, else 1. */
+function wasmThreads(): number {
+  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+}
+
+function message(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+export const useNotebookStore = defineStore('notebook', () => {
+  const engine = markRaw(new EngineClient());
+  const models = ref<ModelInfo[]>([]);
+  const modelProblems = ref<ModelProblem[]>([]);
+  const modelId = ref<string>(DEFAULT_MODEL_ID);
+  const prompt = ref<string>(DEFAULT_PROMPT);
+  const params = ref<CellParams>(defaultParams());
+  const cells = ref<Record<CellKind, CellRuntime>>(freshCells());
+  const loaded = shallowRef<LoadResult | null>(null);
+  const loading = ref(false);
+  const running = ref(false);
+  const progress = ref<string | null>(null);
+  const errorBanner = ref<string | null>(null);
+  const notebookName = ref('Untitled');
+  const tokens = shallowRef<TokenizeResult | null>(null);
+  const forward = shallowRef<ForwardPayload | null>(null);
+  const generation = shallowRef<GenerationState | null>(null);
+  const lastRunMs = ref<number | null>(null);
+  let activeGeneration: number | null = null;
+  let cancelRequested = false;
+
+  const model = computed(() => models.value.find((m) => m.id === modelId.value) ?? null);
+
+  function markStale(kinds: readonly CellKind[]): void {
+    for (const kind of kinds) {
+      const cell = cells.value[kind];
+      if (cell.status === 'done' || cell.status === 'error') cell.status = 'stale';
+    }
+  }
+
+  async function init(): Promise<void> {
+    try {
+      const list = await api.models.list();
+      models.value = list.models;
+      modelProblems.value = list.problems;
+      if (list.models.length === 0) {
+        errorBanner.value = `No model was found. ${list.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+        return;
+      }
+      if (!list.models.some((m) => m.id === modelId.value)) modelId.value = list.models[0]?.id ?? DEFAULT_MODEL_ID;
+      await loadModel();
+    } catch (cause) {
+      errorBanner.value = `Could not list models: ${message(cause)}`;
+    }
+  }
+
+  async function loadModel(backend: BackendChoice = 'auto'): Promise<void> {
+    const info = model.value;
+    if (!info) {
+      errorBanner.value = `Model "${modelId.value}" is not available.`;
+      return;
+    }
+    loading.value = true;
+    loaded.value = null;
+    try {
+      loaded.value = await engine.call('load', { model: modelUrls(info), backend, threads: wasmThreads() }).result;
+      errorBanner.value = null;
+    } catch (cause) {
+      errorBanner.value = `Could not load model "${info.id}": ${message(cause)}`;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function setModel(id: string): Promise<void> {
+    if (id === modelId.value && loaded.value?.modelId === id) return;
+    modelId.value = id;
+    tokens.value = null;
+    forward.value = null;
+    generation.value = null;
+    markStale(CELL_KINDS);
+    await loadModel();
+  }
+
+  function setPrompt(text: string): void {
+    if (text === prompt.value) return;
+    prompt.value = text;
+    markStale(CELL_KINDS);
+  }
+
+  /** Changes a cell's parameters; returns the validation message, if any. Only sample re-runs the model. */
+  function setParams<K extends CellKind>(kind: K, patch: Partial<CellParams[K]>): string | null {
+    const next = { ...params.value[kind], ...patch };
+    const parsed = CELL_PARAMS[kind].safeParse(next);
+    if (!parsed.success) return parsed.error.issues[0]?.message ?? 'invalid value';
+    (params.value as Record<CellKind, unknown>)[kind] = parsed.data;
+    if (kind === 'sample') markStale(['sample', ...dependants('sample')]);
+    return null;
+  }
+
+  function isFresh(kind: CellKind): boolean {
+    return cells.value[kind].status === 'done';
+  }
+
+  async function runTokenize(): Promise<void> {
+    const text = prompt.value;
+    if (text.trim().length === 0) throw new Error('The prompt is empty: type some text for the model to read.');
+    const result = await engine.call('tokenize', { text }).result;
+    if (result.pieces.length === 0) throw new Error('The prompt produced no tokens.');
+    tokens.value = markRaw(result);
+    forward.value = null;
+  }
+
+  async function runForward(): Promise<void> {
+    const ids = tokens.value?.pieces.map((p) => p.id) ?? [];
+    const current = forward.value;
+    if (current && current.ids.length === ids.length && current.ids.every((id, i) => id === ids[i])) return;
+    progress.value = 'Running one forward pass…';
+    forward.value = markRaw(await engine.call('forward', { ids }).result);
+  }
+
+  /** Generates `steps` tokens (default: the cell's max), continuing the current sequence when asked. */
+  async function runSample(steps: number | undefined, continuing: boolean): Promise<void> {
+    const p = params.value.sample;
+    const promptIds = tokens.value?.pieces.map((t) => t.id) ?? [];
+    const previous = generation.value;
+    const start: GenerationState =
+      continuing && previous
+        ? { ...previous, stopReason: null }
+        : { ids: promptIds, steps: [], rngState: new SeededRandom(p.seed).snapshot, stopReason: null };
+    const count = steps ?? p.maxTokens;
+    if (!continuing) generation.value = markRaw(start);
+    const call = engine.call('generate', { state: start, sampling: p.sampling, count }, (state) => {
+      generation.value = markRaw(state);
+      progress.value = `Generating: step ${state.steps.length}`;
+    });
+    activeGeneration = call.runId;
+    try {
+      generation.value = markRaw(await call.result);
+    } finally {
+      activeGeneration = null;
+    }
+  }
+
+  async function execute(kind: CellKind, steps?: number, continuing = false): Promise<void> {
+    const cell = cells.value[kind];
+    cell.status = 'running';
+    cell.error = null;
+    const started = performance.now();
+    try {
+      if (cancelRequested) throw new Error('Cancelled.');
+      switch (kind) {
+        case 'tokenize':
+          await runTokenize();
+          break;
+        case 'embed':
+        case 'attend':
+        case 'predict':
+          await runForward();
+          break;
+        case 'sample':
+          await runSample(steps, continuing);
+          break;
+      }
+      cell.ms = performance.now() - started;
+      cell.status = 'done';
+    } catch (cause) {
+      cell.status = 'error';
+      cell.error = message(cause);
+      errorBanner.value = `${kind[0]?.toUpperCase()}${kind.slice(1)}: ${cell.error}`;
+      throw cause;
+    }
+  }
+
+  async function guarded(work: () => Promise<void>): Promise<void> {
+    if (running.value) return;
+    if (!loaded.value) {
+      if (loading.value) return;
+      await loadModel();
+      if (!loaded.value) return;
+    }
+    running.value = true;
+    cancelRequested = false;
+    errorBanner.value = null;
+    const started = performance.now();
+    try {
+      await work();
+      lastRunMs.value = performance.now() - started;
+    } catch {
+      // The failing cell has shown its error; later cells stay as they were.
+    } finally {
+      running.value = false;
+      progress.value = null;
+    }
+  }
+
+  /** Runs one cell, first running any of its ancestors that are not up to date. */
+  async function runCell(kind: CellKind): Promise<void> {
+    await guarded(async () => {
+      for (const parent of ancestors(kind)) if (!isFresh(parent)) await execute(parent);
+      await execute(kind);
+    });
+  }
+
+  /** One more turn of the loop: predict, pick, append. Starts over when the sample is not up to date. */
+  async function stepSample(): Promise<void> {
+    await guarded(async () => {
+      for (const parent of ancestors('sample')) if (!isFresh(parent)) await execute(parent);
+      const current = generation.value;
+      const continuing = isFresh('sample') && current !== null && current.stopReason !== 'context-full' && current.stopReason !== 'end-of-text';
+      await execute('sample', 1, continuing);
+    });
+  }
+
+  async function runAll(): Promise<void> {
+    await guarded(async () => {
+      for (const kind of CELL_KINDS) await execute(kind);
+    });
+  }
+
+  function cancel(): void {
+    cancelRequested = true;
+    if (activeGeneration !== null) engine.cancel(activeGeneration);
+  }
+
+  /** A token's readable piece, for ids the last forward pass ranked highly or the prompt contains. */
+  function tokenPiece(id: number): TokenPiece {
+    return (
+      forward.value?.topPieces.find((p) => p.id === id) ??
+      tokens.value?.pieces.find((p) => p.id === id) ?? { id, text: `<${id}>`, display: `<${id}>` }
+    );
+  }
+
+  function toDoc(): NotebookDoc {
+    return {
+      format: 'next-token-lab-notebook',
+      version: NOTEBOOK_VERSION,
+      name: notebookName.value,
+      prompt: prompt.value,
+      model: { id: modelId.value, sha256: model.value?.sha256 ?? null },
+      cells: CELL_KINDS.map((kind) => ({ id: kind, kind, params: { ...params.value[kind] } })),
+      appVersion: APP_VERSION,
+      savedAt: new Date().toISOString(),
+    };
+  }
+
+  async function applyDoc(doc: NotebookDoc): Promise<void> {
+    notebookName.value = doc.name;
+    const next = defaultParams();
+    for (const cell of doc.cells) {
+      const parsed = CELL_PARAMS[cell.kind].safeParse(cell.params);
+      if (parsed.success) (next as Record<CellKind, unknown>)[cell.kind] = parsed.data;
+    }
+    params.value = next;
+    prompt.value = doc.prompt;
+    cells.value = freshCells();
+    tokens.value = null;
+    forward.value = null;
+    generation.value = null;
+    if (doc.model.id !== modelId.value) {
+      if (!models.value.some((m) => m.id === doc.model.id)) {
+        errorBanner.value = `This notebook uses model "${doc.model.id}", which is not installed; showing it with "${modelId.value}".`;
+        return;
+      }
+      await setModel(doc.model.id);
+    }
+  }
+
+  return {
+    engine,
+    models,
+    modelProblems,
+    modelId,
+    model,
+    prompt,
+    params,
+    cells,
+    loaded,
+    loading,
+    running,
+    progress,
+    errorBanner,
+    notebookName,
+    tokens,
+    forward,
+    generation,
+    lastRunMs,
+    init,
+    loadModel,
+    setModel,
+    setPrompt,
+    setParams,
+    runCell,
+    stepSample,
+    runAll,
+    cancel,
+    toDoc,
+    tokenPiece,
+    applyDoc,
+  };
+});
