@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { barsOption, heatmapOption, uniqueLabels } from '../../src/renderer/src/charts/options';
-import { toCsv } from '../../src/renderer/src/components/export';
+import { toCsv } from '../../src/renderer/src/components/csv';
 
 describe('chart option builders', () => {
   it('builds a causal attention heatmap without future cells', () => {

@@ -1,0 +1,99 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test as base, chromium, type BrowserContext, type Page } from '@playwright/test';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+const CHROMIUM = process.env['NTL_CHROMIUM'] ?? '/usr/bin/chromium';
+
+interface Server {
+  url: string;
+  workspace: string;
+  process: ChildProcess;
+}
+
+/** Starts `npm run serve`'s server on a free port with a fresh workspace folder. */
+async function startServer(): Promise<Server> {
+  const workspace = mkdtempSync(join(tmpdir(), 'ntl-e2e-workspace-'));
+  const child = spawn(process.execPath, [join(ROOT, 'bin/serve.mjs'), '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, NTL_WORKSPACE: workspace, NTL_MODELS_DIR: join(workspace, 'models') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /Next Token Lab: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  return { url, workspace, process: child };
+}
+
+export interface Fixtures {
+  page: Page;
+}
+
+interface WorkerFixtures {
+  server: Server;
+  chromiumContext: BrowserContext;
+}
+
+export const test = base.extend<Fixtures, WorkerFixtures>({
+  server: [
+    async ({}, use) => {
+      const server = await startServer();
+      await use(server);
+      server.process.kill();
+      rmSync(server.workspace, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+  chromiumContext: [
+    async ({}, use) => {
+      if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium)`);
+      const profile = mkdtempSync(join(tmpdir(), 'ntl-e2e-profile-'));
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1280, height: 900 },
+        acceptDownloads: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      });
+      await use(context);
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+  page: async ({ chromiumContext, server }, use) => {
+    const page = await chromiumContext.newPage();
+    // Long tasks on the main thread, collected from page start.
+    await page.addInitScript({
+      content: `window.__longTasks = [];
+        new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+          .observe({ type: 'longtask', buffered: true });`,
+    });
+    await page.goto(server.url);
+    await use(page);
+    await page.close();
+  },
+});
+
+export { expect } from '@playwright/test';
+
+/** Runs the `ntl` command line with --json and returns its parsed output. */
+export function ntl(args: string[]): Record<string, unknown> {
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin/ntl.mjs'), ...args, '--json'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`ntl ${args.join(' ')} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}

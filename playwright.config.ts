@@ -1,0 +1,14 @@
+import { defineConfig } from '@playwright/test';
+
+/** End-to-end tests drive the browser build in Debian's Chromium (see e2e/fixtures.ts). */
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '**/*.spec.ts',
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  reporter: [['list']],
+  outputDir: 'test-results',
+});
