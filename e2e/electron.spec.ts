@@ -1,18 +1,19 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
 import { ROOT } from './fixtures';
 import { CELLS } from './pages/notebook-page';
 
-/** Where the `electron` package says its binary is, or why there is none. */
+/**
+ * Where the `electron` package's binary is, or why there is none. Read from the package's files
+ * rather than `require('electron')`, which would try to download a missing binary.
+ */
 function electronBinary(): { path: string | null; reason: string } {
-  try {
-    const path = createRequire(import.meta.url)('electron') as unknown;
-    if (typeof path === 'string' && existsSync(path)) return { path, reason: '' };
-    return { path: null, reason: `the Electron binary is not installed (${String(path)} does not exist; its download is not possible on this machine)` };
-  } catch (cause) {
-    return { path: null, reason: `the Electron binary is not installed (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)})` };
-  }
+  const pkg = join(ROOT, 'node_modules/electron');
+  const pathFile = join(pkg, 'path.txt');
+  if (!existsSync(pathFile)) return { path: null, reason: `the Electron binary is not installed (no ${pathFile}; it cannot be downloaded on this machine)` };
+  const path = join(pkg, 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(path) ? { path, reason: '' } : { path: null, reason: `the Electron binary is not installed (${path} is missing)` };
 }
 
 const binary = electronBinary();

@@ -98,6 +98,7 @@ export class ModelTokenizer {
   }
 
   decode(ids: readonly number[]): string {
+    if (ids.length === 0) return '';
     return this.tokenizer.decode([...ids], { skip_special_tokens: false });
   }
 

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { EngineModel } from '../../src/engine/session';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SEED_WORLD = join(ROOT, 'resources/models/seed-world');
+
+const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+/** Loads a bundled model straight from its folder with the engine and onnxruntime-web's Node build. */
+export async function loadBundled(dir = SEED_WORLD): Promise<EngineModel> {
+  return EngineModel.load(
+    ort,
+    {
+      id: 'seed-world',
+      config: json(join(dir, 'config.json')),
+      tokenizer: json(join(dir, 'tokenizer.json')),
+      tokenizerConfig: json(join(dir, 'tokenizer_config.json')),
+      onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
+    },
+    { backend: 'wasm', threads: 1 },
+  );
+}
+
+export function fixture<T>(name: string): T {
+  return json(join(ROOT, 'tests/fixtures', name)) as T;
+}
