@@ -32,10 +32,4 @@ export interface NtlApi {
   };
 }
 
-/** IPC channels, one per service function. */
-export const IPC = {
-  modelsList: 'models:list',
-  notebooksList: 'notebooks:list',
-  notebooksRead: 'notebooks:read',
-  notebooksSave: 'notebooks:save',
-} as const;
+export { IPC } from './ipc-channels';

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+
+/** A mistake in how the command was called: reported with exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type OptionSpec = { type: 'string' } | { type: 'boolean' };
+
+const COMMON = { model: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+const RUNTIME = { backend: { type: 'string' }, threads: { type: 'string' } } as const;
+
+/** The options each command accepts; anything else is refused. */
+export const COMMAND_OPTIONS = {
+  models: { ...COMMON },
+  tokenize: { ...COMMON, prompt: { type: 'string' } },
+  predict: { ...COMMON, ...RUNTIME, prompt: { type: 'string' }, top: { type: 'string' }, temperature: { type: 'string' } },
+  attention: { ...COMMON, ...RUNTIME, prompt: { type: 'string' }, layer: { type: 'string' }, head: { type: 'string' } },
+  generate: {
+    ...COMMON,
+    ...RUNTIME,
+    prompt: { type: 'string' },
+    strategy: { type: 'string' },
+    temperature: { type: 'string' },
+    'top-k': { type: 'string' },
+    'top-p': { type: 'string' },
+    seed: { type: 'string' },
+    'max-tokens': { type: 'string' },
+  },
+  run: { ...COMMON, ...RUNTIME, out: { type: 'string' } },
+} as const satisfies Record<string, Record<string, OptionSpec>>;
+
+export type CommandName = keyof typeof COMMAND_OPTIONS;
+
+export function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(COMMAND_OPTIONS, name);
+}
+
+export interface ParsedCommand {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parseCommand(command: CommandName, args: string[]): ParsedCommand {
+  try {
+    const options: Record<string, OptionSpec> = COMMAND_OPTIONS[command];
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: command === 'run' });
+    const plain: ParsedCommand['values'] = {};
+    for (const [key, value] of Object.entries(values)) plain[key] = typeof value === 'string' || typeof value === 'boolean' ? value : undefined;
+    return { values: plain, positionals };
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message.split('\n')[0] ?? cause.message : String(cause);
+    throw new UsageError(`${command}: ${message.replace(/^Unknown option/, 'unknown option')}`);
+  }
+}
+
+export function stringOption(values: ParsedCommand['values'], name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A number option; `integer` refuses fractions. The message names the option and the value. */
+export function numberOption(values: ParsedCommand['values'], name: string, options: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name}: expected a number, got "${text}"`);
+  if (options.integer && !Number.isInteger(value)) throw new UsageError(`--${name}: expected a whole number, got "${text}"`);
+  if (options.min !== undefined && value < options.min) throw new UsageError(`--${name}: must be at least ${options.min}, got ${text}`);
+  if (options.max !== undefined && value > options.max) throw new UsageError(`--${name}: must be at most ${options.max}, got ${text}`);
+  return value;
+}

@@ -1,0 +1,70 @@
+import { COMMAND_OPTIONS, UsageError, isCommand, parseCommand } from './args';
+import { attentionCommand, generateCommand, modelsCommand, predictCommand, tokenizeCommand, type CommandOutput } from './commands';
+import { runCommand } from './run-notebook';
+
+const USAGE = `usage: ntl <command> [options]
+
+commands:
+  models                                    the models found
+  tokenize  --prompt P                      the prompt's tokens
+  predict   --prompt P [--top K] [--temperature T]
+  attention --prompt P [--layer L] [--head H]
+  generate  --prompt P [--strategy greedy|temperature|top-k|top-p] [--temperature T]
+            [--top-k K] [--top-p P] [--seed N] [--max-tokens M]
+  run       NOTEBOOK.ntl.json [--out RESULTS.json]
+
+every command: --model <id or folder> (default seed-world), --json
+model-running commands: --backend wasm, --threads N`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (!isCommand(command)) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+  const parsed = parseCommand(command, args);
+  if (parsed.values['help'] === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let output: CommandOutput;
+  let failed = 0;
+  switch (command) {
+    case 'models':
+      output = await modelsCommand();
+      break;
+    case 'tokenize':
+      output = await tokenizeCommand(parsed.values);
+      break;
+    case 'predict':
+      output = await predictCommand(parsed.values);
+      break;
+    case 'attention':
+      output = await attentionCommand(parsed.values);
+      break;
+    case 'generate':
+      output = await generateCommand(parsed.values);
+      break;
+    case 'run': {
+      const result = await runCommand(parsed);
+      output = result;
+      failed = result.failed;
+      break;
+    }
+  }
+  process.stdout.write(parsed.values['json'] === true ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
+  if (failed > 0) {
+    process.stderr.write(`ntl: ${failed} cell${failed === 1 ? '' : 's'} failed (see their "error")\n`);
+    return 1;
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (cause) {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  process.stderr.write(`ntl: ${message.split('\n')[0] ?? message}\n`);
+  process.exitCode = cause instanceof UsageError ? 2 : 1;
+}

@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ModelInfo } from '../common/model-info';
+import { EngineModel } from '../engine/session';
+import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
+import { ModelRegistry, readModelFiles } from '../main/services/model-registry';
+import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The same roots as the app: bundled models, then the user's models folder. */
+export function createRegistry(): ModelRegistry {
+  return new ModelRegistry([
+    { dir: process.env['NTL_BUNDLED_MODELS'] || join(projectRoot, 'resources', 'models'), source: 'bundled' },
+    { dir: process.env['NTL_MODELS_DIR'] || join(homedir(), '.next-token-lab', 'models'), source: 'user' },
+  ]);
+}
+
+export interface RuntimeOptions {
+  backend: 'wasm';
+  threads: number;
+}
+
+export function runtimeOptions(values: ParsedCommand['values']): RuntimeOptions {
+  const backend = stringOption(values, 'backend') ?? 'wasm';
+  if (backend === 'webgpu') throw new UsageError('--backend webgpu is not available in Node (no WebGPU here); use --backend wasm');
+  if (backend !== 'wasm') throw new UsageError(`--backend: unknown backend "${backend}"; the command line has only wasm`);
+  const threads = numberOption(values, 'threads', { integer: true, min: 1, max: 64 }) ?? 1;
+  return { backend, threads };
+}
+
+export interface Timing {
+  backend: string;
+  threads: number;
+  load_ms: number;
+  forward_ms: number;
+}
+
+export interface LoadedModel {
+  info: ModelInfo;
+  engine: EngineModel;
+  loadMs: number;
+}
+
+/** Reads a model folder and creates its ONNX Runtime session (onnxruntime-web's Node build). */
+export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promise<LoadedModel> {
+  const started = performance.now();
+  const [ort, files] = await Promise.all([import('onnxruntime-web'), readModelFiles(info)]);
+  ort.env.logLevel = 'error';
+  const engine = await EngineModel.load(ort, files, runtime);
+  return { info, engine, loadMs: performance.now() - started };
+}
+
+/** Only the tokenizer, for commands that do not run the model (the ONNX file is not read). */
+export async function loadTokenizer(info: ModelInfo): Promise<ModelTokenizer> {
+  const readJson = async (file: string): Promise<unknown> => {
+    const path = join(info.path, file);
+    try {
+      return JSON.parse(await readFile(path, 'utf8'));
+    } catch (cause) {
+      throw new Error(`${path}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+  };
+  const tokenizerJson = await readJson(info.files.tokenizer);
+  const tokenizerConfig = info.files.tokenizerConfig ? await readJson(info.files.tokenizerConfig) : {};
+  return new ModelTokenizer(tokenizerJson, tokenizerConfig);
+}
+
+export function round(value: number, digits = 1): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+export function timing(model: LoadedModel, forwardMs: number): Timing {
+  return { backend: model.engine.backend, threads: model.engine.threads, load_ms: round(model.loadMs), forward_ms: round(forwardMs) };
+}
+
+export interface EncodedPrompt {
+  pieces: TokenPiece[];
+  /** Tokens dropped from the left to fit the model's context. */
+  truncated: number;
+}
+
+/**
+ * Encodes a prompt; one longer than `limit` tokens keeps its last `limit` tokens, and a note on
+ * stderr says how many were dropped.
+ */
+export function encodePrompt(tokenizer: ModelTokenizer, prompt: string | undefined, limit: number, context: number): EncodedPrompt {
+  if (prompt === undefined) throw new UsageError('--prompt is required');
+  if (prompt === '') throw new UsageError('the prompt is empty');
+  const pieces = tokenizer.pieces(prompt);
+  if (pieces.length === 0) throw new UsageError('the prompt has no tokens');
+  const truncated = Math.max(0, pieces.length - limit);
+  if (truncated > 0) {
+    process.stderr.write(
+      `ntl: note: the prompt has ${pieces.length} tokens, more than ${limit === context ? `the model's context of ${context}` : `${limit} (the model's context of ${context} less room to generate)`}; dropped the first ${truncated}\n`,
+    );
+  }
+  return { pieces: pieces.slice(truncated), truncated };
+}

@@ -1,0 +1,155 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
+import { parseNotebook } from '../common/notebook-format';
+import { generate } from '../engine/generate';
+import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
+import type { ForwardResult } from '../engine/session';
+import type { TokenPiece } from '../engine/tokenizer';
+import { UsageError, stringOption, type ParsedCommand } from './args';
+import type { CommandOutput } from './commands';
+import { headMatrix } from './commands';
+import { createRegistry, encodePrompt, loadModel, runtimeOptions, timing, type LoadedModel } from './model-host';
+import { quoted, table } from './table';
+
+/** Row-major [rows][dim] as nested arrays, keeping dims [start, start + count). */
+function rows(data: Float32Array | null, n: number, dim: number, start: number, count: number): number[][] | null {
+  if (!data) return null;
+  const end = Math.min(dim, start + count);
+  return Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * dim + start, i * dim + end)));
+}
+
+function cosineMatrix(data: Float32Array, n: number, dim: number): number[][] {
+  const norm = (i: number): number => Math.hypot(...data.subarray(i * dim, (i + 1) * dim));
+  const norms = Array.from({ length: n }, (_, i) => norm(i));
+  return Array.from({ length: n }, (_, a) =>
+    Array.from({ length: n }, (_, b) => {
+      let dot = 0;
+      for (let d = 0; d < dim; d++) dot += (data[a * dim + d] ?? 0) * (data[b * dim + d] ?? 0);
+      const denominator = (norms[a] ?? 0) * (norms[b] ?? 0);
+      return denominator > 0 ? dot / denominator : 0;
+    }),
+  );
+}
+
+async function cellResult(model: LoadedModel, kind: string, rawParams: unknown, pieces: TokenPiece[], forward: ForwardResult): Promise<unknown> {
+  const tokenizer = model.engine.tokenizer;
+  const n = pieces.length;
+  switch (kind) {
+    case 'tokenize':
+      return { tokens: pieces.map((p) => ({ id: p.id, text: p.text })), count: n };
+    case 'embed': {
+      const params = EmbedParams.parse(rawParams);
+      const { dim, token, position, sum } = forward.embeddings;
+      const basis = sum ?? token;
+      return {
+        dim,
+        dim_start: params.dimStart,
+        dim_count: Math.max(0, Math.min(params.dimCount, dim - params.dimStart)),
+        token: rows(token, n, dim, params.dimStart, params.dimCount),
+        position: rows(position, n, dim, params.dimStart, params.dimCount),
+        sum: rows(sum, n, dim, params.dimStart, params.dimCount),
+        similarity: basis ? cosineMatrix(basis, n, dim) : null,
+      };
+    }
+    case 'attend': {
+      const params = AttendParams.parse(rawParams);
+      const attention = forward.attention;
+      if (!attention) throw new Error(forward.attentionNote ?? 'no attention weights');
+      if (params.layer >= attention.layers) throw new Error(`layer ${params.layer}: the model has layers 0 to ${attention.layers - 1}`);
+      if (params.head >= attention.heads) throw new Error(`head ${params.head}: the model has heads 0 to ${attention.heads - 1}`);
+      const query = params.query < 0 ? n - 1 : params.query;
+      if (query >= n) throw new Error(`query ${query}: the prompt has positions 0 to ${n - 1}`);
+      const weights = headMatrix(attention.data[params.layer] ?? new Float32Array(), params.head, n);
+      return { layer: params.layer, head: params.head, query, weights, row: weights[query] ?? [] };
+    }
+    case 'predict': {
+      const params = PredictParams.parse(rawParams);
+      return {
+        temperature: params.temperature,
+        entropy: entropyBits(softmax(forward.lastLogits, params.temperature)),
+        top: topK(forward.lastLogits, params.topK, params.temperature).map((t) => ({ id: t.id, token: tokenizer.piece(t.id).text, prob: t.prob, logit: t.logit })),
+      };
+    }
+    case 'sample': {
+      const params = SampleParams.parse(rawParams);
+      const room = Math.max(1, model.info.context - params.maxTokens);
+      const ids = pieces.slice(Math.max(0, n - room)).map((p) => p.id);
+      const state = await generate(model.engine, ids, { strategy: params.sampling, seed: params.seed, maxTokens: params.maxTokens });
+      return {
+        strategy: params.sampling,
+        seed: params.seed,
+        generated: state.steps.map((s) => s.token).join(''),
+        steps: state.steps.map((s) => ({ id: s.id, token: s.token, prob: s.prob, rank: s.rank })),
+        stop_reason: state.stopReason,
+      };
+    }
+    default:
+      throw new Error(`unknown cell kind "${kind}"`);
+  }
+}
+
+/** `ntl run NOTEBOOK.ntl.json [--out RESULTS.json]`: every cell of a saved notebook, run in Node. */
+export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput & { failed: number }> {
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined) throw new UsageError('run: which notebook? usage: ntl run NOTEBOOK.ntl.json [--out RESULTS.json]');
+  if (extra.length > 0) throw new UsageError(`run: unexpected argument "${extra[0] ?? ''}"`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(resolve(file), 'utf8'));
+  } catch (cause) {
+    throw new Error(`${file}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+  const doc = parseNotebook(json, file);
+  const runtime = runtimeOptions(parsed.values);
+  const info = await createRegistry().resolve(stringOption(parsed.values, 'model') ?? doc.model.id);
+  const model = await loadModel(info, runtime);
+  const { pieces, truncated } = encodePrompt(model.engine.tokenizer, doc.prompt, info.context, info.context);
+  const started = performance.now();
+  const forward = await model.engine.forward(pieces.map((p) => p.id), true);
+  const cells: { id: string; kind: string; result?: unknown; error?: string }[] = [];
+  for (const cell of doc.cells) {
+    try {
+      cells.push({ id: cell.id, kind: cell.kind, result: await cellResult(model, cell.kind, cell.params, pieces, forward) });
+    } catch (cause) {
+      cells.push({ id: cell.id, kind: cell.kind, error: cause instanceof Error ? cause.message : String(cause) });
+    }
+  }
+  const time = timing(model, performance.now() - started);
+  const output = {
+    notebook: doc.name,
+    file,
+    model: { id: info.id, sha256: info.sha256, notebook_sha256: doc.model.sha256 },
+    prompt: doc.prompt,
+    truncated,
+    cells,
+    timing: time,
+  };
+  const out = stringOption(parsed.values, 'out');
+  if (out !== undefined) await writeFile(resolve(out), `${JSON.stringify(output, null, 2)}\n`, 'utf8');
+  const failed = cells.filter((c) => c.error !== undefined);
+  const text = [
+    `${doc.name} · ${info.id} · ${pieces.length} tokens`,
+    table(
+      [{ title: 'cell' }, { title: 'kind' }, { title: 'result' }],
+      cells.map((c) => [c.id, c.kind, c.error !== undefined ? `error: ${c.error}` : summary(c.kind, c.result)]),
+    ),
+    ...(out !== undefined ? [`results written to ${out}`] : []),
+  ].join('\n');
+  return { json: output, text, failed: failed.length };
+}
+
+function summary(kind: string, result: unknown): string {
+  if (result === null || typeof result !== 'object') return '';
+  if (kind === 'predict' && 'top' in result && Array.isArray(result.top)) {
+    const first: unknown = result.top[0];
+    if (first !== null && typeof first === 'object' && 'token' in first && 'prob' in first && typeof first.prob === 'number') {
+      return `top ${quoted(String(first.token))} ${first.prob.toFixed(4)}`;
+    }
+  }
+  if (kind === 'sample' && 'generated' in result) return quoted(String(result.generated));
+  if (kind === 'tokenize' && 'count' in result) return `${String(result.count)} tokens`;
+  if (kind === 'attend' && 'layer' in result && 'head' in result) return `layer ${String(result.layer)} head ${String(result.head)}`;
+  if (kind === 'embed' && 'dim' in result) return `dim ${String(result.dim)}`;
+  return '';
+}

@@ -1,0 +1,10 @@
+/**
+ * IPC channels, one per service function. Kept free of imports: the sandboxed preload may not
+ * `require` packages, so it imports only this file (and types).
+ */
+export const IPC = {
+  modelsList: 'models:list',
+  notebooksList: 'notebooks:list',
+  notebooksRead: 'notebooks:read',
+  notebooksSave: 'notebooks:save',
+} as const;

@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BrowserWindow, app, ipcMain, protocol, session } from 'electron';
+import { IPC } from '../common/api';
+import { CONTENT_SECURITY_POLICY } from '../common/csp';
+import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
+import { handleIpc } from './ipc';
+import { ModelRegistry } from './services/model-registry';
+import { NotebookStore } from './services/notebook-store';
+
+// Standard + secure makes app://local a real origin (fetch, workers, cross-origin isolation).
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, codeCache: true } },
+]);
+
+/** In development electron-vite serves the renderer; in a build it comes from app://local. */
+const devUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+const devOrigin = devUrl ? new URL(devUrl).origin : null;
+
+function isTrustedOrigin(url: string): boolean {
+  try {
+    const origin = new URL(url).origin;
+    // Non-special schemes report "null" as origin: compare scheme and host instead.
+    const parsed = new URL(url);
+    return (parsed.protocol === `${APP_SCHEME}:` && parsed.host === 'local') || (devOrigin !== null && origin === devOrigin);
+  } catch {
+    return false;
+  }
+}
+
+/** Sandboxed preloads must be CommonJS: electron-vite emits ours as out/preload/index.cjs. */
+const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 860,
+    show: false,
+    title: 'Next Token Lab',
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  void win.loadURL(devUrl ?? `${APP_ORIGIN}/index.html`);
+  return win;
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  const userData = app.getPath('userData');
+  const registry = new ModelRegistry([
+    { dir: join(app.getAppPath(), 'resources', 'models'), source: 'bundled' },
+    { dir: join(userData, 'models'), source: 'user' },
+  ]);
+  const store = new NotebookStore(join(userData, 'notebooks'));
+  const routes = { rendererDir, registry };
+
+  protocol.handle(APP_SCHEME, (request) => handleAppRequest(routes, request));
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  if (devOrigin !== null) {
+    // The dev server does not send our headers: add them so the page behaves as in a build.
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      const headers = { ...details.responseHeaders };
+      headers['Cross-Origin-Opener-Policy'] = ['same-origin'];
+      headers['Cross-Origin-Embedder-Policy'] = ['require-corp'];
+      if (details.resourceType === 'mainFrame') headers['Content-Security-Policy'] = [CONTENT_SECURITY_POLICY];
+      callback({ responseHeaders: headers });
+    });
+  }
+
+  for (const channel of Object.values(IPC)) {
+    ipcMain.handle(channel, (event, payload: unknown) => handleIpc({ registry, store }, isTrustedOrigin, channel, event, payload));
+  }
+
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+start().catch((cause: unknown) => {
+  console.error(`Next Token Lab could not start: ${cause instanceof Error ? cause.message : String(cause)}`);
+  app.exit(1);
+});

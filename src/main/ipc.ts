@@ -1,0 +1,60 @@
+import type { IpcMainInvokeEvent } from 'electron';
+import { z } from 'zod';
+import { IPC, NotebookFileName, SaveNotebookRequest } from '../common/api';
+import type { ModelRegistry } from './services/model-registry';
+import type { NotebookStore } from './services/notebook-store';
+import { errorMessage } from './services/request-error';
+
+export interface IpcServices {
+  registry: ModelRegistry;
+  store: NotebookStore;
+}
+
+type Channel = (typeof IPC)[keyof typeof IPC];
+
+interface Handler<S extends z.ZodType> {
+  payload: S;
+  run(services: IpcServices, payload: z.infer<S>): Promise<unknown>;
+}
+
+function handler<S extends z.ZodType>(payload: S, run: (services: IpcServices, payload: z.infer<S>) => Promise<unknown>): Handler<S> {
+  return { payload, run };
+}
+
+/** One handler per channel of `IPC`: the payload schema and the service call. */
+export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
+  [IPC.modelsList]: handler(z.undefined(), (s) => s.registry.list()),
+  [IPC.notebooksList]: handler(z.undefined(), (s) => s.store.list()),
+  [IPC.notebooksRead]: handler(NotebookFileName, (s, file) => s.store.read(file)),
+  [IPC.notebooksSave]: handler(SaveNotebookRequest, (s, request) => s.store.save(request)),
+};
+
+/**
+ * The one wrapper every IPC call goes through: the sender must be the top frame of the app's own
+ * origin, the payload must parse with the channel's schema, and what comes back is plain data.
+ */
+export async function handleIpc(
+  services: IpcServices,
+  isTrustedOrigin: (url: string) => boolean,
+  channel: Channel,
+  event: Pick<IpcMainInvokeEvent, 'senderFrame'>,
+  payload: unknown,
+): Promise<unknown> {
+  const frame = event.senderFrame;
+  if (!frame || frame.parent !== null || !isTrustedOrigin(frame.url)) {
+    throw new Error(`${channel}: refused a call from ${frame?.url ?? 'an unknown frame'}`);
+  }
+  const spec = IPC_HANDLERS[channel];
+  const parsed = spec.payload.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${channel}: bad request: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
+  }
+  try {
+    // A JSON round trip makes sure only plain data crosses the bridge.
+    const result: unknown = JSON.parse(JSON.stringify(await spec.run(services, parsed.data)));
+    return result;
+  } catch (cause) {
+    throw new Error(errorMessage(cause));
+  }
+}

@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { z } from 'zod';
+import { parseModelConfig } from '../../common/model-config';
+import type { ModelInfo, ModelList, ModelProblem } from '../../common/model-info';
+import type { ModelFiles } from '../../engine/session';
+import { RequestError, errorMessage } from './request-error';
+
+export interface ModelRoot {
+  dir: string;
+  source: 'bundled' | 'user';
+}
+
+/** Where the ONNX file of a model is looked for, first match wins. */
+export const ONNX_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/decoder_model.onnx', 'model.onnx'] as const;
+
+const Card = z
+  .object({
+    name: z.string().optional(),
+    description: z.string().optional(),
+    parameters: z.number().int().nonnegative().nullable().optional(),
+  })
+  .loose();
+
+function isInside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function isMissing(cause: unknown): boolean {
+  return cause instanceof Error && 'code' in cause && (cause.code === 'ENOENT' || cause.code === 'ENOTDIR');
+}
+
+async function readJson(path: string, label: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if (isMissing(cause)) throw new Error(`${label} is missing`);
+    throw new Error(`${label} could not be read: ${errorMessage(cause)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`${label} is not valid JSON: ${errorMessage(cause)}`);
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds model folders under the bundled and user roots, validates them and hands out their files.
+ * Ids are folder names; the first root that has a folder of that name wins.
+ */
+export class ModelRegistry {
+  private readonly roots: ModelRoot[];
+  private readonly hashes = new Map<string, string>();
+
+  constructor(roots: ModelRoot[]) {
+    this.roots = roots.map((r) => ({ dir: resolve(r.dir), source: r.source }));
+  }
+
+  /** Every model folder in every root; folders that fail validation are listed in `problems`. */
+  async list(): Promise<ModelList> {
+    const models: ModelInfo[] = [];
+    const problems: ModelProblem[] = [];
+    const seen = new Map<string, string>();
+    for (const root of this.roots) {
+      let names: string[];
+      try {
+        names = (await readdir(root.dir)).filter((n) => !n.startsWith('.')).sort();
+      } catch (cause) {
+        if (!isMissing(cause)) problems.push({ path: root.dir, message: `models folder could not be read: ${errorMessage(cause)}` });
+        continue;
+      }
+      for (const name of names) {
+        const folder = join(root.dir, name);
+        try {
+          const entry = await lstat(folder);
+          if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+          if (entry.isSymbolicLink() && !(await stat(folder).then((s) => s.isDirectory(), () => true))) continue;
+          const earlier = seen.get(name);
+          if (earlier !== undefined) {
+            problems.push({ path: folder, message: `${folder}: a model with id "${name}" is already loaded from ${earlier}; ignored` });
+            continue;
+          }
+          models.push(await this.describe(folder, root));
+          seen.set(name, folder);
+        } catch (cause) {
+          problems.push({ path: folder, message: errorMessage(cause) });
+        }
+      }
+    }
+    return { models, problems };
+  }
+
+  /**
+   * A model by id (a folder in one of the roots) or by the path of a model folder. Throws an Error
+   * naming the cause when there is no such model or its folder is not valid.
+   */
+  async resolve(idOrFolderPath: string): Promise<ModelInfo> {
+    const value = idOrFolderPath.trim();
+    if (value === '') throw new RequestError(400, 'no model given');
+    const looksLikePath = isAbsolute(value) || value.includes('/') || value.includes('\\') || value.startsWith('.');
+    if (!looksLikePath) {
+      for (const root of this.roots) {
+        const folder = join(root.dir, value);
+        const exists = await lstat(folder).then(() => true, () => false);
+        if (exists) return this.describe(folder, root);
+      }
+    }
+    const folder = resolve(value);
+    const isFolder = await stat(folder).then((s) => s.isDirectory(), () => false);
+    if (!isFolder) {
+      if (looksLikePath) throw new RequestError(404, `model folder ${folder} does not exist`);
+      const searched = this.roots.map((r) => r.dir).join(', ');
+      throw new RequestError(404, `unknown model "${value}": no folder of that name in ${searched || '(no models folders)'}`);
+    }
+    return this.describe(folder, null);
+  }
+
+  /**
+   * The absolute path of one of a model's own files (config, tokenizer, tokenizer config, card,
+   * its ONNX file), for a request naming `relPath` inside the model folder. Anything else is
+   * refused: other files, `..`, and links that lead outside the folder.
+   */
+  async fileForRequest(id: string, relPath: string): Promise<string> {
+    if (!/^[A-Za-z0-9._-]+$/.test(id) || id.startsWith('.')) throw new RequestError(404, `unknown model "${id}"`);
+    const segments = relPath.split('/');
+    if (relPath.includes('\\') || relPath.includes('\0') || segments.some((s) => s === '..' || s === '.' || s === '')) {
+      throw new RequestError(403, `refused path "${relPath}": only the model's own files may be read`);
+    }
+    let info: ModelInfo;
+    try {
+      info = await this.resolve(id);
+    } catch (cause) {
+      throw cause instanceof RequestError ? cause : new RequestError(404, errorMessage(cause));
+    }
+    const allowed = [info.files.config, info.files.tokenizer, info.files.tokenizerConfig, info.files.card, info.files.onnx];
+    if (!allowed.includes(relPath)) {
+      throw new RequestError(404, `model "${id}" has no file "${relPath}" to serve`);
+    }
+    return this.safeFile(info.path, relPath);
+  }
+
+  /** The path of a file inside a model folder, after checking that links do not lead outside it. */
+  private async safeFile(folder: string, relPath: string): Promise<string> {
+    const realFolder = await realpath(folder);
+    let real: string;
+    try {
+      real = await realpath(join(folder, relPath));
+    } catch (cause) {
+      throw new RequestError(404, `${join(folder, relPath)}: ${isMissing(cause) ? 'no such file' : errorMessage(cause)}`);
+    }
+    if (!isInside(realFolder, real)) {
+      throw new RequestError(403, `${join(folder, relPath)} is a link to ${real}, outside the model folder; refused`);
+    }
+    return real;
+  }
+
+  private async describe(folder: string, root: ModelRoot | null): Promise<ModelInfo> {
+    const id = basename(folder);
+    if (root) {
+      const realRoot = await realpath(root.dir);
+      const realFolder = await realpath(folder).catch(() => null);
+      if (realFolder === null) throw new Error(`${folder}: a link to a folder that does not exist`);
+      if (!isInside(realRoot, realFolder) || realFolder === realRoot) {
+        throw new Error(`${folder}: a link to ${realFolder}, outside the models folder ${root.dir}; refused`);
+      }
+    }
+    const label = (file: string): string => `${folder}${sep}${file.split('/').join(sep)}`;
+    const configJson = await readJson(join(folder, 'config.json'), label('config.json'));
+    const config = parseModelConfig(configJson, label('config.json'));
+    const tokenizerJson = await readJson(join(folder, 'tokenizer.json'), label('tokenizer.json'));
+    if (tokenizerJson === null || typeof tokenizerJson !== 'object' || !('model' in tokenizerJson)) {
+      throw new Error(`${label('tokenizer.json')}: field "model" is missing; expected a Hugging Face tokenizers file`);
+    }
+    const tokenizerConfig = (await fileExists(join(folder, 'tokenizer_config.json'))) ? 'tokenizer_config.json' : null;
+    if (tokenizerConfig) await readJson(join(folder, tokenizerConfig), label(tokenizerConfig));
+    let card: z.infer<typeof Card> = {};
+    const hasCard = await fileExists(join(folder, 'card.json'));
+    if (hasCard) {
+      const parsed = Card.safeParse(await readJson(join(folder, 'card.json'), label('card.json')));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new Error(`${label('card.json')}: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
+      }
+      card = parsed.data;
+    }
+    let onnx: string | null = null;
+    for (const candidate of ONNX_CANDIDATES) {
+      if (await fileExists(join(folder, candidate))) {
+        onnx = candidate;
+        break;
+      }
+    }
+    if (onnx === null) throw new Error(`${folder}: no ONNX file (looked for ${ONNX_CANDIDATES.join(', ')})`);
+    for (const file of ['config.json', 'tokenizer.json', tokenizerConfig, hasCard ? 'card.json' : null, onnx]) {
+      if (file) await this.safeFile(folder, file);
+    }
+    const onnxPath = join(folder, onnx);
+    const onnxStat = await stat(onnxPath);
+    return {
+      id,
+      name: card.name ?? id,
+      source: root?.source ?? 'path',
+      path: folder,
+      description: card.description ?? '',
+      modelType: config.modelType,
+      layers: config.layers,
+      heads: config.heads,
+      kvHeads: config.kvHeads,
+      hidden: config.hidden,
+      vocab: config.vocabSize,
+      context: config.context,
+      parameters: card.parameters ?? null,
+      bytes: onnxStat.size,
+      sha256: await this.sha256(onnxPath, onnxStat.size, onnxStat.mtimeMs),
+      files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, card: hasCard ? 'card.json' : null },
+    };
+  }
+
+  /** SHA-256 of a file, streamed, cached while its path, size and modification time stay the same. */
+  private async sha256(path: string, size: number, mtimeMs: number): Promise<string> {
+    const key = `${path}\0${size}\0${mtimeMs}`;
+    const cached = this.hashes.get(key);
+    if (cached) return cached;
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    const digest = hash.digest('hex');
+    this.hashes.set(key, digest);
+    return digest;
+  }
+}
+
+/** Reads a model's files for `EngineModel.load` (the ONNX bytes as one Uint8Array). */
+export async function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
+  const at = (file: string): string => join(info.path, file);
+  const [config, tokenizer, tokenizerConfig, onnx] = await Promise.all([
+    readJson(at(info.files.config), at(info.files.config)),
+    readJson(at(info.files.tokenizer), at(info.files.tokenizer)),
+    info.files.tokenizerConfig ? readJson(at(info.files.tokenizerConfig), at(info.files.tokenizerConfig)) : Promise.resolve(null),
+    readFile(at(info.files.onnx)),
+  ]);
+  return { id: info.id, config, tokenizer, tokenizerConfig, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength) };
+}

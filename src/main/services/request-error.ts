@@ -1,0 +1,14 @@
+/** An error meant for whoever asked: its message names the cause, `status` is the HTTP status it maps to. */
+export class RequestError extends Error {
+  constructor(
+    readonly status: 400 | 403 | 404 | 405 | 413 | 415 | 422 | 500,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+export function errorMessage(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

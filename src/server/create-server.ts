@@ -1,0 +1,143 @@
+import { createReadStream } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { errorResponse, jsonResponse, routeAppRequest, type RoutedResponse } from '../main/services/app-routes';
+import type { ModelRegistry } from '../main/services/model-registry';
+import type { NotebookStore } from '../main/services/notebook-store';
+import { RequestError, errorMessage } from '../main/services/request-error';
+
+export interface ServerOptions {
+  /** The built renderer (`out/renderer`). */
+  rendererDir: string;
+  registry: ModelRegistry;
+  store: NotebookStore;
+  /** Largest notebook body a PUT may send. */
+  maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+
+async function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(request.headers['content-length'] ?? '0');
+  if (declared > limit) throw new RequestError(413, `request body of ${declared} bytes is larger than the limit of ${limit}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > limit) throw new RequestError(413, `request body is larger than the limit of ${limit} bytes`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The browser build's transport of the main-process services: `/api/...` over HTTP. */
+async function routeApi(options: ServerOptions, request: IncomingMessage, segments: string[]): Promise<RoutedResponse> {
+  const method = request.method ?? 'GET';
+  const [, resource, file, ...extra] = segments;
+  if (resource === 'models' && file === undefined) {
+    if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
+    return jsonResponse(200, await options.registry.list());
+  }
+  if (resource === 'notebooks' && file === undefined) {
+    if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
+    return jsonResponse(200, await options.store.list());
+  }
+  if (resource === 'notebooks' && file !== undefined && extra.length === 0) {
+    const name = decodeSegment(file);
+    if (method === 'GET' || method === 'HEAD') return jsonResponse(200, await options.store.read(name));
+    if (method === 'PUT') {
+      const type = request.headers['content-type'] ?? '';
+      if (!type.startsWith('application/json')) throw new RequestError(415, 'expected a JSON body (Content-Type: application/json)');
+      const text = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (cause) {
+        throw new RequestError(400, `request body is not valid JSON: ${errorMessage(cause)}`);
+      }
+      return jsonResponse(200, await options.store.save({ file: name, doc }));
+    }
+    return notAllowed(method, 'GET, HEAD, PUT');
+  }
+  throw new RequestError(404, `no such API: ${request.url ?? ''}`);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestError(400, `bad URL segment ${JSON.stringify(segment)}`);
+  }
+}
+
+function notAllowed(method: string, allow: string): RoutedResponse {
+  const response = jsonResponse(405, { error: `method ${method} not allowed here` });
+  response.headers['Allow'] = allow;
+  return response;
+}
+
+/**
+ * Only requests addressed to this server by a loopback name are answered, so that a web page
+ * cannot reach it through a DNS name rebound to 127.0.0.1.
+ */
+function isLoopbackHost(host: string | undefined, port: number): boolean {
+  if (host === undefined) return false;
+  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host.toLowerCase());
+}
+
+async function handle(options: ServerOptions, request: IncomingMessage, response: ServerResponse, port: number): Promise<void> {
+  let routed: RoutedResponse;
+  const method = request.method ?? 'GET';
+  try {
+    if (!isLoopbackHost(request.headers.host, port)) throw new RequestError(403, `refused Host ${JSON.stringify(request.headers.host ?? '')}`);
+    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
+    const segments = url.pathname.split('/').filter((s, i) => i > 0 || s !== '');
+    routed = segments[0] === 'api' ? await routeApi(options, request, segments) : await routeAppRequest(options, method, url.pathname);
+  } catch (cause) {
+    routed = errorResponse(cause);
+  }
+  response.writeHead(routed.status, routed.headers);
+  if (method === 'HEAD') {
+    response.end();
+    return;
+  }
+  if (routed.body.kind === 'json') {
+    response.end(routed.body.text);
+    return;
+  }
+  const stream = createReadStream(routed.body.path);
+  stream.on('error', () => response.destroy());
+  stream.pipe(response);
+}
+
+/** The HTTP server of the browser build. Call `listen(port)`; it binds 127.0.0.1 only. */
+export function createServer(options: ServerOptions): { server: Server; listen(port: number): Promise<number>; close(): Promise<void> } {
+  let port = 0;
+  const server = createHttpServer((request, response) => {
+    void handle(options, request, response, port).catch((cause: unknown) => {
+      if (!response.headersSent) {
+        const routed = errorResponse(cause);
+        response.writeHead(routed.status, routed.headers);
+        response.end(routed.body.kind === 'json' ? routed.body.text : '');
+      } else response.destroy();
+    });
+  });
+  return {
+    server,
+    listen: (wanted: number) =>
+      new Promise<number>((resolvePort, reject) => {
+        server.once('error', reject);
+        server.listen(wanted, '127.0.0.1', () => {
+          server.off('error', reject);
+          const address = server.address();
+          port = address !== null && typeof address === 'object' ? address.port : wanted;
+          resolvePort(port);
+        });
+      }),
+    close: () =>
+      new Promise<void>((resolveClose, reject) => {
+        server.close((cause) => (cause ? reject(cause) : resolveClose()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ModelRegistry } from '../main/services/model-registry';
+import { NotebookStore } from '../main/services/notebook-store';
+import { createServer } from './create-server';
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function fail(message: string): never {
+  process.stderr.write(`serve: ${message}\n`);
+  process.exit(1);
+}
+
+function portFrom(args: string[]): number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { port: { type: 'string' } }, strict: true });
+  } catch (cause) {
+    fail(cause instanceof Error ? cause.message : String(cause));
+  }
+  const text = parsed.values.port ?? process.env['PORT'] ?? '5417';
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) fail(`--port: expected a port number from 0 to 65535, got "${text}"`);
+  return port;
+}
+
+const port = portFrom(process.argv.slice(2));
+const rendererDir = join(projectRoot, 'out', 'renderer');
+if (!existsSync(join(rendererDir, 'index.html'))) {
+  fail(`${join(rendererDir, 'index.html')} is missing: run npm run build first`);
+}
+const home = join(homedir(), '.next-token-lab');
+const registry = new ModelRegistry([
+  { dir: process.env['NTL_BUNDLED_MODELS'] || join(projectRoot, 'resources', 'models'), source: 'bundled' },
+  { dir: process.env['NTL_MODELS_DIR'] || join(home, 'models'), source: 'user' },
+]);
+const store = new NotebookStore(process.env['NTL_WORKSPACE'] || join(home, 'notebooks'));
+const server = createServer({ rendererDir, registry, store });
+try {
+  const actual = await server.listen(port);
+  process.stdout.write(`Next Token Lab: http://127.0.0.1:${actual}/\n`);
+} catch (cause) {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  fail(`could not listen on 127.0.0.1:${port}: ${message}`);
+}
+const stop = (): void => {
+  void server.close().finally(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
