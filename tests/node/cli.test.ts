@@ -1,0 +1,187 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelTokenizer } from '../../src/engine/tokenizer';
+import { hasSeedWorld, projectRoot, seedWorld, tempDir } from './helpers';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function ntl(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(projectRoot, 'bin', 'ntl.mjs'), ...args], { cwd: projectRoot, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function json(run: Run): Record<string, unknown> {
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  const parsed: unknown = JSON.parse(run.stdout);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`not an object: ${run.stdout}`);
+  return parsed as Record<string, unknown>;
+}
+
+async function seedTokenizer(): Promise<ModelTokenizer> {
+  const tokenizer: unknown = JSON.parse(await readFile(join(seedWorld, 'tokenizer.json'), 'utf8'));
+  const config: unknown = JSON.parse(await readFile(join(seedWorld, 'tokenizer_config.json'), 'utf8'));
+  return new ModelTokenizer(tokenizer, config);
+}
+
+const PROMPT = 'The sun rises in the';
+
+describe('ntl errors', () => {
+  it('refuses an empty prompt with one line and exit code 2', async () => {
+    const run = await ntl('predict', '--prompt', '', '--json');
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('ntl: the prompt is empty\n');
+  });
+
+  it('names an unknown model and exits non-zero', async () => {
+    const run = await ntl('tokenize', '--model', 'no-such-model', '--prompt', 'hi', '--json');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^ntl: unknown model "no-such-model": no folder of that name in .+\n$/);
+    expect(run.stderr.split('\n')).toHaveLength(2);
+  });
+
+  it('refuses webgpu, unknown options and out-of-range sampling values', async () => {
+    const webgpu = await ntl('predict', '--backend', 'webgpu', '--prompt', 'a');
+    expect(webgpu.code).toBe(2);
+    expect(webgpu.stderr).toBe('ntl: --backend webgpu is not available in Node (no WebGPU here); use --backend wasm\n');
+    const unknown = await ntl('tokenize', '--prompt', 'a', '--top', '3');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--top'");
+    const topP = await ntl('generate', '--prompt', 'a', '--strategy', 'top-p', '--top-p', '1.5');
+    expect(topP.code).toBe(2);
+    expect(topP.stderr).toBe('ntl: --top-p: p must be at most 1\n');
+    const command = await ntl('explain');
+    expect(command.code).toBe(2);
+    expect(command.stderr).toMatch(/^ntl: unknown command "explain"/);
+  });
+});
+
+describe.skipIf(!hasSeedWorld)('ntl on the bundled seed-world model', () => {
+  it('lists seed-world with its shape', async () => {
+    const out = json(await ntl('models', '--json'));
+    const config = JSON.parse(await readFile(join(seedWorld, 'config.json'), 'utf8')) as Record<string, number>;
+    expect(out['models']).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: 'seed-world', layers: config['n_layer'], heads: config['n_head'], vocab: config['vocab_size'] })]),
+    );
+  });
+
+  it('tokenizes to exactly the ids and texts of the model’s tokenizer', async () => {
+    const tokenizer = await seedTokenizer();
+    const out = json(await ntl('tokenize', '--prompt', PROMPT, '--json'));
+    const expected = tokenizer.pieces(PROMPT).map((p) => ({ id: p.id, text: p.text }));
+    expect(out['tokens']).toEqual(expected);
+    expect(expected.map((t) => t.text).join('')).toBe(PROMPT);
+  });
+
+  it('predicts " east" after "The sun rises in the"', async () => {
+    const tokenizer = await seedTokenizer();
+    const out = json(await ntl('predict', '--model', 'seed-world', '--prompt', PROMPT, '--top', '5', '--json'));
+    expect(out['tokens']).toEqual(tokenizer.pieces(PROMPT).map((p) => ({ id: p.id, text: p.text })));
+    const top = out['top'] as { id: number; token: string; prob: number; logit: number }[];
+    expect(top).toHaveLength(5);
+    expect(top[0]?.token).toBe(' east');
+    expect(top[0]?.id).toBe(tokenizer.encode(' east')[0]);
+    for (let i = 1; i < top.length; i++) expect(top[i - 1]?.prob ?? 0).toBeGreaterThanOrEqual(top[i]?.prob ?? 0);
+    expect(out['entropy']).toBeGreaterThan(0);
+    expect(out['entropy']).toBeLessThan(Math.log2(tokenizer.info.vocabSize));
+    expect(out['timing']).toMatchObject({ backend: 'wasm', threads: 1 });
+  });
+
+  it('gives attention rows that sum to one and never look ahead', async () => {
+    const out = json(await ntl('attention', '--prompt', PROMPT, '--layer', '0', '--head', '1', '--json'));
+    const matrix = (out['attention'] as number[][][][])[0]?.[0] ?? [];
+    expect(matrix).toHaveLength((out['tokens'] as unknown[]).length);
+    matrix.forEach((row, q) => {
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      row.forEach((w, k) => {
+        if (k > q) expect(w).toBeLessThan(1e-6);
+      });
+    });
+  });
+
+  it('generates greedily and the same seed repeats a sampled run', async () => {
+    const greedy = json(await ntl('generate', '--prompt', PROMPT, '--strategy', 'greedy', '--seed', '1', '--max-tokens', '3', '--json'));
+    const steps = greedy['steps'] as { token: string; rank: number }[];
+    expect(steps.every((s) => s.rank === 1)).toBe(true);
+    expect(greedy['text']).toBe(PROMPT + steps.map((s) => s.token).join(''));
+    expect(steps[0]?.token).toBe(' east');
+    const args = ['generate', '--prompt', PROMPT, '--strategy', 'top-k', '--top-k', '20', '--temperature', '1.5', '--seed', '7', '--max-tokens', '6', '--json'];
+    const [a, b] = await Promise.all([ntl(...args), ntl(...args)]);
+    expect(json(a)['steps']).toEqual(json(b)['steps']);
+  });
+
+  it('truncates a prompt longer than the context from the left and says so', async () => {
+    const long = 'The sun rises in the east. '.repeat(60);
+    const run = await ntl('predict', '--prompt', long, '--top', '1', '--json');
+    expect(run.code).toBe(0);
+    const out: unknown = JSON.parse(run.stdout);
+    expect(out).toMatchObject({ truncated: expect.any(Number) });
+    const parsed = out as { truncated: number; tokens: unknown[] };
+    expect(parsed.truncated).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/^ntl: note: the prompt has \d+ tokens, more than the model's context of \d+; dropped the first \d+\n$/);
+  });
+
+  it('runs a saved notebook and writes the results', async () => {
+    const out = join(await tempDir('run'), 'results.json');
+    const run = await ntl('run', join(projectRoot, 'tests', 'node', 'fixtures', 'sun.ntl.json'), '--out', out, '--json');
+    const printed = json(run);
+    expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(printed);
+    const cells = printed['cells'] as { id: string; kind: string; result: Record<string, unknown>; error?: string }[];
+    expect(cells.map((c) => [c.id, c.kind, c.error])).toEqual([
+      ['c1', 'tokenize', undefined],
+      ['c2', 'embed', undefined],
+      ['c3', 'attend', undefined],
+      ['c4', 'predict', undefined],
+      ['c5', 'sample', undefined],
+    ]);
+    expect((cells[3]?.result['top'] as { token: string }[])[0]?.token).toBe(' east');
+    expect(cells[1]?.result['dim_count']).toBe(4);
+  });
+});
+
+describe('bin/serve.mjs', () => {
+  const hasBuild = existsSync(join(projectRoot, 'out', 'renderer', 'index.html'));
+
+  it.skipIf(hasBuild)('fails with a clear message when the renderer is not built', async () => {
+    const run = await new Promise<Run>((resolve) => {
+      execFile(process.execPath, [join(projectRoot, 'bin', 'serve.mjs'), '--port', '0'], { cwd: projectRoot, timeout: 30_000 }, (error, stdout, stderr) =>
+        resolve({ code: error && typeof error.code === 'number' ? error.code : 0, stdout, stderr }),
+      );
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('out/renderer/index.html is missing: run npm run build first');
+  });
+
+  it.skipIf(!hasBuild)('prints exactly one line with its URL and serves index.html', async () => {
+    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'serve.mjs'), '--port', '0'], { cwd: projectRoot });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('\n')) resolve(text);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited with ${String(code)}`)));
+      });
+      expect(line).toMatch(/^Next Token Lab: http:\/\/127\.0\.0\.1:\d+\/\n$/);
+      const url = line.trim().slice('Next Token Lab: '.length);
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});

@@ -1,0 +1,159 @@
+import { request } from 'node:http';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTENT_SECURITY_POLICY } from '../../src/common/csp';
+import { ModelRegistry } from '../../src/main/services/model-registry';
+import { NotebookStore } from '../../src/main/services/notebook-store';
+import { createServer } from '../../src/server/create-server';
+import { tempDir, writeModelFolder } from './helpers';
+
+let base = '';
+let port = 0;
+let models = '';
+let close: () => Promise<void> = async () => undefined;
+
+const isolation = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+};
+
+function expectIsolated(headers: Headers): void {
+  for (const [name, value] of Object.entries(isolation)) expect(headers.get(name), name).toBe(value);
+}
+
+/** A raw request, so that paths such as /../x reach the server unnormalised. */
+function raw(path: string, host = `127.0.0.1:${port}`): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  const renderer = await tempDir('renderer');
+  await mkdir(join(renderer, 'assets'));
+  await writeFile(join(renderer, 'index.html'), '<!doctype html><title>Next Token Lab</title>');
+  await writeFile(join(renderer, 'assets', 'app.js'), 'export {};');
+  await writeFile(join(renderer, 'assets', 'ort.wasm'), Buffer.from([0, 97, 115, 109]));
+  models = await tempDir('models');
+  await writeModelFolder(join(models, 'tiny'));
+  await writeFile(join(models, 'tiny', 'secret.txt'), 'no');
+  const workspace = await tempDir('workspace');
+  const server = createServer({
+    rendererDir: renderer,
+    registry: new ModelRegistry([{ dir: models, source: 'bundled' }]),
+    store: new NotebookStore(workspace),
+    maxBodyBytes: 64 * 1024,
+  });
+  port = await server.listen(0);
+  base = `http://127.0.0.1:${port}`;
+  close = () => server.close();
+});
+
+afterAll(() => close());
+
+describe('HTTP server of the browser build', () => {
+  it('listens on 127.0.0.1 only, on the port it picked', () => {
+    expect(port).toBeGreaterThan(0);
+  });
+
+  it('serves index.html with the CSP and cross-origin isolation headers', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expectIsolated(res.headers);
+    expect(await res.text()).toContain('Next Token Lab');
+  });
+
+  it('serves scripts and wasm with their content types', async () => {
+    const js = await fetch(`${base}/assets/app.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('content-security-policy')).toBeNull();
+    expectIsolated(js.headers);
+    const wasm = await fetch(`${base}/assets/ort.wasm`);
+    expect(wasm.headers.get('content-type')).toBe('application/wasm');
+    expect(new Uint8Array(await wasm.arrayBuffer())).toEqual(new Uint8Array([0, 97, 115, 109]));
+  });
+
+  it('lists the models', async () => {
+    const res = await fetch(`${base}/api/models`);
+    expect(res.status).toBe(200);
+    expectIsolated(res.headers);
+    const body: unknown = await res.json();
+    expect(body).toMatchObject({ models: [{ id: 'tiny', layers: 2, heads: 2, vocab: 8 }], problems: [] });
+  });
+
+  it('serves a model file with length, type and isolation headers; HEAD too', async () => {
+    const onnx = await readFile(join(models, 'tiny', 'onnx', 'model.onnx'));
+    const res = await fetch(`${base}/models/tiny/onnx/model.onnx`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(res.headers.get('content-length')).toBe(String(onnx.length));
+    expectIsolated(res.headers);
+    expect(Buffer.from(await res.arrayBuffer()).equals(onnx)).toBe(true);
+    const head = await fetch(`${base}/models/tiny/config.json`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('application/json');
+    expect(head.headers.get('content-length')).toBe(String((await readFile(join(models, 'tiny', 'config.json'))).length));
+    expect(await head.text()).toBe('');
+  });
+
+  it('refuses other files, traversal and foreign Host headers with a JSON error', async () => {
+    const secret = await raw('/models/tiny/secret.txt');
+    expect(secret.status).toBe(404);
+    expect(JSON.parse(secret.body)).toEqual({ error: 'model "tiny" has no file "secret.txt" to serve' });
+    expect(secret.headers['cross-origin-embedder-policy']).toBe('require-corp');
+    for (const path of ['/../../etc/passwd', '/assets/../../etc/passwd', '/models/tiny/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/models/tiny/onnx%2f..%2fconfig.json']) {
+      const res = await raw(path);
+      expect([403, 404], path).toContain(res.status);
+      expect(JSON.parse(res.body), path).toHaveProperty('error');
+    }
+    expect((await raw('/models/nope/config.json')).status).toBe(404);
+    expect((await raw('/no-such-file.js')).status).toBe(404);
+    const rebound = await raw('/api/models', 'evil.example:80');
+    expect(rebound.status).toBe(403);
+  });
+
+  it('saves, lists and reads notebooks; refuses bad names, bad bodies and large bodies', async () => {
+    const doc = {
+      format: 'next-token-lab-notebook',
+      version: 1,
+      name: 'Over HTTP',
+      prompt: 'The sun',
+      model: { id: 'tiny', sha256: null },
+      cells: [{ id: 'c1', kind: 'tokenize', params: {} }],
+      appVersion: '0.1.0',
+      savedAt: '2025-01-01T00:00:00.000Z',
+    };
+    const put = (file: string, body: string): Promise<Response> =>
+      fetch(`${base}/api/notebooks/${encodeURIComponent(file)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+    const saved = await put('http.ntl.json', JSON.stringify(doc));
+    expect(saved.status).toBe(200);
+    expect(await saved.json()).toMatchObject({ file: 'http.ntl.json', name: 'Over HTTP' });
+    expect(await (await fetch(`${base}/api/notebooks`)).json()).toMatchObject([{ file: 'http.ntl.json', name: 'Over HTTP' }]);
+    expect(await (await fetch(`${base}/api/notebooks/http.ntl.json`)).json()).toEqual(doc);
+    const badName = await put('../x.ntl.json', JSON.stringify(doc));
+    expect(badName.status).toBe(400);
+    expect(await badName.json()).toMatchObject({ error: expect.stringContaining('field "file"') });
+    const badJson = await put('y.ntl.json', '{');
+    expect(badJson.status).toBe(400);
+    expect(((await badJson.json()) as { error: string }).error).toMatch(/^request body is not valid JSON/);
+    const big = await put('z.ntl.json', JSON.stringify({ ...doc, prompt: 'x'.repeat(70 * 1024) }));
+    expect(big.status).toBe(413);
+    const missing = await fetch(`${base}/api/notebooks/none.ntl.json`);
+    expect(missing.status).toBe(404);
+    const wrongMethod = await fetch(`${base}/api/models`, { method: 'DELETE' });
+    expect(wrongMethod.status).toBe(405);
+  });
+});
