@@ -180,7 +180,8 @@ export const useNotebookStore = defineStore('notebook', () => {
         : { ids: promptIds, steps: [], rngState: new SeededRandom(p.seed).snapshot, stopReason: null };
     const count = steps ?? p.maxTokens;
     if (!continuing) generation.value = markRaw(start);
-    const call = engine.call('generate', { state: start, sampling: p.sampling, count }, (state) => {
+    // Plain copies: reactive proxies cannot cross to the worker.
+    const call = engine.call('generate', { state: { ...start, ids: [...start.ids], steps: [...start.steps] }, sampling: { ...p.sampling }, count }, (state) => {
       generation.value = markRaw(state);
       progress.value = `Generating: step ${state.steps.length}`;
     });
