@@ -25,6 +25,8 @@ export default defineConfig({
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       chunkSizeWarningLimit: 2000,
+      // Less code to parse and compile on the UI thread during the first run.
+      minify: true,
       rolldownOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },
   },

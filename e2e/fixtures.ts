@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, chromium, type BrowserContext, type Page } from '@playwright/test';
@@ -16,6 +16,9 @@ interface Server {
 /** Starts `npm run serve`'s server on a free port with a fresh workspace folder. */
 async function startServer(): Promise<Server> {
   const workspace = mkdtempSync(join(tmpdir(), 'ntl-e2e-workspace-'));
+  // A user model folder that cannot be used: the app must name it and the cause, and stay usable.
+  mkdirSync(join(workspace, 'models', 'broken-model'), { recursive: true });
+  writeFileSync(join(workspace, 'models', 'broken-model', 'config.json'), '{ "model_type": ');
   const child = spawn(process.execPath, [join(ROOT, 'bin/serve.mjs'), '--port', '0'], {
     cwd: ROOT,
     env: { ...process.env, NTL_WORKSPACE: workspace, NTL_MODELS_DIR: join(workspace, 'models') },

@@ -118,6 +118,16 @@ test.describe('the notebook on the bundled model', () => {
     await expect(page.getByTestId('truncation-note')).toContainText('were dropped');
   });
 
+  test('a broken model folder is named with its cause, and the app stays usable', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await expect(nb.errorBanner).toContainText('broken-model');
+    await expect(nb.errorBanner).toContainText('config.json');
+    await expect(page.getByTestId('model-select').locator('option')).toHaveCount(1);
+    await nb.runAllAndWait();
+    await expect(nb.errorBanner).toHaveCount(0);
+  });
+
   test('exports the attention chart as PNG, SVG and CSV', async ({ page }) => {
     const nb = new NotebookPage(page);
     await nb.waitForModel();

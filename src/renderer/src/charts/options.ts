@@ -52,7 +52,7 @@ export function heatmapOption(input: HeatmapInput): EChartsCoreOption {
       name: input.xName,
       nameLocation: 'middle',
       nameGap: 45,
-      axisLabel: { rotate: input.cols.length > 8 ? 45 : 0, interval: 0, fontSize: 11 },
+      axisLabel: { rotate: input.cols.length > 8 ? 45 : 0, interval: input.cols.length > 24 ? 'auto' : 0, fontSize: 11 },
       splitArea: { show: true },
     },
     yAxis: {

@@ -99,6 +99,9 @@ export const useNotebookStore = defineStore('notebook', () => {
       }
       if (!list.models.some((m) => m.id === modelId.value)) modelId.value = list.models[0]?.id ?? DEFAULT_MODEL_ID;
       await loadModel();
+      if (list.problems.length > 0 && errorBanner.value === null) {
+        errorBanner.value = `Some model folders could not be used: ${list.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+      }
     } catch (cause) {
       errorBanner.value = `Could not list models: ${message(cause)}`;
     }
