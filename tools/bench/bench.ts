@@ -1,0 +1,75 @@
+/**
+ * `npm run bench`: timings that issues name as numbers, measured on this machine and printed as a
+ * table plus `bench-results.json`. Medians of several runs after a warm-up; nothing here is a test.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { EngineModel } from '../../src/engine/session';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const MODEL = join(ROOT, 'resources/models/seed-world');
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+
+interface Row {
+  name: string;
+  median_ms: number;
+  runs: number;
+  note: string;
+}
+const rows: Row[] = [];
+const record = (name: string, samples: number[], note = ''): void => {
+  rows.push({ name, median_ms: Math.round(median(samples) * 10) / 10, runs: samples.length, note });
+  console.log(`${name.padEnd(48)} ${median(samples).toFixed(1).padStart(9)} ms  (${samples.length} runs) ${note}`);
+};
+
+function cliPredict(): void {
+  const samples: number[] = [];
+  const args = [join(ROOT, 'bin/ntl.mjs'), 'predict', '--model', 'seed-world', '--prompt', 'The sun rises in the', '--top', '5', '--json'];
+  spawnSync(process.execPath, args, { cwd: ROOT });
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ntl predict failed: ${r.stderr}`);
+    samples.push(performance.now() - t);
+  }
+  record('ntl predict, whole command (wall clock)', samples, 'node bin/ntl.mjs predict --top 5 --json');
+}
+
+async function engine(threads: number): Promise<void> {
+  const json = (f: string): unknown => JSON.parse(readFileSync(join(MODEL, f), 'utf8'));
+  const files = { id: 'seed-world', config: json('config.json'), tokenizer: json('tokenizer.json'), tokenizerConfig: json('tokenizer_config.json'), onnx: new Uint8Array(readFileSync(join(MODEL, 'onnx/model.onnx'))) };
+  const loads: number[] = [];
+  let model: EngineModel | null = null;
+  for (let i = 0; i < 3; i++) {
+    await model?.release();
+    const t = performance.now();
+    model = await EngineModel.load(ort, files, { backend: 'wasm', threads });
+    loads.push(performance.now() - t);
+  }
+  if (!model) return;
+  record(`engine load (Node, wasm, ${threads} thread)`, loads, 'session creation with instrumentation');
+  for (const n of [5, 16, 64, 128]) {
+    const ids = Array.from({ length: n }, (_, i) => (i * 7) % 1000);
+    for (const instrument of [false, true]) {
+      await model.forward(ids, instrument);
+      const samples: number[] = [];
+      for (let i = 0; i < RUNS; i++) samples.push((await model.forward(ids, instrument)).forwardMs);
+      record(`forward ${n} tokens, ${instrument ? 'instrumented' : 'logits only'} (${threads} thread)`, samples);
+    }
+  }
+  await model.release();
+}
+
+cliPredict();
+await engine(1);
+await engine(2);
+const out = join(ROOT, 'bench-results.json');
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows }, null, 2) + '\n');
+console.log(`\nwrote ${out}`);
