@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelTokenizer } from '../../src/engine/tokenizer';
-import { hasSeedWorld, projectRoot, seedWorld, tempDir } from './helpers';
+import { projectRoot, seedWorld, tempDir } from './helpers';
 
 interface Run {
   code: number;
@@ -68,7 +68,7 @@ describe('ntl errors', () => {
   });
 });
 
-describe.skipIf(!hasSeedWorld)('ntl on the bundled seed-world model', () => {
+describe('ntl on the bundled seed-world model', () => {
   it('lists seed-world with its shape', async () => {
     const out = json(await ntl('models', '--json'));
     const config = JSON.parse(await readFile(join(seedWorld, 'config.json'), 'utf8')) as Record<string, number>;

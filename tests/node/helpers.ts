@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,7 +7,6 @@ export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../
 /** Where the bundled models are: `NTL_BUNDLED_MODELS` or `<project>/resources/models`. */
 export const bundledModels = process.env['NTL_BUNDLED_MODELS'] || join(projectRoot, 'resources', 'models');
 export const seedWorld = join(bundledModels, 'seed-world');
-export const hasSeedWorld = existsSync(join(seedWorld, 'onnx', 'model.onnx'));
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `ntl-${prefix}-`));

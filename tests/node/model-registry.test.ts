@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelRegistry, readModelFiles } from '../../src/main/services/model-registry';
 import { RequestError } from '../../src/main/services/request-error';
-import { hasSeedWorld, seedWorld, bundledModels, tempDir, writeModelFolder } from './helpers';
+import { seedWorld, bundledModels, tempDir, writeModelFolder } from './helpers';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -130,7 +130,7 @@ describe('ModelRegistry', () => {
     expect(list.problems.map((p) => p.path)).toEqual([join(user, 'twin')]);
   });
 
-  it.skipIf(!hasSeedWorld)('describes the bundled seed-world model and reads its files', async () => {
+  it('describes the bundled seed-world model and reads its files', async () => {
     const registry = new ModelRegistry([{ dir: bundledModels, source: 'bundled' }]);
     const info = await registry.resolve('seed-world');
     const onnx = await readFile(join(seedWorld, 'onnx', 'model.onnx'));
