@@ -11,25 +11,13 @@ import type { CommandOutput } from './commands';
 import { headMatrix } from './commands';
 import { createRegistry, encodePrompt, loadModel, runtimeOptions, timing, type LoadedModel } from './model-host';
 import { quoted, table } from './table';
+import { cosineSimilarityMatrix } from '../engine/analysis';
 
 /** Row-major [rows][dim] as nested arrays, keeping dims [start, start + count). */
 function rows(data: Float32Array | null, n: number, dim: number, start: number, count: number): number[][] | null {
   if (!data) return null;
   const end = Math.min(dim, start + count);
   return Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * dim + start, i * dim + end)));
-}
-
-function cosineMatrix(data: Float32Array, n: number, dim: number): number[][] {
-  const norm = (i: number): number => Math.hypot(...data.subarray(i * dim, (i + 1) * dim));
-  const norms = Array.from({ length: n }, (_, i) => norm(i));
-  return Array.from({ length: n }, (_, a) =>
-    Array.from({ length: n }, (_, b) => {
-      let dot = 0;
-      for (let d = 0; d < dim; d++) dot += (data[a * dim + d] ?? 0) * (data[b * dim + d] ?? 0);
-      const denominator = (norms[a] ?? 0) * (norms[b] ?? 0);
-      return denominator > 0 ? dot / denominator : 0;
-    }),
-  );
 }
 
 async function cellResult(model: LoadedModel, kind: string, rawParams: unknown, pieces: TokenPiece[], forward: ForwardResult): Promise<unknown> {
@@ -49,7 +37,7 @@ async function cellResult(model: LoadedModel, kind: string, rawParams: unknown, 
         token: rows(token, n, dim, params.dimStart, params.dimCount),
         position: rows(position, n, dim, params.dimStart, params.dimCount),
         sum: rows(sum, n, dim, params.dimStart, params.dimCount),
-        similarity: basis ? cosineMatrix(basis, n, dim) : null,
+        similarity: basis ? cosineSimilarityMatrix(basis, n, dim) : null,
       };
     }
     case 'attend': {

@@ -277,6 +277,12 @@ export const useNotebookStore = defineStore('notebook', () => {
     if (activeGeneration !== null) engine.cancel(activeGeneration);
   }
 
+  /** The forward pass a view cell shows: its result while it is up to date or marked out of date. */
+  function forwardFor(kind: 'embed' | 'attend' | 'predict'): ForwardPayload | null {
+    const status = cells.value[kind].status;
+    return status === 'done' || status === 'stale' ? forward.value : null;
+  }
+
   /** A token's readable piece, for ids the last forward pass ranked highly or the prompt contains. */
   function tokenPiece(id: number): TokenPiece {
     return (
@@ -350,6 +356,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     cancel,
     toDoc,
     tokenPiece,
+    forwardFor,
     applyDoc,
   };
 });
