@@ -32,6 +32,8 @@ test.describe('the notebook on the bundled model', () => {
 
     await expect(page.getByTestId('attend-summary')).toContainText('row sums to 1.0000');
     await expect(page.getByTestId('sample-output')).toContainText(PROMPT);
+    await page.getByTestId('predict-lens-toggle').check();
+    await expect(page.getByTestId('chart-logit-lens').locator('canvas').first()).toBeVisible();
     await expect(page.getByTestId('run-time')).toContainText(/last run \d+ ms/);
   });
 

@@ -3,7 +3,7 @@ import onnxProto from 'onnx-proto';
 const { onnx } = onnxProto;
 
 /** What a tensor that the engine adds as a graph output stands for. */
-export type ProbeRole = 'attention' | 'token-embedding' | 'position-embedding' | 'embedding-sum';
+export type ProbeRole = 'attention' | 'token-embedding' | 'position-embedding' | 'embedding-sum' | 'residual';
 
 export interface Probe {
   role: ProbeRole;
@@ -11,7 +11,8 @@ export interface Probe {
   tensor: string;
   /** Node that produces it, for messages and the model view. */
   node: string;
-  /** 0-based layer for attention probes, in graph order. */
+  /** 0-based layer for attention probes, in graph order; for residual probes the block the stream
+   * enters (the number of layers for the stream entering the final norm). */
   layer: number;
 }
 
@@ -29,6 +30,60 @@ export interface GraphPlan {
   fusedAttention: string[];
   /** Data type of float outputs (1 = float32, 10 = float16). */
   floatType: number;
+  /** What the logit lens needs: the final norm and the unembedding, or why it cannot be built. */
+  lens: LensParams | { unavailable: string };
+}
+
+/** The final LayerNorm (or RMSNorm) and the unembedding matrix, read from the graph's weights. */
+export interface LensParams {
+  norm: 'layer' | 'rms';
+  gamma: Float32Array;
+  beta: Float32Array | null;
+  epsilon: number;
+  /** Row-major [hidden][vocab]. */
+  unembedding: Float32Array;
+  bias: Float32Array | null;
+  hidden: number;
+  vocab: number;
+}
+
+const NORMS = new Set(['LayerNormalization', 'SimplifiedLayerNormalization', 'RMSNormalization']);
+
+/** Finds the final norm and the unembedding that turn the last residual stream into logits. */
+function planLens(graph: GraphSummary, logits: string, finalNorm: GraphNode | undefined): LensParams | { unavailable: string } {
+  if (!finalNorm) return { unavailable: 'no LayerNormalization or RMSNorm operator was found before the logits' };
+  const producer = graph.nodes.find((n) => n.outputs.includes(logits));
+  if (!producer) return { unavailable: 'the logits have no producing node' };
+  let weightName: string | undefined;
+  let transposed = false;
+  let biasName: string | undefined;
+  if (producer.opType === 'MatMul') weightName = producer.inputs[1];
+  else if (producer.opType === 'Gemm') {
+    weightName = producer.inputs[1];
+    transposed = producer.attributes['transB'] === 1;
+    biasName = producer.inputs[2];
+  } else return { unavailable: `the logits come from a ${producer.opType} operator, not a MatMul or Gemm` };
+  const dims = graph.initializerDims.get(weightName ?? '');
+  const weights = graph.initializerFloats(weightName ?? '');
+  if (!dims || dims.length !== 2 || !weights) return { unavailable: 'the unembedding matrix is not a float initializer of the graph' };
+  const [rows = 0, cols = 0] = dims;
+  const hidden = transposed ? cols : rows;
+  const vocab = transposed ? rows : cols;
+  const unembedding = transposed ? new Float32Array(hidden * vocab) : weights;
+  if (transposed) for (let v = 0; v < vocab; v++) for (let h = 0; h < hidden; h++) unembedding[h * vocab + v] = weights[v * hidden + h] ?? 0;
+  const gamma = graph.initializerFloats(finalNorm.inputs[1] ?? '');
+  if (!gamma || gamma.length !== hidden) return { unavailable: 'the final norm\'s scale is not a float initializer of the expected width' };
+  const norm = finalNorm.opType === 'LayerNormalization' ? 'layer' : 'rms';
+  return {
+    norm,
+    gamma,
+    beta: norm === 'layer' ? graph.initializerFloats(finalNorm.inputs[2] ?? '') : null,
+    epsilon: finalNorm.attributes['epsilon'] ?? 1e-5,
+    unembedding,
+    bias: biasName ? graph.initializerFloats(biasName) : null,
+    hidden,
+    vocab,
+  };
 }
 
 const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedMultiHeadAttention']);
@@ -44,6 +99,8 @@ interface GraphNode {
   domain: string;
   inputs: string[];
   outputs: string[];
+  /** Numeric attributes (epsilon, axis, transB, ...). */
+  attributes: Record<string, number>;
 }
 
 interface ValueInfo {
@@ -57,8 +114,35 @@ export interface GraphSummary {
   opset: number;
   nodes: GraphNode[];
   initializerDims: Map<string, number[]>;
+  /** Float contents of an initializer, or null when it is not a float tensor stored in the file. */
+  initializerFloats(name: string): Float32Array | null;
   inputs: ValueInfo[];
   outputs: ValueInfo[];
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+function tensorFloats(t: onnxProto.onnx.ITensorProto): Float32Array | null {
+  const raw = t.rawData;
+  if (t.dataType === 1) {
+    if (raw && raw.length > 0) {
+      const copy = raw.slice();
+      return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
+    }
+    return t.floatData && t.floatData.length > 0 ? Float32Array.from(t.floatData) : null;
+  }
+  if (t.dataType === 10 && raw && raw.length > 0) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    return Float32Array.from({ length: raw.byteLength / 2 }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
+  }
+  return null;
 }
 
 function valueInfo(v: onnxProto.onnx.IValueInfoProto): ValueInfo {
@@ -87,7 +171,11 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
     ...(model.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx').map((o) => toNumber(o.version)),
   );
   const initializerDims = new Map<string, number[]>();
-  for (const init of graph.initializer ?? []) initializerDims.set(init.name ?? '', (init.dims ?? []).map(toNumber));
+  const initializers = new Map<string, onnxProto.onnx.ITensorProto>();
+  for (const init of graph.initializer ?? []) {
+    initializerDims.set(init.name ?? '', (init.dims ?? []).map(toNumber));
+    initializers.set(init.name ?? '', init);
+  }
   return {
     opset,
     nodes: graph.node.map((n) => ({
@@ -96,8 +184,15 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
       domain: n.domain ?? '',
       inputs: n.input ?? [],
       outputs: n.output ?? [],
+      attributes: Object.fromEntries(
+        (n.attribute ?? []).filter((a) => a.name && (a.type === 1 || a.type === 2)).map((a) => [a.name ?? '', a.type === 1 ? (a.f ?? 0) : toNumber(a.i)]),
+      ),
     })),
     initializerDims,
+    initializerFloats: (name: string) => {
+      const t = initializers.get(name);
+      return t ? tensorFloats(t) : null;
+    },
     inputs: (graph.input ?? []).map(valueInfo).filter((i) => !initializerDims.has(i.name)),
     outputs: (graph.output ?? []).map(valueInfo),
   };
@@ -159,9 +254,22 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
     const out = node.outputs[0];
     if (node.opType === 'Softmax' && out) probes.push({ role: 'attention', tensor: out, node: node.name || out, layer: layer++ });
   }
+
+  // The residual stream enters each pre-norm block through its first norm, and the head through the
+  // final norm: with two norms a block (attention, MLP) and one at the end there are 2L + 1.
+  const norms = graph.nodes.filter((n) => NORMS.has(n.opType));
+  const finalNorm = norms.at(-1);
+  const blocks = layer;
+  const boundaries =
+    blocks > 0 && norms.length === 2 * blocks + 1 ? norms.filter((_, i) => i % 2 === 0) : blocks > 0 && norms.length === blocks + 1 ? norms : [];
+  boundaries.forEach((norm, i) => {
+    const tensor = norm.inputs[0];
+    if (tensor) probes.push({ role: 'residual', tensor, node: norm.name || tensor, layer: i });
+  });
   const opTypes = [...new Set(graph.nodes.map((n) => `${n.domain ? `${n.domain}.` : ''}${n.opType}`))].sort();
   const fusedAttention = [...new Set(graph.nodes.filter((n) => FUSED_ATTENTION.has(n.opType)).map((n) => n.opType))];
-  return { opset: graph.opset, inputs, logitsOutput, probes, opTypes, fusedAttention, floatType };
+  const lens = boundaries.length > 0 ? planLens(graph, logitsOutput, finalNorm) : { unavailable: 'the residual stream between blocks could not be located in this graph' };
+  return { opset: graph.opset, inputs, logitsOutput, probes, opTypes, fusedAttention, floatType, lens };
 }
 
 function varint(value: number): number[] {

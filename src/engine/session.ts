@@ -45,6 +45,8 @@ export interface ForwardResult {
   /** Why attention is missing, when it is. */
   attentionNote: string | null;
   embeddings: EmbeddingResult;
+  /** The residual stream entering each block and the final norm, each row-major [position][hidden]. */
+  residual: Float32Array[] | null;
   forwardMs: number;
 }
 
@@ -143,6 +145,7 @@ export class EngineModel {
         attention: null,
         attentionNote: null,
         embeddings: { dim: this.config.hidden, token: null, position: null, sum: null },
+        residual: null,
         forwardMs,
       };
       if (!instrument) return result;
@@ -154,6 +157,10 @@ export class EngineModel {
       result.embeddings.token = read('token-embedding');
       result.embeddings.position = read('position-embedding');
       result.embeddings.sum = read('embedding-sum');
+      const streams = this.probes('residual').map((p) => out[p.tensor]);
+      if (streams.length > 0 && streams.every((t) => t !== undefined && t.dims.at(-1) === this.config.hidden)) {
+        result.residual = streams.map((t) => (t ? toFloat32(t).slice() : new Float32Array()));
+      }
       const layers: Float32Array[] = [];
       let heads = 0;
       for (const probe of this.probes('attention')) {

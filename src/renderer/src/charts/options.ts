@@ -26,6 +26,8 @@ export interface HeatmapInput {
   digits?: number;
   caption?: string;
   showValues?: boolean;
+  /** Text shown in a cell instead of its value (e.g. the top token), also in its tooltip. */
+  cellLabel?: (row: number, col: number) => string;
 }
 
 /** A heatmap: rows × columns with a colour scale and exact values on hover. */
@@ -43,7 +45,9 @@ export function heatmapOption(input: HeatmapInput): EChartsCoreOption {
     tooltip: {
       position: 'top',
       formatter: (p: { value: [number, number, number] }) =>
-        `${input.yName}: ${escapeHtml(input.rows[p.value[1]] ?? '')}<br/>${input.xName}: ${escapeHtml(input.cols[p.value[0]] ?? '')}<br/>value: <b>${fmt(p.value[2], digits + 1)}</b>`,
+        `${input.yName}: ${escapeHtml(input.rows[p.value[1]] ?? '')}<br/>${input.xName}: ${escapeHtml(input.cols[p.value[0]] ?? '')}<br/>` +
+        (input.cellLabel ? `${escapeHtml(input.cellLabel(p.value[1], p.value[0]))}: ` : 'value: ') +
+        `<b>${fmt(p.value[2], digits + 1)}</b>`,
     },
     grid: { left: 90, right: 70, top: input.caption ? 58 : 40, bottom: 70 },
     xAxis: {
@@ -80,7 +84,14 @@ export function heatmapOption(input: HeatmapInput): EChartsCoreOption {
       {
         type: 'heatmap',
         data,
-        label: { show: input.showValues ?? false, fontSize: 9, formatter: (p: { value: [number, number, number] }) => fmt(p.value[2], 2) },
+        label: {
+          show: (input.showValues ?? false) || input.cellLabel !== undefined,
+          fontSize: input.cellLabel ? 10 : 9,
+          color: input.cellLabel ? '#111111' : undefined,
+          textBorderColor: input.cellLabel ? '#ffffff' : undefined,
+          textBorderWidth: input.cellLabel ? 2 : 0,
+          formatter: (p: { value: [number, number, number] }) => (input.cellLabel ? input.cellLabel(p.value[1], p.value[0]) : fmt(p.value[2], 2)),
+        },
         emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } },
       },
     ],

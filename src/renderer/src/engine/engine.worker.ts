@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 import type * as Ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
-import { EngineModel, type BackendName } from '../../../engine/session';
+import { logitLens } from '../../../engine/logit-lens';
+import { EngineModel, type BackendName, type ForwardResult } from '../../../engine/session';
 import { fitToContext, generationStep } from '../../../engine/generate';
 import { rankOrder } from '../../../engine/sampling/distribution';
 import type { ForwardPayload, LoadResult, ModelUrls, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
@@ -108,8 +109,22 @@ function tokenize(text: string): TokenizeResult {
   return { pieces: pieces.slice(fitted.dropped), dropped: fitted.dropped, context: m.config.context };
 }
 
+/** Multiply-adds above which the logit lens is not computed on this thread. */
+const LENS_BUDGET = 3e8;
+
+function lensFor(m: EngineModel, r: ForwardResult): Pick<ForwardPayload, 'lens' | 'lensNote'> {
+  const params = m.plan.lens;
+  if ('unavailable' in params) return { lens: null, lensNote: `The logit lens is not available for this model: ${params.unavailable}.` };
+  if (!r.residual) return { lens: null, lensNote: 'The logit lens is not available: the residual stream could not be read.' };
+  const cost = params.hidden * params.vocab * r.ids.length * r.residual.length;
+  if (cost > LENS_BUDGET) return { lens: null, lensNote: `The logit lens would take ${(cost / 1e9).toFixed(1)} billion multiply-adds here; it is computed for smaller models and prompts only.` };
+  const cells = logitLens(params, r.residual, r.ids.length);
+  return { lens: cells.map((row) => row.map((c) => ({ ...c, piece: m.tokenizer.piece(c.id) }))), lensNote: null };
+}
+
 async function forward(ids: number[]): Promise<{ payload: ForwardPayload; transfer: Transferable[] }> {
-  const r = await requireModel().forward(ids, true);
+  const m = requireModel();
+  const r = await m.forward(ids, true);
   const payload: ForwardPayload = {
     ids: r.ids,
     vocab: r.vocab,
@@ -121,9 +136,10 @@ async function forward(ids: number[]): Promise<{ payload: ForwardPayload; transf
     positionEmbedding: r.embeddings.position,
     embeddingSum: r.embeddings.sum,
     forwardMs: r.forwardMs,
+    ...lensFor(m, r),
     topPieces: rankOrder(r.lastLogits)
       .slice(0, TOP_PIECES)
-      .map((id) => requireModel().tokenizer.piece(id)),
+      .map((id) => m.tokenizer.piece(id)),
   };
   const transfer: Transferable[] = [r.lastLogits.buffer];
   for (const a of [r.embeddings.token, r.embeddings.position, r.embeddings.sum, ...(r.attention?.data ?? [])]) {

@@ -45,6 +45,9 @@ export interface ForwardPayload {
   positionEmbedding: Float32Array | null;
   embeddingSum: Float32Array | null;
   forwardMs: number;
+  /** Logit lens: [depth][position] top-1 token and probability; depth 0 is the embeddings. */
+  lens: { id: number; prob: number; piece: TokenPiece }[][] | null;
+  lensNote: string | null;
   /** Pieces of the most likely next tokens (by logit), so the UI can label them without the tokenizer. */
   topPieces: TokenPiece[];
 }
