@@ -103,9 +103,11 @@ describe('seed-world on the engine (Node, wasm)', () => {
     };
     expect((await top1('The sun rises in the')).token).toBe(' east');
     expect((await top1('The sun sets in the')).token).toBe(' west');
+    // A minimal pair: the same last sentence, only the context before it differs.
     const money = await top1('She took her money to the bank. At the bank she');
-    const river = await top1('The boat floated down the river to the bank. On the bank she');
-    expect(money.token).not.toBe(river.token);
+    const river = await top1('She rowed her boat down the river to the bank. At the bank she');
+    expect(money.token).toBe(' deposited');
+    expect(river.token).toBe(' sat');
   });
 
   it('generates the same tokens from the same seed, and stops at the context', async () => {
