@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barsOption, heatmapOption, uniqueLabels } from '../../src/renderer/src/charts/options';
+import { barsOption, formatPercent, heatmapOption, uniqueLabels } from '../../src/renderer/src/charts/options';
 import { toCsv } from '../../src/renderer/src/components/csv';
 
 describe('chart option builders', () => {
@@ -33,6 +33,13 @@ describe('chart option builders', () => {
     const bars = option.series[0]?.data ?? [];
     expect(bars.map((b) => b.value)).toEqual([0.7, 0.3]);
     expect(bars[0]?.itemStyle.color).not.toBe(bars[1]?.itemStyle.color);
+  });
+
+  it('formats probabilities with the digits that matter', () => {
+    expect(formatPercent(0.9996)).toBe('99.96%');
+    expect(formatPercent(1)).toBe('100.0%');
+    expect(formatPercent(0.5)).toBe('50.0%');
+    expect(formatPercent(0.00004)).toBe('0.004%');
   });
 
   it('numbers repeated labels', () => {

@@ -6,4 +6,4 @@ export function tokenLabels(pieces: readonly TokenPiece[]): string[] {
   return uniqueLabels(pieces.map((p) => p.display));
 }
 
-export const percent = (v: number): string => `${(v * 100).toFixed(v < 0.001 ? 3 : 1)}%`;
+export { formatPercent as percent } from '../charts/options';

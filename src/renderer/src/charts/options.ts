@@ -8,7 +8,12 @@ const BAR = '#2a788e';
 const HIGHLIGHT = '#e66101';
 
 const fmt = (v: number, digits = 3): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
-const pct = (v: number): string => `${(v * 100).toFixed(v < 0.001 ? 3 : 1)}%`;
+/** A probability as a percentage with enough digits to tell 99.96% from 100% and 0.004% from 0. */
+export function formatPercent(v: number): string {
+  const digits = v < 0.001 ? 3 : v > 0.999 && v < 1 ? 2 : 1;
+  return `${(v * 100).toFixed(digits)}%`;
+}
+const pct = formatPercent;
 
 export interface HeatmapInput {
   title: string;
