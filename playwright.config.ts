@@ -9,6 +9,6 @@ export default defineConfig({
   workers: 1,
   fullyParallel: false,
   retries: 0,
-  reporter: [['list']],
+  reporter: [['list'], ['./e2e/skip-reasons-reporter.ts']],
   outputDir: 'test-results',
 });
