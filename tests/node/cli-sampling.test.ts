@@ -2,6 +2,9 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decoderFromFlags } from '../../src/cli/sampler-options';
+import { SampleParams } from '../../src/common/cells';
+import { presetSettings } from '../../src/engine/sampling/strategies';
 import { projectRoot, tempDir } from './helpers';
 
 interface Run {
@@ -44,6 +47,26 @@ function parse<T>(run: Run): T {
 
 const PROMPT = 'The cat sat on the';
 const ids = (g: Generated): number[] => g.steps.map((s) => s.id);
+
+describe('the app and ntl build the same settings', () => {
+  it('for the Sample cell presets, with and without knobs', () => {
+    const cell = SampleParams.parse({ sampling: { strategy: 'top-k', temperature: 0.8, topK: 5 }, seed: 11 });
+    const flags = decoderFromFlags({ strategy: 'top-k', temperature: '0.8', 'top-k': '5' });
+    expect(flags).toEqual({ kind: 'sampler', name: 'top-k', settings: presetSettings(cell.sampling, cell.knobs) });
+    const withKnobs = SampleParams.parse({ sampling: { strategy: 'top-p', temperature: 1.2, topP: 0.9 }, knobs: { minP: 0.05, repetitionPenalty: 1.1 } });
+    const sameFlags = decoderFromFlags({ strategy: 'top-p', temperature: '1.2', 'top-p': '0.9', 'min-p': '0.05', 'repetition-penalty': '1.1' });
+    expect(sameFlags.kind === 'sampler' && sameFlags.settings).toEqual(presetSettings(withKnobs.sampling, withKnobs.knobs));
+    expect(decoderFromFlags({ strategy: 'greedy' })).toEqual({ kind: 'sampler', name: 'greedy', settings: presetSettings({ strategy: 'greedy' }) });
+  });
+
+  it('the Sample cell refuses knobs out of range or out of the order', () => {
+    const message = (input: unknown): string | undefined => SampleParams.safeParse(input).error?.issues[0]?.message;
+    expect(message({ knobs: { minP: 2 } })).toBe('min-p must be at most 1');
+    expect(message({ sampling: { strategy: 'top-k', temperature: 1, topK: 3 }, knobs: { order: ['temperature'] } })).toBe('order: top-k is set but not in the order');
+    expect(SampleParams.parse({}).knobs).toEqual({});
+    expect(SampleParams.parse({}).stop).toBe('');
+  });
+});
 
 describe('ntl generate with the sampler chain', () => {
   it('gives per-step kept and entropy, and the column metrics', async () => {

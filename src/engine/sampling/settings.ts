@@ -16,40 +16,60 @@ export const DEFAULT_DRY_BREAKERS: readonly string[] = ['\n', ':', '"', '*'];
 const lastN = (name: string) =>
   z.number().int(`${name} must be a whole number`).min(-1, `${name} must be -1 (whole history) or at least 0`);
 
+/** The knobs beyond the four presets' (temperature, k, p, greedy), each optional, without defaults. */
+const KNOBS = {
+  repetitionPenalty: z.number().gt(0, 'repetition penalty must be greater than 0').max(10, 'repetition penalty must be at most 10').optional(),
+  frequencyPenalty: z.number().min(-2, 'frequency penalty must be at least -2').max(2, 'frequency penalty must be at most 2').optional(),
+  presencePenalty: z.number().min(-2, 'presence penalty must be at least -2').max(2, 'presence penalty must be at most 2').optional(),
+  /** How many of the most recent tokens the penalties look at; -1: the whole history, 0: none. */
+  penaltyLastN: lastN('penalty last n').optional(),
+  dryMultiplier: z.number().min(0, 'DRY multiplier must be at least 0').max(10, 'DRY multiplier must be at most 10').optional(),
+  dryBase: z.number().min(1, 'DRY base must be at least 1').max(4, 'DRY base must be at most 4').optional(),
+  dryAllowedLength: z.number().int('DRY allowed length must be a whole number').min(1, 'DRY allowed length must be at least 1').max(50, 'DRY allowed length must be at most 50').optional(),
+  dryLastN: lastN('DRY last n').optional(),
+  drySequenceBreakers: z.array(z.string().min(1, 'a DRY sequence breaker must not be empty')).max(32, 'at most 32 DRY sequence breakers').optional(),
+  minP: z.number().min(0, 'min-p must be at least 0').max(1, 'min-p must be at most 1').optional(),
+  typicalP: z.number().gt(0, 'typical-p must be greater than 0').max(1, 'typical-p must be at most 1').optional(),
+  topNSigma: z.number().min(0, 'top-nσ must be at least 0').max(10, 'top-nσ must be at most 10').optional(),
+  xtcThreshold: z.number().min(0, 'XTC threshold must be at least 0').max(1, 'XTC threshold must be at most 1').optional(),
+  xtcProbability: z.number().min(0, 'XTC probability must be at least 0').max(1, 'XTC probability must be at most 1').optional(),
+  epsilonCutoff: z.number().min(0, 'epsilon cutoff must be at least 0').max(1, 'epsilon cutoff must be at most 1').optional(),
+  etaCutoff: z.number().min(0, 'eta cutoff must be at least 0').max(1, 'eta cutoff must be at most 1').optional(),
+  mirostatTau: z.number().gt(0, 'Mirostat tau must be greater than 0').max(20, 'Mirostat tau must be at most 20').optional(),
+  mirostatEta: z.number().gt(0, 'Mirostat eta must be greater than 0').max(1, 'Mirostat eta must be at most 1').optional(),
+  order: z
+    .array(z.enum(STAGES, { error: () => `order: unknown stage; the stages are ${STAGES.join(', ')}` }))
+    .refine((order) => new Set(order).size === order.length, 'order: each stage may appear only once')
+    .optional(),
+};
+
+/**
+ * The knobs a Sample cell adds to its preset (`SampleParams.knobs`): every setting but
+ * temperature, top-k, top-p and greedy, which the preset owns. Absent means off or default.
+ */
+export const SamplerKnobs = z.strictObject(KNOBS);
+export type SamplerKnobs = z.output<typeof SamplerKnobs>;
+
 /**
  * Every knob of the sampler chain. Every parameter is optional and neutral when absent: a stage
  * whose parameter is not set does nothing. Parse with `SamplerSettings.parse` to fill the defaults.
  */
 export const SamplerSettings = z
   .strictObject({
-    repetitionPenalty: z.number().gt(0, 'repetition penalty must be greater than 0').max(10, 'repetition penalty must be at most 10').optional(),
-    frequencyPenalty: z.number().min(-2, 'frequency penalty must be at least -2').max(2, 'frequency penalty must be at most 2').optional(),
-    presencePenalty: z.number().min(-2, 'presence penalty must be at least -2').max(2, 'presence penalty must be at most 2').optional(),
-    /** How many of the most recent tokens the penalties look at; -1: the whole history, 0: none. */
-    penaltyLastN: lastN('penalty last n').default(64),
-    dryMultiplier: z.number().min(0, 'DRY multiplier must be at least 0').max(10, 'DRY multiplier must be at most 10').optional(),
-    dryBase: z.number().min(1, 'DRY base must be at least 1').max(4, 'DRY base must be at most 4').default(1.75),
-    dryAllowedLength: z.number().int('DRY allowed length must be a whole number').min(1, 'DRY allowed length must be at least 1').max(50, 'DRY allowed length must be at most 50').default(2),
-    dryLastN: lastN('DRY last n').default(-1),
-    drySequenceBreakers: z.array(z.string().min(1, 'a DRY sequence breaker must not be empty')).max(32, 'at most 32 DRY sequence breakers').default([...DEFAULT_DRY_BREAKERS]),
+    ...KNOBS,
+    penaltyLastN: KNOBS.penaltyLastN.default(64),
+    dryBase: KNOBS.dryBase.default(1.75),
+    dryAllowedLength: KNOBS.dryAllowedLength.default(2),
+    dryLastN: KNOBS.dryLastN.default(-1),
+    drySequenceBreakers: KNOBS.drySequenceBreakers.default([...DEFAULT_DRY_BREAKERS]),
     temperature: z.number().gt(0, 'temperature must be greater than 0').max(5, 'temperature must be at most 5').optional(),
     topK: z.number().int('k must be a whole number').min(1, 'k must be at least 1').optional(),
     topP: z.number().gt(0, 'p must be greater than 0').max(1, 'p must be at most 1').optional(),
-    minP: z.number().min(0, 'min-p must be at least 0').max(1, 'min-p must be at most 1').optional(),
-    typicalP: z.number().gt(0, 'typical-p must be greater than 0').max(1, 'typical-p must be at most 1').optional(),
-    topNSigma: z.number().min(0, 'top-nσ must be at least 0').max(10, 'top-nσ must be at most 10').optional(),
-    xtcThreshold: z.number().min(0, 'XTC threshold must be at least 0').max(1, 'XTC threshold must be at most 1').default(0.1),
-    xtcProbability: z.number().min(0, 'XTC probability must be at least 0').max(1, 'XTC probability must be at most 1').optional(),
-    epsilonCutoff: z.number().min(0, 'epsilon cutoff must be at least 0').max(1, 'epsilon cutoff must be at most 1').optional(),
-    etaCutoff: z.number().min(0, 'eta cutoff must be at least 0').max(1, 'eta cutoff must be at most 1').optional(),
-    mirostatTau: z.number().gt(0, 'Mirostat tau must be greater than 0').max(20, 'Mirostat tau must be at most 20').optional(),
-    mirostatEta: z.number().gt(0, 'Mirostat eta must be greater than 0').max(1, 'Mirostat eta must be at most 1').default(0.1),
+    xtcThreshold: KNOBS.xtcThreshold.default(0.1),
+    mirostatEta: KNOBS.mirostatEta.default(0.1),
     /** Take the most likely token of the filtered distribution instead of drawing one. */
     greedy: z.boolean().default(false),
-    order: z
-      .array(z.enum(STAGES, { error: () => `order: unknown stage; the stages are ${STAGES.join(', ')}` }))
-      .refine((order) => new Set(order).size === order.length, 'order: each stage may appear only once')
-      .default([...DEFAULT_ORDER]),
+    order: KNOBS.order.default([...DEFAULT_ORDER]),
   })
   .superRefine((s, ctx) => {
     const used: [StageName, boolean][] = [

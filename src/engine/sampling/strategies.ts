@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SeededRandom } from '../rng';
 import { applyChain } from './chain';
 import { softmax } from './distribution';
-import { SamplerSettings } from './settings';
+import { SamplerSettings, type SamplerKnobs, type SamplerSettingsInput } from './settings';
 
 /**
  * The four named strategies of the Sample cell and the notebook format: presets of the sampler
@@ -33,18 +33,26 @@ export const SamplingStrategy = z.discriminatedUnion('strategy', [
 export type SamplingStrategy = z.infer<typeof SamplingStrategy>;
 export type StrategyName = SamplingStrategy['strategy'];
 
-/** The sampler settings a preset stands for; the chain's default order applies. */
-export function presetSettings(strategy: SamplingStrategy): SamplerSettings {
+/** The chain settings a preset stands for, before defaults. */
+export function presetInput(strategy: SamplingStrategy): SamplerSettingsInput {
   switch (strategy.strategy) {
     case 'greedy':
-      return SamplerSettings.parse({ greedy: true });
+      return { greedy: true };
     case 'temperature':
-      return SamplerSettings.parse({ temperature: strategy.temperature });
+      return { temperature: strategy.temperature };
     case 'top-k':
-      return SamplerSettings.parse({ temperature: strategy.temperature, topK: strategy.topK });
+      return { temperature: strategy.temperature, topK: strategy.topK };
     case 'top-p':
-      return SamplerSettings.parse({ temperature: strategy.temperature, topP: strategy.topP });
+      return { temperature: strategy.temperature, topP: strategy.topP };
   }
+}
+
+/**
+ * The sampler settings a preset stands for (the chain's default order applies), with the knobs a
+ * Sample cell adds. Throws the schema's error when the knobs do not fit (a stage left out of the order).
+ */
+export function presetSettings(strategy: SamplingStrategy, knobs: SamplerKnobs = {}): SamplerSettings {
+  return SamplerSettings.parse({ ...presetInput(strategy), ...knobs });
 }
 
 /** A preset or full sampler settings: what generation takes. */
