@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChain } from '../../src/engine/sampling/chain';
-import { topKFilter, topPFilter } from '../../src/engine/sampling/filters';
+import { liveOrder, minPFilter, topKFilter, topOrder, topPFilter } from '../../src/engine/sampling/filters';
 import { SamplerSettings, STAGES, type SamplerSettingsInput } from '../../src/engine/sampling/settings';
 
 const logitsArb = fc.array(fc.double({ min: -30, max: 30, noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 40 }).map((a) => Float64Array.from(a));
@@ -68,6 +68,24 @@ describe('sampler chain properties', () => {
         const large = keptIds(topKFilter(logits, hi));
         expect(isSubset(small, large)).toBe(true);
         expect(large.size).toBe(Math.min(hi, logits.length));
+      }),
+    );
+  });
+
+  it('the partial order equals the full order cut short, ties included', () => {
+    const tied = fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 1, maxLength: 200 }).map((a) => Float64Array.from(a));
+    fc.assert(
+      fc.property(fc.oneof(logitsArb, tied), fc.integer({ min: 1, max: 250 }), (logits, m) => {
+        expect(topOrder(logits, m)).toEqual(liveOrder(logits).slice(0, m));
+      }),
+    );
+  });
+
+  it('the kept set shrinks as min-p grows', () => {
+    fc.assert(
+      fc.property(logitsArb, prob(0), prob(0), (logits, a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(isSubset(keptIds(minPFilter(logits, hi)), keptIds(minPFilter(logits, lo)))).toBe(true);
       }),
     );
   });

@@ -119,9 +119,49 @@ export function applyTemperature(logits: Logits, temperature: number): Logits {
   return logits.map((l) => (l > -Infinity ? l / temperature : l));
 }
 
+/** The n-th smallest value (0-based) of `a`, which it reorders: Hoare's quickselect, O(length). */
+function select(a: Float64Array, n: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >>> 1] ?? 0;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] ?? 0) < pivot) i++;
+      while ((a[j] ?? 0) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] ?? 0;
+        a[i] = a[j] ?? 0;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (n <= j) hi = j;
+    else if (n >= i) lo = i;
+    else break;
+  }
+  return a[n] ?? 0;
+}
+
+/**
+ * The m most likely remaining ids, most likely first (ties: lower id first): `liveOrder` cut to m,
+ * without sorting the whole vocabulary (a selection finds the m-th logit, then only m ids are sorted).
+ */
+export function topOrder(logits: Logits, m: number): number[] {
+  const live = logits.filter((l) => l > -Infinity);
+  if (m >= live.length) return liveOrder(logits);
+  const bar = select(live, live.length - Math.max(1, m));
+  const ids: number[] = [];
+  for (let i = 0; i < logits.length; i++) if ((logits[i] ?? -Infinity) > bar) ids.push(i);
+  for (let i = 0; i < logits.length && ids.length < m; i++) if (logits[i] === bar) ids.push(i);
+  return ids.sort((a, b) => (logits[b] ?? 0) - (logits[a] ?? 0) || a - b);
+}
+
 /** The k most likely tokens (ties: lower id first). */
 export function topKFilter(logits: Logits, k: number): Logits {
-  return keepFirst(logits, liveOrder(logits), k);
+  return keepFirst(logits, topOrder(logits, k), k);
 }
 
 /** Tolerance for "the cumulative probability reaches p", so that p = 1 keeps every token. */
@@ -130,15 +170,19 @@ const REACH = 1e-12;
 /** The smallest set of most likely tokens whose probability reaches p, the crossing token included. */
 export function topPFilter(logits: Logits, p: number): Logits {
   const probs = probabilities(logits);
-  const order = liveOrder(logits);
-  let cumulative = 0;
-  let count = 0;
-  for (const id of order) {
-    cumulative += probs[id] ?? 0;
-    count++;
-    if (cumulative >= p - REACH) break;
+  const live = liveCount(logits);
+  // Look at the 64 most likely first, four times more while they do not reach p.
+  for (let m = 64; ; m *= 4) {
+    const order = topOrder(logits, m);
+    let cumulative = 0;
+    let count = 0;
+    for (const id of order) {
+      cumulative += probs[id] ?? 0;
+      count++;
+      if (cumulative >= p - REACH) return keepFirst(logits, order, count);
+    }
+    if (m >= live) return keepFirst(logits, order, count);
   }
-  return keepFirst(logits, order, count);
 }
 
 /** Tokens with probability at least `minP` times the top token's. */
