@@ -16,6 +16,7 @@ import {
   typicalFilter,
   xtcFilter,
 } from '../../src/engine/sampling/filters';
+import { parseNotebook } from '../../src/common/notebook-format';
 import { columnMetrics } from '../../src/engine/sampling/metrics';
 import { BeamSettings, DEFAULT_ORDER, firstIssue, SamplerSettings, type SamplerSettingsInput } from '../../src/engine/sampling/settings';
 import { presetSettings } from '../../src/engine/sampling/strategies';
@@ -265,5 +266,25 @@ describe('column metrics', () => {
     expect(m.tokensPerSecond).toBe(2);
     expect(m.meanEntropy).toBe(1);
     expect(columnMetrics([], [], 0)).toMatchObject({ tokens: 0, perplexity: null, distinct2: null, tokensPerSecond: null });
+  });
+});
+
+describe('saved notebooks', () => {
+  const doc = (params: Record<string, unknown>): unknown => ({
+    format: 'next-token-lab-notebook',
+    version: 1,
+    name: 'n',
+    prompt: 'p',
+    model: { id: 'seed-world', sha256: null },
+    cells: [{ id: 's', kind: 'sample', params }],
+    appVersion: '0.1.0',
+    savedAt: '2026-11-28T00:00:00.000Z',
+  });
+
+  it('keep the knobs and the stop string, and read older sample cells without them', () => {
+    const params = { sampling: { strategy: 'top-p', temperature: 1, topP: 0.9 }, knobs: { minP: 0.05, order: ['temperature', 'top-p', 'min-p'] }, stop: '.', seed: 1, maxTokens: 5 };
+    expect(parseNotebook(JSON.parse(JSON.stringify(doc(params)))).cells[0]?.params).toEqual(params);
+    expect(() => parseNotebook(doc({ sampling: { strategy: 'greedy' }, seed: 42, maxTokens: 4 }))).not.toThrow();
+    expect(() => parseNotebook(doc({ knobs: { minP: 3 } }), 'a.ntl.json')).toThrow('a.ntl.json: cell "s" (sample) parameter "knobs.minP": min-p must be at most 1');
   });
 });
