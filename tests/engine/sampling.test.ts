@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beamSearch } from '../../src/engine/beam-search';
 import { generate } from '../../src/engine/generate';
+import { columnMetrics } from '../../src/engine/sampling/metrics';
 import { SamplerSettings } from '../../src/engine/sampling/settings';
 import type { EngineModel } from '../../src/engine/session';
 import { loadBundled } from './load-model';
@@ -67,6 +68,19 @@ describe('sampling on seed-world', () => {
       expect(s.entropy).toBeGreaterThan(0);
       expect(s.entropy).toBeLessThan(Math.log2(model.config.vocabSize) + 1e-9);
     }
+  });
+
+  it('DRY and the penalties break the greedy loop of "The cat sat on the mat."', async () => {
+    const ids = model.tokenizer.encode(PROMPT);
+    const run = async (input: object): Promise<number> => {
+      const state = await generate(model, ids, { strategy: SamplerSettings.parse({ greedy: true, ...input }), seed: 0, maxTokens: 20 });
+      return columnMetrics(ids, state.steps, 1).distinct2 ?? 0;
+    };
+    const plain = await run({});
+    expect(plain).toBeLessThan(0.6);
+    expect(await run({ dryMultiplier: 0.8 })).toBeGreaterThan(plain);
+    expect(await run({ presencePenalty: 1 })).toBeGreaterThan(plain);
+    expect(await run({ repetitionPenalty: 1.5 })).toBeGreaterThan(plain);
   });
 
   it('stops at a stop string, keeping the token that completes it', async () => {
