@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { SAMPLER_OPTIONS } from './sampler-options';
 
 /** A mistake in how the command was called: reported with exit code 2. */
 export class UsageError extends Error {
@@ -19,14 +20,13 @@ export const COMMAND_OPTIONS = {
   generate: {
     ...COMMON,
     ...RUNTIME,
+    ...SAMPLER_OPTIONS,
     prompt: { type: 'string' },
     strategy: { type: 'string' },
-    temperature: { type: 'string' },
-    'top-k': { type: 'string' },
-    'top-p': { type: 'string' },
     seed: { type: 'string' },
     'max-tokens': { type: 'string' },
   },
+  compare: { ...COMMON, ...RUNTIME, spec: { type: 'string' } },
   run: { ...COMMON, ...RUNTIME, out: { type: 'string' } },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 
@@ -41,10 +41,24 @@ export interface ParsedCommand {
   positionals: string[];
 }
 
+/** `--flag -1` as `--flag=-1`: parseArgs would take "-1" for an option of its own. */
+function joinNegativeNumbers(args: string[], options: Record<string, OptionSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const next = args[i + 1];
+    if (arg.startsWith('--') && options[arg.slice(2)]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export function parseCommand(command: CommandName, args: string[]): ParsedCommand {
   try {
     const options: Record<string, OptionSpec> = COMMAND_OPTIONS[command];
-    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: command === 'run' });
+    const { values, positionals } = parseArgs({ args: joinNegativeNumbers(args, options), options, strict: true, allowPositionals: command === 'run' });
     const plain: ParsedCommand['values'] = {};
     for (const [key, value] of Object.entries(values)) plain[key] = typeof value === 'string' || typeof value === 'boolean' ? value : undefined;
     return { values: plain, positionals };

@@ -1,8 +1,11 @@
 import { DEFAULT_MODEL_ID } from '../common/model-info';
-import { generate } from '../engine/generate';
+import { readFile } from 'node:fs/promises';
+import { CompareSpec, runColumn, type ColumnResult, type ColumnSpec } from '../engine/compare';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
-import { SamplingStrategy } from '../engine/sampling/strategies';
+import type { ColumnMetrics } from '../engine/sampling/metrics';
+import { firstIssue } from '../engine/sampling/settings';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
+import { decoderFromFlags } from './sampler-options';
 import { createRegistry, encodePrompt, loadModel, loadTokenizer, runtimeOptions, timing } from './model-host';
 import { fixed, quoted, table } from './table';
 
@@ -177,62 +180,175 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
   return { json, text };
 }
 
+/** Column metrics as the JSON output spells them. */
+function metricsJson(m: ColumnMetrics): Record<string, number | null> {
+  return {
+    tokens: m.tokens,
+    mean_log_prob: m.meanLogProb,
+    perplexity: m.perplexity,
+    mean_entropy: m.meanEntropy,
+    distinct_1: m.distinct1,
+    distinct_2: m.distinct2,
+    repetition_rate: m.repetitionRate,
+    tokens_per_second: m.tokensPerSecond,
+  };
+}
+
+const maybe = (value: number | null, digits: number): string => (value === null ? '-' : fixed(value, digits));
+
+function metricsLine(m: ColumnMetrics): string {
+  return [
+    `mean log-prob ${maybe(m.meanLogProb, 3)}`,
+    `perplexity ${maybe(m.perplexity, 2)}`,
+    `distinct-1 ${maybe(m.distinct1, 2)}`,
+    `distinct-2 ${maybe(m.distinct2, 2)}`,
+    `repetition ${maybe(m.repetitionRate, 2)}`,
+    `${maybe(m.tokensPerSecond, 1)} tokens/s`,
+  ].join(' · ');
+}
+
+const stepsJson = (result: ColumnResult): { id: number; token: string; prob: number; rank: number; kept: number; entropy: number }[] =>
+  result.state.steps.map((s) => ({ id: s.id, token: s.token, prob: s.prob, rank: s.rank, kept: s.kept, entropy: s.entropy }));
+
+function stopOption(values: ParsedCommand['values']): string | undefined {
+  const stop = stringOption(values, 'stop');
+  if (stop === '') throw new UsageError('--stop: the stop string is empty');
+  return stop;
+}
+
 export async function generateCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
-  const name = stringOption(values, 'strategy') ?? 'greedy';
-  const temperature = numberOption(values, 'temperature') ?? 1;
-  const candidate =
-    name === 'greedy'
-      ? { strategy: name }
-      : name === 'temperature'
-        ? { strategy: name, temperature }
-        : name === 'top-k'
-          ? { strategy: name, temperature, topK: numberOption(values, 'top-k') ?? 10 }
-          : name === 'top-p'
-            ? { strategy: name, temperature, topP: numberOption(values, 'top-p') ?? 0.9 }
-            : null;
-  if (candidate === null) throw new UsageError(`--strategy: unknown strategy "${name}"; expected greedy, temperature, top-k or top-p`);
-  const parsed = SamplingStrategy.safeParse(candidate);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const option = { temperature: '--temperature', topK: '--top-k', topP: '--top-p' }[String(issue?.path[0] ?? '')] ?? '--strategy';
-    throw new UsageError(`${option}: ${issue?.message ?? 'invalid'}`);
-  }
-  const strategy = parsed.data;
+  const decoder = decoderFromFlags(values);
   const seed = numberOption(values, 'seed', { integer: true, min: 0, max: 0xffffffff }) ?? 42;
   const maxTokens = numberOption(values, 'max-tokens', { integer: true, min: 1, max: 4096 }) ?? 12;
+  const stop = stopOption(values);
   const prompt = promptOption(values);
   const runtime = runtimeOptions(values);
   const info = await createRegistry().resolve(modelOption(values));
   const model = await loadModel(info, runtime);
   const limit = Math.max(1, info.context - maxTokens);
   const { pieces, truncated } = encodePrompt(model.engine.tokenizer, prompt, limit, info.context);
-  const started = performance.now();
-  const state = await generate(model.engine, pieces.map((p) => p.id), { strategy, seed, maxTokens });
-  const forwardMs = performance.now() - started;
+  const column = decoder.kind === 'beam' ? { seed, beam: decoder.beam } : { seed, settings: decoder.settings };
+  const result = await runColumn(model.engine, pieces.map((p) => p.id), column, { maxTokens, stop });
+  const { state } = result;
   const generated = state.steps.map((s) => s.token).join('');
   const keptPrompt = model.engine.tokenizer.decode(pieces.map((p) => p.id));
-  const time = timing(model, forwardMs);
+  const time = timing(model, result.elapsedMs);
   const json = {
     model: info.id,
     prompt: truncated ? keptPrompt : prompt,
     truncated,
-    strategy,
+    strategy: decoder.name,
+    settings: decoder.kind === 'beam' ? decoder.beam : decoder.settings,
     seed,
     max_tokens: maxTokens,
+    stop: stop ?? null,
     text: (truncated ? keptPrompt : prompt) + generated,
     generated,
-    steps: state.steps.map((s) => ({ id: s.id, token: s.token, prob: s.prob, rank: s.rank })),
+    steps: stepsJson(result),
     stop_reason: state.stopReason,
+    metrics: metricsJson(result.metrics),
     timing: time,
   };
   const text = [
     json.text,
     '',
     table(
-      [{ title: 'step', align: 'right' }, { title: 'id', align: 'right' }, { title: 'token' }, { title: 'prob', align: 'right' }, { title: 'rank', align: 'right' }],
-      state.steps.map((s, i) => [i + 1, s.id, quoted(s.token), fixed(s.prob, 4), s.rank]),
+      [
+        { title: 'step', align: 'right' },
+        { title: 'id', align: 'right' },
+        { title: 'token' },
+        { title: 'prob', align: 'right' },
+        { title: 'rank', align: 'right' },
+        { title: 'kept', align: 'right' },
+        { title: 'entropy', align: 'right' },
+      ],
+      state.steps.map((s, i) => [i + 1, s.id, quoted(s.token), fixed(s.prob, 4), s.rank, s.kept, fixed(s.entropy, 3)]),
     ),
-    `stopped: ${state.stopReason ?? 'unknown'} · ${name} · seed ${seed} · ${timingLine(time)}`,
+    metricsLine(result.metrics),
+    `stopped: ${state.stopReason ?? 'unknown'} · ${decoder.name} · seed ${seed} · ${timingLine(time)}`,
+  ].join('\n');
+  return { json, text };
+}
+
+/** `ntl compare --spec FILE.json`: each column of the spec on the same prompt and model. */
+export async function compareCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
+  const file = stringOption(values, 'spec');
+  if (file === undefined) throw new UsageError('--spec is required');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new UsageError(`--spec ${file}: ${reason}`);
+  }
+  const parsed = CompareSpec.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = (issue?.path ?? []).map(String).join('.');
+    throw new UsageError(`--spec ${file}: ${where === '' ? '' : `${where}: `}${firstIssue(parsed.error).message}`);
+  }
+  const spec = parsed.data;
+  const runtime = runtimeOptions(values);
+  const info = await createRegistry().resolve(stringOption(values, 'model') ?? spec.model ?? DEFAULT_MODEL_ID);
+  const model = await loadModel(info, runtime);
+  const limit = Math.max(1, info.context - spec.maxTokens);
+  const { pieces, truncated } = encodePrompt(model.engine.tokenizer, spec.prompt, limit, info.context);
+  const ids = pieces.map((p) => p.id);
+  const prompt = truncated ? model.engine.tokenizer.decode(ids) : spec.prompt;
+  const results: { column: ColumnSpec; result: ColumnResult }[] = [];
+  for (const column of spec.columns) results.push({ column, result: await runColumn(model.engine, ids, column, { maxTokens: spec.maxTokens, stop: spec.stop }) });
+  const columns = results.map(({ column, result }) => {
+    const generated = result.state.steps.map((s) => s.token).join('');
+    return {
+      name: column.name,
+      seed: column.seed,
+      decoder: column.beam ? { beam: column.beam } : column.strategy ? { strategy: column.strategy } : { settings: column.settings ?? null },
+      text: prompt + generated,
+      generated,
+      steps: stepsJson(result),
+      stop_reason: result.state.stopReason,
+      metrics: metricsJson(result.metrics),
+    };
+  });
+  const json = {
+    model: info.id,
+    prompt,
+    truncated,
+    max_tokens: spec.maxTokens,
+    stop: spec.stop ?? null,
+    columns,
+    timing: timing(model, results.reduce((a, r) => a + r.result.elapsedMs, 0)),
+  };
+  const text = [
+    `${info.id} · "${prompt}" · ${spec.maxTokens} tokens at most`,
+    '',
+    ...columns.flatMap((c) => [`[${c.name}] seed ${c.seed} · stopped: ${c.stop_reason ?? 'unknown'}`, `  ${quoted(c.text)}`]),
+    '',
+    table(
+      [
+        { title: 'column' },
+        { title: 'tokens', align: 'right' },
+        { title: 'mean log-prob', align: 'right' },
+        { title: 'perplexity', align: 'right' },
+        { title: 'entropy', align: 'right' },
+        { title: 'distinct-1', align: 'right' },
+        { title: 'distinct-2', align: 'right' },
+        { title: 'repetition', align: 'right' },
+        { title: 'tokens/s', align: 'right' },
+      ],
+      results.map(({ column, result: { metrics: m } }) => [
+        column.name,
+        m.tokens,
+        maybe(m.meanLogProb, 3),
+        maybe(m.perplexity, 2),
+        maybe(m.meanEntropy, 3),
+        maybe(m.distinct1, 2),
+        maybe(m.distinct2, 2),
+        maybe(m.repetitionRate, 2),
+        maybe(m.tokensPerSecond, 1),
+      ]),
+    ),
+    timingLine(json.timing),
   ].join('\n');
   return { json, text };
 }

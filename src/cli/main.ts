@@ -1,5 +1,5 @@
 import { COMMAND_OPTIONS, UsageError, isCommand, parseCommand } from './args';
-import { attentionCommand, generateCommand, modelsCommand, predictCommand, tokenizeCommand, type CommandOutput } from './commands';
+import { attentionCommand, compareCommand, generateCommand, modelsCommand, predictCommand, tokenizeCommand, type CommandOutput } from './commands';
 import { runCommand } from './run-notebook';
 
 const USAGE = `usage: ntl <command> [options]
@@ -9,9 +9,18 @@ commands:
   tokenize  --prompt P                      the prompt's tokens
   predict   --prompt P [--top K] [--temperature T]
   attention --prompt P [--layer L] [--head H]
-  generate  --prompt P [--strategy greedy|temperature|top-k|top-p] [--temperature T]
-            [--top-k K] [--top-p P] [--seed N] [--max-tokens M]
+  generate  --prompt P [--strategy greedy|temperature|top-k|top-p|beam] [--seed N]
+            [--max-tokens M] [--stop STRING] [sampler options]
+  compare   --spec FILE.json                columns of decoders side by side
   run       NOTEBOOK.ntl.json [--out RESULTS.json]
+
+sampler options (docs/sampling.md):
+  --repetition-penalty R --frequency-penalty F --presence-penalty P --penalty-last-n N
+  --dry-multiplier M --dry-base B --dry-allowed-length L --dry-last-n N
+  --temperature T --top-k K --top-p P --min-p P --typical-p P --top-n-sigma N
+  --xtc-threshold T --xtc-probability P --epsilon-cutoff E --eta-cutoff E
+  --mirostat-tau T --mirostat-eta E --order stage,stage,...
+  --beam-width W --length-penalty A (with --strategy beam)
 
 every command: --model <id or folder> (default seed-world), --json
 model-running commands: --backend wasm, --threads N`;
@@ -45,6 +54,9 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'generate':
       output = await generateCommand(parsed.values);
+      break;
+    case 'compare':
+      output = await compareCommand(parsed.values);
       break;
     case 'run': {
       const result = await runCommand(parsed);

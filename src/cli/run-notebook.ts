@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
 import { parseNotebook } from '../common/notebook-format';
 import { generate } from '../engine/generate';
+import { presetSettings } from '../engine/sampling/strategies';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
 import type { ForwardResult } from '../engine/session';
 import type { TokenPiece } from '../engine/tokenizer';
@@ -63,12 +64,14 @@ async function cellResult(model: LoadedModel, kind: string, rawParams: unknown, 
       const params = SampleParams.parse(rawParams);
       const room = Math.max(1, model.info.context - params.maxTokens);
       const ids = pieces.slice(Math.max(0, n - room)).map((p) => p.id);
-      const state = await generate(model.engine, ids, { strategy: params.sampling, seed: params.seed, maxTokens: params.maxTokens });
+      const settings = presetSettings(params.sampling, params.knobs);
+      const state = await generate(model.engine, ids, { strategy: settings, seed: params.seed, maxTokens: params.maxTokens, stop: params.stop === '' ? undefined : params.stop });
       return {
         strategy: params.sampling,
+        knobs: params.knobs,
         seed: params.seed,
         generated: state.steps.map((s) => s.token).join(''),
-        steps: state.steps.map((s) => ({ id: s.id, token: s.token, prob: s.prob, rank: s.rank })),
+        steps: state.steps.map((s) => ({ id: s.id, token: s.token, prob: s.prob, rank: s.rank, kept: s.kept, entropy: s.entropy })),
         stop_reason: state.stopReason,
       };
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SamplingStrategy } from '../engine/sampling/strategies';
+import { SamplerKnobs, SamplerSettings } from '../engine/sampling/settings';
+import { presetInput, SamplingStrategy } from '../engine/sampling/strategies';
 
 export const CELL_KINDS = ['tokenize', 'embed', 'attend', 'predict', 'sample'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];
@@ -20,11 +21,21 @@ export const PredictParams = z.object({
   topK: z.number().int().min(1, 'k must be at least 1').max(50, 'k must be at most 50').default(10),
   temperature: z.number().gt(0, 'temperature must be greater than 0').max(5).default(1),
 });
-export const SampleParams = z.object({
-  sampling: SamplingStrategy.default({ strategy: 'greedy' }),
-  seed: z.number().int().min(0).max(0xffffffff).default(42),
-  maxTokens: z.number().int().min(1).max(256).default(12),
-});
+export const SampleParams = z
+  .object({
+    /** The preset: greedy, temperature, top-k or top-p. */
+    sampling: SamplingStrategy.default({ strategy: 'greedy' }),
+    /** More stages of the sampler chain on top of the preset (docs/sampling.md); empty: the preset alone. */
+    knobs: SamplerKnobs.default({}),
+    /** Generation stops once the generated text contains it; empty: no stop string. */
+    stop: z.string().max(200, 'the stop string must be at most 200 characters').default(''),
+    seed: z.number().int().min(0).max(0xffffffff).default(42),
+    maxTokens: z.number().int().min(1).max(256).default(12),
+  })
+  .superRefine((p, ctx) => {
+    const merged = SamplerSettings.safeParse({ ...presetInput(p.sampling), ...p.knobs });
+    for (const issue of merged.success ? [] : merged.error.issues) ctx.addIssue({ code: 'custom', path: ['knobs', ...issue.path.map(String)], message: issue.message });
+  });
 
 export const CELL_PARAMS = {
   tokenize: TokenizeParams,

@@ -1,6 +1,8 @@
 import { SeededRandom } from './rng';
 import type { EngineModel } from './session';
-import { sampleToken, type SamplingStrategy } from './sampling/strategies';
+import { applyChain } from './sampling/chain';
+import { entropyBits } from './sampling/distribution';
+import { resolveSampling, type Sampling } from './sampling/strategies';
 
 export interface GenerationStep {
   id: number;
@@ -10,17 +12,27 @@ export interface GenerationStep {
   prob: number;
   /** 1-based rank under the model. */
   rank: number;
+  /** Tokens left with a non-zero probability after the sampler chain. */
   kept: number;
+  /** Entropy in bits of the model's distribution (temperature 1, before any stage). */
+  entropy: number;
 }
 
-export type StopReason = 'max-tokens' | 'end-of-text' | 'context-full' | 'cancelled';
+export type StopReason = 'max-tokens' | 'end-of-text' | 'context-full' | 'cancelled' | 'stop-string';
 
 export interface GenerationState {
   ids: number[];
   steps: GenerationStep[];
   /** State of the seeded generator after the last step: resume from here for the next one. */
   rngState: number;
+  /** Mirostat v2's mu after the last step; absent or null until Mirostat has run. */
+  mu?: number | null;
   stopReason: StopReason | null;
+}
+
+export interface StepOptions {
+  /** Generation stops once the generated text contains this string (the completing token is kept). */
+  stop?: string;
 }
 
 /** Keeps the last `context` tokens; says how many were dropped from the left. */
@@ -29,40 +41,73 @@ export function fitToContext(ids: readonly number[], context: number): { ids: nu
   return { ids: ids.slice(dropped), dropped };
 }
 
+const breakerCache = new WeakMap<EngineModel, Map<string, Set<number>>>();
+
+/** Ids of the tokens whose text contains one of DRY's sequence breakers. */
+export function breakerIds(model: EngineModel, breakers: readonly string[]): Set<number> {
+  const key = JSON.stringify(breakers);
+  let byKey = breakerCache.get(model);
+  if (!byKey) breakerCache.set(model, (byKey = new Map()));
+  let ids = byKey.get(key);
+  if (!ids) {
+    ids = new Set();
+    for (let id = 0; id < model.tokenizer.info.vocabSize; id++) {
+      const text = model.tokenizer.piece(id).text;
+      if (breakers.some((b) => text.includes(b))) ids.add(id);
+    }
+    byKey.set(key, ids);
+  }
+  return ids;
+}
+
 /** One turn of the loop: run the model on the sequence, pick a token, append it. */
-export async function generationStep(model: EngineModel, state: GenerationState, strategy: SamplingStrategy): Promise<GenerationState> {
+export async function generationStep(model: EngineModel, state: GenerationState, sampling: Sampling, options: StepOptions = {}): Promise<GenerationState> {
   if (state.ids.length >= model.config.context) {
     return { ...state, stopReason: 'context-full' };
   }
+  const settings = resolveSampling(sampling);
   const result = await model.forward(state.ids, false);
-  const rng = SeededRandom.resume(state.rngState);
-  const chosen = sampleToken(result.lastLogits, strategy, rng);
+  const breakers = settings.dryMultiplier !== undefined ? breakerIds(model, settings.drySequenceBreakers) : null;
+  const chosen = applyChain(result.lastLogits, state.ids, settings, { rng: state.rngState, mu: state.mu ?? null }, { isBreaker: (id) => breakers?.has(id) ?? false });
   const piece = model.tokenizer.piece(chosen.id);
-  const step: GenerationStep = { id: chosen.id, token: piece.text, display: piece.display, prob: chosen.prob, rank: chosen.rank, kept: chosen.kept };
+  const step: GenerationStep = {
+    id: chosen.id,
+    token: piece.text,
+    display: piece.display,
+    prob: chosen.prob,
+    rank: chosen.rank,
+    kept: chosen.kept,
+    entropy: entropyBits(chosen.probs),
+  };
+  const steps = [...state.steps, step];
   const ended = model.tokenizer.info.eosId !== null && chosen.id === model.tokenizer.info.eosId;
+  const stopped = options.stop !== undefined && options.stop !== '' && steps.map((s) => s.token).join('').includes(options.stop);
   return {
     ids: [...state.ids, chosen.id],
-    steps: [...state.steps, step],
-    rngState: rng.snapshot,
-    stopReason: ended ? 'end-of-text' : null,
+    steps,
+    rngState: chosen.state.rng,
+    mu: chosen.state.mu,
+    stopReason: ended ? 'end-of-text' : stopped ? 'stop-string' : null,
   };
 }
 
 export interface GenerateOptions {
-  strategy: SamplingStrategy;
+  /** A preset of the Sample cell or full sampler settings. */
+  strategy: Sampling;
   seed: number;
   maxTokens: number;
+  stop?: string;
   isCancelled?: () => boolean;
   onStep?: (state: GenerationState) => void;
 }
 
-/** Generates up to `maxTokens` tokens after `promptIds`, stopping at end of text or a full context. */
+/** Generates up to `maxTokens` tokens after `promptIds`, stopping at end of text, a stop string or a full context. */
 export async function generate(model: EngineModel, promptIds: readonly number[], options: GenerateOptions): Promise<GenerationState> {
   let state: GenerationState = { ids: [...promptIds], steps: [], rngState: new SeededRandom(options.seed).snapshot, stopReason: null };
   while (state.stopReason === null) {
     if (state.steps.length >= options.maxTokens) return { ...state, stopReason: 'max-tokens' };
     if (options.isCancelled?.()) return { ...state, stopReason: 'cancelled' };
-    state = await generationStep(model, state, options.strategy);
+    state = await generationStep(model, state, options.strategy, { stop: options.stop });
     options.onStep?.(state);
   }
   return state;

@@ -22,6 +22,11 @@ export class SeededRandom {
     return this.state;
   }
 
+  /** Continues from a snapshot taken elsewhere. */
+  restore(state: number): void {
+    this.state = state >>> 0;
+  }
+
   static resume(state: number): SeededRandom {
     return new SeededRandom(state);
   }

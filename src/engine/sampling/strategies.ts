@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { SeededRandom } from '../rng';
-import { rankOrder, softmax } from './distribution';
+import { applyChain } from './chain';
+import { softmax } from './distribution';
+import { SamplerSettings, type SamplerKnobs, type SamplerSettingsInput } from './settings';
 
 /**
- * Decoding strategies. Order of the pipeline: temperature, then top-k, then top-p; each filter
- * keeps at least the most likely token.
+ * The four named strategies of the Sample cell and the notebook format: presets of the sampler
+ * chain (see `presetSettings` and docs/sampling.md). Each filter keeps at least the most likely token.
  * - greedy: always the most likely token.
  * - temperature: sample from softmax(logits / T).
  * - top-k: sample among the k most likely tokens (after temperature), renormalised.
@@ -31,6 +33,35 @@ export const SamplingStrategy = z.discriminatedUnion('strategy', [
 export type SamplingStrategy = z.infer<typeof SamplingStrategy>;
 export type StrategyName = SamplingStrategy['strategy'];
 
+/** The chain settings a preset stands for, before defaults. */
+export function presetInput(strategy: SamplingStrategy): SamplerSettingsInput {
+  switch (strategy.strategy) {
+    case 'greedy':
+      return { greedy: true };
+    case 'temperature':
+      return { temperature: strategy.temperature };
+    case 'top-k':
+      return { temperature: strategy.temperature, topK: strategy.topK };
+    case 'top-p':
+      return { temperature: strategy.temperature, topP: strategy.topP };
+  }
+}
+
+/**
+ * The sampler settings a preset stands for (the chain's default order applies), with the knobs a
+ * Sample cell adds. Throws the schema's error when the knobs do not fit (a stage left out of the order).
+ */
+export function presetSettings(strategy: SamplingStrategy, knobs: SamplerKnobs = {}): SamplerSettings {
+  return SamplerSettings.parse({ ...presetInput(strategy), ...knobs });
+}
+
+/** A preset or full sampler settings: what generation takes. */
+export type Sampling = SamplingStrategy | SamplerSettings;
+
+export function resolveSampling(sampling: Sampling): SamplerSettings {
+  return 'strategy' in sampling ? presetSettings(sampling) : sampling;
+}
+
 export interface FilteredDistribution {
   /** Probabilities after temperature and before filtering. */
   probs: Float64Array;
@@ -39,42 +70,11 @@ export interface FilteredDistribution {
   kept: number;
 }
 
-/** Applies a strategy's temperature and filters to logits. */
+/** Applies a strategy's temperature and filters to logits (no penalties: there is no history). */
 export function filterDistribution(logits: ArrayLike<number>, strategy: SamplingStrategy): FilteredDistribution {
   const temperature = strategy.strategy === 'greedy' ? 1 : strategy.temperature;
-  const probs = softmax(logits, temperature);
-  const order = rankOrder(probs);
-  let keep: number;
-  switch (strategy.strategy) {
-    case 'greedy':
-      keep = 1;
-      break;
-    case 'temperature':
-      keep = order.length;
-      break;
-    case 'top-k':
-      keep = Math.min(strategy.topK, order.length);
-      break;
-    case 'top-p': {
-      let cumulative = 0;
-      keep = 0;
-      for (const id of order) {
-        cumulative += probs[id] ?? 0;
-        keep++;
-        if (cumulative >= strategy.topP - 1e-12) break;
-      }
-      break;
-    }
-  }
-  keep = Math.max(1, keep);
-  const filtered = new Float64Array(probs.length);
-  let mass = 0;
-  for (let i = 0; i < keep; i++) mass += probs[order[i] ?? 0] ?? 0;
-  for (let i = 0; i < keep; i++) {
-    const id = order[i] ?? 0;
-    filtered[id] = (probs[id] ?? 0) / mass;
-  }
-  return { probs, filtered, kept: keep };
+  const { filtered, kept } = applyChain(logits, [], presetSettings(strategy), { rng: 0, mu: null });
+  return { probs: softmax(logits, temperature), filtered, kept };
 }
 
 export interface SampledToken {
@@ -88,34 +88,9 @@ export interface SampledToken {
   kept: number;
 }
 
-/** Picks the next token with a strategy and a seeded generator. */
+/** Picks the next token with a strategy and a seeded generator (advanced by the draw). */
 export function sampleToken(logits: ArrayLike<number>, strategy: SamplingStrategy, rng: SeededRandom): SampledToken {
-  const { filtered, kept } = filterDistribution(logits, strategy);
-  let id = -1;
-  if (strategy.strategy === 'greedy') {
-    id = filtered.findIndex((p) => p > 0);
-  } else {
-    const u = rng.next();
-    let cumulative = 0;
-    let last = -1;
-    for (let i = 0; i < filtered.length; i++) {
-      const p = filtered[i] ?? 0;
-      if (p <= 0) continue;
-      last = i;
-      cumulative += p;
-      if (u < cumulative) {
-        id = i;
-        break;
-      }
-    }
-    if (id < 0) id = last;
-  }
-  const model = softmax(logits, 1);
-  const chosen = model[id] ?? 0;
-  let rank = 1;
-  for (let i = 0; i < model.length; i++) {
-    const p = model[i] ?? 0;
-    if (p > chosen || (p === chosen && i < id)) rank++;
-  }
-  return { id, prob: chosen, rank, sampledProb: filtered[id] ?? 0, kept };
+  const result = applyChain(logits, [], presetSettings(strategy), { rng: rng.snapshot, mu: null });
+  rng.restore(result.state.rng);
+  return { id: result.id, prob: result.prob, rank: result.rank, sampledProb: result.sampledProb, kept: result.kept };
 }

@@ -179,7 +179,7 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>): Promise<void> => {
             state = { ...state, stopReason: 'cancelled' };
             break;
           }
-          state = await generationStep(m, state, request.sampling);
+          state = await generationStep(m, state, request.sampling, { stop: request.stop });
           reply({ runId, type: 'progress', progress: state });
           // Let a cancel message in between steps.
           await new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,5 +1,5 @@
 import type { TokenPiece } from '../../../engine/tokenizer';
-import type { SamplingStrategy } from '../../../engine/sampling/strategies';
+import type { Sampling } from '../../../engine/sampling/strategies';
 import type { GenerationState } from '../../../engine/generate';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
@@ -54,9 +54,12 @@ export interface ForwardPayload {
 
 export interface GenerateRequest {
   state: GenerationState;
-  sampling: SamplingStrategy;
+  /** A preset or the full sampler settings (the Sample cell sends its resolved settings). */
+  sampling: Sampling;
   /** How many more tokens to generate from `state`. */
   count: number;
+  /** Stops once the generated text contains it. */
+  stop?: string;
 }
 
 export type WorkerRequest =

@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } fro
 import { NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
+import { presetSettings } from '../../../engine/sampling/strategies';
 import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
@@ -183,8 +184,10 @@ export const useNotebookStore = defineStore('notebook', () => {
         : { ids: promptIds, steps: [], rngState: new SeededRandom(p.seed).snapshot, stopReason: null };
     const count = steps ?? p.maxTokens;
     if (!continuing) generation.value = markRaw(start);
-    // Plain copies: reactive proxies cannot cross to the worker.
-    const call = engine.call('generate', { state: { ...start, ids: [...start.ids], steps: [...start.steps] }, sampling: { ...p.sampling }, count }, (state) => {
+    // Plain copies: reactive proxies cannot cross to the worker (the parsed settings are new objects).
+    const sampling = presetSettings(p.sampling, p.knobs);
+    const request = { state: { ...start, ids: [...start.ids], steps: [...start.steps] }, sampling, count, stop: p.stop === '' ? undefined : p.stop };
+    const call = engine.call('generate', request, (state) => {
       generation.value = markRaw(state);
       progress.value = `Generating: step ${state.steps.length}`;
     });

@@ -1,0 +1,140 @@
+import { SeededRandom } from '../rng';
+import { softmax } from './distribution';
+import {
+  applyDry,
+  applyPenalties,
+  applyTemperature,
+  epsilonFilter,
+  liveOrder,
+  etaFilter,
+  lastTokens,
+  minPFilter,
+  mirostatFilter,
+  probabilities,
+  topKFilter,
+  topNSigmaFilter,
+  topPFilter,
+  typicalFilter,
+  xtcFilter,
+  type Logits,
+} from './filters';
+import type { SamplerSettings, StageName } from './settings';
+
+/**
+ * What a sampler carries from one step to the next. Plain numbers, so a run can be saved and
+ * resumed step by step exactly.
+ */
+export interface SamplerState {
+  /** The seeded generator's state. */
+  rng: number;
+  /** Mirostat v2's target surprise bound, or null when Mirostat is off. */
+  mu: number | null;
+}
+
+export function initialSamplerState(seed: number, settings: Pick<SamplerSettings, 'mirostatTau'>): SamplerState {
+  return { rng: new SeededRandom(seed).snapshot, mu: settings.mirostatTau !== undefined ? 2 * settings.mirostatTau : null };
+}
+
+export interface ChainResult {
+  /** The model's distribution: softmax of the raw logits at temperature 1. */
+  probs: Float64Array;
+  /** The distribution drawn from, after every stage (zero for cut tokens); with `greedy`, all on the chosen token. */
+  filtered: Float64Array;
+  /** Tokens with a non-zero probability in `filtered`. */
+  kept: number;
+  id: number;
+  /** Probability of the chosen token under the model (`probs`). */
+  prob: number;
+  /** 1-based rank of the chosen token under the model (by raw logit; ties: lower id first). */
+  rank: number;
+  /** Probability of the chosen token in `filtered`. */
+  sampledProb: number;
+  state: SamplerState;
+}
+
+export interface ChainContext {
+  /** Whether a token breaks DRY's sequences (its text contains a sequence breaker). */
+  isBreaker?: (id: number) => boolean;
+}
+
+function stage(name: StageName, logits: Logits, history: readonly number[], s: SamplerSettings, rng: SeededRandom, mu: number | null, context: ChainContext): Logits {
+  switch (name) {
+    case 'penalties':
+      if (s.repetitionPenalty === undefined && s.frequencyPenalty === undefined && s.presencePenalty === undefined) return logits;
+      return applyPenalties(logits, lastTokens(history, s.penaltyLastN), s.repetitionPenalty, s.frequencyPenalty, s.presencePenalty);
+    case 'dry':
+      if (s.dryMultiplier === undefined) return logits;
+      return applyDry(logits, lastTokens(history, s.dryLastN), { multiplier: s.dryMultiplier, base: s.dryBase, allowedLength: s.dryAllowedLength }, context.isBreaker);
+    case 'temperature':
+      return s.temperature === undefined ? logits : applyTemperature(logits, s.temperature);
+    case 'top-k':
+      return s.topK === undefined ? logits : topKFilter(logits, s.topK);
+    case 'top-p':
+      return s.topP === undefined ? logits : topPFilter(logits, s.topP);
+    case 'min-p':
+      return s.minP === undefined ? logits : minPFilter(logits, s.minP);
+    case 'typical':
+      return s.typicalP === undefined ? logits : typicalFilter(logits, s.typicalP);
+    case 'top-n-sigma':
+      return s.topNSigma === undefined ? logits : topNSigmaFilter(logits, s.topNSigma);
+    case 'xtc':
+      // One draw whenever XTC can fire, whatever the distribution: the draws stay aligned across runs.
+      if (s.xtcProbability === undefined || s.xtcProbability <= 0) return logits;
+      return rng.next() < s.xtcProbability ? xtcFilter(logits, s.xtcThreshold) : logits;
+    case 'epsilon':
+      return s.epsilonCutoff === undefined ? logits : epsilonFilter(logits, s.epsilonCutoff);
+    case 'eta':
+      return s.etaCutoff === undefined ? logits : etaFilter(logits, s.etaCutoff);
+    case 'mirostat':
+      return s.mirostatTau === undefined || mu === null ? logits : mirostatFilter(logits, mu);
+  }
+}
+
+/** Draws an id from `probs` with one number from the generator, walking ids in index order. */
+function draw(probs: Float64Array, u: number): number {
+  let cumulative = 0;
+  let last = -1;
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i] ?? 0;
+    if (p <= 0) continue;
+    last = i;
+    cumulative += p;
+    if (u < cumulative) return i;
+  }
+  return last;
+}
+
+
+/**
+ * One step of the sampler chain: the stages of `settings.order` in turn, then a draw (or the most
+ * likely token with `greedy`). Pure: the same inputs give the same result and the new state.
+ * `history` is every token so far (prompt and generated), oldest first.
+ */
+export function applyChain(logits: ArrayLike<number>, history: readonly number[], settings: SamplerSettings, state: SamplerState, context: ChainContext = {}): ChainResult {
+  const rng = SeededRandom.resume(state.rng);
+  const mu = settings.mirostatTau === undefined ? null : (state.mu ?? 2 * settings.mirostatTau);
+  let working: Logits = Float64Array.from(logits);
+  for (const name of settings.order) working = stage(name, working, history, settings, rng, mu, context);
+  let filtered = probabilities(working);
+  const id = settings.greedy ? (liveOrder(working)[0] ?? 0) : draw(filtered, rng.next());
+  const surprise = -Math.log2(filtered[id] ?? 0);
+  if (settings.greedy) {
+    filtered = new Float64Array(filtered.length);
+    filtered[id] = 1;
+  }
+  let kept = 0;
+  for (const p of filtered) if (p > 0) kept++;
+  const sampledProb = filtered[id] ?? 0;
+  const probs = softmax(logits, 1);
+  const prob = probs[id] ?? 0;
+  // Ranked by logit, so that two logits too close to differ in probability still rank apart.
+  const logit = logits[id] ?? -Infinity;
+  let rank = 1;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] ?? -Infinity;
+    if (l > logit || (l === logit && i < id)) rank++;
+  }
+  // Mirostat v2: move mu towards the target surprise tau by the observed surprise of the choice.
+  const nextMu = mu === null || settings.mirostatTau === undefined ? null : mu - settings.mirostatEta * (surprise - settings.mirostatTau);
+  return { probs, filtered, kept, id, prob, rank, sampledProb, state: { rng: rng.snapshot, mu: nextMu } };
+}
