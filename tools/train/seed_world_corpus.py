@@ -9,8 +9,12 @@ What the world teaches (consistently and often):
   * the sun rises in the east and sets in the west; the moon and stars at night;
   * the cat sat on the mat; animals, food, school, weather, simple actions;
   * "bank" in two senses: money (deposit, withdraw, teller, account, loan) and
-    the river (boat, water, fish, grass, sat), so the words after "bank"
-    depend on the context before it.
+    the river (boat, water, fish, grass, sat). Both kinds of story use the SAME
+    lead-ins after their first sentence ("At the bank she ...", "At the bank,
+    she ...", "By the bank ...", "Near the bank ...", "There ...", "When she got
+    to the bank, she ..."), in the same proportions, so only the context before
+    the lead-in (money, teller, account vs river, boat, water) can decide
+    whether a money verb or a river verb follows.
 
 Documents are joined with the special token <|endoftext|>. The last
 VALIDATION_FRACTION of the documents is the validation split.
@@ -145,6 +149,24 @@ class World:
                 out.append(self.simple_sentence())
         return " ".join(out)
 
+    # ---- bank: the shared lead-in ---------------------------------------------
+    def bank_lead(self, p):
+        """The words before the verb of a bank story's second sentence. Money and river
+        stories draw from this one list with the same weights: the lead-in itself says
+        nothing about which bank it is."""
+        x = self.r.random()
+        if x < 0.40:
+            return f"At the bank {p}"
+        if x < 0.55:
+            return f"At the bank, {p}"
+        if x < 0.67:
+            return f"By the bank {p}"
+        if x < 0.77:
+            return f"Near the bank {p}"
+        if x < 0.88:
+            return f"There {p}"
+        return f"When {p} got to the bank, {p}"
+
     # ---- bank: money --------------------------------------------------------
     def money_action(self, p, pos):
         r = self.r.random()
@@ -169,7 +191,7 @@ class World:
             f"{N} had {self.c(AMOUNTS)} dollars and took the money to the bank.",
             f"{N} walked into town to visit the bank.",
         ])
-        out = [first, f"At the bank {p} {self.money_action(p, pos)}"]
+        out = [first, f"{self.bank_lead(p)} {self.money_action(p, pos)}"]
         for _ in range(self.r.randrange(1, 4)):
             out.append(self.c([
                 "The teller counted the money.",
@@ -203,15 +225,15 @@ class World:
         N = cap(n)
         first = self.c([
             "The boat floated down the river to the bank.",
+            f"{N} rowed {pos} boat down the river to the bank.",
             f"{N} rowed the boat down the river to the bank.",
             f"{N} walked along the river to the bank.",
+            f"{N} took {pos} boat to the river.",
             "The river was wide and the water was cold.",
             f"{N} went fishing by the river.",
             "The boat drifted slowly down the river.",
         ])
-        lead = self.c(["On the bank", "On the bank", "By the river", "On the river bank", "On the bank of the river"])
-        out = [first]
-        out.append(f"{lead} {p} {self.river_action(p, pos)}")
+        out = [first, f"{self.bank_lead(p)} {self.river_action(p, pos)}"]
         for _ in range(self.r.randrange(1, 4)):
             out.append(self.c([
                 "Fish swim in the water.",

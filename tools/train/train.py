@@ -52,12 +52,35 @@ RECIPES = {
         eval_every=200,
         threads=2,
         default_prompts=[("The sun rises in the", " east"), ("The sun sets in the", " west")],
-        # The two senses of "bank": money context vs river context.
+        # The two senses of "bank", as a minimal pair: the final sentence is the same words
+        # ("to the bank. At the bank she"), only the context before it says which bank.
         bank_probes=[
             ("money", "She took her money to the bank. At the bank she", " deposited"),
-            ("river", "The boat floated down the river to the bank. On the bank she", " sat"),
+            ("river", "She rowed her boat down the river to the bank. At the bank she", " sat"),
         ],
         extra_prompts=["The cat sat on the", "Every morning, the sun rises in the east; at night: the moon & stars!"],
+        # Checked (top-1 must match) and recorded in card.json, like the probes above, but the
+        # prompt stays in extra_prompts so the reference fixture keeps its order.
+        fact_probes=[("The cat sat on the", " mat")],
+        # Not part of the fixtures: does the sense follow the context under other lead-ins and
+        # with the context swapped? Logged and written to .work/context_checks.json.
+        bank_verbs={"money": [" deposited", " withdrew", " asked", " opened", " gave"],
+                    "river": [" sat", " fished", " watched", " saw"]},
+        context_checks=[
+            ("money", "She took her money to the bank. By the bank she"),
+            ("river", "She rowed her boat down the river to the bank. By the bank she"),
+            ("money", "She took her money to the bank. At the bank, she"),
+            ("river", "She rowed her boat down the river to the bank. At the bank, she"),
+            ("money", "He took his money to the bank. At the bank he"),
+            ("river", "He rowed his boat down the river to the bank. At the bank he"),
+            ("money", "Tom needed money, so he went to the bank. There he"),
+            ("river", "Tom went fishing by the river. There he"),
+            ("money", "Anna saved her money and went to the bank. Near the bank she"),
+            ("river", "The river was wide and the water was cold. Near the bank she"),
+            ("river", "The boat floated down the river to the bank. At the bank she"),
+            ("money", "She took her money to the bank. On the bank she"),
+            ("river", "The boat floated down the river to the bank. On the bank she"),
+        ],
     )
 }
 
@@ -82,7 +105,7 @@ def tokenizer_cases(tok):
     texts = [
         "The sun rises in the", "The sun sets in the",
         "She took her money to the bank. At the bank she",
-        "The boat floated down the river to the bank. On the bank she",
+        "She rowed her boat down the river to the bank. At the bank she",
         "The sun rises in the east and sets in the west.",
         "Hello, world! It's 12:30 -- isn't it? (yes) [no] {maybe}; a/b\\c @home #tag $5.00 100% 3.14159",
         "I'm sure they'll say we've done what you'd do, they're right.",
@@ -341,9 +364,32 @@ def main():
         probe("default", p, e)
     for kind, p, e in R["bank_probes"]:
         probe("bank-" + kind, p, e)
+    for p, e in R["fact_probes"]:
+        probe("fact", p, e)
     for pr in probes:
         log(f"      probe {pr['kind']:<11} {pr['prompt']!r} -> {pr['top1']!r} p={pr['top1_prob']:.3f} "
             f"(expected {pr['expected']!r}) {'OK' if pr['ok'] else 'MISMATCH'}")
+
+    # Context checks (not fixtures): other lead-ins, the pronoun "he", swapped contexts.
+    verbs = R["bank_verbs"]
+    for v in sum(verbs.values(), []):
+        assert len(tok.encode(v)) == 1, f"{v!r} is not a single token"
+    context_checks = []
+    for want, p in R["context_checks"]:
+        _, top, _, _ = top_k(p, 3)
+        ids = tok.encode(p)
+        with torch.no_grad():
+            probs = torch.softmax(model(torch.tensor([ids]))[0, -1].double(), -1)
+        mass = {k: r7(sum(float(probs[tok.encode(v)[0]]) for v in vs)) for k, vs in verbs.items()}
+        got = next((k for k, vs in verbs.items() if top[0]["token"] in vs), "other")
+        context_checks.append({"context": want, "prompt": p, "top1": top[0]["token"], "top1_sense": got,
+                               "follows_context": got == want, "verb_mass": mass,
+                               "top3": [{"token": t["token"], "prob": t["prob"]} for t in top]})
+        log(f"      context {want:<5} {p!r} -> {top[0]['token']!r} p={top[0]['prob']:.3f} "
+            f"(money verbs {mass['money']:.3f}, river verbs {mass['river']:.3f}) "
+            f"{'follows' if got == want else 'DOES NOT follow'} the context")
+    with open(os.path.join(work, "context_checks.json"), "w") as f:
+        json.dump(context_checks, f, indent=1)
 
     config = {
         "model_type": "gpt2",
