@@ -1,26 +1,11 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decoderFromFlags } from '../../src/cli/sampler-options';
 import { SampleParams } from '../../src/common/cells';
 import { presetSettings } from '../../src/engine/sampling/strategies';
-import { projectRoot, tempDir } from './helpers';
+import { ntl, tempDir, type Run } from './helpers';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function ntl(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(projectRoot, 'bin', 'ntl.mjs'), ...args], { cwd: projectRoot, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 interface Step {
   id: number;

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,4 +25,20 @@ export async function writeModelFolder(dir: string, options: { tokenizer?: boole
   }
   if (options.card !== undefined) await writeFile(join(dir, 'card.json'), JSON.stringify(options.card));
   await writeFile(join(dir, 'onnx', 'model.onnx'), Buffer.from('not really onnx, but bytes to hash'));
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/ntl.mjs ...args` from the project root and collects its exit code and output. */
+export function ntl(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(projectRoot, 'bin', 'ntl.mjs'), ...args], { cwd: projectRoot, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
