@@ -37,6 +37,8 @@ describe('chart option builders', () => {
 
   it('formats probabilities with the digits that matter', () => {
     expect(formatPercent(0.9996)).toBe('99.96%');
+    expect(formatPercent(0.999995)).toBe('99.999%');
+    expect(formatPercent(0.9999999)).not.toMatch(/^100/);
     expect(formatPercent(1)).toBe('100.0%');
     expect(formatPercent(0.5)).toBe('50.0%');
     expect(formatPercent(0.00004)).toBe('0.004%');

@@ -10,7 +10,11 @@ const HIGHLIGHT = '#e66101';
 const fmt = (v: number, digits = 3): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 /** A probability as a percentage with enough digits to tell 99.96% from 100% and 0.004% from 0. */
 export function formatPercent(v: number): string {
-  const digits = v < 0.001 ? 3 : v > 0.999 && v < 1 ? 2 : 1;
+  let digits = v < 0.001 ? 3 : 1;
+  if (v > 0.999 && v < 1) {
+    digits = 2;
+    while (digits < 6 && Number((v * 100).toFixed(digits)) >= 100) digits++;
+  }
   return `${(v * 100).toFixed(digits)}%`;
 }
 const pct = formatPercent;
