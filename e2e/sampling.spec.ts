@@ -48,4 +48,12 @@ test.describe('the sampler chain in the Sample cell', () => {
     await page.getByTestId('sample-order').blur();
     await expect(page.getByTestId('sample-control-error')).toHaveText('order: each stage may appear only once');
   });
+
+  test('the Sample cell opens the sampling documentation in the app', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await page.getByTestId('sampling-doc').locator('summary').click();
+    await expect(page.getByTestId('sampling-doc')).toContainText('The default order');
+    await expect(page.getByTestId('sampling-doc')).toContainText('Every filter keeps at least one token');
+  });
 });
