@@ -20,7 +20,8 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 
 if (!electronInstalled()) {
   console.log('Fetching the Electron binary (first start only)…');
-  run([join(root, 'node_modules/electron/install.js')], { timeout: 120_000 });
+  const fetched = run([join(root, 'node_modules/electron/install.js')], { timeout: 120_000, stdio: 'pipe', encoding: 'utf8' });
+  if (fetched.status !== 0) console.log(`  failed: ${(fetched.stderr || fetched.stdout || '').trim().split('\n')[0]}`);
 }
 if (electronInstalled()) {
   const app = run([electronVite, 'preview']);
