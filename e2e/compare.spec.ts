@@ -19,6 +19,11 @@ test.describe('the Compare cell', () => {
     await expect(compare.cell).toHaveAttribute('data-status', 'idle');
     // Column B: top-k, T 0.8, k 5, seed 42 by default; make its seed 7 to see the seed matter.
     await compare.setField(1, 'compare-seed', '7');
+    // One step first: every column one token; then Run takes them on to 8 from there.
+    await compare.cell.getByTestId('compare-step').click();
+    await expect(compare.cell).toHaveAttribute('data-status', 'done');
+    await expect(compare.column(0).getByTestId('compare-step-token')).toHaveCount(1);
+    await expect(compare.column(1).getByTestId('compare-step-token')).toHaveCount(1);
     await compare.runAndWait();
 
     const greedy = ntl(['generate', '--model', 'seed-world', '--prompt', PROMPT, '--strategy', 'greedy', '--seed', '42', '--max-tokens', '8']) as unknown as Generated;
@@ -64,6 +69,19 @@ test.describe('the Compare cell', () => {
     const lines = Buffer.concat(csv).toString('utf8').trim().split('\n');
     expect(lines).toHaveLength(1 + 3 * 8);
     expect(lines[0]?.startsWith('column,strategy,')).toBe(true);
+    const jsonDownload = page.waitForEvent('download');
+    await compare.cell.getByTestId('compare-export-json').click();
+    const jsonFile = await jsonDownload;
+    const doc = JSON.parse(Buffer.concat(await (await jsonFile.createReadStream()).toArray()).toString('utf8')) as {
+      model: string;
+      columns: { name: string; text: string; seed: number; forkedFrom: { column: string; step: number } | null; steps: { alternatives: unknown[] }[] }[];
+    };
+    expect(doc.model).toBe('seed-world');
+    expect(doc.columns.map((c) => c.name)).toEqual(['A', 'B', 'C']);
+    expect(doc.columns[0]?.text).toBe(greedy.text);
+    expect(doc.columns[1]?.seed).toBe(7);
+    expect(doc.columns[2]?.forkedFrom).toEqual({ column: 'A', step: 2 });
+    expect(doc.columns[0]?.steps[0]?.alternatives.length).toBeGreaterThanOrEqual(10);
   });
 
   test('bad input is refused at the control: out-of-range parameters and a seventh column', async ({ page }) => {
@@ -74,6 +92,8 @@ test.describe('the Compare cell', () => {
     await expect(compare.controlError).toHaveText('temperature must be greater than 0');
     await compare.setField(1, 'compare-top-k', '0');
     await expect(compare.controlError).toHaveText('k must be at least 1');
+    await compare.setField(0, 'compare-seed', '-3');
+    await expect(compare.controlError).toHaveText('seed must be at least 0');
     await compare.setField(1, 'compare-top-k', '3');
     await expect(compare.controlError).toHaveCount(0);
     for (let n = 3; n <= 6; n++) {
