@@ -106,4 +106,23 @@ test.describe('the Compare cell', () => {
     await compare.column(5).getByTestId('compare-remove-column').click();
     await expect(compare.columns).toHaveCount(5);
   });
+
+  test('a long run can be cancelled: the columns keep the tokens they have', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    const compare = new ComparePage(page);
+    await nb.waitForModel();
+    await compare.setMaxTokens(400);
+    await compare.cell.getByTestId('compare-run').click();
+    await expect(compare.column(1).getByTestId('compare-step-token').nth(2)).toBeVisible();
+    await compare.cell.getByTestId('compare-cancel').click();
+    await expect(compare.cell).toHaveAttribute('data-status', 'done');
+    const a = (await compare.tokenIds(0)).length;
+    const b = (await compare.tokenIds(1)).length;
+    expect(a).toBeGreaterThanOrEqual(3);
+    expect(a).toBeLessThan(400);
+    // Columns step in turns: they end at most one token apart.
+    expect(a - b).toBeGreaterThanOrEqual(0);
+    expect(a - b).toBeLessThanOrEqual(1);
+    await expect(compare.cell.getByTestId('compare-step')).toBeEnabled();
+  });
 });

@@ -36,6 +36,7 @@ export const useCompareStore = defineStore('compare', () => {
   /** The prompt ids the columns' generations start from. */
   const promptIds = ref<number[]>([]);
   const selected = ref<{ key: number; step: number } | null>(null);
+  let isCancelRequested = false;
 
   const hasGeneration = computed(() => columns.value.some((c) => c.state !== null));
 
@@ -147,12 +148,14 @@ export const useCompareStore = defineStore('compare', () => {
     notebook.running = true;
     status.value = 'running';
     error.value = null;
+    isCancelRequested = false;
     try {
       const targets = new Map(columns.value.map((c) => [c.key, target(c)]));
       let isMoving = true;
-      while (isMoving) {
+      while (isMoving && !isCancelRequested) {
         isMoving = false;
         for (const c of columns.value) {
+          if (isCancelRequested) break;
           if ((c.state?.steps.length ?? 0) < (targets.get(c.key) ?? 0) && (await stepColumn(c))) isMoving = true;
         }
       }
@@ -164,6 +167,11 @@ export const useCompareStore = defineStore('compare', () => {
       running.value = false;
       notebook.running = false;
     }
+  }
+
+  /** Stops a run after the step in progress; the columns keep what they have. */
+  function cancel(): void {
+    isCancelRequested = true;
   }
 
   /** Every column one more token. */
@@ -193,5 +201,5 @@ export const useCompareStore = defineStore('compare', () => {
     selected.value = { key, step };
   }
 
-  return { columns, maxTokens, status, error, running, promptIds, selected, addColumn, removeColumn, setColumn, setMaxTokens, step, run, fork, select };
+  return { columns, maxTokens, status, error, running, promptIds, selected, addColumn, removeColumn, setColumn, setMaxTokens, step, run, cancel, fork, select };
 });
