@@ -1,6 +1,6 @@
 import { SeededRandom } from './rng';
 import type { EngineModel } from './session';
-import { applyChain } from './sampling/chain';
+import { applyChain, type ChainResult } from './sampling/chain';
 import { entropyBits } from './sampling/distribution';
 import { resolveSampling, type Sampling } from './sampling/strategies';
 
@@ -33,6 +33,8 @@ export interface GenerationState {
 export interface StepOptions {
   /** Generation stops once the generated text contains this string (the completing token is kept). */
   stop?: string;
+  /** Sees the sampler chain's full result (the distribution before and after filtering) of the step. */
+  onChain?: (result: ChainResult) => void;
 }
 
 /** Keeps the last `context` tokens; says how many were dropped from the left. */
@@ -69,6 +71,7 @@ export async function generationStep(model: EngineModel, state: GenerationState,
   const result = await model.forward(state.ids, false);
   const breakers = settings.dryMultiplier !== undefined ? breakerIds(model, settings.drySequenceBreakers) : null;
   const chosen = applyChain(result.lastLogits, state.ids, settings, { rng: state.rngState, mu: state.mu ?? null }, { isBreaker: (id) => breakers?.has(id) ?? false });
+  options.onChain?.(chosen);
   const piece = model.tokenizer.piece(chosen.id);
   const step: GenerationStep = {
     id: chosen.id,

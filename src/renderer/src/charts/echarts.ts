@@ -1,6 +1,7 @@
-import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
+import { BarChart, HeatmapChart, LineChart, TreeChart } from 'echarts/charts';
 import {
   GridComponent,
+  LegendComponent,
   MarkLineComponent,
   TitleComponent,
   TooltipComponent,
@@ -14,7 +15,9 @@ use([
   BarChart,
   HeatmapChart,
   LineChart,
+  TreeChart,
   GridComponent,
+  LegendComponent,
   MarkLineComponent,
   TitleComponent,
   TooltipComponent,

@@ -6,6 +6,10 @@ export const SEQUENTIAL = ['#440154', '#414487', '#2a788e', '#22a884', '#7ad151'
 export const DIVERGING = ['#2166ac', '#67a9cf', '#d1e5f0', '#f7f7f7', '#fddbc7', '#ef8a62', '#b2182b'];
 const BAR = '#2a788e';
 const HIGHLIGHT = '#e66101';
+/** Tokens a sampler cut: grey, so kept ones stand out. */
+export const CUT = '#bdbdbd';
+/** Okabe–Ito: distinct series colours that stay apart with the common forms of colour blindness. */
+export const SERIES = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00'];
 
 const fmt = (v: number, digits = 3): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 /** A probability as a percentage with enough digits to tell 99.96% from 100% and 0.004% from 0. */
@@ -114,6 +118,8 @@ export interface BarsInput {
   xName: string;
   /** Index of a bar to highlight (the chosen token, say). */
   highlight?: number;
+  /** Bars to draw as cut (in grey), e.g. tokens the sampler chain removed. */
+  cut?: readonly boolean[];
   asPercent?: boolean;
   caption?: string;
 }
@@ -136,7 +142,7 @@ export function barsOption(input: BarsInput): EChartsCoreOption {
     series: [
       {
         type: 'bar',
-        data: input.values.map((v, i) => ({ value: v, itemStyle: { color: i === input.highlight ? HIGHLIGHT : BAR } })),
+        data: input.values.map((v, i) => ({ value: v, itemStyle: { color: i === input.highlight ? HIGHLIGHT : input.cut?.[i] ? CUT : BAR } })),
         label: { show: true, position: 'right', formatter: (p: { value: number }) => label(p.value), fontSize: 11 },
         barMaxWidth: 22,
       },
@@ -147,21 +153,66 @@ export function barsOption(input: BarsInput): EChartsCoreOption {
 export interface LineInput {
   title: string;
   labels: string[];
-  series: { name: string; values: number[] }[];
+  /** One line each; null leaves a gap (a shorter column, say). */
+  series: { name: string; values: (number | null)[] }[];
   xName: string;
   yName: string;
   asPercent?: boolean;
 }
 
-/** Lines over steps, e.g. the chosen token's probability per generation step. */
+/**
+ * Lines over steps, e.g. the chosen token's probability per generation step. Several series get
+ * colours of their own and a legend; one keeps the app's single colour.
+ */
 export function lineOption(input: LineInput): EChartsCoreOption {
+  const isMulti = input.series.length > 1;
+  const colour = (i: number): string => (isMulti ? (SERIES[i % SERIES.length] ?? BAR) : BAR);
   return {
     title: { text: input.title, left: 'center', textStyle: { fontSize: 13 } },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => (input.asPercent ? pct(v) : fmt(v)) },
-    grid: { left: 60, right: 30, top: 40, bottom: 60 },
+    ...(isMulti ? { legend: { data: input.series.map((s) => s.name), bottom: 0, type: 'scroll' } } : {}),
+    grid: { left: 60, right: 30, top: 40, bottom: isMulti ? 80 : 60 },
     xAxis: { type: 'category', data: input.labels, name: input.xName, nameLocation: 'middle', nameGap: 40, axisLabel: { rotate: 30, interval: 0 } },
     yAxis: { type: 'value', name: input.yName, min: input.asPercent ? 0 : undefined, max: input.asPercent ? 1 : undefined },
-    series: input.series.map((s) => ({ type: 'line', name: s.name, data: s.values, symbolSize: 7, lineStyle: { color: BAR }, itemStyle: { color: BAR } })),
+    series: input.series.map((s, i) => ({ type: 'line', name: s.name, data: s.values, connectNulls: false, symbolSize: 7, lineStyle: { color: colour(i) }, itemStyle: { color: colour(i) } })),
+  };
+}
+
+/** A node of a tree chart: a label, its children, and what the tooltip says. */
+export interface TreeNode {
+  name: string;
+  children: TreeNode[];
+  /** Tooltip text. */
+  detail?: string;
+}
+
+/** A tree drawn left to right, fully expanded, e.g. the branches of a comparison. */
+export function treeOption(input: { title: string; root: TreeNode }): EChartsCoreOption {
+  const toData = (node: TreeNode): Record<string, unknown> => ({
+    name: node.name,
+    value: node.detail ?? node.name,
+    children: node.children.map(toData),
+  });
+  return {
+    title: { text: input.title, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'item', formatter: (p: { value?: unknown; name: string }) => escapeHtml(typeof p.value === 'string' ? p.value : p.name) },
+    series: [
+      {
+        type: 'tree',
+        data: [toData(input.root)],
+        orient: 'LR',
+        top: 40,
+        left: 90,
+        bottom: 20,
+        right: 140,
+        symbolSize: 7,
+        initialTreeDepth: -1,
+        expandAndCollapse: false,
+        itemStyle: { color: BAR, borderColor: BAR },
+        label: { position: 'top', fontSize: 11 },
+        leaves: { label: { position: 'right', align: 'left', fontSize: 11 } },
+      },
+    ],
   };
 }
 

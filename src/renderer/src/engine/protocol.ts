@@ -1,6 +1,7 @@
 import type { TokenPiece } from '../../../engine/tokenizer';
 import type { Sampling } from '../../../engine/sampling/strategies';
 import type { GenerationState } from '../../../engine/generate';
+import type { StepDetail } from '../../../engine/compare-step';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
 
@@ -62,11 +63,25 @@ export interface GenerateRequest {
   stop?: string;
 }
 
+/** One step of one Compare column. */
+export interface CompareStepRequest {
+  state: GenerationState;
+  sampling: Sampling;
+  stop?: string;
+}
+
+export interface CompareStepResult {
+  state: GenerationState;
+  /** Null when no token was chosen (the context was full). */
+  detail: StepDetail | null;
+}
+
 export type WorkerRequest =
   | { runId: number; type: 'load'; model: ModelUrls; backend: BackendChoice; threads: number }
   | { runId: number; type: 'tokenize'; text: string }
   | { runId: number; type: 'forward'; ids: number[] }
   | ({ runId: number; type: 'generate' } & GenerateRequest)
+  | ({ runId: number; type: 'compare-step' } & CompareStepRequest)
   | { runId: number; type: 'cancel'; target: number };
 
 export interface WorkerResults {
@@ -74,6 +89,7 @@ export interface WorkerResults {
   tokenize: TokenizeResult;
   forward: ForwardPayload;
   generate: GenerationState;
+  'compare-step': CompareStepResult;
 }
 
 export type WorkerResponse =

@@ -1,0 +1,96 @@
+import { generationStep, type GenerationState, type GenerationStep, type StepOptions } from './generate';
+import type { EngineModel } from './session';
+import type { ChainResult } from './sampling/chain';
+import { rankOrder } from './sampling/distribution';
+import type { Sampling } from './sampling/strategies';
+
+/** How many of the most likely tokens a comparison keeps per step. */
+export const ALTERNATIVES = 10;
+
+/** One of the most likely tokens at a step, as the Compare cell shows and forks from it. */
+export interface Alternative {
+  id: number;
+  token: string;
+  display: string;
+  /** Probability under the model (temperature 1, before any stage). */
+  prob: number;
+  /** Probability in the distribution drawn from (zero when cut). */
+  filtered: number;
+  /** 1-based rank under the model. */
+  rank: number;
+  /** Whether the sampler chain left it a chance. */
+  kept: boolean;
+}
+
+/** What a comparison keeps of each step beyond `GenerationStep`: enough to show it and fork from it. */
+export interface StepDetail {
+  alternatives: Alternative[];
+  /** The sampler state after the step: a fork at this step continues from it. */
+  rngState: number;
+  mu: number | null;
+  /** Time the step took in the engine. */
+  ms: number;
+}
+
+/**
+ * The `n` most likely tokens of a step with their fate in the chain; the chosen token is added
+ * at the end when it is not among them (a draw from far down the distribution).
+ */
+export function topAlternatives(
+  chain: Pick<ChainResult, 'probs' | 'filtered' | 'id'>,
+  piece: (id: number) => { text: string; display: string },
+  n = ALTERNATIVES,
+): Alternative[] {
+  const order = rankOrder(chain.probs);
+  const ids = order.slice(0, n);
+  if (!ids.includes(chain.id)) ids.push(chain.id);
+  return ids.map((id) => {
+    const p = piece(id);
+    const filtered = chain.filtered[id] ?? 0;
+    return { id, token: p.text, display: p.display, prob: chain.probs[id] ?? 0, filtered, rank: order.indexOf(id) + 1, kept: filtered > 0 };
+  });
+}
+
+/**
+ * Builds the state of a column forked from `steps`/`details` at step `index` (0-based): the tokens
+ * before it, then `alternative` instead of the token chosen there. The fork's generator resumes from
+ * the state after that step, so its later draws are the ones the original column would have made.
+ */
+export function forkState(
+  promptIds: readonly number[],
+  steps: readonly GenerationStep[],
+  details: readonly StepDetail[],
+  index: number,
+  alternative: Alternative,
+): { state: GenerationState; details: StepDetail[] } {
+  const at = steps[index];
+  const detail = details[index];
+  if (!at || !detail) throw new Error(`there is no step ${index + 1} to fork from`);
+  const kept = steps.slice(0, index);
+  const step: GenerationStep = { id: alternative.id, token: alternative.token, display: alternative.display, prob: alternative.prob, rank: alternative.rank, kept: at.kept, entropy: at.entropy };
+  return {
+    state: {
+      ids: [...promptIds, ...kept.map((s) => s.id), alternative.id],
+      steps: [...kept, step],
+      rngState: detail.rngState,
+      mu: detail.mu,
+      stopReason: null,
+    },
+    details: [...details.slice(0, index), { ...detail, ms: 0 }],
+  };
+}
+
+/**
+ * One step of one column: `generationStep` (so the tokens are those of `ntl generate` with the same
+ * settings and seed) plus the step's most likely tokens before and after filtering.
+ */
+export async function compareStep(model: EngineModel, state: GenerationState, sampling: Sampling, options: Omit<StepOptions, 'onChain'> = {}): Promise<{ state: GenerationState; detail: StepDetail | null }> {
+  const started = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  const chains: ChainResult[] = [];
+  const next = await generationStep(model, state, sampling, { ...options, onChain: (result) => chains.push(result) });
+  const seen = chains[0];
+  // No chain ran: the context was already full.
+  if (seen === undefined) return { state: next, detail: null };
+  const ms = (typeof performance !== 'undefined' ? performance.now() : Date.now()) - started;
+  return { state: next, detail: { alternatives: topAlternatives(seen, (id) => model.tokenizer.piece(id)), rngState: next.rngState, mu: next.mu ?? null, ms } };
+}

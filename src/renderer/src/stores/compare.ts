@@ -1,0 +1,205 @@
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, watch } from 'vue';
+import { ColumnSpec, CompareSpec } from '../../../engine/compare';
+import { forkState, type Alternative } from '../../../engine/compare-step';
+import { SeededRandom } from '../../../engine/rng';
+import { presetSettings, SamplingStrategy } from '../../../engine/sampling/strategies';
+import type { CompareColumn } from '../cells/compare-data';
+import { useNotebookStore } from './notebook';
+
+export const MIN_COLUMNS = 2;
+export const MAX_COLUMNS = 6;
+
+export type CompareStatus = 'idle' | 'running' | 'done' | 'error' | 'stale';
+
+const NAMES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+function message(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/**
+ * The Compare cell: 2 to 6 columns decoding the notebook's prompt with the notebook's model, each
+ * with its own preset and seed. Columns step one after the other, one token each per step: the
+ * graph has a dynamic batch dimension, but batching the columns into one forward pass is not done
+ * (yet); sequential steps keep each column's tokens exactly those of `ntl generate`.
+ */
+export const useCompareStore = defineStore('compare', () => {
+  const notebook = useNotebookStore();
+  let nextKey = 1;
+  const column = (name: string, strategy: SamplingStrategy, seed: number): CompareColumn => ({ key: nextKey++, name, strategy, seed, parent: null, state: null, details: [], elapsedMs: 0 });
+  const columns = ref<CompareColumn[]>([column('A', { strategy: 'greedy' }, 42), column('B', { strategy: 'top-k', temperature: 0.8, topK: 5 }, 42)]);
+  const maxTokens = ref(8);
+  const status = ref<CompareStatus>('idle');
+  const error = ref<string | null>(null);
+  const running = ref(false);
+  /** The prompt ids the columns' generations start from. */
+  const promptIds = ref<number[]>([]);
+  const selected = ref<{ key: number; step: number } | null>(null);
+  let isCancelRequested = false;
+
+  const hasGeneration = computed(() => columns.value.some((c) => c.state !== null));
+
+  watch(
+    () => [notebook.prompt, notebook.modelId],
+    () => {
+      if (hasGeneration.value && status.value !== 'running') status.value = 'stale';
+    },
+  );
+
+  function freeName(): string {
+    const used = new Set(columns.value.map((c) => c.name));
+    return [...NAMES].find((n) => !used.has(n)) ?? `column ${nextKey}`;
+  }
+
+  /** Adds a column (greedy, seed 42); returns why not when there are already six. */
+  function addColumn(): string | null {
+    if (columns.value.length >= MAX_COLUMNS) return `a comparison has at most ${MAX_COLUMNS} columns`;
+    columns.value.push(column(freeName(), { strategy: 'greedy' }, 42));
+    return null;
+  }
+
+  function removeColumn(key: number): string | null {
+    if (columns.value.length <= MIN_COLUMNS) return `a comparison needs at least ${MIN_COLUMNS} columns`;
+    columns.value = columns.value.filter((c) => c.key !== key);
+    if (selected.value?.key === key) selected.value = null;
+    return null;
+  }
+
+  function clearGeneration(c: CompareColumn): void {
+    c.state = null;
+    c.details = [];
+    c.elapsedMs = 0;
+    c.parent = null;
+    if (selected.value?.key === c.key) selected.value = null;
+  }
+
+  /** Changes a column's settings (validated by the schemas of `ntl compare`); returns the message when refused. */
+  function setColumn(key: number, patch: { name?: string; strategy?: unknown; seed?: number }): string | null {
+    const c = columns.value.find((x) => x.key === key);
+    if (!c) return 'no such column';
+    let strategy = c.strategy;
+    if (patch.strategy !== undefined) {
+      const parsed = SamplingStrategy.safeParse(patch.strategy);
+      if (!parsed.success) return parsed.error.issues[0]?.message ?? 'invalid strategy';
+      strategy = parsed.data;
+    }
+    const spec = ColumnSpec.safeParse({ name: patch.name ?? c.name, seed: patch.seed ?? c.seed, strategy });
+    if (!spec.success) return spec.error.issues[0]?.message ?? 'invalid column';
+    const changesDecoding = patch.strategy !== undefined || (patch.seed !== undefined && patch.seed !== c.seed);
+    c.name = spec.data.name;
+    c.seed = spec.data.seed;
+    if (spec.data.strategy) c.strategy = spec.data.strategy;
+    if (changesDecoding) clearGeneration(c);
+    return null;
+  }
+
+  function setMaxTokens(n: number): string | null {
+    const parsed = CompareSpec.shape.maxTokens.safeParse(n);
+    if (!parsed.success) return parsed.error.issues[0]?.message ?? 'invalid number of tokens';
+    maxTokens.value = parsed.data;
+    return null;
+  }
+
+  /** Makes sure the prompt is tokenized; starts every column over when the prompt or model changed. */
+  async function prepare(): Promise<boolean> {
+    if (notebook.cells.tokenize.status !== 'done') await notebook.runCell('tokenize');
+    if (notebook.cells.tokenize.status !== 'done' || !notebook.tokens) {
+      error.value = notebook.cells.tokenize.error ?? 'The prompt could not be tokenized.';
+      status.value = 'error';
+      return false;
+    }
+    const ids = notebook.tokens.pieces.map((p) => p.id);
+    if (status.value === 'stale' || ids.length !== promptIds.value.length || ids.some((id, i) => id !== promptIds.value[i])) {
+      promptIds.value = ids;
+      for (const c of columns.value) {
+        clearGeneration(c);
+      }
+    }
+    return true;
+  }
+
+  /** One more token for a column; false when it cannot go on (it stopped, or the context is full). */
+  async function stepColumn(c: CompareColumn): Promise<boolean> {
+    const current = c.state ?? { ids: [...promptIds.value], steps: [], rngState: new SeededRandom(c.seed).snapshot, stopReason: null };
+    if (current.stopReason !== null) return false;
+    // Plain copies: reactive proxies cannot cross to the worker.
+    const request = { state: { ...current, ids: [...current.ids], steps: current.steps.map((s) => ({ ...s })) }, sampling: presetSettings({ ...c.strategy }) };
+    const { state, detail } = await notebook.engine.call('compare-step', request).result;
+    c.state = markRaw(state);
+    if (detail) {
+      c.details = markRaw([...c.details, markRaw(detail)]);
+      c.elapsedMs += detail.ms;
+    }
+    return detail !== null;
+  }
+
+  /** Steps the columns in turns, one token each per turn, until each has `target(column)` tokens. */
+  async function advance(target: (c: CompareColumn) => number): Promise<void> {
+    if (running.value || notebook.running) return;
+    if (!notebook.loaded) {
+      error.value = 'No model is loaded yet.';
+      status.value = 'error';
+      return;
+    }
+    if (!(await prepare())) return;
+    running.value = true;
+    // The notebook's cells wait while the comparison uses the engine, and the other way round.
+    notebook.running = true;
+    status.value = 'running';
+    error.value = null;
+    isCancelRequested = false;
+    try {
+      const targets = new Map(columns.value.map((c) => [c.key, target(c)]));
+      let isMoving = true;
+      while (isMoving && !isCancelRequested) {
+        isMoving = false;
+        for (const c of columns.value) {
+          if (isCancelRequested) break;
+          if ((c.state?.steps.length ?? 0) < (targets.get(c.key) ?? 0) && (await stepColumn(c))) isMoving = true;
+        }
+      }
+      status.value = 'done';
+    } catch (cause) {
+      error.value = message(cause);
+      status.value = 'error';
+    } finally {
+      running.value = false;
+      notebook.running = false;
+    }
+  }
+
+  /** Stops a run after the step in progress; the columns keep what they have. */
+  function cancel(): void {
+    isCancelRequested = true;
+  }
+
+  /** Every column one more token. */
+  const step = (): Promise<void> => advance((c) => (c.state?.steps.length ?? 0) + 1);
+  /** Every column on to `maxTokens` tokens (a fresh fork catches up with the others). */
+  const run = (): Promise<void> => advance(() => maxTokens.value);
+
+  /**
+   * A new column forked from `key`'s step `step` (1-based): its tokens up to the step before, then
+   * `alternative`; same settings, and the generator's state after that step. Returns why not.
+   */
+  function fork(key: number, step: number, alternative: Alternative): string | null {
+    if (columns.value.length >= MAX_COLUMNS) return `a comparison has at most ${MAX_COLUMNS} columns: remove one to fork`;
+    const from = columns.value.find((c) => c.key === key);
+    if (!from?.state) return 'that column has not been generated';
+    const forked = forkState(promptIds.value, from.state.steps, from.details, step - 1, alternative);
+    const c = column(freeName(), { ...from.strategy }, from.seed);
+    c.parent = { key: from.key, name: from.name, step };
+    c.state = markRaw(forked.state);
+    c.details = markRaw(forked.details);
+    columns.value.push(c);
+    selected.value = { key: c.key, step };
+    return null;
+  }
+
+  function select(key: number, step: number): void {
+    selected.value = { key, step };
+  }
+
+  return { columns, maxTokens, status, error, running, promptIds, selected, addColumn, removeColumn, setColumn, setMaxTokens, step, run, cancel, fork, select };
+});
