@@ -1,0 +1,17 @@
+import type { CellStatus } from '../../../common/cells';
+
+/** What a cell's status badge says; `ms` is the last run's time when it has one. */
+export function statusLabel(status: CellStatus, ms: number | null = null): string {
+  switch (status) {
+    case 'idle':
+      return 'not run';
+    case 'stale':
+      return 'out of date';
+    case 'running':
+      return 'running…';
+    case 'done':
+      return ms === null ? 'done' : `done in ${ms.toFixed(0)} ms`;
+    case 'error':
+      return 'error';
+  }
+}
