@@ -84,7 +84,12 @@ export function forkState(
  * One step of one column: `generationStep` (so the tokens are those of `ntl generate` with the same
  * settings and seed) plus the step's most likely tokens before and after filtering.
  */
-export async function compareStep(model: EngineModel, state: GenerationState, sampling: Sampling, options: Omit<StepOptions, 'onChain'> = {}): Promise<{ state: GenerationState; detail: StepDetail | null }> {
+export async function compareStep(
+  model: EngineModel,
+  state: GenerationState,
+  sampling: Sampling,
+  options: Omit<StepOptions, 'onChain'> = {},
+): Promise<{ state: GenerationState; detail: StepDetail | null }> {
   const started = typeof performance !== 'undefined' ? performance.now() : Date.now();
   const chains: ChainResult[] = [];
   const next = await generationStep(model, state, sampling, { ...options, onChain: (result) => chains.push(result) });
@@ -93,4 +98,42 @@ export async function compareStep(model: EngineModel, state: GenerationState, sa
   if (seen === undefined) return { state: next, detail: null };
   const ms = (typeof performance !== 'undefined' ? performance.now() : Date.now()) - started;
   return { state: next, detail: { alternatives: topAlternatives(seen, (id) => model.tokenizer.piece(id)), rngState: next.rngState, mu: next.mu ?? null, ms } };
+}
+
+export interface BatchItem {
+  state: GenerationState;
+  sampling: Sampling;
+  stop?: string;
+}
+
+/**
+ * One step of several columns together: columns whose sequences have the same length share one
+ * batched forward pass (when the graph has a dynamic batch dimension), then each column's sampler
+ * chain picks its token. Tokens and generator states are exactly those of `compareStep` one column
+ * at a time. A column's `ms` is its share of the batch's forward pass plus its own chain.
+ */
+export async function compareStepBatch(model: EngineModel, items: readonly BatchItem[]): Promise<{ state: GenerationState; detail: StepDetail | null }[]> {
+  const results: ({ state: GenerationState; detail: StepDetail | null } | undefined)[] = items.map(() => undefined);
+  const groups = new Map<number, number[]>();
+  items.forEach((item, i) => {
+    const n = item.state.ids.length;
+    const stepping = item.state.stopReason === null && n < model.config.context;
+    if (!stepping || !model.isBatchable) return;
+    groups.set(n, [...(groups.get(n) ?? []), i]);
+  });
+  for (const members of groups.values()) {
+    const { lastLogits, forwardMs } = await model.forwardBatch(members.map((i) => items[i]?.state.ids ?? []));
+    for (const [k, i] of members.entries()) {
+      const item = items[i];
+      if (!item) continue;
+      const result = await compareStep(model, item.state, item.sampling, { stop: item.stop, logits: lastLogits[k] });
+      if (result.detail) result.detail = { ...result.detail, ms: result.detail.ms + forwardMs / members.length };
+      results[i] = result;
+    }
+  }
+  // Whatever was not batched (stopped, a full context, or a graph of batch size 1) steps alone, in
+  // turn: one session runs one pass at a time.
+  const out: { state: GenerationState; detail: StepDetail | null }[] = [];
+  for (const [i, item] of items.entries()) out.push(results[i] ?? (await compareStep(model, item.state, item.sampling, { stop: item.stop })));
+  return out;
 }

@@ -35,6 +35,8 @@ export interface StepOptions {
   stop?: string;
   /** Sees the sampler chain's full result (the distribution before and after filtering) of the step. */
   onChain?: (result: ChainResult) => void;
+  /** Next-token logits for `state.ids` already computed (by a batched pass): no forward pass is run. */
+  logits?: Float32Array;
 }
 
 /** Keeps the last `context` tokens; says how many were dropped from the left. */
@@ -68,9 +70,9 @@ export async function generationStep(model: EngineModel, state: GenerationState,
     return { ...state, stopReason: 'context-full' };
   }
   const settings = resolveSampling(sampling);
-  const result = await model.forward(state.ids, false);
+  const logits = options.logits ?? (await model.forward(state.ids, false)).lastLogits;
   const breakers = settings.dryMultiplier !== undefined ? breakerIds(model, settings.drySequenceBreakers) : null;
-  const chosen = applyChain(result.lastLogits, state.ids, settings, { rng: state.rngState, mu: state.mu ?? null }, { isBreaker: (id) => breakers?.has(id) ?? false });
+  const chosen = applyChain(logits, state.ids, settings, { rng: state.rngState, mu: state.mu ?? null }, { isBreaker: (id) => breakers?.has(id) ?? false });
   options.onChain?.(chosen);
   const piece = model.tokenizer.piece(chosen.id);
   const step: GenerationStep = {

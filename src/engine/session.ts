@@ -108,18 +108,50 @@ export class EngineModel {
     return this.plan.probes.filter((p) => p.role === role);
   }
 
-  private feeds(ids: readonly number[]): Record<string, Ort.Tensor> {
-    const n = ids.length;
+  /** Feeds for `rows` sequences of equal length, as one [rows, length] batch. */
+  private feeds(rows: readonly (readonly number[])[]): Record<string, Ort.Tensor> {
+    const batch = rows.length;
+    const n = rows[0]?.length ?? 0;
     const feeds: Record<string, Ort.Tensor> = {};
-    const int64 = (values: (i: number) => number): Ort.Tensor =>
-      new this.ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(values(i))), [1, n]);
+    const int64 = (values: (row: number, i: number) => number): Ort.Tensor =>
+      new this.ort.Tensor('int64', BigInt64Array.from({ length: batch * n }, (_, k) => BigInt(values(Math.floor(k / n), k % n))), [batch, n]);
     for (const input of this.plan.inputs) {
-      if (input.name === 'input_ids') feeds[input.name] = int64((i) => ids[i] ?? 0);
+      if (input.name === 'input_ids') feeds[input.name] = int64((r, i) => rows[r]?.[i] ?? 0);
       else if (input.name === 'attention_mask') feeds[input.name] = int64(() => 1);
-      else if (input.name === 'position_ids') feeds[input.name] = int64((i) => i);
+      else if (input.name === 'position_ids') feeds[input.name] = int64((_, i) => i);
       else if (input.name === 'token_type_ids') feeds[input.name] = int64(() => 0);
     }
     return feeds;
+  }
+
+  /** Whether the graph takes several sequences at once (a dynamic batch dimension on input_ids). */
+  get isBatchable(): boolean {
+    const batch = this.plan.inputs.find((i) => i.name === 'input_ids')?.dims[0];
+    return typeof batch === 'string' || batch === undefined;
+  }
+
+  /**
+   * Next-token logits for several sequences of the same length in one forward pass (no
+   * instrumentation): what a comparison's columns need at each step.
+   */
+  async forwardBatch(rows: readonly (readonly number[])[]): Promise<{ lastLogits: Float32Array[]; forwardMs: number }> {
+    const n = rows[0]?.length ?? 0;
+    if (n === 0) throw new Error('the prompt has no tokens');
+    if (rows.some((r) => r.length !== n)) throw new Error('a batch needs sequences of equal length');
+    if (n > this.config.context) throw new Error(`${n} tokens exceed the model's context of ${this.config.context}`);
+    if (rows.length > 1 && !this.isBatchable) throw new Error('this graph has a fixed batch size of 1');
+    const started = now();
+    const out = await this.session.run(this.feeds(rows), [this.plan.logitsOutput]);
+    const forwardMs = now() - started;
+    try {
+      const logits = out[this.plan.logitsOutput];
+      if (!logits) throw new Error('the session returned no logits');
+      const vocab = logits.dims[logits.dims.length - 1] ?? 0;
+      const all = toFloat32(logits);
+      return { lastLogits: rows.map((_, r) => all.slice(((r + 1) * n - 1) * vocab, (r + 1) * n * vocab)), forwardMs };
+    } finally {
+      for (const tensor of Object.values(out)) tensor.dispose();
+    }
   }
 
   /** Runs the model once; with `instrument`, also reads attention and embeddings. */
@@ -130,7 +162,7 @@ export class EngineModel {
     }
     const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
     const started = now();
-    const out = await this.session.run(this.feeds(ids), wanted);
+    const out = await this.session.run(this.feeds([ids]), wanted);
     const forwardMs = now() - started;
     try {
       const logits = out[this.plan.logitsOutput];

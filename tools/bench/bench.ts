@@ -64,6 +64,23 @@ async function engine(threads: number): Promise<void> {
       record(`forward ${n} tokens, ${instrument ? 'instrumented' : 'logits only'} (${threads} thread)`, samples);
     }
   }
+  if (threads === 2) {
+    // A comparison step of 4 columns: one batched pass vs four passes one after the other.
+    for (const n of [16, 64]) {
+      const rows = Array.from({ length: 4 }, (_, r) => Array.from({ length: n }, (_, i) => (i * 7 + r) % 1000));
+      await model.forwardBatch(rows);
+      const batched: number[] = [];
+      const sequential: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        batched.push((await model.forwardBatch(rows)).forwardMs);
+        let total = 0;
+        for (const row of rows) total += (await model.forwardBatch([row])).forwardMs;
+        sequential.push(total);
+      }
+      record(`4 columns at ${n} tokens, one batched pass (2 thread)`, batched);
+      record(`4 columns at ${n} tokens, one pass each (2 thread)`, sequential);
+    }
+  }
   await model.release();
 }
 

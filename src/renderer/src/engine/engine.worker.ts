@@ -3,7 +3,7 @@ import type * as Ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import { logitLens } from '../../../engine/logit-lens';
 import { EngineModel, type BackendName, type ForwardResult } from '../../../engine/session';
-import { compareStep } from '../../../engine/compare-step';
+import { compareStepBatch } from '../../../engine/compare-step';
 import { fitToContext, generationStep } from '../../../engine/generate';
 import { rankOrder } from '../../../engine/sampling/distribution';
 import type { ForwardPayload, LoadResult, ModelUrls, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
@@ -172,9 +172,9 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>): Promise<void> => {
         reply({ runId, type: 'result', result: payload }, transfer);
         return;
       }
-      case 'compare-step':
-        // One column, one token: the Compare cell steps its columns one after the other.
-        reply({ runId, type: 'result', result: await compareStep(requireModel(), request.state, request.sampling, { stop: request.stop }) });
+      case 'compare-steps':
+        // Every column one token: columns of equal length share one batched forward pass.
+        reply({ runId, type: 'result', result: await compareStepBatch(requireModel(), request.items) });
         return;
       case 'generate': {
         const m = requireModel();

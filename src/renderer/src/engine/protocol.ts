@@ -81,7 +81,7 @@ export type WorkerRequest =
   | { runId: number; type: 'tokenize'; text: string }
   | { runId: number; type: 'forward'; ids: number[] }
   | ({ runId: number; type: 'generate' } & GenerateRequest)
-  | ({ runId: number; type: 'compare-step' } & CompareStepRequest)
+  | { runId: number; type: 'compare-steps'; items: CompareStepRequest[] }
   | { runId: number; type: 'cancel'; target: number };
 
 export interface WorkerResults {
@@ -89,7 +89,7 @@ export interface WorkerResults {
   tokenize: TokenizeResult;
   forward: ForwardPayload;
   generate: GenerationState;
-  'compare-step': CompareStepResult;
+  'compare-steps': CompareStepResult[];
 }
 
 export type WorkerResponse =

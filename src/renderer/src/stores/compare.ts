@@ -20,9 +20,8 @@ function message(cause: unknown): string {
 
 /**
  * The Compare cell: 2 to 6 columns decoding the notebook's prompt with the notebook's model, each
- * with its own preset and seed. Columns step one after the other, one token each per step: the
- * graph has a dynamic batch dimension, but batching the columns into one forward pass is not done
- * (yet); sequential steps keep each column's tokens exactly those of `ntl generate`.
+ * with its own preset and seed. Every column gets one token a step; columns of equal length share a
+ * batched forward pass, and each column's tokens are exactly those of `ntl generate`.
  */
 export const useCompareStore = defineStore('compare', () => {
   const notebook = useNotebookStore();
@@ -119,19 +118,31 @@ export const useCompareStore = defineStore('compare', () => {
     return true;
   }
 
-  /** One more token for a column; false when it cannot go on (it stopped, or the context is full). */
-  async function stepColumn(c: CompareColumn): Promise<boolean> {
-    const current = c.state ?? { ids: [...promptIds.value], steps: [], rngState: new SeededRandom(c.seed).snapshot, stopReason: null };
-    if (current.stopReason !== null) return false;
+  /**
+   * One more token for each of `due` in one engine call (columns of equal length share a batched
+   * forward pass); returns the columns that could go on (not stopped, context not full).
+   */
+  async function stepColumns(due: CompareColumn[]): Promise<CompareColumn[]> {
+    const live = due.filter((c) => (c.state?.stopReason ?? null) === null);
+    if (live.length === 0) return [];
     // Plain copies: reactive proxies cannot cross to the worker.
-    const request = { state: { ...current, ids: [...current.ids], steps: current.steps.map((s) => ({ ...s })) }, sampling: presetSettings({ ...c.strategy }) };
-    const { state, detail } = await notebook.engine.call('compare-step', request).result;
-    c.state = markRaw(state);
-    if (detail) {
-      c.details = markRaw([...c.details, markRaw(detail)]);
-      c.elapsedMs += detail.ms;
-    }
-    return detail !== null;
+    const items = live.map((c) => {
+      const current = c.state ?? { ids: [...promptIds.value], steps: [], rngState: new SeededRandom(c.seed).snapshot, stopReason: null };
+      return { state: { ...current, ids: [...current.ids], steps: current.steps.map((s) => ({ ...s })) }, sampling: presetSettings({ ...c.strategy }) };
+    });
+    const results = await notebook.engine.call('compare-steps', { items }).result;
+    const moved: CompareColumn[] = [];
+    live.forEach((c, i) => {
+      const result = results[i];
+      if (!result) return;
+      c.state = markRaw(result.state);
+      if (result.detail) {
+        c.details = markRaw([...c.details, markRaw(result.detail)]);
+        c.elapsedMs += result.detail.ms;
+        moved.push(c);
+      }
+    });
+    return moved;
   }
 
   /** Steps the columns in turns, one token each per turn, until each has `target(column)` tokens. */
@@ -153,11 +164,8 @@ export const useCompareStore = defineStore('compare', () => {
       const targets = new Map(columns.value.map((c) => [c.key, target(c)]));
       let isMoving = true;
       while (isMoving && !isCancelRequested) {
-        isMoving = false;
-        for (const c of columns.value) {
-          if (isCancelRequested) break;
-          if ((c.state?.steps.length ?? 0) < (targets.get(c.key) ?? 0) && (await stepColumn(c))) isMoving = true;
-        }
+        const due = columns.value.filter((c) => (c.state?.steps.length ?? 0) < (targets.get(c.key) ?? 0));
+        isMoving = due.length > 0 && (await stepColumns(due)).length > 0;
       }
       status.value = 'done';
     } catch (cause) {
