@@ -35,6 +35,7 @@ test.describe('the notebook on the bundled model', () => {
     await page.getByTestId('predict-lens-toggle').check();
     await expect(page.getByTestId('chart-logit-lens').locator('canvas').first()).toBeVisible();
     await expect(page.getByTestId('run-time')).toContainText(/last run \d+ ms/);
+    await expect(page.getByTestId('kv-cache')).toHaveText('generates on a key/value cache');
   });
 
   test('attention rows of every layer and head sum to 1 and are causal', async ({ page }) => {

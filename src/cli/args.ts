@@ -25,6 +25,7 @@ export const COMMAND_OPTIONS = {
     strategy: { type: 'string' },
     seed: { type: 'string' },
     'max-tokens': { type: 'string' },
+    'no-cache': { type: 'boolean' },
   },
   compare: { ...COMMON, ...RUNTIME, spec: { type: 'string' } },
   run: { ...COMMON, ...RUNTIME, out: { type: 'string' } },

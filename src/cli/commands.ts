@@ -42,6 +42,7 @@ export async function modelsCommand(): Promise<CommandOutput> {
     bytes: m.bytes,
     sha256: m.sha256,
     onnx: m.files.onnx,
+    onnx_with_past: m.files.onnxWithPast,
   }));
   const rows = models.map((m) => [m.id, m.source, m.layers, m.heads, m.hidden, m.vocab, m.context, m.parameters, m.bytes, m.path]);
   const text = [

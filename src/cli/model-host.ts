@@ -21,6 +21,8 @@ export function createRegistry(): ModelRegistry {
 export interface RuntimeOptions {
   backend: 'wasm';
   threads: number;
+  /** Generate on the model's key/value-cache graph when it has one (`--no-cache` turns it off). */
+  cache: boolean;
 }
 
 export function runtimeOptions(values: ParsedCommand['values']): RuntimeOptions {
@@ -28,7 +30,7 @@ export function runtimeOptions(values: ParsedCommand['values']): RuntimeOptions 
   if (backend === 'webgpu') throw new UsageError('--backend webgpu is not available in Node (no WebGPU here); use --backend wasm');
   if (backend !== 'wasm') throw new UsageError(`--backend: unknown backend "${backend}"; the command line has only wasm`);
   const threads = numberOption(values, 'threads', { integer: true, min: 1, max: 64 }) ?? 1;
-  return { backend, threads };
+  return { backend, threads, cache: values['no-cache'] !== true };
 }
 
 export interface Timing {
@@ -36,6 +38,8 @@ export interface Timing {
   threads: number;
   load_ms: number;
   forward_ms: number;
+  /** Whether generation ran on the key/value cache. */
+  kv_cache: boolean;
 }
 
 export interface LoadedModel {
@@ -49,7 +53,7 @@ export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promi
   const started = performance.now();
   const [ort, files] = await Promise.all([import('onnxruntime-web'), readModelFiles(info)]);
   ort.env.logLevel = 'error';
-  const engine = await EngineModel.load(ort, files, runtime);
+  const engine = await EngineModel.load(ort, runtime.cache ? files : { ...files, onnxWithPast: null }, runtime);
   return { info, engine, loadMs: performance.now() - started };
 }
 
@@ -74,7 +78,7 @@ export function round(value: number, digits = 1): number {
 }
 
 export function timing(model: LoadedModel, forwardMs: number): Timing {
-  return { backend: model.engine.backend, threads: model.engine.threads, load_ms: round(model.loadMs), forward_ms: round(forwardMs) };
+  return { backend: model.engine.backend, threads: model.engine.threads, load_ms: round(model.loadMs), forward_ms: round(forwardMs), kv_cache: model.engine.hasCache };
 }
 
 export interface EncodedPrompt {

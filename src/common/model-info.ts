@@ -23,6 +23,8 @@ export const ModelInfo = z.object({
     tokenizer: z.string(),
     tokenizerConfig: z.string().nullable(),
     onnx: z.string(),
+    /** The key/value-cache graph used for generation, when the folder has one. */
+    onnxWithPast: z.string().nullable().default(null),
     card: z.string().nullable(),
   }),
 });

@@ -70,7 +70,7 @@ export async function generationStep(model: EngineModel, state: GenerationState,
     return { ...state, stopReason: 'context-full' };
   }
   const settings = resolveSampling(sampling);
-  const logits = options.logits ?? (await model.forward(state.ids, false)).lastLogits;
+  const logits = options.logits ?? (await model.nextLogits(state.ids));
   const breakers = settings.dryMultiplier !== undefined ? breakerIds(model, settings.drySequenceBreakers) : null;
   const chosen = applyChain(logits, state.ids, settings, { rng: state.rngState, mu: state.mu ?? null }, { isBreaker: (id) => breakers?.has(id) ?? false });
   options.onChain?.(chosen);

@@ -13,7 +13,18 @@ export interface ModelFiles {
   tokenizer: unknown;
   tokenizerConfig: unknown;
   onnx: Uint8Array;
+  /** Optional key/value-cache graph (`onnx/decoder_with_past.onnx`), used to generate faster. */
+  onnxWithPast?: Uint8Array | null;
 }
+
+/** A cached past for one token sequence: the present keys and values after it, per layer. */
+interface CacheEntry {
+  ids: number[];
+  past: Ort.Tensor[];
+}
+
+/** How many sequences keep their cache: enough for six comparison columns and the Sample cell. */
+const CACHE_ENTRIES = 8;
 
 export interface LoadOptions {
   backend: BackendName;
@@ -71,7 +82,17 @@ export class EngineModel {
     readonly loadMs: number,
     private readonly ort: OrtModule,
     private readonly session: Ort.InferenceSession,
+    private readonly cacheSession: Ort.InferenceSession | null,
+    /** Why the cache graph is not used, when a model folder has one that does not fit. */
+    readonly cacheNote: string | null,
   ) {}
+
+  private cache: CacheEntry[] = [];
+
+  /** Whether generation runs on the key/value cache rather than recomputing the sequence. */
+  get hasCache(): boolean {
+    return this.cacheSession !== null;
+  }
 
   static async load(ort: OrtModule, files: ModelFiles, options: LoadOptions): Promise<EngineModel> {
     const started = now();
@@ -100,7 +121,24 @@ export class EngineModel {
       const message = cause instanceof Error ? cause.message : String(cause);
       throw new Error(`${file}: ONNX Runtime (${options.backend}) could not create a session: ${message}`);
     }
-    return new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session);
+    let cacheSession: Ort.InferenceSession | null = null;
+    let cacheNote: string | null = null;
+    if (files.onnxWithPast) {
+      try {
+        cacheSession = await ort.InferenceSession.create(files.onnxWithPast, { executionProviders: [options.backend], graphOptimizationLevel: 'all' });
+        const pastNames = Array.from({ length: config.layers }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
+        const missing = ['input_ids', ...pastNames].filter((n) => !cacheSession?.inputNames.includes(n));
+        if (missing.length > 0 || !cacheSession.outputNames.includes('logits')) {
+          cacheNote = `${files.id}/onnx/decoder_with_past.onnx is not used: it lacks ${missing.length > 0 ? missing.join(', ') : 'a logits output'}`;
+          await cacheSession.release();
+          cacheSession = null;
+        }
+      } catch (cause) {
+        cacheNote = `${files.id}/onnx/decoder_with_past.onnx is not used: ${cause instanceof Error ? cause.message : String(cause)}`;
+        cacheSession = null;
+      }
+    }
+    return new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheSession, cacheNote);
   }
 
   /** The probes of one role, in graph order. */
@@ -216,7 +254,55 @@ export class EngineModel {
     }
   }
 
+  /**
+   * Logits at the last position of `ids`. With a cache graph, only the tokens after the longest
+   * cached prefix run (a few recent sequences keep their cache, so comparison columns and forks each
+   * continue theirs); without one, the whole sequence is recomputed.
+   */
+  async nextLogits(ids: readonly number[]): Promise<Float32Array> {
+    const session = this.cacheSession;
+    if (!session) return (await this.forward(ids, false)).lastLogits;
+    if (ids.length === 0) throw new Error('the prompt has no tokens');
+    if (ids.length > this.config.context) throw new Error(`${ids.length} tokens exceed the model's context of ${this.config.context}`);
+    let best: CacheEntry | null = null;
+    for (const entry of this.cache) {
+      const n = entry.ids.length;
+      if (n < ids.length && n > (best?.ids.length ?? 0) && entry.ids.every((id, i) => id === ids[i])) best = entry;
+    }
+    const headDim = this.config.hidden / this.config.heads;
+    const pastLength = best?.ids.length ?? 0;
+    const fresh = ids.slice(pastLength);
+    const feeds: Record<string, Ort.Tensor> = {
+      input_ids: new this.ort.Tensor('int64', BigInt64Array.from(fresh, (id) => BigInt(id)), [1, fresh.length]),
+    };
+    for (let layer = 0; layer < this.config.layers; layer++) {
+      for (const [k, kind] of ['key', 'value'].entries()) {
+        feeds[`past_key_values.${layer}.${kind}`] =
+          best?.past[layer * 2 + k] ?? new this.ort.Tensor('float32', new Float32Array(0), [1, this.config.kvHeads, 0, headDim]);
+      }
+    }
+    const out = await session.run(feeds);
+    const logits = out['logits'];
+    if (!logits) throw new Error('the cache graph returned no logits');
+    const vocab = logits.dims[logits.dims.length - 1] ?? 0;
+    const last = toFloat32(logits).slice((fresh.length - 1) * vocab, fresh.length * vocab);
+    logits.dispose();
+    const past = Array.from({ length: this.config.layers }, (_, layer) => [out[`present.${layer}.key`], out[`present.${layer}.value`]]).flat();
+    if (past.every((t) => t !== undefined)) {
+      this.cache.push({ ids: [...ids], past: past.filter((t) => t !== undefined) });
+      // Least recently added first out; a dropped entry's tensors are freed unless another shares them.
+      while (this.cache.length > CACHE_ENTRIES) {
+        const dropped = this.cache.shift();
+        for (const t of dropped?.past ?? []) if (!this.cache.some((e) => e.past.includes(t))) t.dispose();
+      }
+    }
+    return last;
+  }
+
   async release(): Promise<void> {
+    for (const entry of this.cache) for (const t of entry.past) t.dispose();
+    this.cache = [];
+    await this.cacheSession?.release();
     await this.session.release();
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { EngineModel } from '../../src/engine/session';
@@ -9,7 +9,8 @@ export const SEED_WORLD = join(ROOT, 'resources/models/seed-world');
 const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
 /** Loads a bundled model straight from its folder with the engine and onnxruntime-web's Node build. */
-export async function loadBundled(dir = SEED_WORLD): Promise<EngineModel> {
+export async function loadBundled(dir = SEED_WORLD, options: { cache?: boolean } = {}): Promise<EngineModel> {
+  const withPast = join(dir, 'onnx/decoder_with_past.onnx');
   return EngineModel.load(
     ort,
     {
@@ -18,6 +19,7 @@ export async function loadBundled(dir = SEED_WORLD): Promise<EngineModel> {
       tokenizer: json(join(dir, 'tokenizer.json')),
       tokenizerConfig: json(join(dir, 'tokenizer_config.json')),
       onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
+      onnxWithPast: options.cache !== false && existsSync(withPast) ? new Uint8Array(readFileSync(withPast)) : null,
     },
     { backend: 'wasm', threads: 1 },
   );

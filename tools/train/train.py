@@ -459,7 +459,10 @@ def main():
         json.dump(card, f, ensure_ascii=False, indent=2)
         f.write("\n")
 
-    ok = True
+    # The key/value-cache graph for generation (onnx/decoder_with_past.onnx), from the same checkpoint;
+    # it adds its entry to card.json.
+    log("      export: decoder_with_past.onnx (key/value cache)")
+    ok = subprocess.run([sys.executable, os.path.join(HERE, "export_with_past.py"), "--recipe", R["id"]], cwd=HERE).returncode == 0
     if not args.skip_node and shutil.which("node"):
         for script in [["node", os.path.join(HERE, "verify_tokenizer.mjs")],
                        ["node", os.path.join(HERE, "verify_onnx.mjs")]]:

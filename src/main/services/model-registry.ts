@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { parseModelConfig } from '../../common/model-config';
 import type { ModelInfo, ModelList, ModelProblem } from '../../common/model-info';
@@ -144,7 +144,7 @@ export class ModelRegistry {
     } catch (cause) {
       throw cause instanceof RequestError ? cause : new RequestError(404, errorMessage(cause));
     }
-    const allowed = [info.files.config, info.files.tokenizer, info.files.tokenizerConfig, info.files.card, info.files.onnx];
+    const allowed = [info.files.config, info.files.tokenizer, info.files.tokenizerConfig, info.files.card, info.files.onnx, info.files.onnxWithPast];
     if (!allowed.includes(relPath)) {
       throw new RequestError(404, `model "${id}" has no file "${relPath}" to serve`);
     }
@@ -203,7 +203,10 @@ export class ModelRegistry {
       }
     }
     if (onnx === null) throw new Error(`${folder}: no ONNX file (looked for ${ONNX_CANDIDATES.join(', ')})`);
-    for (const file of ['config.json', 'tokenizer.json', tokenizerConfig, hasCard ? 'card.json' : null, onnx]) {
+    // The key/value-cache graph the app generates with, when the folder has one beside the main graph.
+    const withPast = join(dirname(onnx), 'decoder_with_past.onnx');
+    const onnxWithPast = onnx !== withPast && (await fileExists(join(folder, withPast))) ? withPast : null;
+    for (const file of ['config.json', 'tokenizer.json', tokenizerConfig, hasCard ? 'card.json' : null, onnx, onnxWithPast]) {
       if (file) await this.safeFile(folder, file);
     }
     const onnxPath = join(folder, onnx);
@@ -224,7 +227,7 @@ export class ModelRegistry {
       parameters: card.parameters ?? null,
       bytes: onnxStat.size,
       sha256: await this.sha256(onnxPath, onnxStat.size, onnxStat.mtimeMs),
-      files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, card: hasCard ? 'card.json' : null },
+      files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, onnxWithPast, card: hasCard ? 'card.json' : null },
     };
   }
 
@@ -244,11 +247,14 @@ export class ModelRegistry {
 /** Reads a model's files for `EngineModel.load` (the ONNX bytes as one Uint8Array). */
 export async function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
   const at = (file: string): string => join(info.path, file);
-  const [config, tokenizer, tokenizerConfig, onnx] = await Promise.all([
+  const withPast = info.files.onnxWithPast;
+  const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast] = await Promise.all([
     readJson(at(info.files.config), at(info.files.config)),
     readJson(at(info.files.tokenizer), at(info.files.tokenizer)),
     info.files.tokenizerConfig ? readJson(at(info.files.tokenizerConfig), at(info.files.tokenizerConfig)) : Promise.resolve(null),
     readFile(at(info.files.onnx)),
+    withPast ? readFile(at(withPast)) : Promise.resolve(null),
   ]);
-  return { id: info.id, config, tokenizer, tokenizerConfig, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength) };
+  const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return { id: info.id, config, tokenizer, tokenizerConfig, onnx: bytes(onnx), onnxWithPast: onnxWithPast ? bytes(onnxWithPast) : null };
 }

@@ -56,17 +56,18 @@ async function webgpuAvailable(): Promise<string | null> {
 async function load(urls: ModelUrls, choice: 'auto' | BackendName, threads: number): Promise<LoadResult> {
   const started = performance.now();
   const ort = await loadOrt();
-  const [config, tokenizer, tokenizerConfig, onnx] = await Promise.all([
+  const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast] = await Promise.all([
     fetchJson(urls.config, `${urls.id}/config.json`),
     fetchJson(urls.tokenizer, `${urls.id}/tokenizer.json`),
     urls.tokenizerConfig ? fetchJson(urls.tokenizerConfig, `${urls.id}/tokenizer_config.json`) : Promise.resolve({}),
     fetchBytes(urls.onnx),
+    urls.onnxWithPast ? fetchBytes(urls.onnxWithPast) : Promise.resolve(null),
   ]);
   if (model) {
     await model.release();
     model = null;
   }
-  const files = { id: urls.id, config, tokenizer, tokenizerConfig, onnx };
+  const files = { id: urls.id, config, tokenizer, tokenizerConfig, onnx, onnxWithPast };
   let backendNote: string | null = null;
   let backend: BackendName = 'wasm';
   if (choice !== 'wasm') {
@@ -90,6 +91,8 @@ async function load(urls: ModelUrls, choice: 'auto' | BackendName, threads: numb
     threads: model.backend === 'wasm' ? threads : 0,
     loadMs: performance.now() - started,
     backendNote,
+    kvCache: model.hasCache,
+    kvCacheNote: model.cacheNote,
     layers: c.layers,
     heads: c.heads,
     hidden: c.hidden,

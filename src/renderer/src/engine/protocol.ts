@@ -12,6 +12,7 @@ export interface ModelUrls {
   tokenizer: string;
   tokenizerConfig: string | null;
   onnx: string;
+  onnxWithPast: string | null;
 }
 
 export interface LoadResult {
@@ -21,6 +22,9 @@ export interface LoadResult {
   loadMs: number;
   /** Why the preferred backend was not used, when it was not. */
   backendNote: string | null;
+  /** Whether generation runs on the model's key/value-cache graph, and why not when it has one. */
+  kvCache: boolean;
+  kvCacheNote: string | null;
   layers: number;
   heads: number;
   hidden: number;

@@ -47,6 +47,7 @@ function modelUrls(model: ModelInfo): ModelUrls {
     tokenizer: absoluteUrl(modelFileUrl(model.id, model.files.tokenizer)),
     tokenizerConfig: model.files.tokenizerConfig ? absoluteUrl(modelFileUrl(model.id, model.files.tokenizerConfig)) : null,
     onnx: absoluteUrl(modelFileUrl(model.id, model.files.onnx)),
+    onnxWithPast: model.files.onnxWithPast ? absoluteUrl(modelFileUrl(model.id, model.files.onnxWithPast)) : null,
   };
 }
 
