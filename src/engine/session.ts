@@ -70,6 +70,14 @@ function toFloat32(tensor: Ort.Tensor): Float32Array {
   throw new Error(`unexpected tensor type ${tensor.type}`);
 }
 
+/** Logits at the last position of each of `rows` sequences of length `n`, from a [rows, n, vocab] tensor. */
+function lastPositionLogits(logits: Ort.Tensor | undefined, n: number, rows: number): Float32Array[] {
+  if (!logits) throw new Error('the session returned no logits');
+  const vocab = logits.dims[logits.dims.length - 1] ?? 0;
+  const all = toFloat32(logits);
+  return Array.from({ length: rows }, (_, r) => all.slice(((r + 1) * n - 1) * vocab, (r + 1) * n * vocab));
+}
+
 /** A loaded model: tokenizer, parsed config, and one instrumented ONNX Runtime session. */
 export class EngineModel {
   private constructor(
@@ -174,43 +182,37 @@ export class EngineModel {
    */
   async forwardBatch(rows: readonly (readonly number[])[]): Promise<{ lastLogits: Float32Array[]; forwardMs: number }> {
     const n = rows[0]?.length ?? 0;
-    if (n === 0) throw new Error('the prompt has no tokens');
+    this.checkLength(n);
     if (rows.some((r) => r.length !== n)) throw new Error('a batch needs sequences of equal length');
-    if (n > this.config.context) throw new Error(`${n} tokens exceed the model's context of ${this.config.context}`);
     if (rows.length > 1 && !this.isBatchable) throw new Error('this graph has a fixed batch size of 1');
     const started = now();
     const out = await this.session.run(this.feeds(rows), [this.plan.logitsOutput]);
     const forwardMs = now() - started;
     try {
-      const logits = out[this.plan.logitsOutput];
-      if (!logits) throw new Error('the session returned no logits');
-      const vocab = logits.dims[logits.dims.length - 1] ?? 0;
-      const all = toFloat32(logits);
-      return { lastLogits: rows.map((_, r) => all.slice(((r + 1) * n - 1) * vocab, (r + 1) * n * vocab)), forwardMs };
+      return { lastLogits: lastPositionLogits(out[this.plan.logitsOutput], n, rows.length), forwardMs };
     } finally {
       for (const tensor of Object.values(out)) tensor.dispose();
     }
   }
 
   /** Runs the model once; with `instrument`, also reads attention and embeddings. */
+  /** Refuses an empty sequence or one longer than the context, naming the limit. */
+  private checkLength(n: number): void {
+    if (n === 0) throw new Error('the prompt has no tokens');
+    if (n > this.config.context) throw new Error(`${n} tokens exceed the model's context of ${this.config.context}`);
+  }
+
   async forward(ids: readonly number[], instrument = true): Promise<ForwardResult> {
-    if (ids.length === 0) throw new Error('the prompt has no tokens');
-    if (ids.length > this.config.context) {
-      throw new Error(`${ids.length} tokens exceed the model's context of ${this.config.context}`);
-    }
+    this.checkLength(ids.length);
     const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
     const started = now();
     const out = await this.session.run(this.feeds([ids]), wanted);
     const forwardMs = now() - started;
     try {
-      const logits = out[this.plan.logitsOutput];
-      if (!logits) throw new Error('the session returned no logits');
-      const vocab = logits.dims[logits.dims.length - 1] ?? 0;
-      const all = toFloat32(logits);
-      const lastLogits = all.slice((ids.length - 1) * vocab, ids.length * vocab);
+      const lastLogits = lastPositionLogits(out[this.plan.logitsOutput], ids.length, 1)[0] ?? new Float32Array();
       const result: ForwardResult = {
         ids: [...ids],
-        vocab,
+        vocab: lastLogits.length,
         lastLogits,
         attention: null,
         attentionNote: null,
@@ -262,8 +264,7 @@ export class EngineModel {
   async nextLogits(ids: readonly number[]): Promise<Float32Array> {
     const session = this.cacheSession;
     if (!session) return (await this.forward(ids, false)).lastLogits;
-    if (ids.length === 0) throw new Error('the prompt has no tokens');
-    if (ids.length > this.config.context) throw new Error(`${ids.length} tokens exceed the model's context of ${this.config.context}`);
+    this.checkLength(ids.length);
     let best: CacheEntry | null = null;
     for (const entry of this.cache) {
       const n = entry.ids.length;
@@ -282,11 +283,8 @@ export class EngineModel {
       }
     }
     const out = await session.run(feeds);
-    const logits = out['logits'];
-    if (!logits) throw new Error('the cache graph returned no logits');
-    const vocab = logits.dims[logits.dims.length - 1] ?? 0;
-    const last = toFloat32(logits).slice((fresh.length - 1) * vocab, fresh.length * vocab);
-    logits.dispose();
+    const last = lastPositionLogits(out['logits'], fresh.length, 1)[0] ?? new Float32Array();
+    out['logits']?.dispose();
     const past = Array.from({ length: this.config.layers }, (_, layer) => [out[`present.${layer}.key`], out[`present.${layer}.value`]]).flat();
     if (past.every((t) => t !== undefined)) {
       this.cache.push({ ids: [...ids], past: past.filter((t) => t !== undefined) });
