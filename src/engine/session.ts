@@ -90,9 +90,9 @@ export class EngineModel {
     readonly loadMs: number,
     private readonly ort: OrtModule,
     private readonly session: Ort.InferenceSession,
-    private readonly cacheSession: Ort.InferenceSession | null,
-    /** Why the cache graph is not used, when a model folder has one that does not fit. */
-    readonly cacheNote: string | null,
+    private cacheSession: Ort.InferenceSession | null,
+    /** Why the cache graph is not used, when a model folder has one that does not fit or fails. */
+    public cacheNote: string | null,
   ) {}
 
   private cache: CacheEntry[] = [];
@@ -282,7 +282,18 @@ export class EngineModel {
           best?.past[layer * 2 + k] ?? new this.ort.Tensor('float32', new Float32Array(0), [1, this.config.kvHeads, 0, headDim]);
       }
     }
-    const out = await session.run(feeds);
+    let out: Ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run(feeds);
+    } catch (cause) {
+      // A backend that cannot run the cache graph (zero-length past tensors, say): recompute from now on.
+      this.cacheNote = `the key/value cache failed on ${this.backend} (${cause instanceof Error ? cause.message : String(cause)}); generation recomputes the sequence`;
+      this.cacheSession = null;
+      for (const entry of this.cache) for (const t of entry.past) t.dispose();
+      this.cache = [];
+      void session.release();
+      return (await this.forward(ids, false)).lastLogits;
+    }
     const last = lastPositionLogits(out['logits'], fresh.length, 1)[0] ?? new Float32Array();
     out['logits']?.dispose();
     const past = Array.from({ length: this.config.layers }, (_, layer) => [out[`present.${layer}.key`], out[`present.${layer}.value`]]).flat();
