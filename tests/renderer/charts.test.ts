@@ -44,6 +44,13 @@ describe('chart option builders', () => {
     expect(formatPercent(0.00004)).toBe('0.004%');
   });
 
+  it('labels counts as whole numbers', () => {
+    const option = barsOption({ title: 't', labels: ['a'], values: [3], xName: 'n', isCount: true }) as {
+      series: { label: { formatter: (p: { value: number }) => string } }[];
+    };
+    expect(option.series[0]?.label.formatter({ value: 3 })).toBe('3');
+  });
+
   it('numbers repeated labels', () => {
     expect(uniqueLabels(['The', '␣the', '␣the'])).toEqual(['The', '␣the', '␣the·2']);
   });

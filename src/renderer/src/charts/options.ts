@@ -121,12 +121,14 @@ export interface BarsInput {
   /** Bars to draw as cut (in grey), e.g. tokens the sampler chain removed. */
   cut?: readonly boolean[];
   asPercent?: boolean;
+  /** Whole numbers (counts): labels without decimals. */
+  isCount?: boolean;
   caption?: string;
 }
 
 /** Horizontal bars, largest first as given, labels on the left. */
 export function barsOption(input: BarsInput): EChartsCoreOption {
-  const label = (v: number): string => (input.asPercent ? pct(v) : fmt(v));
+  const label = (v: number): string => (input.asPercent ? pct(v) : input.isCount ? String(Math.round(v)) : fmt(v));
   return {
     title: { text: input.title, subtext: input.caption ?? '', left: 'center', textStyle: { fontSize: 13 }, subtextStyle: { fontSize: 11 } },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: number) => label(v) },
