@@ -5,7 +5,7 @@ import { logitLens } from '../../../engine/logit-lens';
 import { EngineModel, type BackendName, type ForwardResult } from '../../../engine/session';
 import { compareStepBatch } from '../../../engine/compare-step';
 import { fitToContext, generationStep } from '../../../engine/generate';
-import { rankOrder } from '../../../engine/sampling/distribution';
+import { topOrder } from '../../../engine/sampling/filters';
 import type { ForwardPayload, LoadResult, ModelUrls, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -141,9 +141,8 @@ async function forward(ids: number[]): Promise<{ payload: ForwardPayload; transf
     embeddingSum: r.embeddings.sum,
     forwardMs: r.forwardMs,
     ...lensFor(m, r),
-    topPieces: rankOrder(r.lastLogits)
-      .slice(0, TOP_PIECES)
-      .map((id) => m.tokenizer.piece(id)),
+    // A selection, not a sort of the whole vocabulary: this runs on every forward pass.
+    topPieces: topOrder(Float64Array.from(r.lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),
   };
   const transfer: Transferable[] = [r.lastLogits.buffer];
   for (const a of [r.embeddings.token, r.embeddings.position, r.embeddings.sum, ...(r.attention?.data ?? [])]) {
