@@ -14,6 +14,7 @@ const RUNTIME = { backend: { type: 'string' }, threads: { type: 'string' } } as 
 /** The options each command accepts; anything else is refused. */
 export const COMMAND_OPTIONS = {
   models: { ...COMMON },
+  import: { json: { type: 'boolean' }, help: { type: 'boolean' } },
   tokenize: { ...COMMON, prompt: { type: 'string' } },
   predict: { ...COMMON, ...RUNTIME, prompt: { type: 'string' }, top: { type: 'string' }, temperature: { type: 'string' } },
   attention: { ...COMMON, ...RUNTIME, prompt: { type: 'string' }, layer: { type: 'string' }, head: { type: 'string' } },
@@ -59,7 +60,7 @@ function joinNegativeNumbers(args: string[], options: Record<string, OptionSpec>
 export function parseCommand(command: CommandName, args: string[]): ParsedCommand {
   try {
     const options: Record<string, OptionSpec> = COMMAND_OPTIONS[command];
-    const { values, positionals } = parseArgs({ args: joinNegativeNumbers(args, options), options, strict: true, allowPositionals: command === 'run' });
+    const { values, positionals } = parseArgs({ args: joinNegativeNumbers(args, options), options, strict: true, allowPositionals: command === 'run' || command === 'import' });
     const plain: ParsedCommand['values'] = {};
     for (const [key, value] of Object.entries(values)) plain[key] = typeof value === 'string' || typeof value === 'boolean' ? value : undefined;
     return { values: plain, positionals };

@@ -1,4 +1,5 @@
-import { DEFAULT_MODEL_ID } from '../common/model-info';
+import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
+import { ModelImporter } from '../main/services/model-import';
 import { readFile } from 'node:fs/promises';
 import { CompareSpec, runColumn, type ColumnResult, type ColumnSpec } from '../engine/compare';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
@@ -6,7 +7,7 @@ import type { ColumnMetrics } from '../engine/sampling/metrics';
 import { firstIssue } from '../engine/sampling/settings';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
 import { decoderFromFlags } from './sampler-options';
-import { createRegistry, encodePrompt, loadModel, loadTokenizer, runtimeOptions, timing } from './model-host';
+import { createRegistry, userModelsDir, encodePrompt, loadModel, loadTokenizer, runtimeOptions, timing } from './model-host';
 import { fixed, quoted, table } from './table';
 
 /** What a command prints: the JSON object for `--json`, and the text for people. */
@@ -25,9 +26,9 @@ function promptOption(values: ParsedCommand['values']): string {
   return prompt;
 }
 
-export async function modelsCommand(): Promise<CommandOutput> {
-  const list = await createRegistry().list();
-  const models = list.models.map((m) => ({
+/** A model as `ntl models` and `ntl import` print it. */
+function modelJson(m: ModelInfo): Record<string, unknown> {
+  return {
     id: m.id,
     name: m.name,
     source: m.source,
@@ -35,16 +36,27 @@ export async function modelsCommand(): Promise<CommandOutput> {
     model_type: m.modelType,
     layers: m.layers,
     heads: m.heads,
+    kv_heads: m.kvHeads,
     hidden: m.hidden,
     vocab: m.vocab,
     context: m.context,
     parameters: m.parameters,
     bytes: m.bytes,
+    precision: m.precision,
+    opset: m.opset,
     sha256: m.sha256,
     onnx: m.files.onnx,
     onnx_with_past: m.files.onnxWithPast,
-  }));
-  const rows = models.map((m) => [m.id, m.source, m.layers, m.heads, m.hidden, m.vocab, m.context, m.parameters, m.bytes, m.path]);
+    onnx_data: m.files.onnxData,
+    inputs: m.graphInputs,
+    views: Object.fromEntries(m.views.map((v) => [v.view, v.ok ? true : v.reason])),
+  };
+}
+
+export async function modelsCommand(): Promise<CommandOutput> {
+  const list = await createRegistry().list();
+  const models = list.models.map(modelJson);
+  const rows = list.models.map((m) => [m.id, m.source, m.layers, m.kvHeads === m.heads ? m.heads : `${m.heads}/${m.kvHeads}`, m.hidden, m.vocab, m.context, m.parameters, m.bytes, m.precision, m.path]);
   const text = [
     models.length === 0 ? 'no models found' : table(
       [
@@ -57,6 +69,7 @@ export async function modelsCommand(): Promise<CommandOutput> {
         { title: 'context', align: 'right' },
         { title: 'parameters', align: 'right' },
         { title: 'bytes', align: 'right' },
+        { title: 'precision' },
         { title: 'path' },
       ],
       rows,
@@ -64,6 +77,22 @@ export async function modelsCommand(): Promise<CommandOutput> {
     ...list.problems.map((p) => `problem: ${p.message}`),
   ].join('\n');
   return { json: { models, problems: list.problems }, text };
+}
+
+/** `ntl import FOLDER`: validates a model folder and copies it into the user's models folder. */
+export async function importCommand(parsed: ParsedCommand): Promise<CommandOutput> {
+  const [folder, ...extra] = parsed.positionals;
+  if (folder === undefined) throw new UsageError('import: name the model folder to import, e.g. ntl import ./my-gpt2');
+  if (extra.length > 0) throw new UsageError(`import: one folder at a time (got ${parsed.positionals.length})`);
+  const registry = createRegistry();
+  const info = await new ModelImporter(userModelsDir(), registry).importFolder(folder);
+  const unsupported = info.views.filter((v) => !v.ok).map((v) => `  ${v.view}: ${v.reason ?? ''}`);
+  const text = [
+    `imported ${info.id} into ${info.path}`,
+    `${info.modelType}, ${info.layers} layers, ${info.heads} heads (${info.kvHeads} key/value), hidden ${info.hidden}, vocabulary ${info.vocab}, context ${info.context}, ${info.precision}, ${info.bytes} bytes`,
+    ...(unsupported.length > 0 ? ['views that this model cannot show:', ...unsupported] : ['every view is available']),
+  ].join('\n');
+  return { json: modelJson(info), text };
 }
 
 export async function tokenizeCommand(values: ParsedCommand['values']): Promise<CommandOutput> {

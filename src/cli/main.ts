@@ -1,11 +1,12 @@
 import { COMMAND_OPTIONS, UsageError, isCommand, parseCommand } from './args';
-import { attentionCommand, compareCommand, generateCommand, modelsCommand, predictCommand, tokenizeCommand, type CommandOutput } from './commands';
+import { attentionCommand, compareCommand, generateCommand, importCommand, modelsCommand, predictCommand, tokenizeCommand, type CommandOutput } from './commands';
 import { runCommand } from './run-notebook';
 
 const USAGE = `usage: ntl <command> [options]
 
 commands:
   models                                    the models found
+  import    FOLDER                          check a model folder and copy it into your models folder
   tokenize  --prompt P                      the prompt's tokens
   predict   --prompt P [--top K] [--temperature T]
   attention --prompt P [--layer L] [--head H]
@@ -42,6 +43,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'models':
       output = await modelsCommand();
+      break;
+    case 'import':
+      output = await importCommand(parsed);
       break;
     case 'tokenize':
       output = await tokenizeCommand(parsed.values);

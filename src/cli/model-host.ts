@@ -10,11 +10,16 @@ import { UsageError, numberOption, stringOption, type ParsedCommand } from './ar
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The user's models folder, as the browser build uses it. */
+export function userModelsDir(): string {
+  return process.env['NTL_MODELS_DIR'] || join(homedir(), '.next-token-lab', 'models');
+}
+
 /** The same roots as the app: bundled models, then the user's models folder. */
 export function createRegistry(): ModelRegistry {
   return new ModelRegistry([
     { dir: process.env['NTL_BUNDLED_MODELS'] || join(projectRoot, 'resources', 'models'), source: 'bundled' },
-    { dir: process.env['NTL_MODELS_DIR'] || join(homedir(), '.next-token-lab', 'models'), source: 'user' },
+    { dir: userModelsDir(), source: 'user' },
   ]);
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ModelList } from './model-info';
+import type { ImportBegin, ImportChunk } from './model-import';
+import type { ModelInfo, ModelList } from './model-info';
 import { NotebookDoc } from './notebook-format';
 
 /** A notebook file in the workspace folder. */
@@ -24,7 +25,14 @@ export type SaveNotebookRequest = z.infer<typeof SaveNotebookRequest>;
  */
 export interface NtlApi {
   readonly transport: 'ipc' | 'http';
-  models: { list(): Promise<ModelList> };
+  models: {
+    list(): Promise<ModelList>;
+    /** Adding a model folder the user picked: announce its files, send them in pieces, then commit. */
+    importBegin(request: ImportBegin): Promise<{ token: string }>;
+    importWrite(chunk: ImportChunk): Promise<void>;
+    importCommit(token: string): Promise<ModelInfo>;
+    importAbort(token: string): Promise<void>;
+  };
   notebooks: {
     list(): Promise<NotebookEntry[]>;
     read(file: string): Promise<NotebookDoc>;

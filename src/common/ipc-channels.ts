@@ -4,6 +4,10 @@
  */
 export const IPC = {
   modelsList: 'models:list',
+  modelsImportBegin: 'models:import-begin',
+  modelsImportWrite: 'models:import-write',
+  modelsImportCommit: 'models:import-commit',
+  modelsImportAbort: 'models:import-abort',
   notebooksList: 'notebooks:list',
   notebooksRead: 'notebooks:read',
   notebooksSave: 'notebooks:save',

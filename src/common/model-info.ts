@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+export const ViewSupport = z.object({
+  view: z.enum(['tokens', 'embeddings', 'attention', 'predict', 'logitLens']),
+  ok: z.boolean(),
+  reason: z.string().nullable(),
+});
+export type ViewSupport = z.infer<typeof ViewSupport>;
+
 /** A model the registry found, as the renderer and `ntl models` see it. */
 export const ModelInfo = z.object({
   id: z.string(),
@@ -15,8 +22,17 @@ export const ModelInfo = z.object({
   vocab: z.number().int(),
   context: z.number().int(),
   parameters: z.number().int().nullable(),
+  /** Bytes of the ONNX file plus its external data. */
   bytes: z.number().int(),
+  /** SHA-256 of the ONNX file. */
   sha256: z.string(),
+  opset: z.number().int(),
+  /** The weights' number format: float32, float16, int8 (quantized), ... */
+  precision: z.string(),
+  /** The graph's inputs, e.g. input_ids, attention_mask, position_ids. */
+  graphInputs: z.array(z.string()),
+  /** Which views of the notebook the graph supports, and why not where it does not. */
+  views: z.array(ViewSupport),
   /** Paths inside the model folder, used to build its URLs. */
   files: z.object({
     config: z.string(),
@@ -25,6 +41,8 @@ export const ModelInfo = z.object({
     onnx: z.string(),
     /** The key/value-cache graph used for generation, when the folder has one. */
     onnxWithPast: z.string().nullable().default(null),
+    /** External weight files the ONNX file refers to (e.g. onnx/model.onnx_data). */
+    onnxData: z.array(z.string()).default([]),
     card: z.string().nullable(),
   }),
 });

@@ -114,6 +114,10 @@ export interface GraphSummary {
   opset: number;
   nodes: GraphNode[];
   initializerDims: Map<string, number[]>;
+  /** ONNX data type of each initializer (1 float32, 10 float16, 3 int8, 2 uint8, 22 int4, ...). */
+  initializerTypes: Map<string, number>;
+  /** Files that initializers keep their data in (external data, e.g. "model.onnx_data"). */
+  externalFiles: string[];
   /** Float contents of an initializer, or null when it is not a float tensor stored in the file. */
   initializerFloats(name: string): Float32Array | null;
   inputs: ValueInfo[];
@@ -171,9 +175,16 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
     ...(model.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx').map((o) => toNumber(o.version)),
   );
   const initializerDims = new Map<string, number[]>();
+  const initializerTypes = new Map<string, number>();
   const initializers = new Map<string, onnxProto.onnx.ITensorProto>();
+  const externalFiles = new Set<string>();
   for (const init of graph.initializer ?? []) {
     initializerDims.set(init.name ?? '', (init.dims ?? []).map(toNumber));
+    initializerTypes.set(init.name ?? '', init.dataType ?? 0);
+    if (init.dataLocation === 1) {
+      const location = init.externalData?.find((e) => e.key === 'location')?.value;
+      if (location) externalFiles.add(location);
+    }
     initializers.set(init.name ?? '', init);
   }
   return {
@@ -189,6 +200,8 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
       ),
     })),
     initializerDims,
+    initializerTypes,
+    externalFiles: [...externalFiles],
     initializerFloats: (name: string) => {
       const t = initializers.get(name);
       return t ? tensorFloats(t) : null;

@@ -5,6 +5,7 @@ import { IPC } from '../common/api';
 import { CONTENT_SECURITY_POLICY } from '../common/csp';
 import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
 import { handleIpc } from './ipc';
+import { ModelImporter } from './services/model-import';
 import { ModelRegistry } from './services/model-registry';
 import { NotebookStore } from './services/notebook-store';
 
@@ -56,10 +57,13 @@ function createWindow(): BrowserWindow {
 async function start(): Promise<void> {
   await app.whenReady();
   const userData = app.getPath('userData');
+  const userModels = join(userData, 'models');
   const registry = new ModelRegistry([
     { dir: join(app.getAppPath(), 'resources', 'models'), source: 'bundled' },
-    { dir: join(userData, 'models'), source: 'user' },
+    { dir: userModels, source: 'user' },
   ]);
+  const importer = new ModelImporter(userModels, registry);
+  await importer.removeStale();
   const store = new NotebookStore(join(userData, 'notebooks'));
   const routes = { rendererDir, registry };
 
@@ -78,7 +82,7 @@ async function start(): Promise<void> {
   }
 
   for (const channel of Object.values(IPC)) {
-    ipcMain.handle(channel, (event, payload: unknown) => handleIpc({ registry, store }, isTrustedOrigin, channel, event, payload));
+    ipcMain.handle(channel, (event, payload: unknown) => handleIpc({ registry, importer, store }, isTrustedOrigin, channel, event, payload));
   }
 
   createWindow();

@@ -1,12 +1,15 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
 import { IPC, NotebookFileName, SaveNotebookRequest } from '../common/api';
+import { ImportBegin, ImportChunk, ImportToken } from '../common/model-import';
+import type { ModelImporter } from './services/model-import';
 import type { ModelRegistry } from './services/model-registry';
 import type { NotebookStore } from './services/notebook-store';
 import { errorMessage } from './services/request-error';
 
 export interface IpcServices {
   registry: ModelRegistry;
+  importer: ModelImporter;
   store: NotebookStore;
 }
 
@@ -24,6 +27,10 @@ function handler<S extends z.ZodType>(payload: S, run: (services: IpcServices, p
 /** One handler per channel of `IPC`: the payload schema and the service call. */
 export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.modelsList]: handler(z.undefined(), (s) => s.registry.list()),
+  [IPC.modelsImportBegin]: handler(ImportBegin, (s, request) => s.importer.begin(request)),
+  [IPC.modelsImportWrite]: handler(ImportChunk, (s, chunk) => s.importer.write(chunk)),
+  [IPC.modelsImportCommit]: handler(ImportToken, (s, token) => s.importer.commit(token)),
+  [IPC.modelsImportAbort]: handler(ImportToken, (s, token) => s.importer.abort(token)),
   [IPC.notebooksList]: handler(z.undefined(), (s) => s.store.list()),
   [IPC.notebooksRead]: handler(NotebookFileName, (s, file) => s.store.read(file)),
   [IPC.notebooksSave]: handler(SaveNotebookRequest, (s, request) => s.store.save(request)),

@@ -7,6 +7,10 @@ const api: NtlApi = {
   transport: 'ipc',
   models: {
     list: () => ipcRenderer.invoke(IPC.modelsList),
+    importBegin: (request) => ipcRenderer.invoke(IPC.modelsImportBegin, request),
+    importWrite: (chunk) => ipcRenderer.invoke(IPC.modelsImportWrite, chunk),
+    importCommit: (token) => ipcRenderer.invoke(IPC.modelsImportCommit, token),
+    importAbort: (token) => ipcRenderer.invoke(IPC.modelsImportAbort, token),
   },
   notebooks: {
     list: () => ipcRenderer.invoke(IPC.notebooksList),

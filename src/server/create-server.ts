@@ -1,14 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorResponse, jsonResponse, routeAppRequest, type RoutedResponse } from '../main/services/app-routes';
+import type { ModelImporter } from '../main/services/model-import';
 import type { ModelRegistry } from '../main/services/model-registry';
 import type { NotebookStore } from '../main/services/notebook-store';
 import { RequestError, errorMessage } from '../main/services/request-error';
+import { IMPORT_CHUNK_BYTES } from '../common/model-import';
 
 export interface ServerOptions {
   /** The built renderer (`out/renderer`). */
   rendererDir: string;
   registry: ModelRegistry;
+  importer: ModelImporter;
   store: NotebookStore;
   /** Largest notebook body a PUT may send. */
   maxBodyBytes?: number;
@@ -16,7 +19,7 @@ export interface ServerOptions {
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 
-async function readBody(request: IncomingMessage, limit: number): Promise<string> {
+async function readBytes(request: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? '0');
   if (declared > limit) throw new RequestError(413, `request body of ${declared} bytes is larger than the limit of ${limit}`);
   const chunks: Buffer[] = [];
@@ -27,13 +30,56 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
     if (size > limit) throw new RequestError(413, `request body is larger than the limit of ${limit} bytes`);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
+  const type = request.headers['content-type'] ?? '';
+  if (!type.startsWith('application/json')) throw new RequestError(415, 'expected a JSON body (Content-Type: application/json)');
+  const text = (await readBytes(request, limit)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new RequestError(400, `request body is not valid JSON: ${errorMessage(cause)}`);
+  }
+}
+
+/**
+ * `/api/imports`: POST {name, files} begins an import, PUT `/api/imports/<token>?file=F&offset=N`
+ * sends a piece of a file (application/octet-stream), POST `/api/imports/<token>/commit` validates
+ * and publishes it, DELETE `/api/imports/<token>` abandons it.
+ */
+async function routeImports(options: ServerOptions, request: IncomingMessage, url: URL, rest: string[]): Promise<RoutedResponse> {
+  const method = request.method ?? 'GET';
+  const [token, action, ...extra] = rest.map(decodeSegment);
+  if (token === undefined) {
+    if (method !== 'POST') return notAllowed(method, 'POST');
+    return jsonResponse(200, await options.importer.begin(await readJsonBody(request, 64 * 1024)));
+  }
+  if (extra.length > 0) throw new RequestError(404, `no such API: ${url.pathname}`);
+  if (action === 'commit') {
+    if (method !== 'POST') return notAllowed(method, 'POST');
+    return jsonResponse(200, await options.importer.commit(token));
+  }
+  if (action !== undefined) throw new RequestError(404, `no such API: ${url.pathname}`);
+  if (method === 'DELETE') {
+    await options.importer.abort(token);
+    return jsonResponse(200, {});
+  }
+  if (method !== 'PUT') return notAllowed(method, 'PUT, DELETE');
+  if ((request.headers['content-type'] ?? '') !== 'application/octet-stream') throw new RequestError(415, 'expected the bytes of a file (Content-Type: application/octet-stream)');
+  const offset = Number(url.searchParams.get('offset') ?? 'NaN');
+  const bytes = await readBytes(request, IMPORT_CHUNK_BYTES);
+  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  await options.importer.write({ token, file: url.searchParams.get('file') ?? '', offset, data });
+  return jsonResponse(200, {});
 }
 
 /** The browser build's transport of the main-process services: `/api/...` over HTTP. */
-async function routeApi(options: ServerOptions, request: IncomingMessage, segments: string[]): Promise<RoutedResponse> {
+async function routeApi(options: ServerOptions, request: IncomingMessage, url: URL, segments: string[]): Promise<RoutedResponse> {
   const method = request.method ?? 'GET';
   const [, resource, file, ...extra] = segments;
+  if (resource === 'imports') return routeImports(options, request, url, segments.slice(2));
   if (resource === 'models' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
     return jsonResponse(200, await options.registry.list());
@@ -46,15 +92,7 @@ async function routeApi(options: ServerOptions, request: IncomingMessage, segmen
     const name = decodeSegment(file);
     if (method === 'GET' || method === 'HEAD') return jsonResponse(200, await options.store.read(name));
     if (method === 'PUT') {
-      const type = request.headers['content-type'] ?? '';
-      if (!type.startsWith('application/json')) throw new RequestError(415, 'expected a JSON body (Content-Type: application/json)');
-      const text = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
-      let doc: unknown;
-      try {
-        doc = JSON.parse(text);
-      } catch (cause) {
-        throw new RequestError(400, `request body is not valid JSON: ${errorMessage(cause)}`);
-      }
+      const doc = await readJsonBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
       return jsonResponse(200, await options.store.save({ file: name, doc }));
     }
     return notAllowed(method, 'GET, HEAD, PUT');
@@ -92,7 +130,7 @@ async function handle(options: ServerOptions, request: IncomingMessage, response
     if (!isLoopbackHost(request.headers.host, port)) throw new RequestError(403, `refused Host ${JSON.stringify(request.headers.host ?? '')}`);
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
     const segments = url.pathname.split('/').filter((s, i) => i > 0 || s !== '');
-    routed = segments[0] === 'api' ? await routeApi(options, request, segments) : await routeAppRequest(options, method, url.pathname);
+    routed = segments[0] === 'api' ? await routeApi(options, request, url, segments) : await routeAppRequest(options, method, url.pathname);
   } catch (cause) {
     routed = errorResponse(cause);
   }

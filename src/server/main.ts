@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ModelImporter } from '../main/services/model-import';
 import { ModelRegistry } from '../main/services/model-registry';
 import { NotebookStore } from '../main/services/notebook-store';
 import { createServer } from './create-server';
@@ -33,12 +34,15 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
   fail(`${join(rendererDir, 'index.html')} is missing: run npm run build first`);
 }
 const home = join(homedir(), '.next-token-lab');
+const userModels = process.env['NTL_MODELS_DIR'] || join(home, 'models');
 const registry = new ModelRegistry([
   { dir: process.env['NTL_BUNDLED_MODELS'] || join(projectRoot, 'resources', 'models'), source: 'bundled' },
-  { dir: process.env['NTL_MODELS_DIR'] || join(home, 'models'), source: 'user' },
+  { dir: userModels, source: 'user' },
 ]);
+const importer = new ModelImporter(userModels, registry);
+await importer.removeStale();
 const store = new NotebookStore(process.env['NTL_WORKSPACE'] || join(home, 'notebooks'));
-const server = createServer({ rendererDir, registry, store });
+const server = createServer({ rendererDir, registry, importer, store });
 try {
   const actual = await server.listen(port);
   process.stdout.write(`Next Token Lab: http://127.0.0.1:${actual}/\n`);

@@ -3,6 +3,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tinyOnnx } from './tiny-onnx';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where the bundled models are: `NTL_BUNDLED_MODELS` or `<project>/resources/models`. */
@@ -13,18 +14,33 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `ntl-${prefix}-`));
 }
 
-/** A small but well-formed model folder (the registry does not run the ONNX file). */
-export async function writeModelFolder(dir: string, options: { tokenizer?: boolean; config?: string; card?: unknown } = {}): Promise<void> {
+/** A small but well-formed model folder: a real (two-node) ONNX graph, config, tokenizer. */
+export async function writeModelFolder(
+  dir: string,
+  options: { tokenizer?: boolean | string; config?: string; card?: unknown; onnx?: Uint8Array | string } = {},
+): Promise<void> {
   await mkdir(join(dir, 'onnx'), { recursive: true });
   await writeFile(
     join(dir, 'config.json'),
     options.config ?? JSON.stringify({ model_type: 'gpt2', vocab_size: 8, n_layer: 2, n_head: 2, n_embd: 16, n_positions: 32 }),
   );
-  if (options.tokenizer !== false) {
-    await writeFile(join(dir, 'tokenizer.json'), JSON.stringify({ version: '1.0', model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: [] } }));
-  }
+  if (typeof options.tokenizer === 'string') await writeFile(join(dir, 'tokenizer.json'), options.tokenizer);
+  else if (options.tokenizer !== false) await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizer(['a', 'b'])));
   if (options.card !== undefined) await writeFile(join(dir, 'card.json'), JSON.stringify(options.card));
-  await writeFile(join(dir, 'onnx', 'model.onnx'), Buffer.from('not really onnx, but bytes to hash'));
+  await writeFile(join(dir, 'onnx', 'model.onnx'), options.onnx ?? tinyOnnx());
+}
+
+/** A Hugging Face tokenizer.json with a word-level vocabulary of `words`. */
+export function tinyTokenizer(words: string[]): unknown {
+  return {
+    version: '1.0',
+    added_tokens: [],
+    normalizer: null,
+    pre_tokenizer: { type: 'Whitespace' },
+    post_processor: null,
+    decoder: null,
+    model: { type: 'WordLevel', vocab: Object.fromEntries(words.map((w, i) => [w, i])), unk_token: words[0] },
+  };
 }
 
 export interface Run {

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/common/csp';
+import { ModelImporter } from '../../src/main/services/model-import';
 import { ModelRegistry } from '../../src/main/services/model-registry';
 import { NotebookStore } from '../../src/main/services/notebook-store';
 import { createServer } from '../../src/server/create-server';
@@ -11,6 +12,8 @@ import { tempDir, writeModelFolder } from './helpers';
 let base = '';
 let port = 0;
 let models = '';
+let userModels = '';
+let uploadSource = '';
 let close: () => Promise<void> = async () => undefined;
 
 const isolation = {
@@ -48,9 +51,17 @@ beforeAll(async () => {
   await writeModelFolder(join(models, 'tiny'));
   await writeFile(join(models, 'tiny', 'secret.txt'), 'no');
   const workspace = await tempDir('workspace');
+  userModels = await tempDir('user-models');
+  uploadSource = join(await tempDir('upload-source'), 'uploaded');
+  await writeModelFolder(uploadSource);
+  const registry = new ModelRegistry([
+    { dir: models, source: 'bundled' },
+    { dir: userModels, source: 'user' },
+  ]);
   const server = createServer({
     rendererDir: renderer,
-    registry: new ModelRegistry([{ dir: models, source: 'bundled' }]),
+    registry,
+    importer: new ModelImporter(userModels, registry),
     store: new NotebookStore(workspace),
     maxBodyBytes: 64 * 1024,
   });
@@ -155,5 +166,41 @@ describe('HTTP server of the browser build', () => {
     expect(missing.status).toBe(404);
     const wrongMethod = await fetch(`${base}/api/models`, { method: 'DELETE' });
     expect(wrongMethod.status).toBe(405);
+  });
+
+  it('imports a model folder sent in pieces: begin, PUT each piece, commit', async () => {
+    const source = uploadSource;
+    const paths = ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
+    const files = await Promise.all(paths.map(async (path) => ({ path, bytes: await readFile(join(source, path)) })));
+    const json = { 'Content-Type': 'application/json' };
+    const begun = await fetch(`${base}/api/imports`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'uploaded', files: files.map((f) => ({ path: f.path, size: f.bytes.length })) }) });
+    expect(begun.status).toBe(200);
+    const { token } = (await begun.json()) as { token: string };
+    const octets = { 'Content-Type': 'application/octet-stream' };
+    expect((await fetch(`${base}/api/imports/${token}?file=config.json&offset=0`, { method: 'PUT', headers: json, body: '{}' })).status).toBe(415);
+    for (const file of files) {
+      const half = Math.floor(file.bytes.length / 2);
+      for (const [offset, piece] of [[0, file.bytes.subarray(0, half)], [half, file.bytes.subarray(half)]] as const) {
+        const res = await fetch(`${base}/api/imports/${token}?file=${encodeURIComponent(file.path)}&offset=${offset}`, { method: 'PUT', headers: octets, body: piece });
+        expect(res.status, await res.text()).toBe(200);
+      }
+    }
+    const committed = await fetch(`${base}/api/imports/${token}/commit`, { method: 'POST' });
+    expect(committed.status).toBe(200);
+    expect(await committed.json()).toMatchObject({ id: 'uploaded', source: 'user', vocab: 8 });
+    const list = (await (await fetch(`${base}/api/models`)).json()) as { models: { id: string }[] };
+    expect(list.models.map((m) => m.id)).toEqual(['tiny', 'uploaded']);
+    const again = await fetch(`${base}/api/imports/${token}/commit`, { method: 'POST' });
+    expect(again.status).toBe(404);
+  });
+
+  it('refuses an import that lacks a tokenizer before any byte is sent', async () => {
+    const res = await fetch(`${base}/api/imports`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'half', files: [{ path: 'config.json', size: 10 }, { path: 'onnx/model.onnx', size: 10 }] }),
+    });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({ error: 'half/tokenizer.json is missing: a model folder has config.json, tokenizer.json and an ONNX file' });
   });
 });

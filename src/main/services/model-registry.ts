@@ -5,7 +5,12 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { z } from 'zod';
 import { parseModelConfig } from '../../common/model-config';
 import type { ModelInfo, ModelList, ModelProblem } from '../../common/model-info';
+import { companionFiles, ONNX_CANDIDATES } from '../../common/model-import';
+import { modelSizeProblem } from '../../common/model-limits';
+import { graphFacts, logitsWidth, unknownDomainOperators, type GraphFacts } from '../../engine/graph-facts';
+import { decodeModel, planGraph } from '../../engine/onnx-graph';
 import type { ModelFiles } from '../../engine/session';
+import { ModelTokenizer } from '../../engine/tokenizer';
 import { RequestError, errorMessage } from './request-error';
 
 export interface ModelRoot {
@@ -13,8 +18,11 @@ export interface ModelRoot {
   source: 'bundled' | 'user';
 }
 
-/** Where the ONNX file of a model is looked for, first match wins. */
-export const ONNX_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/decoder_model.onnx', 'model.onnx'] as const;
+/** What reading the graph told: cached per file version, since decoding a large graph takes a while. */
+interface GraphInspection {
+  facts: GraphFacts;
+  externalFiles: string[];
+}
 
 const Card = z
   .object({
@@ -63,6 +71,7 @@ async function fileExists(path: string): Promise<boolean> {
 export class ModelRegistry {
   private readonly roots: ModelRoot[];
   private readonly hashes = new Map<string, string>();
+  private readonly graphs = new Map<string, GraphInspection>();
 
   constructor(roots: ModelRoot[]) {
     this.roots = roots.map((r) => ({ dir: resolve(r.dir), source: r.source }));
@@ -144,7 +153,7 @@ export class ModelRegistry {
     } catch (cause) {
       throw cause instanceof RequestError ? cause : new RequestError(404, errorMessage(cause));
     }
-    const allowed = [info.files.config, info.files.tokenizer, info.files.tokenizerConfig, info.files.card, info.files.onnx, info.files.onnxWithPast];
+    const allowed = [info.files.config, info.files.tokenizer, info.files.tokenizerConfig, info.files.card, info.files.onnx, info.files.onnxWithPast, ...info.files.onnxData];
     if (!allowed.includes(relPath)) {
       throw new RequestError(404, `model "${id}" has no file "${relPath}" to serve`);
     }
@@ -166,7 +175,15 @@ export class ModelRegistry {
     return real;
   }
 
-  private async describe(folder: string, root: ModelRoot | null): Promise<ModelInfo> {
+  /**
+   * Validates a model folder outside the roots as the registry would list it, with every check
+   * (graph, tokenizer, sizes). Messages name files under `shownAs` (the folder the user chose).
+   */
+  async inspect(folder: string, shownAs = folder): Promise<ModelInfo> {
+    return this.describe(folder, null, shownAs);
+  }
+
+  private async describe(folder: string, root: ModelRoot | null, shownAs = folder): Promise<ModelInfo> {
     const id = basename(folder);
     if (root) {
       const realRoot = await realpath(root.dir);
@@ -176,7 +193,7 @@ export class ModelRegistry {
         throw new Error(`${folder}: a link to ${realFolder}, outside the models folder ${root.dir}; refused`);
       }
     }
-    const label = (file: string): string => `${folder}${sep}${file.split('/').join(sep)}`;
+    const label = (file: string): string => `${shownAs}${sep}${file.split('/').join(sep)}`;
     const configJson = await readJson(join(folder, 'config.json'), label('config.json'));
     const config = parseModelConfig(configJson, label('config.json'));
     const tokenizerJson = await readJson(join(folder, 'tokenizer.json'), label('tokenizer.json'));
@@ -202,15 +219,30 @@ export class ModelRegistry {
         break;
       }
     }
-    if (onnx === null) throw new Error(`${folder}: no ONNX file (looked for ${ONNX_CANDIDATES.join(', ')})`);
+    if (onnx === null) throw new Error(`${shownAs}: no ONNX file (looked for ${ONNX_CANDIDATES.slice(0, 4).join(', ')} and their _fp16/_quantized/_q4 variants)`);
     // The key/value-cache graph the app generates with, when the folder has one beside the main graph.
-    const withPast = join(dirname(onnx), 'decoder_with_past.onnx');
-    const onnxWithPast = onnx !== withPast && (await fileExists(join(folder, withPast))) ? withPast : null;
+    const withPast = companionFiles(onnx).withPast;
+    const onnxWithPast = withPast !== null && (await fileExists(join(folder, withPast))) ? withPast : null;
     for (const file of ['config.json', 'tokenizer.json', tokenizerConfig, hasCard ? 'card.json' : null, onnx, onnxWithPast]) {
       if (file) await this.safeFile(folder, file);
     }
     const onnxPath = join(folder, onnx);
     const onnxStat = await stat(onnxPath);
+    const onnxData = await this.externalDataBeside(folder, onnx);
+    let dataBytes = 0;
+    for (const file of onnxData) dataBytes += (await stat(await this.safeFile(folder, file))).size;
+    const tooBig = modelSizeProblem(onnxStat.size, dataBytes);
+    if (tooBig) throw new Error(`${label(onnx)}: ${tooBig}`);
+    const key = `${onnxPath}\0${onnxStat.size}\0${onnxStat.mtimeMs}\0${dataBytes}`;
+    let graph = this.graphs.get(key);
+    if (!graph) {
+      graph = await this.inspectGraph(onnxPath, label(onnx), label('tokenizer.json'), tokenizerJson, config.vocabSize);
+      this.graphs.set(key, graph);
+    }
+    const missingData = graph.externalFiles.map((f) => join(dirname(onnx), f)).filter((f) => !onnxData.includes(f));
+    if (missingData.length > 0) {
+      throw new Error(`${label(onnx)}: its weights are in external data ${missingData.map((f) => label(f)).join(', ')}, which is missing`);
+    }
     return {
       id,
       name: card.name ?? id,
@@ -224,11 +256,50 @@ export class ModelRegistry {
       hidden: config.hidden,
       vocab: config.vocabSize,
       context: config.context,
-      parameters: card.parameters ?? null,
-      bytes: onnxStat.size,
+      parameters: card.parameters ?? graph.facts.parameters,
+      bytes: onnxStat.size + dataBytes,
       sha256: await this.sha256(onnxPath, onnxStat.size, onnxStat.mtimeMs),
-      files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, onnxWithPast, card: hasCard ? 'card.json' : null },
+      opset: graph.facts.opset,
+      precision: graph.facts.precision,
+      graphInputs: graph.facts.inputs,
+      views: graph.facts.views,
+      files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, onnxWithPast, onnxData, card: hasCard ? 'card.json' : null },
     };
+  }
+
+  /** External data files beside the ONNX file, named the way exporters name them (model.onnx_data). */
+  private async externalDataBeside(folder: string, onnx: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const candidate of companionFiles(onnx).data) if (await fileExists(join(folder, candidate))) found.push(candidate);
+    return found;
+  }
+
+  /**
+   * Decodes the graph and checks what the engine will need: an input_ids input, a logits output,
+   * a tokenizer that loads and whose ids all have a logit.
+   */
+  private async inspectGraph(onnxPath: string, onnxLabel: string, tokenizerLabel: string, tokenizerJson: unknown, configVocab: number): Promise<GraphInspection> {
+    const bytes = await readFile(onnxPath);
+    const summary = decodeModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), onnxLabel);
+    const plan = planGraph(summary, onnxLabel);
+    const unknown = unknownDomainOperators(summary);
+    if (unknown.length > 0) {
+      throw new Error(`${onnxLabel}: uses ${unknown.join(', ')}, an operator ONNX Runtime Web does not implement (custom operator domains cannot be loaded)`);
+    }
+    let tokenizer: ModelTokenizer;
+    try {
+      tokenizer = new ModelTokenizer(tokenizerJson, null);
+    } catch (cause) {
+      throw new Error(`${tokenizerLabel}: could not be loaded as a Hugging Face tokenizer: ${errorMessage(cause)}`);
+    }
+    const width = logitsWidth(plan, summary);
+    const limit = width ?? configVocab;
+    if (tokenizer.info.vocabSize > limit) {
+      const source = width !== null ? `the last dimension of the graph's "${plan.logitsOutput}" output` : 'config.json "vocab_size"';
+      throw new Error(`${tokenizerLabel}: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${limit} logits (${source})`);
+    }
+    const externalFiles = summary.externalFiles;
+    return { facts: graphFacts(summary, plan), externalFiles };
   }
 
   /** SHA-256 of a file, streamed, cached while its path, size and modification time stay the same. */

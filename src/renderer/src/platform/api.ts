@@ -1,5 +1,5 @@
 import type { NotebookEntry, NtlApi, SaveNotebookRequest } from '../../../common/api';
-import { ModelList } from '../../../common/model-info';
+import { ModelInfo, ModelList } from '../../../common/model-info';
 import { parseNotebook, type NotebookDoc } from '../../../common/notebook-format';
 
 async function request(path: string, init?: RequestInit): Promise<unknown> {
@@ -23,6 +23,17 @@ const httpApi: NtlApi = {
   transport: 'http',
   models: {
     list: async () => ModelList.parse(await request('api/models')),
+    importBegin: async (begin) =>
+      (await request('api/imports', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(begin) })) as { token: string },
+    importWrite: async ({ token, file, offset, data }) => {
+      const query = `file=${encodeURIComponent(file)}&offset=${offset}`;
+      const body = new Uint8Array(data);
+      await request(`api/imports/${encodeURIComponent(token)}?${query}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body });
+    },
+    importCommit: async (token) => ModelInfo.parse(await request(`api/imports/${encodeURIComponent(token)}/commit`, { method: 'POST' })),
+    importAbort: async (token) => {
+      await request(`api/imports/${encodeURIComponent(token)}`, { method: 'DELETE' });
+    },
   },
   notebooks: {
     list: async () => (await request('api/notebooks')) as NotebookEntry[],

@@ -109,6 +109,13 @@ export const useNotebookStore = defineStore('notebook', () => {
     }
   }
 
+  /** Lists the models again (after an import); keeps the current model when it is still there. */
+  async function refreshModels(): Promise<void> {
+    const list = await api.models.list();
+    models.value = list.models;
+    modelProblems.value = list.problems;
+  }
+
   async function loadModel(backend: BackendChoice = 'auto'): Promise<void> {
     const info = model.value;
     if (!info) {
@@ -351,6 +358,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     lastRunMs,
     init,
     loadModel,
+    refreshModels,
     setModel,
     setPrompt,
     setParams,
