@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { addGraphOutputs, decodeModel, planGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { addGraphOutputs, decodeModel, headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
 import { ModelTokenizer } from './tokenizer';
 
 export type OrtModule = typeof Ort;
@@ -34,6 +34,8 @@ export interface LoadOptions {
 export interface AttentionResult {
   layers: number;
   heads: number;
+  /** Key/value heads (fewer than `heads` with grouped-query attention; the weights are per query head). */
+  kvHeads: number;
   /** Per layer, row-major [head][query][key]. */
   data: Float32Array[];
 }
@@ -244,7 +246,10 @@ export class EngineModel {
           layers.push(toFloat32(tensor).slice());
         }
       }
-      if (layers.length > 0) result.attention = { layers: layers.length, heads, data: layers };
+      if (layers.length > 0) {
+        const kvHeads = Math.min(heads, headCounts(this.plan, { heads, kvHeads: this.config.kvHeads }).kvHeads);
+        result.attention = { layers: layers.length, heads, kvHeads, data: layers };
+      }
       else if (this.plan.fusedAttention.length > 0) {
         result.attentionNote = `This model computes attention inside fused ${this.plan.fusedAttention.join(', ')} operators, so its attention weights never exist as a tensor and cannot be shown.`;
       } else {
