@@ -1,6 +1,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
 import { addGraphOutputs, decodeModel, headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { checkKnownOperators, explainSessionError } from './operator-support';
 import { ModelTokenizer } from './tokenizer';
 
 export type OrtModule = typeof Ort;
@@ -110,6 +111,7 @@ export class EngineModel {
     const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
     const file = `${files.id}/onnx/model.onnx`;
     const plan = planGraph(decodeModel(files.onnx, file), file);
+    checkKnownOperators(plan, file);
     if (tokenizer.info.vocabSize > config.vocabSize) {
       throw new Error(
         `${files.id}/tokenizer.json: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${config.vocabSize} logits (config.json "vocab_size")`,
@@ -129,7 +131,7 @@ export class EngineModel {
       });
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);
-      throw new Error(`${file}: ONNX Runtime (${options.backend}) could not create a session: ${message}`);
+      throw new Error(explainSessionError(message, plan, file, options.backend));
     }
     let cacheSession: Ort.InferenceSession | null = null;
     let cacheNote: string | null = null;
