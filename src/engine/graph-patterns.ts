@@ -15,7 +15,7 @@ const SCORE_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Where', 'Cast', 'Reshape
 
 const MATMULS = new Set(['MatMul', 'FusedMatMul', 'Einsum']);
 
-/** Operators (any domain) that compute attention in one kernel: their probabilities are never a tensor. */
+/** Operators that compute attention in one kernel (com.microsoft's, and ONNX's own Attention from opset 23): their probabilities are never a tensor. */
 export const FUSED_ATTENTION_OPS = new Set([
   'Attention',
   'MultiHeadAttention',
@@ -266,7 +266,7 @@ export function findAttention(ix: GraphIndex): AttentionSite[] {
     if (node.opType === 'Softmax' && softmaxAxisIsLast(node, ix.graph.opset)) {
       const scores = scoreMatMul(ix, node);
       if (scores && node.outputs[0]) sites.push({ kind: 'softmax', node, probs: node.outputs[0], scores });
-    } else if (FUSED_ATTENTION_OPS.has(node.opType) || (node.opType === 'Attention' && !node.domain)) {
+    } else if (FUSED_ATTENTION_OPS.has(node.opType)) {
       sites.push({ kind: 'fused', node, probs: null, scores: null });
     }
   }
