@@ -1,6 +1,19 @@
 import onnxProto from 'onnx-proto';
+import {
+  findAttention,
+  findNorms,
+  findPositions,
+  GraphIndex,
+  nearestNormBefore,
+  projectionWidths,
+  weightMatrix,
+  type NormSite,
+  type PositionKind,
+} from './graph-patterns';
 
 const { onnx } = onnxProto;
+
+export type { PositionKind } from './graph-patterns';
 
 /** What a tensor that the engine adds as a graph output stands for. */
 export type ProbeRole = 'attention' | 'token-embedding' | 'position-embedding' | 'embedding-sum' | 'residual';
@@ -18,6 +31,26 @@ export interface Probe {
 
 export type GraphInput = ValueInfo;
 
+/** How the graph computes attention, as far as its structure shows. */
+export interface AttentionLayout {
+  /** A Softmax per layer that the engine observes, fused operators that hide the weights, or nothing recognisable. */
+  source: 'softmax' | 'fused' | 'none';
+  layers: number;
+  /** Output widths of the query and key projections (heads × head size, kv-heads × head size), when readable. */
+  queryWidth: number | null;
+  keyWidth: number | null;
+  /** Head counts read from fused operators' attributes (num_heads, kv_num_heads). */
+  heads: number | null;
+  kvHeads: number | null;
+}
+
+/** A node the backend cannot run, named for error messages. */
+export interface OperatorRef {
+  opType: string;
+  domain: string;
+  node: string;
+}
+
 /** The parts of an ONNX decoder graph the engine feeds and instruments. */
 export interface GraphPlan {
   opset: number;
@@ -26,8 +59,17 @@ export interface GraphPlan {
   probes: Probe[];
   /** Operator types of every node, to name unsupported ones in errors. */
   opTypes: string[];
-  /** Operators that compute attention in one fused kernel: their probabilities are not observable. */
+  /** Fused attention operators (domain-qualified, e.g. "com.microsoft.MultiHeadAttention"): their probabilities are not observable. */
   fusedAttention: string[];
+  attention: AttentionLayout;
+  /** How positions enter: learned embeddings added to the tokens, rotary (applied to queries and keys), or none found. */
+  positions: PositionKind;
+  /** For rotary positions, the cos and sin tensors, when the graph has them as tensors. */
+  rotary: { cos: string; sin: string } | null;
+  /** Why the residual stream is not probed, when it is not. */
+  residualNote: string | null;
+  /** Nodes in operator domains no ONNX Runtime build knows (custom operators), found before any session is tried. */
+  unknownOperators: OperatorRef[];
   /** Data type of float outputs (1 = float32, 10 = float16). */
   floatType: number;
   /** What the logit lens needs: the final norm and the unembedding, or why it cannot be built. */
@@ -47,53 +89,62 @@ export interface LensParams {
   vocab: number;
 }
 
-const NORMS = new Set(['LayerNormalization', 'SimplifiedLayerNormalization', 'RMSNormalization']);
-
 /** Finds the final norm and the unembedding that turn the last residual stream into logits. */
-function planLens(graph: GraphSummary, logits: string, finalNorm: GraphNode | undefined): LensParams | { unavailable: string } {
-  if (!finalNorm) return { unavailable: 'no LayerNormalization or RMSNorm operator was found before the logits' };
-  const producer = graph.nodes.find((n) => n.outputs.includes(logits));
-  if (!producer) return { unavailable: 'the logits have no producing node' };
-  let weightName: string | undefined;
-  let transposed = false;
-  let biasName: string | undefined;
-  if (producer.opType === 'MatMul') weightName = producer.inputs[1];
-  else if (producer.opType === 'Gemm') {
-    weightName = producer.inputs[1];
-    transposed = producer.attributes['transB'] === 1;
-    biasName = producer.inputs[2];
-  } else return { unavailable: `the logits come from a ${producer.opType} operator, not a MatMul or Gemm` };
-  const dims = graph.initializerDims.get(weightName ?? '');
-  const weights = graph.initializerFloats(weightName ?? '');
-  if (!dims || dims.length !== 2 || !weights) return { unavailable: 'the unembedding matrix is not a float initializer of the graph' };
-  const [rows = 0, cols = 0] = dims;
-  const hidden = transposed ? cols : rows;
-  const vocab = transposed ? rows : cols;
-  const unembedding = transposed ? new Float32Array(hidden * vocab) : weights;
-  if (transposed) for (let v = 0; v < vocab; v++) for (let h = 0; h < hidden; h++) unembedding[h * vocab + v] = weights[v * hidden + h] ?? 0;
-  const gamma = graph.initializerFloats(finalNorm.inputs[1] ?? '');
-  if (!gamma || gamma.length !== hidden) return { unavailable: 'the final norm\'s scale is not a float initializer of the expected width' };
-  const norm = finalNorm.opType === 'LayerNormalization' ? 'layer' : 'rms';
-  return {
-    norm,
-    gamma,
-    beta: norm === 'layer' ? graph.initializerFloats(finalNorm.inputs[2] ?? '') : null,
-    epsilon: finalNorm.attributes['epsilon'] ?? 1e-5,
-    unembedding,
-    bias: biasName ? graph.initializerFloats(biasName) : null,
-    hidden,
-    vocab,
-  };
+function planLens(ix: GraphIndex, logits: string, finalNorm: NormSite | null): LensParams | { unavailable: string } {
+  const graph = ix.graph;
+  if (!finalNorm) return { unavailable: 'no final LayerNorm or RMSNorm was found before the logits' };
+  let head = ix.producer.get(ix.through(logits, ['Reshape', 'Identity', 'Cast']));
+  let biasName: string | null = null;
+  if (head?.opType === 'Add') {
+    const bias = head.inputs.find((t) => ix.isConstant(t));
+    const other = head.inputs.find((t) => !ix.isConstant(t));
+    biasName = bias ? ix.through(bias) : null;
+    head = ix.producer.get(ix.through(other ?? '', ['Reshape', 'Identity', 'Cast']));
+  }
+  if (!head) return { unavailable: 'the logits have no producing node' };
+  if (head.opType !== 'MatMul' && head.opType !== 'Gemm') return { unavailable: `the logits come from a ${head.opType} operator, not a MatMul or Gemm` };
+  if (head.opType === 'Gemm' && head.inputs[2]) biasName = ix.through(head.inputs[2]);
+  if (ix.through(head.inputs[0] ?? '', ['Reshape', 'Identity', 'Cast', 'Flatten']) !== finalNorm.output) {
+    return { unavailable: 'the logits are not computed straight from the final norm' };
+  }
+  const w = weightMatrix(ix, head);
+  const weights = w ? graph.initializerFloats(w.name) : null;
+  if (!w || !weights) return { unavailable: 'the unembedding matrix is not a float initializer of the graph' };
+  const { in: hidden, out: vocab } = w;
+  const unembedding = w.transposed ? new Float32Array(hidden * vocab) : weights;
+  if (w.transposed) for (let v = 0; v < vocab; v++) for (let h = 0; h < hidden; h++) unembedding[h * vocab + v] = weights[v * hidden + h] ?? 0;
+  const gamma = finalNorm.gamma ? graph.initializerFloats(finalNorm.gamma) ?? floats(graph, finalNorm.gamma) : new Float32Array(hidden).fill(1);
+  if (!gamma || gamma.length !== hidden) return { unavailable: 'the final norm\'s scale is not a float weight of the expected width' };
+  const beta = finalNorm.beta ? graph.initializerFloats(finalNorm.beta) ?? floats(graph, finalNorm.beta) : null;
+  if (finalNorm.beta && beta?.length !== hidden) return { unavailable: 'the final norm\'s shift is not a float weight of the expected width' };
+  const bias = biasName ? graph.initializerFloats(biasName) ?? floats(graph, biasName) : null;
+  return { norm: finalNorm.kind, gamma, beta, epsilon: finalNorm.epsilon, unembedding, bias: bias?.length === vocab ? bias : null, hidden, vocab };
 }
 
-const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedMultiHeadAttention']);
+function floats(graph: GraphSummary, name: string): Float32Array | null {
+  const values = graph.constantValues(name);
+  return values ? Float32Array.from(values) : null;
+}
+
+/** Operator domains ONNX Runtime knows; a node in any other needs a custom-operator library the app cannot load. */
+const KNOWN_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft', 'com.microsoft.nchwc', 'com.ms.internal.nhwc', 'com.microsoft.experimental', 'ai.onnx.preview.training']);
+
+/** Query heads and key/value heads: fused operators' attributes first, then the projection widths, then config.json's counts. */
+export function headCounts(plan: GraphPlan, config: { heads: number; kvHeads: number }): { heads: number; kvHeads: number } {
+  const { attention } = plan;
+  const heads = attention.heads ?? config.heads;
+  if (attention.kvHeads !== null) return { heads, kvHeads: attention.kvHeads };
+  const { queryWidth: q, keyWidth: k } = attention;
+  if (q && k && (heads * k) % q === 0 && heads * k >= q) return { heads, kvHeads: (heads * k) / q };
+  return { heads, kvHeads: config.kvHeads };
+}
 
 function toNumber(value: number | { toNumber(): number } | null | undefined): number {
   if (value === null || value === undefined) return 0;
   return typeof value === 'number' ? value : value.toNumber();
 }
 
-interface GraphNode {
+export interface GraphNode {
   name: string;
   opType: string;
   domain: string;
@@ -101,6 +152,8 @@ interface GraphNode {
   outputs: string[];
   /** Numeric attributes (epsilon, axis, transB, ...). */
   attributes: Record<string, number>;
+  /** Integer-list attributes (axes, perm, split, ...). */
+  ints?: Record<string, number[]>;
 }
 
 interface ValueInfo {
@@ -120,6 +173,12 @@ export interface GraphSummary {
   externalFiles: string[];
   /** Float contents of an initializer, or null when it is not a float tensor stored in the file. */
   initializerFloats(name: string): Float32Array | null;
+  /** Contents of a small constant (an initializer or a Constant node's output) of a numeric type, else null. */
+  constantValues(name: string): number[] | null;
+  /** Whether a tensor is fixed by the file: an initializer or the output of a Constant node. */
+  isConstant(name: string): boolean;
+  /** Functions the model defines itself, as "domain:name": their nodes need no kernel of their own. */
+  functions: Set<string>;
   inputs: ValueInfo[];
   outputs: ValueInfo[];
 }
@@ -146,6 +205,42 @@ function tensorFloats(t: onnxProto.onnx.ITensorProto): Float32Array | null {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     return Float32Array.from({ length: raw.byteLength / 2 }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
   }
+  return null;
+}
+
+/** Numbers of a small numeric tensor (float, double, float16, int32, int64); null for other types or none stored. */
+function tensorNumbers(t: onnxProto.onnx.ITensorProto): number[] | null {
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : null;
+  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
+  switch (t.dataType) {
+    case 1:
+    case 10: {
+      const floats = tensorFloats(t);
+      return floats ? Array.from(floats) : null;
+    }
+    case 11:
+      if (view) return Array.from({ length: view.byteLength / 8 }, (_, i) => view.getFloat64(i * 8, true));
+      return t.doubleData && t.doubleData.length > 0 ? [...t.doubleData] : null;
+    case 6:
+      if (view) return Array.from({ length: view.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true));
+      return t.int32Data && t.int32Data.length > 0 ? [...t.int32Data] : null;
+    case 7:
+      if (view) return Array.from({ length: view.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
+      return t.int64Data && t.int64Data.length > 0 ? t.int64Data.map(toNumber) : null;
+    default:
+      return null;
+  }
+}
+
+/** The value of a Constant node, as a tensor, from whichever of its attributes is set. */
+function constantTensor(node: onnxProto.onnx.INodeProto): onnxProto.onnx.ITensorProto | null {
+  const a = node.attribute?.[0];
+  if (!a) return null;
+  if (a.t) return a.t;
+  if (a.name === 'value_float') return { dataType: 1, floatData: [a.f ?? 0] };
+  if (a.name === 'value_floats') return { dataType: 1, dims: [a.floats?.length ?? 0], floatData: a.floats ?? [] };
+  if (a.name === 'value_int') return { dataType: 7, int64Data: [a.i ?? 0] };
+  if (a.name === 'value_ints') return { dataType: 7, dims: [a.ints?.length ?? 0], int64Data: a.ints ?? [] };
   return null;
 }
 
@@ -187,6 +282,12 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
     }
     initializers.set(init.name ?? '', init);
   }
+  const constants = new Map<string, onnxProto.onnx.ITensorProto>();
+  for (const n of graph.node) {
+    const out = n.output?.[0];
+    const value = n.opType === 'Constant' && !n.domain ? constantTensor(n) : null;
+    if (out && value) constants.set(out, value);
+  }
   return {
     opset,
     nodes: graph.node.map((n) => ({
@@ -198,6 +299,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
       attributes: Object.fromEntries(
         (n.attribute ?? []).filter((a) => a.name && (a.type === 1 || a.type === 2)).map((a) => [a.name ?? '', a.type === 1 ? (a.f ?? 0) : toNumber(a.i)]),
       ),
+      ints: Object.fromEntries((n.attribute ?? []).filter((a) => a.name && a.type === 7).map((a) => [a.name ?? '', (a.ints ?? []).map(toNumber)])),
     })),
     initializerDims,
     initializerTypes,
@@ -206,6 +308,12 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
       const t = initializers.get(name);
       return t ? tensorFloats(t) : null;
     },
+    constantValues: (name: string) => {
+      const t = initializers.get(name) ?? constants.get(name);
+      return t ? tensorNumbers(t) : null;
+    },
+    isConstant: (name: string) => initializers.has(name) || constants.has(name),
+    functions: new Set((model.functions ?? []).map((f) => `${f.domain ?? ''}:${f.name ?? ''}`)),
     inputs: (graph.input ?? []).map(valueInfo).filter((i) => !initializerDims.has(i.name)),
     outputs: (graph.output ?? []).map(valueInfo),
   };
@@ -213,7 +321,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
 
 /** Finds the inputs, the logits and the tensors worth observing in a decoder graph. */
 export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
-  const { inputs, initializerDims } = graph;
+  const { inputs } = graph;
   if (!inputs.some((i) => i.name === 'input_ids')) {
     throw new Error(`${file}: the graph has no "input_ids" input (inputs: ${inputs.map((i) => i.name).join(', ') || 'none'})`);
   }
@@ -223,66 +331,80 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
     throw new Error(`${file}: the graph has no "logits" output (outputs: ${outputs.join(', ') || 'none'})`);
   }
   const floatType = graph.outputs.find((o) => o.name === logitsOutput)?.elemType || 1;
-
+  const ix = new GraphIndex(graph);
   const probes: Probe[] = [];
-  const producer = new Map<string, GraphNode>();
-  for (const node of graph.nodes) for (const out of node.outputs) producer.set(out, node);
-
-  // Follows Cast/Identity/Unsqueeze chains back to a graph input's name.
-  const origin = (tensor: string): string => {
-    let name = tensor;
-    for (let hops = 0; hops < 8; hops++) {
-      const node = producer.get(name);
-      if (!node || !['Cast', 'Identity', 'Unsqueeze', 'Reshape'].includes(node.opType)) return name;
-      name = node.inputs[0] ?? name;
-    }
-    return name;
+  const probe = (role: ProbeRole, tensor: string | undefined, node: { name: string } | null | undefined, layer: number): void => {
+    if (tensor) probes.push({ role, tensor, node: node?.name || tensor, layer });
   };
 
-  let tokenEmbedding: string | undefined;
-  let positionEmbedding: string | undefined;
-  for (const node of graph.nodes) {
-    if (node.opType !== 'Gather') continue;
-    const dims = initializerDims.get(node.inputs[0] ?? '');
-    const out = node.outputs[0];
-    if (!dims || dims.length !== 2 || !out) continue;
-    if (!tokenEmbedding && origin(node.inputs[1] ?? '') === 'input_ids') {
-      tokenEmbedding = out;
-      probes.push({ role: 'token-embedding', tensor: out, node: node.name || out, layer: -1 });
-    } else if (!positionEmbedding && tokenEmbedding) {
-      positionEmbedding = out;
-      probes.push({ role: 'position-embedding', tensor: out, node: node.name || out, layer: -1 });
-    }
-  }
-  if (tokenEmbedding && positionEmbedding) {
-    const token = tokenEmbedding;
-    const position = positionEmbedding;
-    const sum = graph.nodes.find((n) => n.opType === 'Add' && n.inputs.includes(token) && n.inputs.includes(position));
-    const out = sum?.outputs[0];
-    if (sum && out) probes.push({ role: 'embedding-sum', tensor: out, node: sum.name || out, layer: -1 });
-  }
+  const positions = findPositions(ix);
+  probe('token-embedding', positions.token?.outputs[0], positions.token, -1);
+  probe('position-embedding', positions.position?.outputs[0], positions.position, -1);
+  probe('embedding-sum', positions.sum?.outputs[0], positions.sum, -1);
 
-  let layer = 0;
-  for (const node of graph.nodes) {
-    const out = node.outputs[0];
-    if (node.opType === 'Softmax' && out) probes.push({ role: 'attention', tensor: out, node: node.name || out, layer: layer++ });
-  }
+  const sites = findAttention(ix);
+  const observed = sites.filter((s) => s.kind === 'softmax');
+  const fusedSites = sites.filter((s) => s.kind === 'fused');
+  observed.forEach((s, layer) => probe('attention', s.probs ?? undefined, s.node, layer));
+  const firstScores = observed[0]?.scores;
+  const widths = firstScores ? projectionWidths(ix, firstScores) : null;
+  const fusedNode = fusedSites[0]?.node;
+  const attr = (name: string): number | null => {
+    const v = fusedNode?.attributes[name];
+    return v !== undefined && v > 0 ? v : null;
+  };
+  const attention: AttentionLayout = {
+    source: observed.length > 0 ? 'softmax' : fusedSites.length > 0 ? 'fused' : 'none',
+    layers: observed.length > 0 ? observed.length : fusedSites.length,
+    queryWidth: widths?.query ?? null,
+    keyWidth: widths?.key ?? null,
+    heads: attr('num_heads') ?? attr('q_num_heads'),
+    kvHeads: attr('kv_num_heads') ?? (fusedNode && attr('num_heads') ? attr('num_heads') : null),
+  };
 
-  // The residual stream enters each pre-norm block through its first norm, and the head through the
-  // final norm: with two norms a block (attention, MLP) and one at the end there are 2L + 1.
-  const norms = graph.nodes.filter((n) => NORMS.has(n.opType));
-  const finalNorm = norms.at(-1);
-  const blocks = layer;
-  const boundaries =
-    blocks > 0 && norms.length === 2 * blocks + 1 ? norms.filter((_, i) => i % 2 === 0) : blocks > 0 && norms.length === blocks + 1 ? norms : [];
-  boundaries.forEach((norm, i) => {
-    const tensor = norm.inputs[0];
-    if (tensor) probes.push({ role: 'residual', tensor, node: norm.name || tensor, layer: i });
-  });
-  const opTypes = [...new Set(graph.nodes.map((n) => `${n.domain ? `${n.domain}.` : ''}${n.opType}`))].sort();
-  const fusedAttention = [...new Set(graph.nodes.filter((n) => FUSED_ATTENTION.has(n.opType)).map((n) => n.opType))];
-  const lens = boundaries.length > 0 ? planLens(graph, logitsOutput, finalNorm) : { unavailable: 'the residual stream between blocks could not be located in this graph' };
-  return { opset: graph.opset, inputs, logitsOutput, probes, opTypes, fusedAttention, floatType, lens };
+  // The residual stream enters each pre-norm block through the norm that feeds its attention, and the
+  // head through the norm that feeds the logits.
+  const norms = findNorms(ix);
+  const blockSites = observed.length > 0 ? observed : fusedSites;
+  const blockNorms = blockSites.map((s) => nearestNormBefore(ix, norms, s.node.inputs));
+  const logitsNode = ix.producer.get(logitsOutput);
+  const finalNorm = logitsNode ? nearestNormBefore(ix, norms, logitsNode.inputs) : null;
+  let residualNote: string | null = null;
+  const boundaries = [...blockNorms, finalNorm];
+  if (blockSites.length === 0) residualNote = 'no attention layers were recognised, so the blocks and their boundaries are unknown';
+  else if (norms.length === 0) residualNote = 'no LayerNorm or RMSNorm (fused or spelled out) was recognised';
+  else if (boundaries.some((n) => n === null)) residualNote = 'some blocks have no norm before their attention (not a pre-norm decoder)';
+  else if (new Set(boundaries).size !== boundaries.length) residualNote = 'the norms before the blocks could not be told apart';
+  else if (boundaries.some((n) => !n?.input)) {
+    residualNote = `the norms are fused with the residual addition (${boundaries.find((n) => !n?.input)?.op}), so the stream between blocks is never a tensor`;
+  } else boundaries.forEach((n, i) => probe('residual', n?.input ?? undefined, { name: n?.node ?? '' }, i));
+
+  const operators = new Map<string, OperatorRef>();
+  for (const n of graph.nodes) {
+    const domain = n.domain === 'ai.onnx' ? '' : n.domain;
+    const key = `${domain}:${n.opType}`;
+    if (!operators.has(key)) operators.set(key, { opType: n.opType, domain, node: n.name });
+  }
+  const qualified = (o: OperatorRef): string => `${o.domain ? `${o.domain}.` : ''}${o.opType}`;
+  const opTypes = [...operators.values()].map(qualified).sort();
+  const unknownOperators = [...operators.values()].filter((o) => !KNOWN_DOMAINS.has(o.domain) && !graph.functions.has(`${o.domain}:${o.opType}`));
+  const fusedAttention = [...new Set(fusedSites.map((s) => qualified({ opType: s.node.opType, domain: s.node.domain, node: '' })))];
+  const lens = residualNote === null ? planLens(ix, logitsOutput, finalNorm) : { unavailable: `the residual stream between blocks could not be located: ${residualNote}` };
+  return {
+    opset: graph.opset,
+    inputs,
+    logitsOutput,
+    probes,
+    opTypes,
+    fusedAttention,
+    attention,
+    positions: positions.kind,
+    rotary: positions.rotary,
+    residualNote,
+    unknownOperators,
+    floatType,
+    lens,
+  };
 }
 
 function varint(value: number): number[] {
@@ -317,7 +439,8 @@ function readVarint(bytes: Uint8Array, start: number): [value: number, next: num
 export function addGraphOutputs(bytes: Uint8Array, tensors: readonly string[], elemType = 1): Uint8Array {
   if (tensors.length === 0) return bytes;
   const extra: number[] = [];
-  for (const name of tensors) {
+  // One tensor can serve two probes (the embedding sum is also the stream entering block 0): output it once.
+  for (const name of new Set(tensors)) {
     const info = onnx.ValueInfoProto.encode({ name, type: { tensorType: { elemType } } }).finish();
     extra.push(...varint((12 << 3) | 2), ...varint(info.length), ...info);
   }

@@ -1,6 +1,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { addGraphOutputs, decodeModel, planGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { addGraphOutputs, decodeModel, headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { checkKnownOperators, explainSessionError } from './operator-support';
 import { ModelTokenizer } from './tokenizer';
 
 export type OrtModule = typeof Ort;
@@ -34,6 +35,8 @@ export interface LoadOptions {
 export interface AttentionResult {
   layers: number;
   heads: number;
+  /** Key/value heads (fewer than `heads` with grouped-query attention; the weights are per query head). */
+  kvHeads: number;
   /** Per layer, row-major [head][query][key]. */
   data: Float32Array[];
 }
@@ -108,6 +111,7 @@ export class EngineModel {
     const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
     const file = `${files.id}/onnx/model.onnx`;
     const plan = planGraph(decodeModel(files.onnx, file), file);
+    checkKnownOperators(plan, file);
     if (tokenizer.info.vocabSize > config.vocabSize) {
       throw new Error(
         `${files.id}/tokenizer.json: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${config.vocabSize} logits (config.json "vocab_size")`,
@@ -127,7 +131,7 @@ export class EngineModel {
       });
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);
-      throw new Error(`${file}: ONNX Runtime (${options.backend}) could not create a session: ${message}`);
+      throw new Error(explainSessionError(message, plan, file, options.backend));
     }
     let cacheSession: Ort.InferenceSession | null = null;
     let cacheNote: string | null = null;
@@ -244,7 +248,10 @@ export class EngineModel {
           layers.push(toFloat32(tensor).slice());
         }
       }
-      if (layers.length > 0) result.attention = { layers: layers.length, heads, data: layers };
+      if (layers.length > 0) {
+        const kvHeads = Math.min(heads, headCounts(this.plan, { heads, kvHeads: this.config.kvHeads }).kvHeads);
+        result.attention = { layers: layers.length, heads, kvHeads, data: layers };
+      }
       else if (this.plan.fusedAttention.length > 0) {
         result.attentionNote = `This model computes attention inside fused ${this.plan.fusedAttention.join(', ')} operators, so its attention weights never exist as a tensor and cannot be shown.`;
       } else {
