@@ -19,7 +19,7 @@ test.describe('models: the list and adding a model folder', () => {
     await expect(row).toContainText('742,528');
     await expect(row).toContainText('float32');
     await expect(row).toContainText(String(listed?.['sha256']).slice(0, 12));
-    await expect(row.getByTestId('model-view')).toHaveCount(5);
+    await expect(row.getByTestId('model-view')).toHaveCount(6);
     for (const view of await row.getByTestId('model-view').all()) await expect(view).toHaveAttribute('data-ok', 'true');
     // The broken folder of the fixture is listed as a problem naming its file.
     await expect(page.getByTestId('model-problems')).toContainText('broken-model');

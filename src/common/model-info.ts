@@ -1,9 +1,12 @@
 import { z } from 'zod';
 
 export const ViewSupport = z.object({
-  view: z.enum(['tokens', 'embeddings', 'attention', 'predict', 'logitLens']),
+  view: z.enum(['tokens', 'embeddings', 'attention', 'logits', 'logitLens', 'residual']),
   ok: z.boolean(),
+  /** Why the view cannot be shown, or null. */
   reason: z.string().nullable(),
+  /** Something worth knowing when it can (rotary positions, grouped-query attention), or null. */
+  note: z.string().nullable(),
 });
 export type ViewSupport = z.infer<typeof ViewSupport>;
 

@@ -1,14 +1,14 @@
-import type { GraphPlan, GraphSummary } from './onnx-graph';
+import { headCounts, type GraphPlan, type GraphSummary } from './onnx-graph';
+import { supportedViews, VIEW_NAMES, type ViewName } from './supported-views';
 
-/** The notebook's views of a model, as the model list reports them. */
-export const VIEW_NAMES = ['tokens', 'embeddings', 'attention', 'predict', 'logitLens'] as const;
-export type ViewName = (typeof VIEW_NAMES)[number];
-
-export interface ViewSupport {
+/** One view of the notebook and whether this graph supports it, as plain data for the model list. */
+export interface ViewFact {
   view: ViewName;
   ok: boolean;
-  /** Why the view cannot be shown (a plain sentence), or null when it can. */
+  /** Why the view cannot be shown, or null when it can. */
   reason: string | null;
+  /** Something worth knowing when it can (rotary positions, grouped-query attention), or null. */
+  note: string | null;
 }
 
 /** What the model list shows of a graph, read from its protobuf without running it. */
@@ -19,7 +19,9 @@ export interface GraphFacts {
   /** The weights' number format, e.g. "float32", "float16", "int8 (quantized)". */
   precision: string;
   inputs: string[];
-  views: ViewSupport[];
+  heads: number;
+  kvHeads: number;
+  views: ViewFact[];
 }
 
 /** ONNX TensorProto data types of weights, with a readable name and whether it is quantized. */
@@ -91,25 +93,17 @@ function weightFormat(graph: GraphSummary): { parameters: number; precision: str
   return { parameters: parameters - tiedCopyElements(graph), precision };
 }
 
-function views(plan: GraphPlan): ViewSupport[] {
-  const has = (role: string): boolean => plan.probes.some((p) => p.role === role);
-  const support = (view: ViewName, reason: string | null): ViewSupport => ({ view, ok: reason === null, reason });
-  const attentionReason =
-    has('attention') ? null
-    : plan.fusedAttention.length > 0 ? `attention is computed inside fused ${plan.fusedAttention.join(', ')} operators, so its weights never exist as a tensor`
-    : 'no Softmax over the keys was found in the graph, so there are no attention weights to show';
-  return [
-    support('tokens', null),
-    support('embeddings', has('token-embedding') ? null : 'no embedding-table lookup (a Gather on input_ids) was found in the graph'),
-    support('attention', attentionReason),
-    support('predict', null),
-    support('logitLens', 'unavailable' in plan.lens ? plan.lens.unavailable : null),
-  ];
+function views(plan: GraphPlan): ViewFact[] {
+  const support = supportedViews(plan);
+  return VIEW_NAMES.map((view) => {
+    const v = support[view];
+    return v.ok ? { view, ok: true, reason: null, note: v.note ?? null } : { view, ok: false, reason: v.reason, note: null };
+  });
 }
 
 /** Facts about a decoded and planned graph, for the model list and the import check. */
-export function graphFacts(graph: GraphSummary, plan: GraphPlan): GraphFacts {
-  return { opset: plan.opset, ...weightFormat(graph), inputs: plan.inputs.map((i) => i.name), views: views(plan) };
+export function graphFacts(graph: GraphSummary, plan: GraphPlan, config: { heads: number; kvHeads: number }): GraphFacts {
+  return { opset: plan.opset, ...weightFormat(graph), ...headCounts(plan, config), inputs: plan.inputs.map((i) => i.name), views: views(plan) };
 }
 
 /** The largest number the logits can index: the last dimension of the logits output, when it is fixed. */
@@ -117,12 +111,4 @@ export function logitsWidth(plan: GraphPlan, graph: GraphSummary): number | null
   const dims = graph.outputs.find((o) => o.name === plan.logitsOutput)?.dims ?? [];
   const last = dims.at(-1);
   return typeof last === 'number' && last > 0 ? last : null;
-}
-
-/** Operator domains ONNX Runtime Web implements kernels for. */
-const KNOWN_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft', 'com.microsoft.nchwc', 'com.ms.internal.nhwc']);
-
-/** Operators from custom domains no runtime here implements, as "domain.Op" (found before trying to load). */
-export function unknownDomainOperators(graph: GraphSummary): string[] {
-  return [...new Set(graph.nodes.filter((n) => !KNOWN_DOMAINS.has(n.domain)).map((n) => `${n.domain}.${n.opType}`))];
 }

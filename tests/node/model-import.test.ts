@@ -6,7 +6,7 @@ import { modelIdFrom, planImport } from '../../src/common/model-import';
 import { ModelImporter } from '../../src/main/services/model-import';
 import { ModelRegistry } from '../../src/main/services/model-registry';
 import { RequestError } from '../../src/main/services/request-error';
-import { seedWorld, tempDir, tinyTokenizer, writeModelFolder } from './helpers';
+import { projectRoot, seedWorld, tempDir, tinyTokenizer, writeModelFolder } from './helpers';
 import { tinyOnnx } from './tiny-onnx';
 
 async function setup(): Promise<{ models: string; source: string; registry: ModelRegistry; importer: ModelImporter }> {
@@ -53,6 +53,20 @@ describe('importing a model folder', () => {
     expect((await registry.list()).models.map((m) => m.id)).toEqual(['seed-world', 'seed-world-2']);
   });
 
+  it('describes foreign architectures from their graphs: Llama with grouped-query attention, fused attention', async () => {
+    const registry = new ModelRegistry([{ dir: join(projectRoot, 'tests', 'fixtures', 'models'), source: 'user' }]);
+    const list = await registry.list();
+    expect(list.problems).toEqual([]);
+    const byId = new Map(list.models.map((m) => [m.id, m]));
+    const view = (id: string, name: string): { ok: boolean; reason: string | null; note: string | null } | undefined => byId.get(id)?.views.find((v) => v.view === name);
+    expect(byId.get('llama-tiny')).toMatchObject({ modelType: 'llama', layers: 2, heads: 4, kvHeads: 2, hidden: 32, vocab: 320, precision: 'float32', graphInputs: ['input_ids', 'attention_mask', 'position_ids'] });
+    expect(view('llama-tiny', 'attention')).toMatchObject({ ok: true, note: expect.stringContaining('each key/value head is shared by 2 query heads') });
+    expect(view('llama-tiny', 'embeddings')?.note).toContain('positions are rotary');
+    expect(view('llama-tiny', 'logitLens')?.ok).toBe(true);
+    expect(view('gpt-fused-attention', 'attention')).toMatchObject({ ok: false, reason: expect.stringContaining('attention is fused into com.microsoft.Attention') });
+    expect(view('gpt-decomposed-ln', 'residual')?.ok).toBe(true);
+  });
+
   it('receives a folder in pieces, validates it, then moves it into place', async () => {
     const { models, source, importer } = await setup();
     await writeModelFolder(join(source, 'My Model'), { card: { name: 'Mine' } });
@@ -71,7 +85,7 @@ describe('importing a model folder', () => {
       ['no-input-ids', { onnx: tinyOnnx({ input: 'tokens' }) }, /no-input-ids\/onnx\/model\.onnx: the graph has no "input_ids" input \(inputs: tokens\)/],
       ['no-logits', { onnx: tinyOnnx({ output: 'scores' }) }, /no-logits\/onnx\/model\.onnx: the graph has no "logits" output \(outputs: scores\)/],
       ['vocab-too-big', { tokenizer: JSON.stringify(tinyTokenizer(Array.from({ length: 12 }, (_, i) => `w${i}`))) }, /vocab-too-big\/tokenizer\.json: vocabulary of 12 tokens is larger than the model's 8 logits \(the last dimension of the graph's "logits" output\)/],
-      ['custom-op', { onnx: tinyOnnx({ extraOp: { opType: 'FancyAttention', domain: 'org.example' } }) }, /custom-op\/onnx\/model\.onnx: uses org\.example\.FancyAttention, an operator ONNX Runtime Web does not implement/],
+      ['custom-op', { onnx: tinyOnnx({ extraOp: { opType: 'FancyAttention', domain: 'org.example' } }) }, /custom-op\/onnx\/model\.onnx: uses custom operator FancyAttention \(domain org\.example, node "\/extra"\), which ONNX Runtime Web has no kernel for/],
     ];
     for (const [name, options, expected] of cases) {
       await writeModelFolder(join(source, name), options);

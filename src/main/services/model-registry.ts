@@ -3,11 +3,12 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { parseModelConfig } from '../../common/model-config';
+import { parseModelConfig, type ModelConfig } from '../../common/model-config';
 import type { ModelInfo, ModelList, ModelProblem } from '../../common/model-info';
 import { companionFiles, ONNX_CANDIDATES } from '../../common/model-import';
 import { modelSizeProblem } from '../../common/model-limits';
-import { graphFacts, logitsWidth, unknownDomainOperators, type GraphFacts } from '../../engine/graph-facts';
+import { graphFacts, logitsWidth, type GraphFacts } from '../../engine/graph-facts';
+import { checkKnownOperators } from '../../engine/operator-support';
 import { decodeModel, planGraph } from '../../engine/onnx-graph';
 import type { ModelFiles } from '../../engine/session';
 import { ModelTokenizer } from '../../engine/tokenizer';
@@ -236,7 +237,7 @@ export class ModelRegistry {
     const key = `${onnxPath}\0${onnxStat.size}\0${onnxStat.mtimeMs}\0${dataBytes}`;
     let graph = this.graphs.get(key);
     if (!graph) {
-      graph = await this.inspectGraph(onnxPath, label(onnx), label('tokenizer.json'), tokenizerJson, config.vocabSize);
+      graph = await this.inspectGraph(onnxPath, label(onnx), label('tokenizer.json'), tokenizerJson, config);
       this.graphs.set(key, graph);
     }
     const missingData = graph.externalFiles.map((f) => join(dirname(onnx), f)).filter((f) => !onnxData.includes(f));
@@ -251,8 +252,8 @@ export class ModelRegistry {
       description: card.description ?? '',
       modelType: config.modelType,
       layers: config.layers,
-      heads: config.heads,
-      kvHeads: config.kvHeads,
+      heads: graph.facts.heads,
+      kvHeads: graph.facts.kvHeads,
       hidden: config.hidden,
       vocab: config.vocabSize,
       context: config.context,
@@ -278,14 +279,11 @@ export class ModelRegistry {
    * Decodes the graph and checks what the engine will need: an input_ids input, a logits output,
    * a tokenizer that loads and whose ids all have a logit.
    */
-  private async inspectGraph(onnxPath: string, onnxLabel: string, tokenizerLabel: string, tokenizerJson: unknown, configVocab: number): Promise<GraphInspection> {
+  private async inspectGraph(onnxPath: string, onnxLabel: string, tokenizerLabel: string, tokenizerJson: unknown, config: ModelConfig): Promise<GraphInspection> {
     const bytes = await readFile(onnxPath);
     const summary = decodeModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), onnxLabel);
     const plan = planGraph(summary, onnxLabel);
-    const unknown = unknownDomainOperators(summary);
-    if (unknown.length > 0) {
-      throw new Error(`${onnxLabel}: uses ${unknown.join(', ')}, an operator ONNX Runtime Web does not implement (custom operator domains cannot be loaded)`);
-    }
+    checkKnownOperators(plan, onnxLabel);
     let tokenizer: ModelTokenizer;
     try {
       tokenizer = new ModelTokenizer(tokenizerJson, null);
@@ -293,13 +291,13 @@ export class ModelRegistry {
       throw new Error(`${tokenizerLabel}: could not be loaded as a Hugging Face tokenizer: ${errorMessage(cause)}`);
     }
     const width = logitsWidth(plan, summary);
-    const limit = width ?? configVocab;
+    const limit = width ?? config.vocabSize;
     if (tokenizer.info.vocabSize > limit) {
       const source = width !== null ? `the last dimension of the graph's "${plan.logitsOutput}" output` : 'config.json "vocab_size"';
       throw new Error(`${tokenizerLabel}: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${limit} logits (${source})`);
     }
     const externalFiles = summary.externalFiles;
-    return { facts: graphFacts(summary, plan), externalFiles };
+    return { facts: graphFacts(summary, plan, config), externalFiles };
   }
 
   /** SHA-256 of a file, streamed, cached while its path, size and modification time stay the same. */
