@@ -99,7 +99,9 @@ export class ModelTokenizer {
 
   decode(ids: readonly number[]): string {
     if (ids.length === 0) return '';
-    return this.tokenizer.decode([...ids], { skip_special_tokens: false });
+    // The exact text: no "clean-up" of spaces before punctuation (Hugging Face's default for GPT-2
+    // would turn " 's" into "'s"), so that decode(encode(text)) gives the text back.
+    return this.tokenizer.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   }
 
   /** Encodes a prompt into pieces with ids, exact texts and readable labels. */
@@ -112,7 +114,7 @@ export class ModelTokenizer {
     if (raw === undefined) return { id, text: '', display: `<id ${id}>` };
     if (this.tokenizer.get_added_tokens_decoder().has(id)) return { id, text: raw, display: raw };
     if (!this.info.isByteLevel) {
-      const text = this.tokenizer.decode([id], { skip_special_tokens: false });
+      const text = this.tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
       return { id, text, display: visibleText(text) };
     }
     const bytes: number[] = [];
@@ -126,7 +128,7 @@ export class ModelTokenizer {
       return { id, text, display: visibleText(text) };
     } catch {
       // A piece of a multi-byte character (part of an emoji, say): show its bytes.
-      const text = this.tokenizer.decode([id], { skip_special_tokens: false });
+      const text = this.tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
       return { id, text, display: bytes.map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`).join('') };
     }
   }

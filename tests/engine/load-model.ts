@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { EngineModel } from '../../src/engine/session';
 
@@ -14,7 +14,7 @@ export async function loadBundled(dir = SEED_WORLD, options: { cache?: boolean }
   return EngineModel.load(
     ort,
     {
-      id: 'seed-world',
+      id: basename(dir),
       config: json(join(dir, 'config.json')),
       tokenizer: json(join(dir, 'tokenizer.json')),
       tokenizerConfig: json(join(dir, 'tokenizer_config.json')),

