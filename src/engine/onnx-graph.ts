@@ -196,7 +196,9 @@ function tensorFloats(t: onnxProto.onnx.ITensorProto): Float32Array | null {
   const raw = t.rawData;
   if (t.dataType === 1) {
     if (raw && raw.length > 0) {
-      const copy = raw.slice();
+      // A fresh, aligned copy (under Node, protobufjs hands out Buffers whose slice() is a view).
+      const copy = new Uint8Array(raw.byteLength);
+      copy.set(raw);
       return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
     }
     return t.floatData && t.floatData.length > 0 ? Float32Array.from(t.floatData) : null;
@@ -254,7 +256,7 @@ function valueInfo(v: onnxProto.onnx.IValueInfoProto): ValueInfo {
 }
 
 /** Parses ONNX bytes; names the file and cause when they are not an ONNX model. */
-export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummary {
+export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: ReadonlyMap<string, Uint8Array> = new Map()): GraphSummary {
   let model: onnxProto.onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -306,7 +308,15 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx'): GraphSummar
     externalFiles: [...externalFiles],
     initializerFloats: (name: string) => {
       const t = initializers.get(name);
-      return t ? tensorFloats(t) : null;
+      if (!t) return null;
+      if (t.dataLocation !== 1) return tensorFloats(t);
+      // External data: the tensor's bytes are at offset/length of a file beside the graph.
+      const entry = (key: string): string | undefined => t.externalData?.find((e) => e.key === key)?.value ?? undefined;
+      const data = external.get(entry('location') ?? '');
+      if (!data) return null;
+      const offset = Number(entry('offset') ?? '0');
+      const length = Number(entry('length') ?? String(data.byteLength - offset));
+      return tensorFloats({ dataType: t.dataType, rawData: data.subarray(offset, offset + length) });
     },
     constantValues: (name: string) => {
       const t = initializers.get(name) ?? constants.get(name);
@@ -474,4 +484,66 @@ export function addGraphOutputs(bytes: Uint8Array, tensors: readonly string[], e
     }
   }
   throw new Error('model.onnx: no graph field found');
+}
+
+/** The bool input of Optimum's merged decoders that picks the branch with the key/value cache. */
+const USE_CACHE_BRANCH = 'use_cache_branch';
+
+/** Whether the graph is a merged decoder: an If on `use_cache_branch` choosing with or without past. */
+export function isMergedDecoder(graph: GraphSummary): boolean {
+  return graph.inputs.some((i) => i.name === USE_CACHE_BRANCH) && graph.nodes.some((n) => n.opType === 'If');
+}
+
+/**
+ * A merged decoder (Optimum's decoder_model_merged.onnx) keeps both decoders as the branches of an
+ * If node, where their attention and residual tensors cannot become graph outputs. Since the app runs
+ * the whole prompt at once (an empty past), this returns the model with the If replaced by its
+ * no-cache branch inlined into the main graph, and the inputs only the other branch read (the
+ * past_key_values and use_cache_branch) removed. The weights are re-encoded once.
+ */
+export function inlineNoCacheBranch(bytes: Uint8Array, file = 'model.onnx'): Uint8Array {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph;
+  const index = graph?.node?.findIndex((n) => n.opType === 'If' && n.input?.[0] === USE_CACHE_BRANCH) ?? -1;
+  const ifNode = graph?.node?.[index];
+  const branch = ifNode?.attribute?.find((a) => a.name === 'else_branch')?.g;
+  if (!graph?.node || !ifNode || !branch) throw new Error(`${file}: no If node on "${USE_CACHE_BRANCH}" with an else branch was found`);
+  const outputs = branch.output ?? [];
+  // Each branch output becomes the If output of the same position.
+  const bridge = (ifNode.output ?? []).flatMap((name, i) => {
+    const from = outputs[i]?.name;
+    return from && from !== name ? [onnx.NodeProto.create({ name: `inlined/${name}`, opType: 'Identity', input: [from], output: [name] })] : [];
+  });
+  graph.node.splice(index, 1, ...(branch.node ?? []), ...bridge);
+  graph.initializer = [...(graph.initializer ?? []), ...(branch.initializer ?? [])];
+  graph.valueInfo = [...(graph.valueInfo ?? []), ...(branch.valueInfo ?? [])];
+  const read = new Set<string>();
+  const visit = (nodes: onnxProto.onnx.INodeProto[]): void => {
+    for (const n of nodes) {
+      for (const i of n.input ?? []) read.add(i);
+      for (const a of n.attribute ?? []) {
+        if (a.g?.node) visit(a.g.node);
+        for (const g of a.graphs ?? []) visit(g.node ?? []);
+      }
+    }
+  };
+  visit(graph.node);
+  const outputsRead = new Set((graph.output ?? []).map((o) => o.name));
+  graph.input = (graph.input ?? []).filter((i) => read.has(i.name ?? '') || outputsRead.has(i.name ?? ''));
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * The bytes the engine instruments and their decoded graph: the file as it is, or for a merged
+ * decoder the file with its no-cache branch inlined.
+ */
+export function prepareGraph(
+  bytes: Uint8Array,
+  file = 'model.onnx',
+  external: ReadonlyMap<string, Uint8Array> = new Map(),
+): { bytes: Uint8Array; graph: GraphSummary; merged: boolean } {
+  const graph = decodeModel(bytes, file, external);
+  if (!isMergedDecoder(graph)) return { bytes, graph, merged: false };
+  const inlined = inlineNoCacheBranch(bytes, file);
+  return { bytes: inlined, graph: decodeModel(inlined, file, external), merged: true };
 }

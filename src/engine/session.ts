@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { addGraphOutputs, decodeModel, headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { addGraphOutputs, headCounts, planGraph, prepareGraph, type GraphPlan, type Probe } from './onnx-graph';
 import { checkKnownOperators, explainSessionError } from './operator-support';
 import { ModelTokenizer } from './tokenizer';
 
@@ -16,6 +16,8 @@ export interface ModelFiles {
   onnx: Uint8Array;
   /** Optional key/value-cache graph (`onnx/decoder_with_past.onnx`), used to generate faster. */
   onnxWithPast?: Uint8Array | null;
+  /** External data files of the graph (`model.onnx_data`), by the file name the graph refers to. */
+  externalData?: { path: string; data: Uint8Array }[];
 }
 
 /** A cached past for one token sequence: the present keys and values after it, per layer. */
@@ -110,7 +112,11 @@ export class EngineModel {
     const config = parseModelConfig(files.config, `${files.id}/config.json`);
     const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
     const file = `${files.id}/onnx/model.onnx`;
-    const plan = planGraph(decodeModel(files.onnx, file), file);
+    const external = files.externalData ?? [];
+    const prepared = prepareGraph(files.onnx, file, new Map(external.map((e) => [e.path, e.data])));
+    const missing = prepared.graph.externalFiles.filter((f) => !external.some((e) => e.path === f));
+    if (missing.length > 0) throw new Error(`${file}: its weights are in external data ${missing.join(', ')}, which was not provided`);
+    const plan = planGraph(prepared.graph, file);
     checkKnownOperators(plan, file);
     if (tokenizer.info.vocabSize > config.vocabSize) {
       throw new Error(
@@ -119,15 +125,19 @@ export class EngineModel {
     }
     const unsupported = plan.inputs.filter((i) => !['input_ids', 'attention_mask', 'position_ids', 'token_type_ids'].includes(i.name));
     if (unsupported.length > 0) {
-      throw new Error(`${file}: graph inputs not supported yet: ${unsupported.map((i) => i.name).join(', ')}`);
+      const hint = unsupported.some((i) => i.name.startsWith('past_key_values'))
+        ? ' (a decoder that needs a key/value cache as input; export one without past, or a merged decoder with use_cache_branch)'
+        : '';
+      throw new Error(`${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => i.name).join(', ')}${hint}`);
     }
-    const instrumented = addGraphOutputs(files.onnx, plan.probes.map((p) => p.tensor), plan.floatType);
+    const instrumented = addGraphOutputs(prepared.bytes, plan.probes.map((p) => p.tensor), plan.floatType);
     ort.env.wasm.numThreads = options.threads;
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(instrumented, {
         executionProviders: [options.backend],
         graphOptimizationLevel: 'all',
+        ...(external.length > 0 ? { externalData: external } : {}),
       });
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);

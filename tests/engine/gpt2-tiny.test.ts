@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
 import { getEncoding } from 'js-tiktoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topK } from '../../src/engine/sampling/distribution';
-import type { EngineModel } from '../../src/engine/session';
+import { EngineModel } from '../../src/engine/session';
 import { ROOT, fixture, loadBundled } from './load-model';
 import { maxAbsDiff } from './reference-checks';
 
@@ -99,5 +101,42 @@ describe('gpt2-tiny on the engine: an Optimum-style GPT-2 graph (input_ids, atte
         }),
       );
     });
+  });
+});
+
+describe("a merged decoder (Optimum's decoder_model_merged.onnx: an If on use_cache_branch)", () => {
+  const json = (name: string): unknown => JSON.parse(readFileSync(join(DIR, name), 'utf8'));
+  let merged: EngineModel;
+  beforeAll(async () => {
+    merged = await EngineModel.load(
+      ort,
+      {
+        id: 'gpt2-tiny-merged',
+        config: json('config.json'),
+        tokenizer: json('tokenizer.json'),
+        tokenizerConfig: json('tokenizer_config.json'),
+        onnx: new Uint8Array(readFileSync(join(ROOT, 'tests/fixtures/gpt2-tiny-merged.onnx'))),
+        onnxWithPast: null,
+      },
+      { backend: 'wasm', threads: 1 },
+    );
+  });
+  afterAll(async () => {
+    await merged.release();
+  });
+
+  it('runs its no-cache branch inlined, without past inputs, and finds every view inside it', () => {
+    expect(merged.plan.inputs.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'position_ids']);
+    const roles = merged.plan.probes.map((p) => p.role);
+    expect(roles.filter((r) => r === 'attention')).toHaveLength(2);
+    expect(roles).toEqual(expect.arrayContaining(['token-embedding', 'position-embedding', 'residual']));
+  });
+
+  it.each(reference.prompts.map((p) => [p.prompt, p] as const))('gives the logits, attention and residual stream of the plain graph for %j', async (_, ref) => {
+    const [a, b] = [await model.forward(ref.ids), await merged.forward(ref.ids)];
+    expect(maxAbsDiff(a.lastLogits, b.lastLogits)).toBeLessThan(1e-5);
+    a.residual?.forEach((stream, i) => expect(maxAbsDiff(stream, b.residual?.[i] ?? [NaN])).toBeLessThan(1e-5));
+    for (let layer = 0; layer < 2; layer++) expect(maxAbsDiff(a.attention?.data[layer] ?? [], b.attention?.data[layer] ?? [NaN])).toBeLessThan(1e-6);
+    expect(topK(b.lastLogits, 10).map((t) => t.id)).toEqual(ref.top.map((t) => t.id));
   });
 });

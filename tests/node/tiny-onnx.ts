@@ -55,3 +55,35 @@ export function tinyOnnx(options: TinyOnnxOptions = {}): Uint8Array {
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
+
+/**
+ * The same model with its weights moved to an external data file (the layout of models over 2 GB):
+ * each initializer's bytes go to `location` at an offset, and the graph keeps only the reference.
+ */
+export function withExternalData(bytes: Uint8Array, location: string): { onnx: Uint8Array; data: Uint8Array } {
+  const model = onnx.ModelProto.decode(bytes);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const init of model.graph?.initializer ?? []) {
+    let raw = init.rawData && init.rawData.length > 0 ? init.rawData : null;
+    if (!raw && init.floatData && init.floatData.length > 0) raw = new Uint8Array(Float32Array.from(init.floatData).buffer);
+    if (!raw || raw.byteLength < 64) continue;
+    chunks.push(raw);
+    init.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    init.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.byteLength) },
+    ];
+    init.rawData = new Uint8Array(0);
+    init.floatData = [];
+    offset += raw.byteLength;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.byteLength;
+  }
+  return { onnx: onnx.ModelProto.encode(model).finish(), data };
+}

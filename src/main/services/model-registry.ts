@@ -9,7 +9,7 @@ import { companionFiles, ONNX_CANDIDATES } from '../../common/model-import';
 import { modelSizeProblem } from '../../common/model-limits';
 import { graphFacts, logitsWidth, type GraphFacts } from '../../engine/graph-facts';
 import { checkKnownOperators } from '../../engine/operator-support';
-import { decodeModel, planGraph } from '../../engine/onnx-graph';
+import { planGraph, prepareGraph } from '../../engine/onnx-graph';
 import type { ModelFiles } from '../../engine/session';
 import { ModelTokenizer } from '../../engine/tokenizer';
 import { RequestError, errorMessage } from './request-error';
@@ -237,7 +237,7 @@ export class ModelRegistry {
     const key = `${onnxPath}\0${onnxStat.size}\0${onnxStat.mtimeMs}\0${dataBytes}`;
     let graph = this.graphs.get(key);
     if (!graph) {
-      graph = await this.inspectGraph(onnxPath, label(onnx), label('tokenizer.json'), tokenizerJson, config);
+      graph = await this.inspectGraph(onnxPath, onnxData, label(onnx), label('tokenizer.json'), tokenizerJson, config);
       this.graphs.set(key, graph);
     }
     const missingData = graph.externalFiles.map((f) => join(dirname(onnx), f)).filter((f) => !onnxData.includes(f));
@@ -279,9 +279,21 @@ export class ModelRegistry {
    * Decodes the graph and checks what the engine will need: an input_ids input, a logits output,
    * a tokenizer that loads and whose ids all have a logit.
    */
-  private async inspectGraph(onnxPath: string, onnxLabel: string, tokenizerLabel: string, tokenizerJson: unknown, config: ModelConfig): Promise<GraphInspection> {
+  private async inspectGraph(
+    onnxPath: string,
+    dataFiles: string[],
+    onnxLabel: string,
+    tokenizerLabel: string,
+    tokenizerJson: unknown,
+    config: ModelConfig,
+  ): Promise<GraphInspection> {
     const bytes = await readFile(onnxPath);
-    const summary = decodeModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), onnxLabel);
+    const external = new Map<string, Uint8Array>();
+    for (const file of dataFiles) {
+      const data = await readFile(join(dirname(onnxPath), basename(file)));
+      external.set(basename(file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+    const { graph: summary } = prepareGraph(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), onnxLabel, external);
     const plan = planGraph(summary, onnxLabel);
     checkKnownOperators(plan, onnxLabel);
     let tokenizer: ModelTokenizer;
@@ -317,13 +329,22 @@ export class ModelRegistry {
 export async function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
   const at = (file: string): string => join(info.path, file);
   const withPast = info.files.onnxWithPast;
-  const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast] = await Promise.all([
+  const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast, ...data] = await Promise.all([
     readJson(at(info.files.config), at(info.files.config)),
     readJson(at(info.files.tokenizer), at(info.files.tokenizer)),
     info.files.tokenizerConfig ? readJson(at(info.files.tokenizerConfig), at(info.files.tokenizerConfig)) : Promise.resolve(null),
     readFile(at(info.files.onnx)),
     withPast ? readFile(at(withPast)) : Promise.resolve(null),
+    ...info.files.onnxData.map((file) => readFile(at(file))),
   ]);
   const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  return { id: info.id, config, tokenizer, tokenizerConfig, onnx: bytes(onnx), onnxWithPast: onnxWithPast ? bytes(onnxWithPast) : null };
+  return {
+    id: info.id,
+    config,
+    tokenizer,
+    tokenizerConfig,
+    onnx: bytes(onnx as Buffer),
+    onnxWithPast: onnxWithPast ? bytes(onnxWithPast as Buffer) : null,
+    externalData: info.files.onnxData.map((file, i) => ({ path: basename(file), data: bytes(data[i] as Buffer) })),
+  };
 }

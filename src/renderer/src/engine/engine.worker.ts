@@ -56,18 +56,20 @@ async function webgpuAvailable(): Promise<string | null> {
 async function load(urls: ModelUrls, choice: 'auto' | BackendName, threads: number): Promise<LoadResult> {
   const started = performance.now();
   const ort = await loadOrt();
-  const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast] = await Promise.all([
+  const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast, ...data] = await Promise.all([
     fetchJson(urls.config, `${urls.id}/config.json`),
     fetchJson(urls.tokenizer, `${urls.id}/tokenizer.json`),
     urls.tokenizerConfig ? fetchJson(urls.tokenizerConfig, `${urls.id}/tokenizer_config.json`) : Promise.resolve({}),
     fetchBytes(urls.onnx),
     urls.onnxWithPast ? fetchBytes(urls.onnxWithPast) : Promise.resolve(null),
+    ...urls.onnxData.map((d) => fetchBytes(d.url)),
   ]);
   if (model) {
     await model.release();
     model = null;
   }
-  const files = { id: urls.id, config, tokenizer, tokenizerConfig, onnx, onnxWithPast };
+  const externalData = urls.onnxData.map((d, i) => ({ path: d.path, data: data[i] as Uint8Array }));
+  const files = { id: urls.id, config, tokenizer, tokenizerConfig, onnx: onnx as Uint8Array, onnxWithPast: onnxWithPast as Uint8Array | null, externalData };
   let backendNote: string | null = null;
   let backend: BackendName = 'wasm';
   if (choice !== 'wasm') {

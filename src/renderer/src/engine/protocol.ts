@@ -13,6 +13,8 @@ export interface ModelUrls {
   tokenizerConfig: string | null;
   onnx: string;
   onnxWithPast: string | null;
+  /** External data files of the graph: the name the graph refers to and the file's URL. */
+  onnxData: { path: string; url: string }[];
 }
 
 export interface LoadResult {
