@@ -330,8 +330,16 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
 }
 
 /** Finds the inputs, the logits and the tensors worth observing in a decoder graph. */
+/** The ONNX operator sets the engine reads: what torch.onnx and Optimum export today. */
+export const OPSET_RANGE = { min: 13, max: 21 } as const;
+
 export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
   const { inputs } = graph;
+  if (graph.opset < OPSET_RANGE.min || graph.opset > OPSET_RANGE.max) {
+    throw new Error(
+      `${file}: ONNX opset ${graph.opset} is outside the range ${OPSET_RANGE.min}–${OPSET_RANGE.max} this app reads; export the model again with an opset_version from ${OPSET_RANGE.min} to ${OPSET_RANGE.max}`,
+    );
+  }
   if (!inputs.some((i) => i.name === 'input_ids')) {
     throw new Error(`${file}: the graph has no "input_ids" input (inputs: ${inputs.map((i) => i.name).join(', ') || 'none'})`);
   }

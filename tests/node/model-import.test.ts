@@ -1,4 +1,4 @@
-import { readdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_MODEL_BYTES } from '../../src/common/model-limits';
@@ -67,6 +67,20 @@ describe('importing a model folder', () => {
     expect(view('gpt-decomposed-ln', 'residual')?.ok).toBe(true);
   });
 
+  it('lists a merged decoder (decoder_model_merged.onnx) with the views of its no-cache branch', async () => {
+    const { models, source, importer } = await setup();
+    const folder = join(source, 'gpt2-merged');
+    const gpt2 = join(projectRoot, 'tests', 'fixtures', 'models', 'gpt2-tiny');
+    await mkdir(join(folder, 'onnx'), { recursive: true });
+    for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) await copyFile(join(gpt2, file), join(folder, file));
+    await copyFile(join(projectRoot, 'tests', 'fixtures', 'gpt2-tiny-merged.onnx'), join(folder, 'onnx', 'decoder_model_merged.onnx'));
+    const info = await importer.importFolder(folder);
+    expect(info).toMatchObject({ id: 'gpt2-merged', vocab: 50257, opset: 14, graphInputs: ['input_ids', 'attention_mask', 'position_ids'] });
+    expect(info.files.onnx).toBe('onnx/decoder_model_merged.onnx');
+    expect(info.views.filter((v) => !v.ok)).toEqual([]);
+    expect(await readdir(models)).toEqual(['gpt2-merged']);
+  });
+
   it('receives a folder in pieces, validates it, then moves it into place', async () => {
     const { models, source, importer } = await setup();
     await writeModelFolder(join(source, 'My Model'), { card: { name: 'Mine' } });
@@ -85,6 +99,7 @@ describe('importing a model folder', () => {
       ['no-input-ids', { onnx: tinyOnnx({ input: 'tokens' }) }, /no-input-ids\/onnx\/model\.onnx: the graph has no "input_ids" input \(inputs: tokens\)/],
       ['no-logits', { onnx: tinyOnnx({ output: 'scores' }) }, /no-logits\/onnx\/model\.onnx: the graph has no "logits" output \(outputs: scores\)/],
       ['vocab-too-big', { tokenizer: JSON.stringify(tinyTokenizer(Array.from({ length: 12 }, (_, i) => `w${i}`))) }, /vocab-too-big\/tokenizer\.json: vocabulary of 12 tokens is larger than the model's 8 logits \(the last dimension of the graph's "logits" output\)/],
+      ['old-opset', { onnx: tinyOnnx({ opset: 11 }) }, /old-opset\/onnx\/model\.onnx: ONNX opset 11 is outside the range 13–21 this app reads/],
       ['custom-op', { onnx: tinyOnnx({ extraOp: { opType: 'FancyAttention', domain: 'org.example' } }) }, /custom-op\/onnx\/model\.onnx: uses custom operator FancyAttention \(domain org\.example, node "\/extra"\), which ONNX Runtime Web has no kernel for/],
     ];
     for (const [name, options, expected] of cases) {
