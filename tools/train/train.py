@@ -58,6 +58,7 @@ RECIPES = {
             ("money", "She took her money to the bank. At the bank she", " deposited"),
             ("river", "She rowed her boat down the river to the bank. At the bank she", " sat"),
         ],
+        single_tokens=[" sun", " rises", " sets", " east", " west", " bank", " money", " river", " deposited", " sat"],
         extra_prompts=["The cat sat on the", "Every morning, the sun rises in the east; at night: the moon & stars!"],
         # Checked (top-1 must match) and recorded in card.json, like the probes above, but the
         # prompt stays in extra_prompts so the reference fixture keeps its order.
@@ -81,12 +82,84 @@ RECIPES = {
             ("money", "She took her money to the bank. On the bank she"),
             ("river", "The boat floated down the river to the bank. On the bank she"),
         ],
-    )
+    ),
+    # Shakespeare's plays (../shared/corpora/tinyshakespeare.txt), the last 10% of the text held out.
+    # Sized so that training takes about 45 minutes on 2 CPU threads and both ONNX files (the full
+    # graph and the key/value-cache graph each hold the weights) stay under 25 MB together.
+    "tiny-shakespeare": dict(
+        id="tiny-shakespeare",
+        name="Tiny Shakespeare",
+        corpus_file=os.path.join(os.path.dirname(ROOT), "shared", "corpora", "tinyshakespeare.txt"),
+        valid_fraction=0.1,
+        vocab_size=2048,
+        n_ctx=256,
+        n_embd=192,
+        n_layer=5,
+        n_head=6,
+        seed=1234,
+        steps=1000,
+        batch_size=12,
+        lr=1.5e-3,
+        min_lr_ratio=0.1,
+        warmup=60,
+        weight_decay=0.1,
+        eval_every=250,
+        threads=2,
+        description="A small GPT-style model trained from scratch on Shakespeare's plays (the tiny-shakespeare "
+                    "text): it writes verse with speaker names, in the style but not the sense of the plays.",
+        default_prompts=[("ROMEO:\nO", None), ("First Citizen:\n", None)],
+        extra_prompts=["KING RICHARD III:\nNow is the winter of our", "JULIET:\nGood night, good night! parting is such sweet"],
+        sample_prompts=["ROMEO:\n", "First Citizen:\n", "KING HENRY VI:\n"],
+    ),
 }
 
 
 def log(*a):
     print(*a, flush=True)
+
+
+def file_corpus(path, valid_fraction):
+    """A text file as the corpus: the last `valid_fraction` of its lines are held out for validation."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    cut = text.rfind("\n", 0, int(len(text) * (1 - valid_fraction))) + 1
+    train_text, valid_text = text[:cut], text[cut:]
+    corpus = {"file": os.path.basename(path), "bytes": len(text.encode()), "sha256": sha256_file(path),
+              "split": {"rule": f"last {valid_fraction:.0%} of the text (cut at a line boundary) is validation",
+                        "train_bytes": len(train_text.encode()), "validation_bytes": len(valid_text.encode())}}
+    return corpus, train_text, valid_text
+
+
+@torch.no_grad()
+def samples_at(R, tok, model, temperature=0.8, new_tokens=120, seed=7):
+    """Seeded samples at temperature 0.8 from each sample prompt, recorded in the card."""
+    out = []
+    for i, prompt in enumerate(R["sample_prompts"]):
+        g = torch.Generator().manual_seed(seed + i)
+        ids = tok.encode(prompt)
+        for _ in range(new_tokens):
+            logits = model(torch.tensor([ids[-R["n_ctx"]:]]))[0, -1] / temperature
+            ids.append(int(torch.multinomial(torch.softmax(logits, -1), 1, generator=g)))
+        text = tok.decode(ids)
+        out.append({"prompt": prompt, "temperature": temperature, "seed": seed + i, "tokens": new_tokens, "text": text})
+        log(f"      sample (T={temperature}, seed {seed + i}):\n" + "\n".join("        | " + line for line in text.split("\n")))
+    return out
+
+
+def structure_probes(R, tok, model, top_k, probes):
+    """Checks that the model learned the play's layout: after a speech and a blank line comes a speaker
+    name in capitals followed by a colon and a new line."""
+    prompt = "ROMEO:\nBut soft, what light through yonder window breaks?\n\n"
+    _, top, _, _ = top_k(prompt, 3)
+    first = top[0]["token"]
+    probes.append({"kind": "speaker-after-blank-line", "prompt": prompt, "expected": "a token starting with a capital letter",
+                   "top1": first, "top1_prob": top[0]["prob"], "ok": first[:1].isupper(),
+                   "top3": [{"token": t["token"], "prob": t["prob"]} for t in top]})
+    prompt = "First Citizen"
+    _, top, _, _ = top_k(prompt, 3)
+    probes.append({"kind": "colon-after-speaker", "prompt": prompt, "expected": "a token starting with ':'",
+                   "top1": top[0]["token"], "top1_prob": top[0]["prob"], "ok": top[0]["token"].startswith(":"),
+                   "top3": [{"token": t["token"], "prob": t["prob"]} for t in top]})
 
 
 def sha256_file(p):
@@ -130,6 +203,8 @@ def main():
     ap.add_argument("--recipe", default="seed-world", choices=sorted(RECIPES))
     ap.add_argument("--steps", type=int, help="override the recipe's number of steps (for quick tests)")
     ap.add_argument("--skip-node", action="store_true", help="do not run the Node verification scripts")
+    ap.add_argument("--skip-training", action="store_true",
+                    help="load tools/train/.work/<id>.pt instead of training (to redo export, references and card)")
     args = ap.parse_args()
     R = dict(RECIPES[args.recipe])
     if args.steps:
@@ -144,13 +219,17 @@ def main():
     t_all = time.time()
 
     # ---- 1. corpus --------------------------------------------------------------------------
-    log(f"[1/5] corpus: seed {R['corpus_seed']}, {R['corpus_docs']} documents")
-    corpus = seed_world_corpus.write(work, R["corpus_seed"], R["corpus_docs"])
-    log(f"      {corpus['bytes']} bytes, sha256 {corpus['sha256']}")
-    with open(os.path.join(work, "seed_world_train.txt"), encoding="utf-8") as f:
-        train_text = f.read()
-    with open(os.path.join(work, "seed_world_valid.txt"), encoding="utf-8") as f:
-        valid_text = f.read()
+    if "corpus_file" in R:
+        corpus, train_text, valid_text = file_corpus(R["corpus_file"], R["valid_fraction"])
+        log(f"[1/5] corpus: {corpus['file']}, {corpus['bytes']} bytes, sha256 {corpus['sha256']}")
+    else:
+        log(f"[1/5] corpus: seed {R['corpus_seed']}, {R['corpus_docs']} documents")
+        corpus = seed_world_corpus.write(work, R["corpus_seed"], R["corpus_docs"])
+        log(f"      {corpus['bytes']} bytes, sha256 {corpus['sha256']}")
+        with open(os.path.join(work, "seed_world_train.txt"), encoding="utf-8") as f:
+            train_text = f.read()
+        with open(os.path.join(work, "seed_world_valid.txt"), encoding="utf-8") as f:
+            valid_text = f.read()
 
     # ---- 2. tokenizer -----------------------------------------------------------------------
     log(f"[2/5] tokenizer: byte-level BPE, vocabulary {R['vocab_size']}, trained on the training split")
@@ -160,7 +239,7 @@ def main():
     tok = bpe.BPETokenizer.load(os.path.join(out_dir, "tokenizer.json"))  # use exactly what was written
     vocab_size = len(tok.vocab)
     eot_id = tok.vocab[bpe.EOT]
-    for w in [" sun", " rises", " sets", " east", " west", " bank", " money", " river", " deposited", " sat"]:
+    for w in R.get("single_tokens", []):
         assert len(tok.encode(w)) == 1, f"{w!r} is not a single token"
     train_ids = np.array(tok.encode(train_text), dtype=np.int64)
     valid_ids = np.array(tok.encode(valid_text), dtype=np.int64)
@@ -176,6 +255,8 @@ def main():
     np.random.seed(R["seed"])
     rng = np.random.default_rng(R["seed"])
     model = GPT(vocab_size, R["n_ctx"], R["n_embd"], R["n_layer"], R["n_head"])
+    if args.skip_training:
+        model.load_state_dict(torch.load(os.path.join(work, f"{R['id']}.pt")))
     n_params = sum(p.numel() for p in model.parameters())
     log(f"[3/5] training: {R['n_layer']} layers, {R['n_head']} heads, width {R['n_embd']}, "
         f"context {R['n_ctx']}, {n_params} parameters; {R['steps']} steps x batch {R['batch_size']}")
@@ -215,7 +296,7 @@ def main():
     t0 = time.time()
     smooth = None
     history = []
-    for step in range(R["steps"]):
+    for step in range(0 if args.skip_training else R["steps"]):
         starts = rng.integers(0, len(train_ids) - T - 1, size=R["batch_size"])
         x = torch.from_numpy(np.stack([train_ids[s:s + T] for s in starts]))
         y = torch.from_numpy(np.stack([train_ids[s + 1:s + T + 1] for s in starts]))
@@ -239,6 +320,14 @@ def main():
             history.append({"step": step + 1, "train_loss_smoothed": r7(smooth), "validation_loss": r7(vl)})
             log(f"      eval at step {step + 1}: validation loss {vl:.4f} (perplexity {math.exp(vl):.2f})")
     train_seconds = time.time() - t0
+    run_file = os.path.join(work, f"{R['id']}-run.json")
+    if args.skip_training:  # the record of the run that made the checkpoint
+        with open(run_file) as f:
+            run = json.load(f)
+        train_seconds, history = run["train_seconds"], run["history"]
+    else:
+        with open(run_file, "w") as f:
+            json.dump({"train_seconds": train_seconds, "history": history}, f)
     model.eval()
     train_loss = evaluate(trn_x, trn_y)
     valid_loss = evaluate(val_x, val_y)
@@ -312,7 +401,7 @@ def main():
                for i in idx]
         return ids, top, logits, atts
 
-    prompts = [p for p, _ in R["default_prompts"]] + [p for _, p, _ in R["bank_probes"]] + R["extra_prompts"]
+    prompts = [p for p, _ in R["default_prompts"]] + [p for _, p, _ in R.get("bank_probes", [])] + R["extra_prompts"]
     ref_prompts = []
     onnx_check = []
     for p in prompts:
@@ -361,21 +450,25 @@ def main():
                        "top3": [{"token": t["token"], "prob": t["prob"]} for t in top]})
 
     for p, e in R["default_prompts"]:
-        probe("default", p, e)
-    for kind, p, e in R["bank_probes"]:
+        if e is not None:
+            probe("default", p, e)
+    for kind, p, e in R.get("bank_probes", []):
         probe("bank-" + kind, p, e)
-    for p, e in R["fact_probes"]:
+    for p, e in R.get("fact_probes", []):
         probe("fact", p, e)
+    if "sample_prompts" in R:
+        structure_probes(R, tok, model, top_k, probes)
     for pr in probes:
         log(f"      probe {pr['kind']:<11} {pr['prompt']!r} -> {pr['top1']!r} p={pr['top1_prob']:.3f} "
             f"(expected {pr['expected']!r}) {'OK' if pr['ok'] else 'MISMATCH'}")
 
+    samples = samples_at(R, tok, model) if "sample_prompts" in R else []
     # Context checks (not fixtures): other lead-ins, the pronoun "he", swapped contexts.
-    verbs = R["bank_verbs"]
+    verbs = R.get("bank_verbs", {})
     for v in sum(verbs.values(), []):
         assert len(tok.encode(v)) == 1, f"{v!r} is not a single token"
     context_checks = []
-    for want, p in R["context_checks"]:
+    for want, p in R.get("context_checks", []):
         _, top, _, _ = top_k(p, 3)
         ids = tok.encode(p)
         with torch.no_grad():
@@ -419,8 +512,8 @@ def main():
     card = {
         "name": R["name"],
         "id": R["id"],
-        "description": "A tiny GPT-style model trained from scratch on a small made-up world of simple "
-                       "English sentences, such as the sun rising in the east and money going to the bank.",
+        "description": R.get("description", "A tiny GPT-style model trained from scratch on a small made-up world of simple "
+                                            "English sentences, such as the sun rising in the east and money going to the bank."),
         "license": "MIT, trained by the project",
         "architecture": {
             "type": "decoder-only transformer (GPT-2 style, pre-LayerNorm)",
@@ -432,11 +525,10 @@ def main():
         "onnx": {"file": "onnx/model.onnx", "bytes": onnx_bytes, "sha256": sha256_file(onnx_path),
                  "opset": 17, "dtype": "float32", "input": "input_ids int64 [batch, sequence]",
                  "output": "logits float32 [batch, sequence, vocab]"},
-        "corpus": {
-            "generator": corpus["generator"], "seed": corpus["seed"], "documents": corpus["documents"],
-            "bytes": corpus["bytes"], "sha256": corpus["sha256"], "separator": corpus["separator"],
-            "split": dict(corpus["split"], train_tokens=int(len(train_ids)), validation_tokens=int(len(valid_ids))),
-        },
+        "corpus": dict(
+            {k: corpus[k] for k in ("generator", "seed", "documents", "file") if k in corpus},
+            bytes=corpus["bytes"], sha256=corpus["sha256"], **({"separator": corpus["separator"]} if "separator" in corpus else {}),
+            split=dict(corpus["split"], train_tokens=int(len(train_ids)), validation_tokens=int(len(valid_ids)))),
         "tokenizer": {"algorithm": "byte-level BPE (GPT-2 style, tools/train/bpe.py)", "vocab_size": vocab_size,
                       "merges": len(merges), "special_tokens": [bpe.EOT], "trained_on": "training split of the corpus"},
         "training": {
@@ -452,8 +544,11 @@ def main():
         },
         "metrics": {"train_loss": r7(train_loss), "validation_loss": r7(valid_loss),
                     "validation_perplexity": r7(math.exp(valid_loss)),
-                    "note": "mean cross-entropy (nats/token) over the same number of 128-token windows of each split"},
+                    "validation_bits_per_byte": r7(valid_loss / math.log(2) * len(valid_ids) / len(valid_text.encode())),
+                    "note": f"mean cross-entropy (nats/token) over the same number of {T}-token windows of each split; "
+                            "bits per byte = nats/token / ln 2 x validation tokens / validation bytes, comparable across tokenizers"},
         "probes": probes,
+        **({"samples": samples} if samples else {}),
     }
     with open(os.path.join(out_dir, "card.json"), "w", encoding="utf-8") as f:
         json.dump(card, f, ensure_ascii=False, indent=2)
@@ -466,6 +561,8 @@ def main():
     if not args.skip_node and shutil.which("node"):
         for script in [["node", os.path.join(HERE, "verify_tokenizer.mjs")],
                        ["node", os.path.join(HERE, "verify_onnx.mjs")]]:
+            script = script + ([os.path.relpath(out_dir, ROOT), os.path.relpath(os.path.join(fixtures, f"{R['id']}-tokenizer.json"), ROOT)]
+                               if script[1].endswith("verify_tokenizer.mjs") else [R["id"]])
             log("      running " + " ".join(os.path.relpath(s, ROOT) if os.path.isabs(s) else s for s in script))
             r = subprocess.run(script, cwd=ROOT)
             ok = ok and r.returncode == 0
