@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, expect, ntl, test } from './fixtures';
@@ -45,6 +45,78 @@ test.describe('models: the list and adding a model folder', () => {
     rmSync(source, { recursive: true, force: true });
     // Other tests share this server: leave its models folder as the fixture made it.
     rmSync(join(server.workspace, 'models', 'My-Seed-World'), { recursive: true, force: true });
+  });
+
+  test('a GPT-2 folder with the real tokenizer runs in the browser: ids, attention and prediction as PyTorch computed them', async ({ page, server }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    const source = join(mkdtempSync(join(tmpdir(), 'ntl-e2e-import-')), 'gpt2-tiny');
+    cpSync(join(ROOT, 'tests', 'fixtures', 'models', 'gpt2-tiny'), source, { recursive: true });
+    const reference = JSON.parse(readFileSync(join(ROOT, 'tests', 'fixtures', 'gpt2-tiny-reference.json'), 'utf8')) as {
+      prompts: { prompt: string; ids: number[]; top: { id: number }[] }[];
+    };
+    const first = reference.prompts[0];
+    await page.getByTestId('models-open').click();
+    await page.getByTestId('model-folder-input').setInputFiles(source);
+    await expect(page.getByTestId('import-status')).toContainText('Added', { timeout: 60_000 });
+    const row = page.locator('[data-testid="model-row"][data-model-id="gpt2-tiny"]');
+    await expect(row).toContainText('50,257');
+    await expect(row).toContainText('input_ids, attention_mask, position_ids');
+    await nb.waitForModel();
+    await nb.setPrompt(first?.prompt ?? '');
+    await nb.runAllAndWait();
+    expect(await nb.tokenIds()).toEqual(first?.ids);
+    expect((await nb.topPrediction()).id).toBe(first?.top[0]?.id);
+    await expect(page.getByTestId('chart-attention')).toBeVisible();
+    await expect(page.getByTestId('attend-summary')).toContainText('Its row sums to 1.0000');
+    rmSync(source, { recursive: true, force: true });
+    rmSync(join(server.workspace, 'models', 'gpt2-tiny'), { recursive: true, force: true });
+  });
+
+  test('a model folder dropped on the Models panel is added', async ({ page, server }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await page.getByTestId('models-open').click();
+    // Playwright cannot drag a real folder from the desktop, so the drop carries a folder entry built
+    // in the page (the File and Directory Entries API the app reads) holding seed-world's own files.
+    await page.getByTestId('model-drop').evaluate(async (zone) => {
+      const paths = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'card.json', 'onnx/model.onnx', 'README.md'];
+      const files = await Promise.all(
+        paths.map(async (path) => {
+          const response = await fetch(path === 'README.md' ? 'index.html' : `models/seed-world/${path}`);
+          return { path, file: new File([await response.blob()], path.split('/').pop() ?? path) };
+        }),
+      );
+      type Entry = { name: string; isFile: boolean; isDirectory: boolean; file?: (ok: (f: File) => void) => void; createReader?: () => { readEntries: (ok: (e: Entry[]) => void) => void } };
+      const dir = (name: string, prefix: string): Entry => ({
+        name,
+        isFile: false,
+        isDirectory: true,
+        createReader: () => {
+          let done = false;
+          return {
+            readEntries: (ok) => {
+              if (done) return ok([]);
+              done = true;
+              const here = files.filter((f) => f.path.startsWith(prefix) && !f.path.slice(prefix.length).includes('/'));
+              const subdirs = [...new Set(files.filter((f) => f.path.startsWith(prefix) && f.path.slice(prefix.length).includes('/')).map((f) => f.path.slice(prefix.length).split('/')[0] ?? ''))];
+              ok([
+                ...here.map((f): Entry => ({ name: f.file.name, isFile: true, isDirectory: false, file: (cb) => cb(f.file) })),
+                ...subdirs.map((d) => dir(d, `${prefix}${d}/`)),
+              ]);
+            },
+          };
+        },
+      });
+      const items = [{ webkitGetAsEntry: () => dir('dropped-seed-world', '') }];
+      const Drag = (globalThis as unknown as { DragEvent: typeof Event }).DragEvent;
+      const event = new Drag('drop', { bubbles: true, cancelable: true });
+      Object.defineProperty(event, 'dataTransfer', { value: { items: Object.assign(items, { length: 1 }) } });
+      zone.dispatchEvent(event);
+    });
+    await expect(page.getByTestId('import-status')).toContainText('Added', { timeout: 60_000 });
+    await expect(page.locator('[data-testid="model-row"][data-model-id="dropped-seed-world"]')).toBeVisible();
+    rmSync(join(server.workspace, 'models', 'dropped-seed-world'), { recursive: true, force: true });
   });
 
   test('a folder that is not a model is refused with the cause, and nothing is added', async ({ page, server }) => {

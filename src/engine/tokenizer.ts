@@ -37,6 +37,33 @@ function byteLevelDecoder(): Map<string, number> {
 
 const BYTE_OF_CHAR = byteLevelDecoder();
 
+/**
+ * A BPE vocabulary the tokenizer library would use without complaint but that loses text: merges
+ * of pieces that are not in the vocabulary, or a byte-level vocabulary without all 256 byte
+ * symbols (text with such a byte would be dropped without a word). Throws naming the first problem.
+ */
+function checkBpe(model: Record<string, unknown>, isByteLevel: boolean): void {
+  if (model['type'] !== 'BPE' || model['vocab'] === null || typeof model['vocab'] !== 'object' || Array.isArray(model['vocab'])) return;
+  const vocab = model['vocab'] as Record<string, unknown>;
+  const merges = Array.isArray(model['merges']) ? (model['merges'] as unknown[]) : [];
+  for (let i = 0; i < merges.length; i++) {
+    const merge = merges[i];
+    const parts = typeof merge === 'string' ? merge.split(' ') : Array.isArray(merge) ? merge : [];
+    if (parts.length !== 2 || !parts.every((p): p is string => typeof p === 'string')) {
+      throw new Error(`tokenizer.json: field "model.merges[${i}]": expected two pieces ("a b" or ["a", "b"]), got ${JSON.stringify(merge)}`);
+    }
+    for (const piece of [...parts, parts.join('')]) {
+      if (!Object.hasOwn(vocab, piece)) throw new Error(`tokenizer.json: field "model.merges[${i}]" (${JSON.stringify(merge)}): "${piece}" is not in the vocabulary`);
+    }
+  }
+  if (isByteLevel && model['byte_fallback'] !== true) {
+    const missing = [...BYTE_OF_CHAR.keys()].filter((ch) => !Object.hasOwn(vocab, ch));
+    if (missing.length > 0) {
+      throw new Error(`tokenizer.json: field "model.vocab": a byte-level vocabulary must hold all 256 byte symbols; ${missing.length} are missing (e.g. byte 0x${(BYTE_OF_CHAR.get(missing[0] ?? '') ?? 0).toString(16).padStart(2, '0')})`);
+    }
+  }
+}
+
 /** Makes whitespace and control characters visible in a token label. */
 export function visibleText(text: string): string {
   let out = '';
@@ -84,6 +111,7 @@ export class ModelTokenizer {
       throw new Error(`tokenizer.json: could not be read (${cause instanceof Error ? cause.message : String(cause)})`);
     }
     const isByteLevel = hasByteLevel(json['pre_tokenizer']) || hasByteLevel(json['decoder']);
+    checkBpe(model as Record<string, unknown>, isByteLevel);
     const config = tokenizerConfig !== null && typeof tokenizerConfig === 'object' ? (tokenizerConfig as Record<string, unknown>) : {};
     const eosToken = typeof config['eos_token'] === 'string' ? config['eos_token'] : '<|endoftext|>';
     this.info = {

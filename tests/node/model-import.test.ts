@@ -94,6 +94,7 @@ describe('importing a model folder', () => {
     const cases: [string, Parameters<typeof writeModelFolder>[1], RegExp][] = [
       ['no-tokenizer', { tokenizer: false }, /no-tokenizer\/tokenizer\.json is missing/],
       ['bad-json', { tokenizer: '{"model": {"type": "BPE",' }, /bad-json\/tokenizer\.json is not valid JSON: /],
+      ['bad-merges', { tokenizer: JSON.stringify({ version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: ['a b'] } }) }, /bad-merges\/tokenizer\.json: field "model\.merges\[0\]" \("a b"\): "ab" is not in the vocabulary/],
       ['truncated', { onnx: tinyOnnx().subarray(0, 60) }, /truncated\/onnx\/model\.onnx: not (a readable )?(an )?ONNX model/],
       ['not-onnx', { onnx: 'PK\u0003\u0004 this is a zip file, not a model' }, /not-onnx\/onnx\/model\.onnx: not (a readable )?(an )?ONNX model/],
       ['no-input-ids', { onnx: tinyOnnx({ input: 'tokens' }) }, /no-input-ids\/onnx\/model\.onnx: the graph has no "input_ids" input \(inputs: tokens\)/],

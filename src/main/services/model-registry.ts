@@ -300,7 +300,7 @@ export class ModelRegistry {
     try {
       tokenizer = new ModelTokenizer(tokenizerJson, null);
     } catch (cause) {
-      throw new Error(`${tokenizerLabel}: could not be loaded as a Hugging Face tokenizer: ${errorMessage(cause)}`);
+      throw new Error(`${tokenizerLabel}: ${errorMessage(cause).replace(/^tokenizer\.json: /, '')}`);
     }
     const width = logitsWidth(plan, summary);
     const limit = width ?? config.vocabSize;
