@@ -17,6 +17,8 @@ export const ModelInfo = z.object({
   source: z.enum(['bundled', 'user', 'path']),
   path: z.string(),
   description: z.string(),
+  /** A prompt that shows the model at its best (from its card), or null. */
+  defaultPrompt: z.string().nullable().default(null),
   modelType: z.string(),
   layers: z.number().int(),
   heads: z.number().int(),

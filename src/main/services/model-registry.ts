@@ -29,6 +29,7 @@ const Card = z
   .object({
     name: z.string().optional(),
     description: z.string().optional(),
+    default_prompt: z.string().max(2000).optional(),
     parameters: z.number().int().nonnegative().nullable().optional(),
   })
   .loose();
@@ -250,6 +251,7 @@ export class ModelRegistry {
       source: root?.source ?? 'path',
       path: folder,
       description: card.description ?? '',
+      defaultPrompt: card.default_prompt ?? null,
       modelType: config.modelType,
       layers: config.layers,
       heads: graph.facts.heads,

@@ -137,6 +137,9 @@ export const useNotebookStore = defineStore('notebook', () => {
 
   async function setModel(id: string): Promise<void> {
     if (id === modelId.value && loaded.value?.modelId === id) return;
+    // A prompt the user has not changed follows the model: each may suggest its own (its card's).
+    const suggested = (m: ModelInfo | null | undefined): string => m?.defaultPrompt ?? DEFAULT_PROMPT;
+    if (prompt.value === suggested(model.value)) prompt.value = suggested(models.value.find((m) => m.id === id));
     modelId.value = id;
     tokens.value = null;
     forward.value = null;
