@@ -40,6 +40,24 @@ try {
   for (const cell of ['attend', 'predict', 'sample']) {
     await page.getByTestId(`cell-${cell}`).screenshot({ path: join(out, `${cell}.png`) });
   }
+  // The model list, and the second bundled model writing verse at temperature 0.8.
+  await page.getByTestId('models-open').click();
+  await page.waitForTimeout(300);
+  await page.getByTestId('models-panel').screenshot({ path: join(out, 'models.png') });
+  await page.getByTestId('models-close').click();
+  await page.getByTestId('model-select').selectOption('tiny-shakespeare');
+  await page.getByTestId('backend').filter({ hasText: /wasm|webgpu/ }).waitFor({ timeout: 60_000 });
+  await page.getByTestId('run-all').click();
+  await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 60_000 });
+  await page.getByTestId('sample-strategy').selectOption('temperature');
+  await page.getByTestId('sample-temperature').fill('0.8');
+  await page.getByTestId('sample-temperature').dispatchEvent('change');
+  await page.getByTestId('sample-max-tokens').fill('60');
+  await page.getByTestId('sample-max-tokens').dispatchEvent('change');
+  await page.getByTestId('sample-generate').click();
+  await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 120_000 });
+  await page.waitForTimeout(1000);
+  await page.getByTestId('sample-output').first().screenshot({ path: join(out, 'shakespeare.png') });
   console.log(`screenshots in ${out}`);
 } finally {
   await context.close();

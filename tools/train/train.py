@@ -107,7 +107,8 @@ RECIPES = {
         threads=2,
         description="A small GPT-style model trained from scratch on Shakespeare's plays (the tiny-shakespeare "
                     "text): it writes verse with speaker names, in the style but not the sense of the plays.",
-        default_prompts=[("ROMEO:\nO", None), ("First Citizen:\n", None)],
+        default_prompt="JULIET:\nO Romeo, Romeo! wherefore art thou",
+        default_prompts=[("JULIET:\nO Romeo, Romeo! wherefore art thou", None), ("First Citizen:\n", None)],
         extra_prompts=["KING RICHARD III:\nNow is the winter of our", "JULIET:\nGood night, good night! parting is such sweet"],
         sample_prompts=["ROMEO:\n", "First Citizen:\n", "KING HENRY VI:\n"],
     ),
@@ -515,6 +516,7 @@ def main():
         "description": R.get("description", "A tiny GPT-style model trained from scratch on a small made-up world of simple "
                                             "English sentences, such as the sun rising in the east and money going to the bank."),
         "license": "MIT, trained by the project",
+        **({"default_prompt": R["default_prompt"]} if "default_prompt" in R else {}),
         "architecture": {
             "type": "decoder-only transformer (GPT-2 style, pre-LayerNorm)",
             "layers": R["n_layer"], "heads": R["n_head"], "width": R["n_embd"], "mlp_width": 4 * R["n_embd"],
