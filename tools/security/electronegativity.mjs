@@ -13,7 +13,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const electron = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies.electron;
 const allowList = JSON.parse(readFileSync(join(root, 'tools/security/electronegativity-allowlist.json'), 'utf8'));
 const out = mkdtempSync(join(tmpdir(), 'ntl-electronegativity-'));
-const report = join(out, 'report.csv');
+const report = join(out, 'report.sarif');
 const bin = join(root, 'node_modules/@doyensec/electronegativity/dist/index.js');
 // The tool asks GitHub for Electron's releases; offline it says so and goes on with the checks.
 const run = spawnSync(process.execPath, [bin, '-i', join(root, 'src'), '-o', report, '-r', '-e', electron], { cwd: root, encoding: 'utf8' });
@@ -22,41 +22,13 @@ if (run.status !== 0) {
   process.exit(1);
 }
 
-/** Rows of a CSV file with quoted fields. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let quoted = false;
-  const endField = () => {
-    row.push(field.trim());
-    field = '';
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (c === '"') quoted = !quoted;
-    else if (quoted) field += c;
-    else if (c === ',') endField();
-    else if (c === '\n') {
-      endField();
-      rows.push(row);
-      row = [];
-    } else if (c !== '\r') field += c;
-  }
-  if (field || row.length) {
-    endField();
-    rows.push(row);
-  }
-  return rows;
-}
-
-const [header, ...rows] = parseCsv(readFileSync(report, 'utf8'));
+// SARIF, not CSV: the tool writes its CSV header and rows with two racing asynchronous writes.
+const sarif = JSON.parse(readFileSync(report, 'utf8'));
 rmSync(out, { recursive: true, force: true });
-const col = (name) => header.indexOf(name);
-const findings = rows.filter((r) => r.length > 3).map((r) => ({ check: r[col('issue')], severity: r[col('severity')], file: r[col('filename')], location: r[col('location')], description: r[col('description')] }));
+const findings = (sarif.runs?.[0]?.results ?? []).map((r) => {
+  const where = r.locations?.[0]?.physicalLocation;
+  return { check: r.ruleId, severity: r.level, file: where?.artifactLocation?.uri ?? '?', location: `${where?.region?.startLine ?? '?'}:${where?.region?.startColumn ?? '?'}`, description: r.message?.text ?? '' };
+});
 const explained = (f) => allowList.find((a) => a.check === f.check && a.file === f.file);
 const unexplained = findings.filter((f) => !explained(f));
 const stale = allowList.filter((a) => !findings.some((f) => f.check === a.check && f.file === a.file));
