@@ -17,8 +17,9 @@ test.describe('the notebook on the bundled model', () => {
       await expect(page.getByTestId(`chart-${chart}`).locator('canvas').first()).toBeVisible();
     }
     // Measured over run-all and the drawing of its charts, before this test starts other processes,
-    // and printed. The targets (200 ms, then 50 ms) are figures for `npm run bench`, not for a timed
-    // test: on this 2-core machine, with other work on the CPUs, one early layout has taken 200–760 ms.
+    // and printed. The targets (200 ms; 50 ms in issue 7) are followed through this printed list and
+    // belong in a benchmark, not in a timed test: on this 2-core machine, with other work on the CPUs,
+    // one early layout has taken 200–760 ms.
     // What this test holds is that the window never freezes for seconds.
     const longTasks = await nb.longTasks();
     console.log(`long tasks during run-all (ms): ${longTasks.map((d) => Math.round(d)).join(', ') || 'none'}`);
