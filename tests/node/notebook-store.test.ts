@@ -7,10 +7,11 @@ import { tempDir } from './helpers';
 
 const doc: NotebookDoc = {
   format: 'next-token-lab-notebook',
-  version: 1,
+  version: 2,
   name: 'Sun test',
   prompt: 'The sun rises in the',
   model: { id: 'seed-world', sha256: null },
+  backend: null,
   cells: [
     { id: 'c1', kind: 'tokenize', params: {} },
     { id: 'c2', kind: 'predict', params: { topK: 5, temperature: 0.7 } },
@@ -63,7 +64,7 @@ describe('NotebookStore', () => {
     await writeFile(join(dir, 'broken.ntl.json'), '{"format": "next-token-lab-notebook", ');
     await writeFile(join(dir, 'old.ntl.json'), JSON.stringify({ ...doc, version: 7 }));
     await expect(store.read('broken.ntl.json')).rejects.toThrow(/^broken\.ntl\.json: damaged, not valid JSON \(/);
-    await expect(store.read('old.ntl.json')).rejects.toThrow('old.ntl.json: field "version"');
+    await expect(store.read('old.ntl.json')).rejects.toThrow('old.ntl.json: written by a newer Next Token Lab (notebook version 7); this app reads versions up to 2');
     await expect(store.read('missing.ntl.json')).rejects.toThrow(`missing.ntl.json: no such notebook in ${dir}`);
     expect((await store.list()).map((e) => e.name).sort()).toEqual(['Sun test', 'broken']);
     expect(await readFile(join(dir, 'broken.ntl.json'), 'utf8')).toContain('next-token-lab-notebook');

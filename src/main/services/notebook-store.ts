@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NotebookFileName, SaveNotebookRequest, type NotebookEntry } from '../../common/api';
-import { parseNotebook, type NotebookDoc } from '../../common/notebook-format';
+import { boundResults, parseNotebook, serializeNotebook, type NotebookDoc } from '../../common/notebook-format';
 import { RequestError, errorMessage } from './request-error';
 
 const SUFFIX = '.ntl.json';
@@ -71,7 +71,7 @@ export class NotebookStore {
     try {
       return parseNotebook(json, name);
     } catch (cause) {
-      throw new RequestError(422, `${errorMessage(cause)} (the notebook is damaged or from a newer version)`);
+      throw new RequestError(422, errorMessage(cause));
     }
   }
 
@@ -85,14 +85,14 @@ export class NotebookStore {
       const issue = parsed.error.issues[0];
       throw new RequestError(400, `cannot save: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
     }
-    const { file, doc } = parsed.data;
-    parseNotebook(doc, file);
+    const { file } = parsed.data;
+    const doc = boundResults(parseNotebook(parsed.data.doc, file));
     await mkdir(this.dir, { recursive: true });
     const target = join(this.dir, file);
     const temp = join(this.dir, `.${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const handle = await open(temp, 'wx', 0o644);
     try {
-      await handle.writeFile(`${JSON.stringify(doc, null, 2)}\n`, 'utf8');
+      await handle.writeFile(serializeNotebook(doc), 'utf8');
       await handle.sync();
       await handle.close();
       await rename(temp, target);

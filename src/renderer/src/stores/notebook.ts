@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
-import { NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
+import { isCellKind, NOTEBOOK_FORMAT, NOTEBOOK_VERSION, type NotebookCell, type NotebookDoc } from '../../../common/notebook-format';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
 import { presetSettings } from '../../../engine/sampling/strategies';
@@ -79,6 +79,13 @@ export const useNotebookStore = defineStore('notebook', () => {
   const forward = shallowRef<ForwardPayload | null>(null);
   const generation = shallowRef<GenerationState | null>(null);
   const lastRunMs = ref<number | null>(null);
+  /**
+   * The saved cells in their order: a known kind by name (its params live in `params`), any other
+   * cell (a note, or a kind from a newer app) as it was read, so that saving writes it back unchanged.
+   */
+  const layout = shallowRef<(CellKind | NotebookCell)[]>([...CELL_KINDS]);
+  /** Results read with the notebook for the cells kept as they were. */
+  const keptResults = shallowRef<Record<string, unknown>>({});
   let activeGeneration: number | null = null;
   let cancelRequested = false;
 
@@ -304,13 +311,27 @@ export const useNotebookStore = defineStore('notebook', () => {
   }
 
   function toDoc(): NotebookDoc {
+    const known = (kind: CellKind): NotebookCell => ({ id: kind, kind, params: { ...params.value[kind] } });
+    const seen = new Set<string>();
+    const cells: NotebookCell[] = [];
+    for (const entry of layout.value) {
+      if (typeof entry !== 'string') cells.push(entry);
+      else if (!seen.has(entry)) {
+        seen.add(entry);
+        cells.push(known(entry));
+      }
+    }
+    for (const kind of CELL_KINDS) if (!seen.has(kind)) cells.push(known(kind));
+    const results = Object.keys(keptResults.value).length > 0 ? { ...keptResults.value } : undefined;
     return {
-      format: 'next-token-lab-notebook',
+      format: NOTEBOOK_FORMAT,
       version: NOTEBOOK_VERSION,
       name: notebookName.value,
       prompt: prompt.value,
       model: { id: modelId.value, sha256: model.value?.sha256 ?? null },
-      cells: CELL_KINDS.map((kind) => ({ id: kind, kind, params: { ...params.value[kind] } })),
+      backend: loaded.value?.backend ?? null,
+      cells,
+      ...(results ? { results } : {}),
       appVersion: APP_VERSION,
       savedAt: new Date().toISOString(),
     };
@@ -319,11 +340,18 @@ export const useNotebookStore = defineStore('notebook', () => {
   async function applyDoc(doc: NotebookDoc): Promise<void> {
     notebookName.value = doc.name;
     const next = defaultParams();
+    const kept: Record<string, unknown> = {};
     for (const cell of doc.cells) {
+      if (!isCellKind(cell.kind)) {
+        if (doc.results && cell.id in doc.results) kept[cell.id] = doc.results[cell.id];
+        continue;
+      }
       const parsed = CELL_PARAMS[cell.kind].safeParse(cell.params);
       if (parsed.success) (next as Record<CellKind, unknown>)[cell.kind] = parsed.data;
     }
     params.value = next;
+    layout.value = doc.cells.map((cell) => (isCellKind(cell.kind) ? cell.kind : { ...cell }));
+    keptResults.value = kept;
     prompt.value = doc.prompt;
     cells.value = freshCells();
     tokens.value = null;
