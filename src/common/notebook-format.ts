@@ -181,6 +181,6 @@ export function serializeNotebook(doc: NotebookDoc): string {
 
 /** Notebook names become file names: letters, digits, spaces, dots, dashes and underscores only. */
 export function notebookFileName(name: string): string {
-  const cleaned = name.replace(/[^A-Za-z0-9 ._-]/g, '_').replace(/^[.\s]+/, '').trim().slice(0, 80);
+  const cleaned = name.replace(/[^A-Za-z0-9 ._-]/g, '_').replace(/\.{2,}/g, '.').replace(/^[.\s]+/, '').slice(0, 80).replace(/[.\s]+$/, '');
   return `${cleaned || 'untitled'}.ntl.json`;
 }

@@ -47,7 +47,9 @@ describe('notebook format', () => {
   });
 
   it('sanitises file names', () => {
-    expect(notebookFileName('../../etc/passwd')).toBe('_.._etc_passwd.ntl.json');
+    expect(notebookFileName('../../etc/passwd')).toBe('_._etc_passwd.ntl.json');
+    expect(notebookFileName('a...b')).toBe('a.b.ntl.json');
+    expect(notebookFileName('Sun. ')).toBe('Sun.ntl.json');
     expect(notebookFileName('Sun & moon')).toBe('Sun _ moon.ntl.json');
     expect(notebookFileName('')).toBe('untitled.ntl.json');
   });
