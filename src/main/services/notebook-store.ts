@@ -164,6 +164,7 @@ export class NotebookStore {
     const text = serializeNotebook(boundResults(parseNotebook(parsed.data.doc, file)));
     return this.exclusive(async () => {
       const root = await this.rootForWrite();
+      await removeStaleTemps(root, file);
       const target = join(root, file);
       const previous = await this.inspect(target, file);
       if (previous.kind === 'damaged') {
@@ -286,6 +287,27 @@ function checkFileName(file: unknown): string {
     throw new RequestError(400, `bad notebook file name ${JSON.stringify(file)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
   return parsed.data;
+}
+
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (cause) {
+    return code(cause) === 'EPERM';
+  }
+}
+
+/** Temporary files of `file` (and of its backup) left by a process that died mid-save: never listed, but they take space. */
+async function removeStaleTemps(root: string, file: string): Promise<void> {
+  for (const name of await readdir(root)) {
+    const match = TEMP_NAME.exec(name);
+    if (!match || (match[1] !== file && match[1] !== file + BACKUP) || isAlive(Number(match[2]))) continue;
+    await unlink(join(root, name)).catch(() => undefined);
+  }
 }
 
 /** Writes a flushed temporary file next to `name` (hidden: a leading dot, so never listed). */
