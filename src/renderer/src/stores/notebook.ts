@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
-import { isCellKind, NOTEBOOK_FORMAT, NOTEBOOK_VERSION, type NotebookCell, type NotebookDoc } from '../../../common/notebook-format';
+import { isCellKind, NOTEBOOK_FORMAT, NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
 import { presetSettings } from '../../../engine/sampling/strategies';
@@ -10,6 +10,7 @@ import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
 import { api } from '../platform/api';
+import { cellsToSave, DEFAULT_LAYOUT, keptResultsOf, layoutOf, type CellLayout } from './notebook-layout';
 
 export const DEFAULT_PROMPT = 'The sun rises in the';
 const APP_VERSION = '0.1.0';
@@ -79,11 +80,8 @@ export const useNotebookStore = defineStore('notebook', () => {
   const forward = shallowRef<ForwardPayload | null>(null);
   const generation = shallowRef<GenerationState | null>(null);
   const lastRunMs = ref<number | null>(null);
-  /**
-   * The saved cells in their order: a known kind by name (its params live in `params`), any other
-   * cell (a note, or a kind from a newer app) as it was read, so that saving writes it back unchanged.
-   */
-  const layout = shallowRef<(CellKind | NotebookCell)[]>([...CELL_KINDS]);
+  /** The saved cells in their order; notes and unknown kinds are kept as read (notebook-layout.ts). */
+  const layout = shallowRef<CellLayout>(DEFAULT_LAYOUT);
   /** Results read with the notebook for the cells kept as they were. */
   const keptResults = shallowRef<Record<string, unknown>>({});
   let activeGeneration: number | null = null;
@@ -311,17 +309,6 @@ export const useNotebookStore = defineStore('notebook', () => {
   }
 
   function toDoc(): NotebookDoc {
-    const known = (kind: CellKind): NotebookCell => ({ id: kind, kind, params: { ...params.value[kind] } });
-    const seen = new Set<string>();
-    const cells: NotebookCell[] = [];
-    for (const entry of layout.value) {
-      if (typeof entry !== 'string') cells.push(entry);
-      else if (!seen.has(entry)) {
-        seen.add(entry);
-        cells.push(known(entry));
-      }
-    }
-    for (const kind of CELL_KINDS) if (!seen.has(kind)) cells.push(known(kind));
     const results = Object.keys(keptResults.value).length > 0 ? { ...keptResults.value } : undefined;
     return {
       format: NOTEBOOK_FORMAT,
@@ -330,7 +317,7 @@ export const useNotebookStore = defineStore('notebook', () => {
       prompt: prompt.value,
       model: { id: modelId.value, sha256: model.value?.sha256 ?? null },
       backend: loaded.value?.backend ?? null,
-      cells,
+      cells: cellsToSave(layout.value, params.value),
       ...(results ? { results } : {}),
       appVersion: APP_VERSION,
       savedAt: new Date().toISOString(),
@@ -340,18 +327,14 @@ export const useNotebookStore = defineStore('notebook', () => {
   async function applyDoc(doc: NotebookDoc): Promise<void> {
     notebookName.value = doc.name;
     const next = defaultParams();
-    const kept: Record<string, unknown> = {};
     for (const cell of doc.cells) {
-      if (!isCellKind(cell.kind)) {
-        if (doc.results && cell.id in doc.results) kept[cell.id] = doc.results[cell.id];
-        continue;
-      }
+      if (!isCellKind(cell.kind)) continue;
       const parsed = CELL_PARAMS[cell.kind].safeParse(cell.params);
       if (parsed.success) (next as Record<CellKind, unknown>)[cell.kind] = parsed.data;
     }
     params.value = next;
-    layout.value = doc.cells.map((cell) => (isCellKind(cell.kind) ? cell.kind : { ...cell }));
-    keptResults.value = kept;
+    layout.value = layoutOf(doc);
+    keptResults.value = keptResultsOf(doc);
     prompt.value = doc.prompt;
     cells.value = freshCells();
     tokens.value = null;
