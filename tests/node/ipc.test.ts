@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IPC } from '../../src/common/api';
 import { handleIpc, type IpcServices } from '../../src/main/ipc';
-import type { ModelImporter } from '../../src/main/services/model-import';
+import { ModelImporter } from '../../src/main/services/model-import';
 import { ModelRegistry } from '../../src/main/services/model-registry';
 import { NotebookStore } from '../../src/main/services/notebook-store';
 import { tempDir } from './helpers';
@@ -20,11 +20,9 @@ const doc = {
 
 describe('IPC handlers of the notebook store', () => {
   it('save, read the backup, rename, duplicate and remove; payloads checked by their schemas', async () => {
-    const services: IpcServices = {
-      registry: new ModelRegistry([]),
-      importer: {} as ModelImporter,
-      store: new NotebookStore(await tempDir('ipc')),
-    };
+    const registry = new ModelRegistry([]);
+    const services: IpcServices = { registry, importer: new ModelImporter(await tempDir('ipc-models'), registry), store: new NotebookStore(await tempDir('ipc')) };
+    // Only the frame's URL and parent are read; a real WebFrameMain needs Electron.
     const event = { senderFrame: { url: 'app://ntl/index.html', parent: null } } as unknown as Parameters<typeof handleIpc>[3];
     const call = (channel: (typeof IPC)[keyof typeof IPC], payload: unknown): Promise<unknown> => handleIpc(services, () => true, channel, event, payload);
     await call(IPC.notebooksSave, { file: 'a.ntl.json', doc });
