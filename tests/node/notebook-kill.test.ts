@@ -62,10 +62,16 @@ describe('a save killed at any moment', () => {
       expect(doc, context).toEqual(killDoc(doc.name));
       const list = await store.list();
       expect(list.map((e) => [e.file, e.damaged]), context).toEqual([['big.ntl.json', null]]);
-      // The backup, written the same way, is whole too.
-      expect((await store.readBackup('big.ntl.json')).format, context).toBe('next-token-lab-notebook');
+      // The backup, written the same way, is whole too; only before the first save replaced the file is there none.
+      const hasBackup = !(run === 1 && doc.name === 'r1-v1');
+      if (hasBackup) {
+        const backup = await store.readBackup('big.ntl.json');
+        expect(backup, context).toEqual(killDoc(backup.name));
+      }
       const names = await readdir(dir);
-      expect(names.filter((name) => !name.startsWith('.')).sort(), context).toEqual(['big.ntl.json', 'big.ntl.json.bak']);
+      const visible = names.filter((name) => !name.startsWith('.')).sort();
+      if (hasBackup) expect(visible, context).toEqual(['big.ntl.json', 'big.ntl.json.bak']);
+      else expect(visible.filter((name) => name !== 'big.ntl.json.bak'), context).toEqual(['big.ntl.json']);
       // Temporary files of earlier runs are cleaned up by the next save; only the last run's may remain.
       expect(names.filter((name) => name.startsWith('.')).every((name) => name.endsWith('.tmp')), context).toBe(true);
       expect(names.filter((name) => name.startsWith('.')).length, context).toBeLessThanOrEqual(2);
