@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_PARAMS, type CellParams } from '../../src/common/cells';
 import { parseNotebook, serializeNotebook, type NotebookDoc } from '../../src/common/notebook-format';
-import { cellsToSave, DEFAULT_LAYOUT, freshNoteId, isNote, keptResultsOf, layoutOf, withNoteAfter, withNoteText, withoutCell } from '../../src/renderer/src/stores/notebook-layout';
+import { cellsToSave, DEFAULT_LAYOUT, keptResultsOf, layoutOf } from '../../src/renderer/src/stores/notebook-layout';
 
 const params: CellParams = {
   tokenize: CELL_PARAMS.tokenize.parse({}),
@@ -41,20 +41,5 @@ describe('the renderer keeps notes and unknown cells', () => {
 
   it('a new notebook has the five cells', () => {
     expect(cellsToSave(DEFAULT_LAYOUT, params).map((c) => c.kind)).toEqual(['tokenize', 'embed', 'attend', 'predict', 'sample']);
-  });
-});
-
-describe('notes in the layout', () => {
-  it('adds a note after a position with a fresh id, edits and removes it, and saves it in place', () => {
-    let layout = withNoteAfter(DEFAULT_LAYOUT, 0, 'first');
-    layout = withNoteAfter(layout, -1, 'top');
-    expect(layout.map((e) => (typeof e === 'string' ? e : e.id))).toEqual(['note-2', 'tokenize', 'note-1', 'embed', 'attend', 'predict', 'sample']);
-    layout = withNoteText(layout, 'note-1', '**edited**');
-    const saved = cellsToSave(layout, params);
-    expect(saved[2]).toEqual({ id: 'note-1', kind: 'note', params: { markdown: '**edited**' } });
-    expect(saved.filter((c) => c.kind === 'note')).toHaveLength(2);
-    layout = withoutCell(layout, 'note-2');
-    expect(layout.filter(isNote).map((n) => n.id)).toEqual(['note-1']);
-    expect(freshNoteId(layout)).toBe('note-2');
   });
 });
