@@ -37,33 +37,3 @@ export function cellsToSave(layout: CellLayout, params: CellParams): NotebookCel
   for (const kind of CELL_KINDS) if (!seen.has(kind)) cells.push(known(kind));
   return cells;
 }
-
-/** A note cell as saved. */
-export interface NoteCell extends NotebookCell {
-  kind: 'note';
-  params: { markdown: string };
-}
-
-export function isNote(entry: CellLayout[number]): entry is NoteCell {
-  return typeof entry !== 'string' && entry.kind === 'note';
-}
-
-/** A fresh id for a note: `note-1`, `note-2`, ... not used by any cell of the layout. */
-export function freshNoteId(layout: CellLayout): string {
-  const taken = new Set(layout.map((e) => (typeof e === 'string' ? e : e.id)));
-  for (let n = 1; ; n++) if (!taken.has(`note-${n}`)) return `note-${n}`;
-}
-
-/** The layout with a new, empty note after position `index` (-1: at the top). */
-export function withNoteAfter(layout: CellLayout, index: number, markdown = ''): CellLayout {
-  const note: NoteCell = { id: freshNoteId(layout), kind: 'note', params: { markdown } };
-  return [...layout.slice(0, index + 1), note, ...layout.slice(index + 1)];
-}
-
-export function withNoteText(layout: CellLayout, id: string, markdown: string): CellLayout {
-  return layout.map((e) => (isNote(e) && e.id === id ? { ...e, params: { markdown } } : e));
-}
-
-export function withoutCell(layout: CellLayout, id: string): CellLayout {
-  return layout.filter((e) => typeof e === 'string' || e.id !== id);
-}

@@ -10,7 +10,7 @@ import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
 import { api } from '../platform/api';
-import { cellsToSave, DEFAULT_LAYOUT, keptResultsOf, layoutOf, withNoteAfter, withNoteText, withoutCell, type CellLayout } from './notebook-layout';
+import { cellsToSave, DEFAULT_LAYOUT, keptResultsOf, layoutOf, type CellLayout } from './notebook-layout';
 
 export const DEFAULT_PROMPT = 'The sun rises in the';
 const APP_VERSION = '0.1.0';
@@ -327,17 +327,6 @@ export const useNotebookStore = defineStore('notebook', () => {
     };
   }
 
-  /** Notes: Markdown cells between the computed ones, saved with the notebook. */
-  function addNoteAfter(index: number, markdown = ''): void {
-    layout.value = withNoteAfter(layout.value, index, markdown);
-  }
-  function setNoteText(id: string, markdown: string): void {
-    layout.value = withNoteText(layout.value, id, markdown);
-  }
-  function removeNote(id: string): void {
-    layout.value = withoutCell(layout.value, id);
-  }
-
   async function applyDoc(doc: NotebookDoc): Promise<void> {
     notebookName.value = doc.name;
     const next = defaultParams();
@@ -384,10 +373,6 @@ export const useNotebookStore = defineStore('notebook', () => {
     lastRunMs,
     init,
     loadModel,
-    layout,
-    addNoteAfter,
-    setNoteText,
-    removeNote,
     refreshModels,
     setModel,
     setPrompt,
