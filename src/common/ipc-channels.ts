@@ -11,8 +11,4 @@ export const IPC = {
   notebooksList: 'notebooks:list',
   notebooksRead: 'notebooks:read',
   notebooksSave: 'notebooks:save',
-  notebooksReadBackup: 'notebooks:read-backup',
-  notebooksRename: 'notebooks:rename',
-  notebooksDuplicate: 'notebooks:duplicate',
-  notebooksRemove: 'notebooks:remove',
 } as const;

@@ -1,6 +1,6 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
-import { DuplicateNotebookRequest, IPC, NotebookFileName, RenameNotebookRequest, SaveNotebookRequest } from '../common/api';
+import { IPC, NotebookFileName, SaveNotebookRequest } from '../common/api';
 import { ImportBegin, ImportChunk, ImportToken } from '../common/model-import';
 import type { ModelImporter } from './services/model-import';
 import type { ModelRegistry } from './services/model-registry';
@@ -34,10 +34,6 @@ export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.notebooksList]: handler(z.undefined(), (s) => s.store.list()),
   [IPC.notebooksRead]: handler(NotebookFileName, (s, file) => s.store.read(file)),
   [IPC.notebooksSave]: handler(SaveNotebookRequest, (s, request) => s.store.save(request)),
-  [IPC.notebooksReadBackup]: handler(NotebookFileName, (s, file) => s.store.readBackup(file)),
-  [IPC.notebooksRename]: handler(RenameNotebookRequest, (s, request) => s.store.rename(request)),
-  [IPC.notebooksDuplicate]: handler(DuplicateNotebookRequest, (s, request) => s.store.duplicate(request)),
-  [IPC.notebooksRemove]: handler(NotebookFileName, (s, file) => s.store.remove(file)),
 };
 
 /**

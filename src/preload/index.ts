@@ -16,10 +16,6 @@ const api: NtlApi = {
     list: () => ipcRenderer.invoke(IPC.notebooksList),
     read: (file) => ipcRenderer.invoke(IPC.notebooksRead, file),
     save: (request) => ipcRenderer.invoke(IPC.notebooksSave, request),
-    readBackup: (file) => ipcRenderer.invoke(IPC.notebooksReadBackup, file),
-    rename: (request) => ipcRenderer.invoke(IPC.notebooksRename, request),
-    duplicate: (request) => ipcRenderer.invoke(IPC.notebooksDuplicate, request),
-    remove: (file) => ipcRenderer.invoke(IPC.notebooksRemove, file),
   },
 };
 

@@ -75,41 +75,6 @@ async function routeImports(options: ServerOptions, request: IncomingMessage, ur
   return jsonResponse(200, {});
 }
 
-/**
- * `/api/notebooks/<file>`: GET reads, PUT saves (`?overwriteDamaged=true` to replace a damaged
- * file), DELETE moves it to the trash; GET `<file>/backup` reads the backup; POST `<file>/rename`
- * {to} and POST `<file>/duplicate` {newName}.
- */
-async function routeNotebook(options: ServerOptions, request: IncomingMessage, url: URL, name: string, extra: string[]): Promise<RoutedResponse> {
-  const method = request.method ?? 'GET';
-  const [action, ...more] = extra.map(decodeSegment);
-  if (more.length > 0) throw new RequestError(404, `no such API: ${url.pathname}`);
-  if (action === undefined) {
-    if (method === 'GET' || method === 'HEAD') return jsonResponse(200, await options.store.read(name));
-    if (method === 'PUT') {
-      const doc = await readJsonBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
-      const overwrite = url.searchParams.get('overwriteDamaged');
-      if (overwrite !== null && overwrite !== 'true' && overwrite !== 'false') throw new RequestError(400, 'overwriteDamaged must be true or false');
-      return jsonResponse(200, await options.store.save({ file: name, doc, overwriteDamaged: overwrite === 'true' }));
-    }
-    if (method === 'DELETE') return jsonResponse(200, await options.store.remove(name));
-    return notAllowed(method, 'GET, HEAD, PUT, DELETE');
-  }
-  if (action === 'backup') {
-    if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
-    return jsonResponse(200, await options.store.readBackup(name));
-  }
-  if (action === 'rename' || action === 'duplicate') {
-    if (method !== 'POST') return notAllowed(method, 'POST');
-    const body = await readJsonBody(request, 4 * 1024);
-    return jsonResponse(
-      200,
-      action === 'rename' ? await options.store.rename({ from: name, to: ownField(body, 'to') }) : await options.store.duplicate({ file: name, newName: ownField(body, 'newName') }),
-    );
-  }
-  throw new RequestError(404, `no such API: ${url.pathname}`);
-}
-
 /** The browser build's transport of the main-process services: `/api/...` over HTTP. */
 async function routeApi(options: ServerOptions, request: IncomingMessage, url: URL, segments: string[]): Promise<RoutedResponse> {
   const method = request.method ?? 'GET';
@@ -123,13 +88,16 @@ async function routeApi(options: ServerOptions, request: IncomingMessage, url: U
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
     return jsonResponse(200, await options.store.list());
   }
-  if (resource === 'notebooks' && file !== undefined) return routeNotebook(options, request, url, decodeSegment(file), extra);
+  if (resource === 'notebooks' && file !== undefined && extra.length === 0) {
+    const name = decodeSegment(file);
+    if (method === 'GET' || method === 'HEAD') return jsonResponse(200, await options.store.read(name));
+    if (method === 'PUT') {
+      const doc = await readJsonBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
+      return jsonResponse(200, await options.store.save({ file: name, doc }));
+    }
+    return notAllowed(method, 'GET, HEAD, PUT');
+  }
   throw new RequestError(404, `no such API: ${request.url ?? ''}`);
-}
-
-/** A JSON body's own field (never one from the prototype chain). */
-function ownField(body: unknown, key: string): unknown {
-  return body !== null && typeof body === 'object' ? Object.getOwnPropertyDescriptor(body, key)?.value : undefined;
 }
 
 function decodeSegment(segment: string): string {

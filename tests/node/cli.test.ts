@@ -135,18 +135,6 @@ describe('ntl on the bundled seed-world model', () => {
     expect((cells[3]?.result['top'] as { token: string }[])[0]?.token).toBe(' east');
     expect(cells[1]?.result['dim_count']).toBe(4);
   });
-
-  it('runs a version 2 notebook: notes and kinds from a newer app are skipped, not failed', async () => {
-    const run = await ntl('run', join(projectRoot, 'tests', 'node', 'fixtures', 'sun-v2.ntl.json'), '--json');
-    const printed = json(run);
-    const cells = printed['cells'] as { id: string; kind: string; result?: Record<string, unknown>; error?: string; skipped?: string }[];
-    expect(cells.map((c) => [c.id, c.kind, c.error, c.skipped])).toEqual([
-      ['n1', 'note', undefined, 'a note'],
-      ['c4', 'predict', undefined, undefined],
-      ['f1', 'from-a-newer-app', undefined, 'unknown cell kind "from-a-newer-app"'],
-    ]);
-    expect((cells[1]?.result?.['top'] as { token: string }[])[0]?.token).toBe(' east');
-  });
 });
 
 describe('bin/serve.mjs', () => {

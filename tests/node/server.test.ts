@@ -10,7 +10,6 @@ import { createServer } from '../../src/server/create-server';
 import { tempDir, writeModelFolder } from './helpers';
 
 let base = '';
-let workspace = '';
 let port = 0;
 let models = '';
 let userModels = '';
@@ -51,7 +50,7 @@ beforeAll(async () => {
   models = await tempDir('models');
   await writeModelFolder(join(models, 'tiny'));
   await writeFile(join(models, 'tiny', 'secret.txt'), 'no');
-  workspace = await tempDir('workspace');
+  const workspace = await tempDir('workspace');
   userModels = await tempDir('user-models');
   uploadSource = join(await tempDir('upload-source'), 'uploaded');
   await writeModelFolder(uploadSource);
@@ -140,11 +139,10 @@ describe('HTTP server of the browser build', () => {
   it('saves, lists and reads notebooks; refuses bad names, bad bodies and large bodies', async () => {
     const doc = {
       format: 'next-token-lab-notebook',
-      version: 2,
+      version: 1,
       name: 'Over HTTP',
       prompt: 'The sun',
       model: { id: 'tiny', sha256: null },
-      backend: null,
       cells: [{ id: 'c1', kind: 'tokenize', params: {} }],
       appVersion: '0.1.0',
       savedAt: '2025-01-01T00:00:00.000Z',
@@ -168,59 +166,6 @@ describe('HTTP server of the browser build', () => {
     expect(missing.status).toBe(404);
     const wrongMethod = await fetch(`${base}/api/models`, { method: 'DELETE' });
     expect(wrongMethod.status).toBe(405);
-  });
-
-  it('notebooks: backup, rename, duplicate, remove to the trash, and no silent overwrite of a damaged file', async () => {
-    const doc = {
-      format: 'next-token-lab-notebook',
-      version: 2,
-      name: 'Kept',
-      prompt: 'The sun',
-      model: { id: 'tiny', sha256: null },
-      backend: 'wasm',
-      cells: [{ id: 'n', kind: 'note', params: { markdown: 'why' } }],
-      appVersion: '0.1.0',
-      savedAt: '2025-01-01T00:00:00.000Z',
-    };
-    const json = { 'content-type': 'application/json' };
-    const url = (file: string, rest = ''): string => `${base}/api/notebooks/${encodeURIComponent(file)}${rest}`;
-    const put = (file: string, body: unknown, query = ''): Promise<Response> => fetch(url(file, query), { method: 'PUT', headers: json, body: JSON.stringify(body) });
-    const post = (file: string, action: string, body: unknown): Promise<Response> => fetch(url(file, `/${action}`), { method: 'POST', headers: json, body: JSON.stringify(body) });
-    expect((await put('kept.ntl.json', doc)).status).toBe(200);
-    expect((await fetch(url('kept.ntl.json', '/backup'))).status).toBe(404);
-    expect((await put('kept.ntl.json', { ...doc, prompt: 'second' })).status).toBe(200);
-    expect(await (await fetch(url('kept.ntl.json', '/backup'))).json()).toEqual(doc);
-    const listed = (await (await fetch(`${base}/api/notebooks`)).json()) as { file: string }[];
-    expect(listed.find((e) => e.file === 'kept.ntl.json')).toMatchObject({ name: 'Kept', modelId: 'tiny', promptPreview: 'second', damaged: null });
-
-    const renamed = await post('kept.ntl.json', 'rename', { to: 'moved.ntl.json' });
-    expect(renamed.status).toBe(200);
-    expect(await renamed.json()).toMatchObject({ file: 'moved.ntl.json' });
-    expect((await fetch(url('kept.ntl.json'))).status).toBe(404);
-    expect(((await (await fetch(url('moved.ntl.json', '/backup'))).json()) as { prompt: string }).prompt).toBe('The sun');
-    expect((await post('moved.ntl.json', 'rename', { to: '../out.ntl.json' })).status).toBe(400);
-    expect((await post('moved.ntl.json', 'duplicate', { newName: 'copy.ntl.json' })).status).toBe(200);
-    const clash = await post('moved.ntl.json', 'duplicate', { newName: 'copy.ntl.json' });
-    expect(clash.status).toBe(409);
-    expect(await clash.json()).toEqual({ error: 'copy.ntl.json already exists' });
-    expect((await fetch(url('moved.ntl.json', '/rename'))).status).toBe(405);
-    expect((await fetch(url('moved.ntl.json', '/other'))).status).toBe(404);
-
-    const removed = await fetch(url('copy.ntl.json'), { method: 'DELETE' });
-    expect(removed.status).toBe(200);
-    const { trashed } = (await removed.json()) as { trashed: string };
-    expect(JSON.parse(await readFile(join(workspace, trashed), 'utf8'))).toMatchObject({ name: 'Kept' });
-    expect((await fetch(url('copy.ntl.json'))).status).toBe(404);
-
-    await writeFile(join(workspace, 'damaged.ntl.json'), '{"format":');
-    const damaged = ((await (await fetch(`${base}/api/notebooks`)).json()) as { file: string; damaged: string | null }[]).find((e) => e.file === 'damaged.ntl.json');
-    expect(damaged?.damaged).toMatch(/^damaged, not valid JSON/);
-    const refused = await put('damaged.ntl.json', doc);
-    expect(refused.status).toBe(409);
-    expect(await readFile(join(workspace, 'damaged.ntl.json'), 'utf8')).toBe('{"format":');
-    expect((await put('damaged.ntl.json', doc, '?overwriteDamaged=maybe')).status).toBe(400);
-    expect((await put('damaged.ntl.json', doc, '?overwriteDamaged=true')).status).toBe(200);
-    expect(await (await fetch(url('damaged.ntl.json'))).json()).toEqual(doc);
   });
 
   it('imports a model folder sent in pieces: begin, PUT each piece, commit', async () => {

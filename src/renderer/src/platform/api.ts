@@ -1,4 +1,4 @@
-import { NotebookEntry, RemovedNotebook, type NtlApi, type SaveNotebookRequest } from '../../../common/api';
+import type { NotebookEntry, NtlApi, SaveNotebookRequest } from '../../../common/api';
 import { ModelInfo, ModelList } from '../../../common/model-info';
 import { parseNotebook, type NotebookDoc } from '../../../common/notebook-format';
 
@@ -16,14 +16,6 @@ async function request(path: string, init?: RequestInit): Promise<unknown> {
     throw new Error(message);
   }
   return body;
-}
-
-function notebookPath(file: string): string {
-  return `api/notebooks/${encodeURIComponent(file)}`;
-}
-
-function postJson(body: unknown): RequestInit {
-  return { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
 }
 
 /** The main-process services over HTTP, for the browser build (`npm run serve`). */
@@ -44,20 +36,14 @@ const httpApi: NtlApi = {
     },
   },
   notebooks: {
-    list: async () => NotebookEntry.array().parse(await request('api/notebooks')),
-    read: async (file: string): Promise<NotebookDoc> => parseNotebook(await request(notebookPath(file)), file),
-    save: async ({ file, doc, overwriteDamaged }: SaveNotebookRequest) =>
-      NotebookEntry.parse(
-        await request(`${notebookPath(file)}${overwriteDamaged === true ? '?overwriteDamaged=true' : ''}`, {
-          method: 'PUT',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(doc),
-        }),
-      ),
-    readBackup: async (file: string): Promise<NotebookDoc> => parseNotebook(await request(`${notebookPath(file)}/backup`), `${file}.bak`),
-    rename: async ({ from, to }) => NotebookEntry.parse(await request(`${notebookPath(from)}/rename`, postJson({ to }))),
-    duplicate: async ({ file, newName }) => NotebookEntry.parse(await request(`${notebookPath(file)}/duplicate`, postJson({ newName }))),
-    remove: async (file: string) => RemovedNotebook.parse(await request(notebookPath(file), { method: 'DELETE' })),
+    list: async () => (await request('api/notebooks')) as NotebookEntry[],
+    read: async (file: string): Promise<NotebookDoc> => parseNotebook(await request(`api/notebooks/${encodeURIComponent(file)}`), file),
+    save: async ({ file, doc }: SaveNotebookRequest) =>
+      (await request(`api/notebooks/${encodeURIComponent(file)}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(doc),
+      })) as NotebookEntry,
   },
 };
 

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
-import { isCellKind, NOTEBOOK_FORMAT, NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
+import { NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
 import { presetSettings } from '../../../engine/sampling/strategies';
@@ -10,7 +10,6 @@ import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
 import { api } from '../platform/api';
-import { cellsToSave, DEFAULT_LAYOUT, keptResultsOf, layoutOf, type CellLayout } from './notebook-layout';
 
 export const DEFAULT_PROMPT = 'The sun rises in the';
 const APP_VERSION = '0.1.0';
@@ -80,10 +79,6 @@ export const useNotebookStore = defineStore('notebook', () => {
   const forward = shallowRef<ForwardPayload | null>(null);
   const generation = shallowRef<GenerationState | null>(null);
   const lastRunMs = ref<number | null>(null);
-  /** The saved cells in their order; notes and unknown kinds are kept as read (notebook-layout.ts). */
-  const layout = shallowRef<CellLayout>(DEFAULT_LAYOUT);
-  /** Results read with the notebook for the cells kept as they were. */
-  const keptResults = shallowRef<Record<string, unknown>>({});
   let activeGeneration: number | null = null;
   let cancelRequested = false;
 
@@ -312,16 +307,13 @@ export const useNotebookStore = defineStore('notebook', () => {
   }
 
   function toDoc(): NotebookDoc {
-    const results = Object.keys(keptResults.value).length > 0 ? { ...keptResults.value } : undefined;
     return {
-      format: NOTEBOOK_FORMAT,
+      format: 'next-token-lab-notebook',
       version: NOTEBOOK_VERSION,
       name: notebookName.value,
       prompt: prompt.value,
       model: { id: modelId.value, sha256: model.value?.sha256 ?? null },
-      backend: loaded.value?.backend ?? null,
-      cells: cellsToSave(layout.value, params.value),
-      ...(results ? { results } : {}),
+      cells: CELL_KINDS.map((kind) => ({ id: kind, kind, params: { ...params.value[kind] } })),
       appVersion: APP_VERSION,
       savedAt: new Date().toISOString(),
     };
@@ -331,13 +323,10 @@ export const useNotebookStore = defineStore('notebook', () => {
     notebookName.value = doc.name;
     const next = defaultParams();
     for (const cell of doc.cells) {
-      if (!isCellKind(cell.kind)) continue;
       const parsed = CELL_PARAMS[cell.kind].safeParse(cell.params);
       if (parsed.success) (next as Record<CellKind, unknown>)[cell.kind] = parsed.data;
     }
     params.value = next;
-    layout.value = layoutOf(doc);
-    keptResults.value = keptResultsOf(doc);
     prompt.value = doc.prompt;
     cells.value = freshCells();
     tokens.value = null;
