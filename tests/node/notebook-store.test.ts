@@ -7,10 +7,11 @@ import { tempDir } from './helpers';
 
 const doc: NotebookDoc = {
   format: 'next-token-lab-notebook',
-  version: 1,
+  version: 2,
   name: 'Sun test',
   prompt: 'The sun rises in the',
   model: { id: 'seed-world', sha256: null },
+  backend: null,
   cells: [
     { id: 'c1', kind: 'tokenize', params: {} },
     { id: 'c2', kind: 'predict', params: { topK: 5, temperature: 0.7 } },

@@ -139,10 +139,11 @@ describe('HTTP server of the browser build', () => {
   it('saves, lists and reads notebooks; refuses bad names, bad bodies and large bodies', async () => {
     const doc = {
       format: 'next-token-lab-notebook',
-      version: 1,
+      version: 2,
       name: 'Over HTTP',
       prompt: 'The sun',
       model: { id: 'tiny', sha256: null },
+      backend: null,
       cells: [{ id: 'c1', kind: 'tokenize', params: {} }],
       appVersion: '0.1.0',
       savedAt: '2025-01-01T00:00:00.000Z',

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
-import { NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
+import { isComputedCell, NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
 import { presetSettings } from '../../../engine/sampling/strategies';
@@ -309,6 +309,7 @@ export const useNotebookStore = defineStore('notebook', () => {
       name: notebookName.value,
       prompt: prompt.value,
       model: { id: modelId.value, sha256: model.value?.sha256 ?? null },
+      backend: loaded.value?.backend ?? null,
       cells: CELL_KINDS.map((kind) => ({ id: kind, kind, params: { ...params.value[kind] } })),
       appVersion: APP_VERSION,
       savedAt: new Date().toISOString(),
@@ -319,6 +320,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     notebookName.value = doc.name;
     const next = defaultParams();
     for (const cell of doc.cells) {
+      if (!isComputedCell(cell)) continue;
       const parsed = CELL_PARAMS[cell.kind].safeParse(cell.params);
       if (parsed.success) (next as Record<CellKind, unknown>)[cell.kind] = parsed.data;
     }
