@@ -11,4 +11,11 @@ export const IPC = {
   notebooksList: 'notebooks:list',
   notebooksRead: 'notebooks:read',
   notebooksSave: 'notebooks:save',
+  notebooksRename: 'notebooks:rename',
+  notebooksDuplicate: 'notebooks:duplicate',
+  notebooksRemove: 'notebooks:remove',
+  notebooksRecent: 'notebooks:recent',
+  notebooksSaveDraft: 'notebooks:save-draft',
+  notebooksDrafts: 'notebooks:drafts',
+  notebooksDiscardDraft: 'notebooks:discard-draft',
 } as const;

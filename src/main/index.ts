@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, ipcMain, protocol, session } from 'electron';
+import { BrowserWindow, app, ipcMain, protocol, session, shell } from 'electron';
 import { IPC } from '../common/api';
 import { CONTENT_SECURITY_POLICY } from '../common/csp';
 import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
@@ -64,7 +64,7 @@ async function start(): Promise<void> {
   ]);
   const importer = new ModelImporter(userModels, registry);
   await importer.removeStale();
-  const store = new NotebookStore(join(userData, 'notebooks'));
+  const store = new NotebookStore(join(userData, 'notebooks'), { trash: (path) => shell.trashItem(path) });
   const routes = { rendererDir, registry };
 
   protocol.handle(APP_SCHEME, (request) => handleAppRequest(routes, request));

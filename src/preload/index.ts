@@ -14,8 +14,15 @@ const api: NtlApi = {
   },
   notebooks: {
     list: () => ipcRenderer.invoke(IPC.notebooksList),
-    read: (file) => ipcRenderer.invoke(IPC.notebooksRead, file),
+    read: (file, copy) => ipcRenderer.invoke(IPC.notebooksRead, { file, copy }),
     save: (request) => ipcRenderer.invoke(IPC.notebooksSave, request),
+    rename: (request) => ipcRenderer.invoke(IPC.notebooksRename, request),
+    duplicate: (file) => ipcRenderer.invoke(IPC.notebooksDuplicate, file),
+    remove: (file) => ipcRenderer.invoke(IPC.notebooksRemove, file),
+    recent: () => ipcRenderer.invoke(IPC.notebooksRecent),
+    saveDraft: (request) => ipcRenderer.invoke(IPC.notebooksSaveDraft, request),
+    drafts: () => ipcRenderer.invoke(IPC.notebooksDrafts),
+    discardDraft: (file) => ipcRenderer.invoke(IPC.notebooksDiscardDraft, file),
   },
 };
 
