@@ -49,6 +49,13 @@ export const NotebookCopy = z.enum(['file', 'backup', 'draft']);
 export type NotebookCopy = z.infer<typeof NotebookCopy>;
 export const ReadNotebookRequest = z.object({ file: NotebookFileName, copy: NotebookCopy.default('file') });
 
+/** What a desktop menu item asks the window to do. */
+export const MenuCommand = z.discriminatedUnion('command', [
+  z.object({ command: z.enum(['new', 'open', 'save', 'save-as', 'export-report', 'export-notebook', 'toggle-sidebar']) }),
+  z.object({ command: z.literal('open-recent'), file: NotebookFileName }),
+]);
+export type MenuCommand = z.infer<typeof MenuCommand>;
+
 /**
  * The services of the main process, as the renderer sees them: over IPC in the desktop app
  * (`window.ntl`) and over HTTP in the browser build. Model bytes never travel here: they are
@@ -76,6 +83,10 @@ export interface NtlApi {
     saveDraft(request: DraftRequest): Promise<void>;
     drafts(): Promise<DraftEntry[]>;
     discardDraft(file: string): Promise<void>;
+  };
+  /** The desktop app's menu (absent in the browser build): each item the user picks. */
+  menu?: {
+    onCommand(listener: (command: MenuCommand) => void): void;
   };
 }
 

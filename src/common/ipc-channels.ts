@@ -19,3 +19,8 @@ export const IPC = {
   notebooksDrafts: 'notebooks:drafts',
   notebooksDiscardDraft: 'notebooks:discard-draft',
 } as const;
+
+/** Messages from the main process to the window (not requests: nothing is answered). */
+export const IPC_EVENTS = {
+  menuCommand: 'menu:command',
+} as const;

@@ -1,6 +1,6 @@
 import { contextBridge, ipcRenderer } from 'electron';
-import type { NtlApi } from '../common/api';
-import { IPC } from '../common/ipc-channels';
+import type { MenuCommand, NtlApi } from '../common/api';
+import { IPC, IPC_EVENTS } from '../common/ipc-channels';
 
 /** The main-process services, one function per IPC channel; no generic invoke. */
 const api: NtlApi = {
@@ -23,6 +23,12 @@ const api: NtlApi = {
     saveDraft: (request) => ipcRenderer.invoke(IPC.notebooksSaveDraft, request),
     drafts: () => ipcRenderer.invoke(IPC.notebooksDrafts),
     discardDraft: (file) => ipcRenderer.invoke(IPC.notebooksDiscardDraft, file),
+  },
+  menu: {
+    // Only the command reaches the page, never the IPC event (it carries the sender).
+    onCommand: (listener) => {
+      ipcRenderer.on(IPC_EVENTS.menuCommand, (_event, command: MenuCommand) => listener(command));
+    },
   },
 };
 
