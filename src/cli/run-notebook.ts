@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
-import { parseNotebook } from '../common/notebook-format';
+import { isComputedCell, isNoteCell, parseNotebook } from '../common/notebook-format';
 import { generate } from '../engine/generate';
 import { presetSettings } from '../engine/sampling/strategies';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
@@ -98,8 +98,16 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   const { pieces, truncated } = encodePrompt(model.engine.tokenizer, doc.prompt, info.context, info.context);
   const started = performance.now();
   const forward = await model.engine.forward(pieces.map((p) => p.id), true);
-  const cells: { id: string; kind: string; result?: unknown; error?: string }[] = [];
+  const cells: { id: string; kind: string; result?: unknown; error?: string; text?: string; skipped?: string }[] = [];
   for (const cell of doc.cells) {
+    if (isNoteCell(cell)) {
+      cells.push({ id: cell.id, kind: cell.kind, text: cell.text });
+      continue;
+    }
+    if (!isComputedCell(cell)) {
+      cells.push({ id: cell.id, kind: cell.kind, skipped: `cell kind "${cell.kind}" is not known to this version of ntl; kept unchanged in the file` });
+      continue;
+    }
     try {
       cells.push({ id: cell.id, kind: cell.kind, result: await cellResult(model, cell.kind, cell.params, pieces, forward) });
     } catch (cause) {
@@ -123,7 +131,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
     `${doc.name} · ${info.id} · ${pieces.length} tokens`,
     table(
       [{ title: 'cell' }, { title: 'kind' }, { title: 'result' }],
-      cells.map((c) => [c.id, c.kind, c.error !== undefined ? `error: ${c.error}` : summary(c.kind, c.result)]),
+      cells.map((c) => [c.id, c.kind, c.error !== undefined ? `error: ${c.error}` : (c.skipped ?? (c.text !== undefined ? quoted(c.text.slice(0, 60)) : summary(c.kind, c.result)))]),
     ),
     ...(out !== undefined ? [`results written to ${out}`] : []),
   ].join('\n');

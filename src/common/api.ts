@@ -3,9 +3,27 @@ import type { ImportBegin, ImportChunk } from './model-import';
 import type { ModelInfo, ModelList } from './model-info';
 import { NotebookDoc } from './notebook-format';
 
-/** A notebook file in the workspace folder. */
-export const NotebookEntry = z.object({ file: z.string(), name: z.string(), modifiedMs: z.number() });
+/** A notebook file in the workspace folder, as the sidebar lists it. */
+export const NotebookEntry = z.object({
+  file: z.string(),
+  name: z.string(),
+  modifiedMs: z.number(),
+  bytes: z.number(),
+  /** The model id the notebook names; null when the file is damaged. */
+  model: z.string().nullable(),
+  /** The first line of its first note, else its prompt. */
+  preview: z.string(),
+  cells: z.number(),
+  /** Why the file cannot be opened (bad JSON, failed schema); null when it is fine. */
+  damaged: z.string().nullable(),
+  /** Whether the previous version is kept in the workspace's backups. */
+  hasBackup: z.boolean(),
+});
 export type NotebookEntry = z.infer<typeof NotebookEntry>;
+
+/** Unsaved changes kept for recovery after a crash. */
+export const DraftEntry = z.object({ file: z.string(), name: z.string(), savedAt: z.string() });
+export type DraftEntry = z.infer<typeof DraftEntry>;
 
 /** File names that requests may name: one plain file in the workspace folder. */
 export const NotebookFileName = z
@@ -15,8 +33,28 @@ export const NotebookFileName = z
   .regex(/^[A-Za-z0-9 ._-]+\.ntl\.json$/, 'expected a file name ending in .ntl.json, without folders')
   .refine((name) => !name.startsWith('.'), 'file names may not start with a dot');
 
-export const SaveNotebookRequest = z.object({ file: NotebookFileName, doc: NotebookDoc });
+/** `create`: refuse to replace a file that exists (new notebooks, Save As). */
+export const SaveNotebookRequest = z.object({ file: NotebookFileName, doc: NotebookDoc, create: z.boolean().optional() });
 export type SaveNotebookRequest = z.infer<typeof SaveNotebookRequest>;
+
+export const DraftRequest = z.object({ file: NotebookFileName, doc: NotebookDoc });
+export type DraftRequest = z.infer<typeof DraftRequest>;
+
+/** Renames a notebook: its name and, derived from it, its file. */
+export const RenameNotebookRequest = z.object({ file: NotebookFileName, name: z.string().trim().min(1, 'the name is empty').max(200) });
+export type RenameNotebookRequest = z.infer<typeof RenameNotebookRequest>;
+
+/** Which copy of a notebook to read: the file, its backup (the version before the last save) or its unsaved draft. */
+export const NotebookCopy = z.enum(['file', 'backup', 'draft']);
+export type NotebookCopy = z.infer<typeof NotebookCopy>;
+export const ReadNotebookRequest = z.object({ file: NotebookFileName, copy: NotebookCopy.default('file') });
+
+/** What a desktop menu item asks the window to do. */
+export const MenuCommand = z.discriminatedUnion('command', [
+  z.object({ command: z.enum(['new', 'open', 'save', 'save-as', 'export-report', 'export-notebook', 'toggle-sidebar']) }),
+  z.object({ command: z.literal('open-recent'), file: NotebookFileName }),
+]);
+export type MenuCommand = z.infer<typeof MenuCommand>;
 
 /**
  * The services of the main process, as the renderer sees them: over IPC in the desktop app
@@ -35,8 +73,20 @@ export interface NtlApi {
   };
   notebooks: {
     list(): Promise<NotebookEntry[]>;
-    read(file: string): Promise<NotebookDoc>;
+    read(file: string, copy?: NotebookCopy): Promise<NotebookDoc>;
     save(request: SaveNotebookRequest): Promise<NotebookEntry>;
+    rename(request: RenameNotebookRequest): Promise<NotebookEntry>;
+    duplicate(file: string): Promise<NotebookEntry>;
+    /** To the system trash in the desktop app, to the workspace's `.trash` folder in the browser build. */
+    remove(file: string): Promise<void>;
+    recent(): Promise<string[]>;
+    saveDraft(request: DraftRequest): Promise<void>;
+    drafts(): Promise<DraftEntry[]>;
+    discardDraft(file: string): Promise<void>;
+  };
+  /** The desktop app's menu (absent in the browser build): each item the user picks. */
+  menu?: {
+    onCommand(listener: (command: MenuCommand) => void): void;
   };
 }
 

@@ -11,4 +11,16 @@ export const IPC = {
   notebooksList: 'notebooks:list',
   notebooksRead: 'notebooks:read',
   notebooksSave: 'notebooks:save',
+  notebooksRename: 'notebooks:rename',
+  notebooksDuplicate: 'notebooks:duplicate',
+  notebooksRemove: 'notebooks:remove',
+  notebooksRecent: 'notebooks:recent',
+  notebooksSaveDraft: 'notebooks:save-draft',
+  notebooksDrafts: 'notebooks:drafts',
+  notebooksDiscardDraft: 'notebooks:discard-draft',
+} as const;
+
+/** Messages from the main process to the window (not requests: nothing is answered). */
+export const IPC_EVENTS = {
+  menuCommand: 'menu:command',
 } as const;

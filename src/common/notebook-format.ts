@@ -1,35 +1,137 @@
 import { z } from 'zod';
 import { CELL_KINDS, CELL_PARAMS } from './cells';
 
-export const NOTEBOOK_VERSION = 1;
+/**
+ * The notebook file (`*.ntl.json`), documented in docs/notebook-format.md.
+ * Version 1: the five computed cells only. Version 2: note cells, cells of kinds this app does not
+ * know (kept and written back unchanged), the backend, and optional cached results.
+ */
+export const NOTEBOOK_FORMAT = 'next-token-lab-notebook';
+export const NOTEBOOK_VERSION = 2;
+/** Cached results above this many bytes (as JSON) are dropped, largest first, before a save. */
+export const MAX_RESULTS_BYTES = 512 * 1024;
+export const NOTE_KIND = 'note';
 
-const KnownCell = z.object({
-  id: z.string().min(1).max(64),
-  kind: z.enum(CELL_KINDS),
-  params: z.record(z.string(), z.unknown()).default({}),
+const CellId = z.string().min(1).max(64);
+const KnownKind = z.enum(CELL_KINDS);
+
+/** A computed cell: its kind and parameters (checked against `CELL_PARAMS` by `parseNotebook`). */
+const ComputedCellSchema = z.object({ id: CellId, kind: KnownKind, params: z.record(z.string(), z.unknown()).default({}) });
+/** A Markdown note between the computed cells. */
+const NoteCellSchema = z.object({ id: CellId, kind: z.literal(NOTE_KIND), text: z.string().max(100_000) });
+/** A cell of a kind this version does not know: every field is kept as it was read. */
+const UnknownCellSchema = z.looseObject({ id: CellId, kind: z.string().min(1).max(64) });
+
+export type ComputedCellDoc = z.infer<typeof ComputedCellSchema>;
+export type NoteCellDoc = z.infer<typeof NoteCellSchema>;
+export type UnknownCellDoc = z.infer<typeof UnknownCellSchema>;
+export type CellDoc = ComputedCellDoc | NoteCellDoc | UnknownCellDoc;
+
+export function isComputedCell(cell: CellDoc): cell is ComputedCellDoc {
+  return (CELL_KINDS as readonly string[]).includes(cell.kind);
+}
+export function isNoteCell(cell: CellDoc): cell is NoteCellDoc {
+  return cell.kind === NOTE_KIND;
+}
+export function isUnknownCell(cell: CellDoc): boolean {
+  return !isComputedCell(cell) && !isNoteCell(cell);
+}
+
+function schemaFor(kind: unknown): z.ZodType<CellDoc> {
+  if (typeof kind === 'string' && (CELL_KINDS as readonly string[]).includes(kind)) return ComputedCellSchema;
+  if (kind === NOTE_KIND) return NoteCellSchema;
+  return UnknownCellSchema;
+}
+
+/** One cell, checked by the schema of its kind, so that an error names the field of that kind. */
+const CellSchema = z.unknown().transform((raw, ctx): CellDoc => {
+  const schema = schemaFor(raw !== null && typeof raw === 'object' && 'kind' in raw ? raw.kind : undefined);
+  const parsed = schema.safeParse(raw);
+  // An unknown cell keeps its fields in the order they were read, so it is written back unchanged.
+  if (parsed.success) return schema === UnknownCellSchema && raw !== null && typeof raw === 'object' ? { ...raw, ...parsed.data } : parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path.map(String), message: issue.message });
+  return z.NEVER;
 });
 
-/** A saved notebook (`*.ntl.json`): what the user set, never runtime state. */
-export const NotebookDoc = z.object({
-  format: z.literal('next-token-lab-notebook'),
-  version: z.literal(NOTEBOOK_VERSION),
-  name: z.string().max(200),
-  prompt: z.string().max(100_000),
-  model: z.object({ id: z.string(), sha256: z.string().nullable() }),
-  cells: z.array(KnownCell).max(200),
-  appVersion: z.string(),
-  savedAt: z.string(),
-});
+/** A cell's result as it was when saved; `key` says what it was computed from (model, inputs, params). */
+export const CachedResult = z.object({ key: z.string().max(200), data: z.unknown() });
+export type CachedResult = z.infer<typeof CachedResult>;
+
+/** A saved notebook (version 2): what the user set and, optionally, what the cells computed. */
+export const NotebookDoc = z
+  .object({
+    format: z.literal(NOTEBOOK_FORMAT),
+    version: z.literal(NOTEBOOK_VERSION),
+    name: z.string().max(200),
+    prompt: z.string().max(100_000),
+    model: z.object({ id: z.string().max(200), sha256: z.string().max(64).nullable() }),
+    /** The backend the results were computed on (wasm, webgpu), null before any run. */
+    backend: z.string().max(40).nullable(),
+    appVersion: z.string().max(40),
+    savedAt: z.string().max(40),
+    cells: z.array(CellSchema).max(200),
+    results: z.record(CellId, CachedResult).optional(),
+  })
+  .superRefine((doc, ctx) => {
+    const seen = new Set<string>();
+    doc.cells.forEach((cell, i) => {
+      if (seen.has(cell.id)) ctx.addIssue({ code: 'custom', path: ['cells', i, 'id'], message: `cell id "${cell.id}" is used twice` });
+      seen.add(cell.id);
+    });
+  });
 export type NotebookDoc = z.infer<typeof NotebookDoc>;
 
-/** Parses a notebook file's JSON; the error names the field. */
-export function parseNotebook(json: unknown, file = 'notebook'): NotebookDoc {
-  const parsed = NotebookDoc.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${file}: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
+/** The version 1 document, as version 1 of the app wrote it. */
+const NotebookDocV1 = z.looseObject({
+  format: z.literal(NOTEBOOK_FORMAT),
+  version: z.literal(1),
+  cells: z.array(z.unknown()),
+});
+
+/**
+ * Migrations, one per version: `MIGRATIONS[n]` turns a version n document into version n + 1.
+ * Each has a round-trip test (tests/unit/notebook-format.test.ts).
+ */
+const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {
+  1: (doc) => {
+    const v1 = NotebookDocV1.parse(doc);
+    return { ...v1, version: 2, backend: null };
+  },
+};
+
+function describeIssue(file: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${file}: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`;
+}
+
+/** Brings a document of any older version up to `NOTEBOOK_VERSION`; refuses newer ones by name. */
+export function migrateNotebook(json: unknown, file = 'notebook'): unknown {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${file}: not a notebook: expected a JSON object`);
+  const head = z.looseObject({ format: z.literal(NOTEBOOK_FORMAT), version: z.number().int().min(1) }).safeParse(json);
+  if (!head.success) throw new Error(describeIssue(file, head.error));
+  let doc: Record<string, unknown> = head.data;
+  if (head.data.version > NOTEBOOK_VERSION) {
+    throw new Error(`${file}: field "version": format version ${head.data.version} is from a newer Next Token Lab; this one reads versions 1 to ${NOTEBOOK_VERSION}`);
   }
+  for (let version = head.data.version; version < NOTEBOOK_VERSION; version++) {
+    const step = MIGRATIONS[version];
+    if (!step) throw new Error(`${file}: no migration from format version ${version}`);
+    try {
+      doc = step(doc);
+    } catch (cause) {
+      if (cause instanceof z.ZodError) throw new Error(`${describeIssue(file, cause)} (format version ${version})`);
+      throw cause;
+    }
+  }
+  return doc;
+}
+
+/** Parses a notebook file's JSON of any known version (migrated to the current one); the error names the field. */
+export function parseNotebook(json: unknown, file = 'notebook'): NotebookDoc {
+  const parsed = NotebookDoc.safeParse(migrateNotebook(json, file));
+  if (!parsed.success) throw new Error(describeIssue(file, parsed.error));
   for (const cell of parsed.data.cells) {
+    if (!isComputedCell(cell)) continue;
     const params = CELL_PARAMS[cell.kind].safeParse(cell.params);
     if (!params.success) {
       const issue = params.error.issues[0];
@@ -37,6 +139,87 @@ export function parseNotebook(json: unknown, file = 'notebook'): NotebookDoc {
     }
   }
   return parsed.data;
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+function canonicalCell(cell: CellDoc): unknown {
+  if (isComputedCell(cell)) return { id: cell.id, kind: cell.kind, params: sortedKeys(cell.params) };
+  if (isNoteCell(cell)) return { id: cell.id, kind: cell.kind, text: cell.text };
+  return cell;
+}
+
+/**
+ * JSON with two-space indentation where short arrays of numbers or strings (token ids, a row of
+ * weights) stay on one line: long enough files still diff one value a line where values change.
+ */
+export function prettyJson(value: unknown, indent = ''): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every((v) => v === null || typeof v !== 'object')) {
+      const flat = `[${value.map((v) => JSON.stringify(v ?? null)).join(', ')}]`;
+      if (flat.length + indent.length <= 100) return flat;
+    }
+    return `[\n${value.map((v) => `${inner}${prettyJson(v, inner)}`).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/**
+ * The file's text: keys in a fixed order (the header, then cells in notebook order, then results
+ * in cell order), parameters sorted, unknown cells exactly as read.
+ */
+export function formatNotebook(doc: NotebookDoc): string {
+  const results = doc.results
+    ? Object.fromEntries(doc.cells.flatMap((cell) => (doc.results?.[cell.id] ? [[cell.id, { key: doc.results[cell.id]?.key, data: sortedKeys(doc.results[cell.id]?.data) }]] : [])))
+    : undefined;
+  const ordered = {
+    format: doc.format,
+    version: doc.version,
+    name: doc.name,
+    prompt: doc.prompt,
+    model: { id: doc.model.id, sha256: doc.model.sha256 },
+    backend: doc.backend,
+    appVersion: doc.appVersion,
+    savedAt: doc.savedAt,
+    cells: doc.cells.map(canonicalCell),
+    ...(results && Object.keys(results).length > 0 ? { results } : {}),
+  };
+  return `${prettyJson(ordered)}\n`;
+}
+
+/**
+ * Keeps the cached results within `maxBytes` (as JSON): the largest go first, so the parameters
+ * and notes, which are the experiment, are never what is lost. Results of cells that are gone are dropped.
+ */
+export function boundResults(doc: NotebookDoc, maxBytes = MAX_RESULTS_BYTES): { doc: NotebookDoc; dropped: string[] } {
+  if (!doc.results) return { doc, dropped: [] };
+  const ids = new Set(doc.cells.map((c) => c.id));
+  const sizes = Object.entries(doc.results).map(([id, result]) => ({ id, bytes: ids.has(id) ? JSON.stringify(result).length : Infinity }));
+  sizes.sort((a, b) => b.bytes - a.bytes);
+  let total = sizes.reduce((sum, s) => sum + (Number.isFinite(s.bytes) ? s.bytes : 0), 0);
+  const dropped: string[] = [];
+  for (const s of sizes) {
+    if (Number.isFinite(s.bytes) && total <= maxBytes) break;
+    dropped.push(s.id);
+    if (Number.isFinite(s.bytes)) total -= s.bytes;
+  }
+  if (dropped.length === 0) return { doc, dropped };
+  const results = Object.fromEntries(Object.entries(doc.results).filter(([id]) => !dropped.includes(id)));
+  return { doc: { ...doc, results }, dropped };
 }
 
 /** Notebook names become file names: letters, digits, spaces, dots, dashes and underscores only. */

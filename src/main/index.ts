@@ -1,10 +1,13 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, ipcMain, protocol, session } from 'electron';
-import { IPC } from '../common/api';
+import { BrowserWindow, Menu, app, ipcMain, protocol, screen, session, shell } from 'electron';
+import { IPC, type MenuCommand } from '../common/api';
 import { CONTENT_SECURITY_POLICY } from '../common/csp';
 import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
 import { handleIpc } from './ipc';
+import { menuTemplate } from './menu-template';
+import { loadWindowState, saveWindowState, type WindowState } from './window-state';
+import { IPC_EVENTS } from '../common/ipc-channels';
 import { ModelImporter } from './services/model-import';
 import { ModelRegistry } from './services/model-registry';
 import { NotebookStore } from './services/notebook-store';
@@ -33,10 +36,12 @@ function isTrustedOrigin(url: string): boolean {
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
 
-function createWindow(): BrowserWindow {
+function createWindow(state: WindowState, stateFile: string): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1280,
-    height: 860,
+    x: state.x,
+    y: state.y,
+    width: state.width,
+    height: state.height,
     show: false,
     title: 'Next Token Lab',
     webPreferences: {
@@ -49,7 +54,15 @@ function createWindow(): BrowserWindow {
       disableBlinkFeatures: 'Auxclick',
     },
   });
-  win.once('ready-to-show', () => win.show());
+  win.once('ready-to-show', () => {
+    if (state.isMaximized) win.maximize();
+    win.show();
+  });
+  // The window's title follows the page's: the notebook's name and an unsaved mark.
+  win.on('close', () => {
+    const bounds = win.getNormalBounds();
+    void saveWindowState(stateFile, { ...bounds, isMaximized: win.isMaximized() }).catch(() => undefined);
+  });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   void win.loadURL(devUrl ?? `${APP_ORIGIN}/index.html`);
@@ -66,7 +79,7 @@ async function start(): Promise<void> {
   ]);
   const importer = new ModelImporter(userModels, registry);
   await importer.removeStale();
-  const store = new NotebookStore(join(userData, 'notebooks'));
+  const store = new NotebookStore(join(userData, 'notebooks'), { trash: (path) => shell.trashItem(path) });
   const routes = { rendererDir, registry };
 
   protocol.handle(APP_SCHEME, (request) => handleAppRequest(routes, request));
@@ -83,13 +96,31 @@ async function start(): Promise<void> {
     });
   }
 
+  const refreshMenu = async (): Promise<void> => {
+    const recent = await store.recent().catch(() => []);
+    const send = (command: MenuCommand): void => {
+      BrowserWindow.getFocusedWindow()?.webContents.send(IPC_EVENTS.menuCommand, command);
+    };
+    Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(recent, send)));
+  };
+  await refreshMenu();
+
   for (const channel of Object.values(IPC)) {
-    ipcMain.handle(channel, (event, payload: unknown) => handleIpc({ registry, importer, store }, isTrustedOrigin, channel, event, payload));
+    ipcMain.handle(channel, async (event, payload: unknown) => {
+      const result = await handleIpc({ registry, importer, store }, isTrustedOrigin, channel, event, payload);
+      // Open Recent follows what was opened, saved, renamed or removed.
+      if (channel.startsWith('notebooks:') && !channel.endsWith('draft') && channel !== IPC.notebooksList) void refreshMenu();
+      return result;
+    });
   }
 
-  createWindow();
+  const stateFile = join(userData, 'window-state.json');
+  const open = async (): Promise<void> => {
+    createWindow(await loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea)), stateFile);
+  };
+  await open();
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    if (BrowserWindow.getAllWindows().length === 0) void open();
   });
 }
 

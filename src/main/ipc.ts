@@ -1,6 +1,6 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
-import { IPC, NotebookFileName, SaveNotebookRequest } from '../common/api';
+import { DraftRequest, IPC, NotebookFileName, ReadNotebookRequest, RenameNotebookRequest, SaveNotebookRequest } from '../common/api';
 import { ImportBegin, ImportChunk, ImportToken } from '../common/model-import';
 import type { ModelImporter } from './services/model-import';
 import type { ModelRegistry } from './services/model-registry';
@@ -32,8 +32,15 @@ export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.modelsImportCommit]: handler(ImportToken, (s, token) => s.importer.commit(token)),
   [IPC.modelsImportAbort]: handler(ImportToken, (s, token) => s.importer.abort(token)),
   [IPC.notebooksList]: handler(z.undefined(), (s) => s.store.list()),
-  [IPC.notebooksRead]: handler(NotebookFileName, (s, file) => s.store.read(file)),
+  [IPC.notebooksRead]: handler(ReadNotebookRequest, (s, { file, copy }) => s.store.read(file, copy)),
   [IPC.notebooksSave]: handler(SaveNotebookRequest, (s, request) => s.store.save(request)),
+  [IPC.notebooksRename]: handler(RenameNotebookRequest, (s, request) => s.store.rename(request)),
+  [IPC.notebooksDuplicate]: handler(NotebookFileName, (s, file) => s.store.duplicate(file)),
+  [IPC.notebooksRemove]: handler(NotebookFileName, (s, file) => s.store.remove(file)),
+  [IPC.notebooksRecent]: handler(z.undefined(), (s) => s.store.recent()),
+  [IPC.notebooksSaveDraft]: handler(DraftRequest, (s, request) => s.store.saveDraft(request)),
+  [IPC.notebooksDrafts]: handler(z.undefined(), (s) => s.store.drafts()),
+  [IPC.notebooksDiscardDraft]: handler(NotebookFileName, (s, file) => s.store.discardDraft(file)),
 };
 
 /**

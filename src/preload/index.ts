@@ -1,6 +1,6 @@
 import { contextBridge, ipcRenderer } from 'electron';
-import type { NtlApi } from '../common/api';
-import { IPC } from '../common/ipc-channels';
+import type { MenuCommand, NtlApi } from '../common/api';
+import { IPC, IPC_EVENTS } from '../common/ipc-channels';
 
 /** The main-process services, one function per IPC channel; no generic invoke. */
 const api: NtlApi = {
@@ -14,8 +14,21 @@ const api: NtlApi = {
   },
   notebooks: {
     list: () => ipcRenderer.invoke(IPC.notebooksList),
-    read: (file) => ipcRenderer.invoke(IPC.notebooksRead, file),
+    read: (file, copy) => ipcRenderer.invoke(IPC.notebooksRead, { file, copy }),
     save: (request) => ipcRenderer.invoke(IPC.notebooksSave, request),
+    rename: (request) => ipcRenderer.invoke(IPC.notebooksRename, request),
+    duplicate: (file) => ipcRenderer.invoke(IPC.notebooksDuplicate, file),
+    remove: (file) => ipcRenderer.invoke(IPC.notebooksRemove, file),
+    recent: () => ipcRenderer.invoke(IPC.notebooksRecent),
+    saveDraft: (request) => ipcRenderer.invoke(IPC.notebooksSaveDraft, request),
+    drafts: () => ipcRenderer.invoke(IPC.notebooksDrafts),
+    discardDraft: (file) => ipcRenderer.invoke(IPC.notebooksDiscardDraft, file),
+  },
+  menu: {
+    // Only the command reaches the page, never the IPC event (it carries the sender).
+    onCommand: (listener) => {
+      ipcRenderer.on(IPC_EVENTS.menuCommand, (_event, command: MenuCommand) => listener(command));
+    },
   },
 };
 

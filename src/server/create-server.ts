@@ -75,27 +75,74 @@ async function routeImports(options: ServerOptions, request: IncomingMessage, ur
   return jsonResponse(200, {});
 }
 
+/**
+ * `/api/notebooks`: GET lists; `/api/notebooks/<file>`: GET reads (`?copy=backup` or `draft`), PUT
+ * saves (`?create=1`: only a new file), DELETE moves it to the trash; POST `<file>/rename` with
+ * `{name}` and POST `<file>/duplicate`.
+ */
+async function routeNotebooks(options: ServerOptions, request: IncomingMessage, url: URL, rest: string[]): Promise<RoutedResponse> {
+  const method = request.method ?? 'GET';
+  const store = options.store;
+  const [file, action, ...extra] = rest.map(decodeSegment);
+  if (extra.length > 0) throw new RequestError(404, `no such API: ${url.pathname}`);
+  if (file === undefined) {
+    if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
+    return jsonResponse(200, await store.list());
+  }
+  if (action === 'rename' || action === 'duplicate') {
+    if (method !== 'POST') return notAllowed(method, 'POST');
+    if (action === 'duplicate') return jsonResponse(200, await store.duplicate(file));
+    const body = await readJsonBody(request, 4096);
+    const name = body !== null && typeof body === 'object' && 'name' in body ? body.name : undefined;
+    return jsonResponse(200, await store.rename({ file, name }));
+  }
+  if (action !== undefined) throw new RequestError(404, `no such API: ${url.pathname}`);
+  if (method === 'GET' || method === 'HEAD') return jsonResponse(200, await store.read(file, url.searchParams.get('copy') ?? 'file'));
+  if (method === 'PUT') {
+    const doc = await readJsonBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
+    return jsonResponse(200, await store.save({ file, doc, create: url.searchParams.get('create') === '1' }));
+  }
+  if (method === 'DELETE') {
+    await store.remove(file);
+    return jsonResponse(200, {});
+  }
+  return notAllowed(method, 'GET, HEAD, PUT, DELETE');
+}
+
+/** `/api/drafts`: GET lists the drafts of unsaved changes; `/api/drafts/<file>`: PUT keeps one, DELETE discards it. */
+async function routeDrafts(options: ServerOptions, request: IncomingMessage, url: URL, rest: string[]): Promise<RoutedResponse> {
+  const method = request.method ?? 'GET';
+  const [file, ...extra] = rest.map(decodeSegment);
+  if (extra.length > 0) throw new RequestError(404, `no such API: ${url.pathname}`);
+  if (file === undefined) {
+    if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
+    return jsonResponse(200, await options.store.drafts());
+  }
+  if (method === 'PUT') {
+    await options.store.saveDraft({ file, doc: await readJsonBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY) });
+    return jsonResponse(200, {});
+  }
+  if (method === 'DELETE') {
+    await options.store.discardDraft(file);
+    return jsonResponse(200, {});
+  }
+  return notAllowed(method, 'PUT, DELETE');
+}
+
 /** The browser build's transport of the main-process services: `/api/...` over HTTP. */
 async function routeApi(options: ServerOptions, request: IncomingMessage, url: URL, segments: string[]): Promise<RoutedResponse> {
   const method = request.method ?? 'GET';
-  const [, resource, file, ...extra] = segments;
+  const [, resource, file] = segments;
   if (resource === 'imports') return routeImports(options, request, url, segments.slice(2));
   if (resource === 'models' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
     return jsonResponse(200, await options.registry.list());
   }
-  if (resource === 'notebooks' && file === undefined) {
+  if (resource === 'notebooks') return routeNotebooks(options, request, url, segments.slice(2));
+  if (resource === 'drafts') return routeDrafts(options, request, url, segments.slice(2));
+  if (resource === 'recent' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
-    return jsonResponse(200, await options.store.list());
-  }
-  if (resource === 'notebooks' && file !== undefined && extra.length === 0) {
-    const name = decodeSegment(file);
-    if (method === 'GET' || method === 'HEAD') return jsonResponse(200, await options.store.read(name));
-    if (method === 'PUT') {
-      const doc = await readJsonBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
-      return jsonResponse(200, await options.store.save({ file: name, doc }));
-    }
-    return notAllowed(method, 'GET, HEAD, PUT');
+    return jsonResponse(200, await options.store.recent());
   }
   throw new RequestError(404, `no such API: ${request.url ?? ''}`);
 }
@@ -128,6 +175,11 @@ async function handle(options: ServerOptions, request: IncomingMessage, response
   const method = request.method ?? 'GET';
   try {
     if (!isLoopbackHost(request.headers.host, port)) throw new RequestError(403, `refused Host ${JSON.stringify(request.headers.host ?? '')}`);
+    // Pages of other origins may not change anything here (a form or fetch from another site).
+    const origin = request.headers.origin;
+    if (method !== 'GET' && method !== 'HEAD' && origin !== undefined && origin !== `http://${request.headers.host ?? ''}`) {
+      throw new RequestError(403, `refused a ${method} from origin ${JSON.stringify(origin)}`);
+    }
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
     const segments = url.pathname.split('/').filter((s, i) => i > 0 || s !== '');
     routed = segments[0] === 'api' ? await routeApi(options, request, url, segments) : await routeAppRequest(options, method, url.pathname);

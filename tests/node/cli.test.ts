@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelTokenizer } from '../../src/engine/tokenizer';
@@ -134,6 +134,32 @@ describe('ntl on the bundled seed-world model', () => {
     ]);
     expect((cells[3]?.result['top'] as { token: string }[])[0]?.token).toBe(' east');
     expect(cells[1]?.result['dim_count']).toBe(4);
+  });
+
+  it('runs a version 2 notebook: notes pass through, a cell of an unknown kind is skipped with the reason', async () => {
+    const file = join(await tempDir('run'), 'v2.ntl.json');
+    const doc = {
+      format: 'next-token-lab-notebook',
+      version: 2,
+      name: 'v2',
+      prompt: 'The sun rises in the',
+      model: { id: 'seed-world', sha256: null },
+      backend: 'wasm',
+      appVersion: '0.1.0',
+      savedAt: '2026-11-28T00:00:00.000Z',
+      cells: [
+        { id: 'n1', kind: 'note', text: 'Where does the sun rise?' },
+        { id: 'p', kind: 'predict', params: { topK: 2 } },
+        { id: 'x', kind: 'probe-3d', depth: 3 },
+      ],
+    };
+    await writeFile(file, JSON.stringify(doc));
+    const run = await ntl('run', file, '--json');
+    expect(run.code).toBe(0);
+    const cells = json(run)['cells'] as Record<string, unknown>[];
+    expect(cells[0]).toEqual({ id: 'n1', kind: 'note', text: 'Where does the sun rise?' });
+    expect(((cells[1]?.['result'] as { top: { token: string }[] }).top[0])?.token).toBe(' east');
+    expect(cells[2]?.['skipped']).toContain('cell kind "probe-3d" is not known');
   });
 });
 

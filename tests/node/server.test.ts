@@ -139,10 +139,11 @@ describe('HTTP server of the browser build', () => {
   it('saves, lists and reads notebooks; refuses bad names, bad bodies and large bodies', async () => {
     const doc = {
       format: 'next-token-lab-notebook',
-      version: 1,
+      version: 2,
       name: 'Over HTTP',
       prompt: 'The sun',
       model: { id: 'tiny', sha256: null },
+      backend: null,
       cells: [{ id: 'c1', kind: 'tokenize', params: {} }],
       appVersion: '0.1.0',
       savedAt: '2025-01-01T00:00:00.000Z',
@@ -166,6 +167,27 @@ describe('HTTP server of the browser build', () => {
     expect(missing.status).toBe(404);
     const wrongMethod = await fetch(`${base}/api/models`, { method: 'DELETE' });
     expect(wrongMethod.status).toBe(405);
+
+    const created = await fetch(`${base}/api/notebooks/http.ntl.json?create=1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+    expect(created.status).toBe(409);
+    const post = (path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    expect(await (await post('/api/notebooks/http.ntl.json/duplicate')).json()).toMatchObject({ file: 'Over HTTP copy.ntl.json' });
+    expect(await (await post('/api/notebooks/Over%20HTTP%20copy.ntl.json/rename', { name: 'Renamed' })).json()).toMatchObject({ file: 'Renamed.ntl.json', name: 'Renamed' });
+    const foreign = await post('/api/notebooks/http.ntl.json/duplicate', undefined, { origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: string }).error).toContain('refused a POST from origin "http://evil.example"');
+    expect((await fetch(`${base}/api/notebooks/Renamed.ntl.json`, { method: 'DELETE' })).status).toBe(200);
+    expect(((await (await fetch(`${base}/api/notebooks`)).json()) as { file: string }[]).map((e) => e.file)).toEqual(['http.ntl.json']);
+    expect(await (await fetch(`${base}/api/recent`)).json()).toEqual(['http.ntl.json']);
+
+    const draft = await fetch(`${base}/api/drafts/http.ntl.json`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...doc, prompt: 'draft' }) });
+    expect(draft.status).toBe(200);
+    expect(await (await fetch(`${base}/api/drafts`)).json()).toEqual([{ file: 'http.ntl.json', name: 'Over HTTP', savedAt: doc.savedAt }]);
+    expect(await (await fetch(`${base}/api/notebooks/http.ntl.json?copy=draft`)).json()).toMatchObject({ prompt: 'draft' });
+    expect((await fetch(`${base}/api/notebooks/http.ntl.json?copy=../x`)).status).toBe(400);
+    expect((await fetch(`${base}/api/drafts/http.ntl.json`, { method: 'DELETE' })).status).toBe(200);
+    expect(await (await fetch(`${base}/api/drafts`)).json()).toEqual([]);
   });
 
   it('imports a model folder sent in pieces: begin, PUT each piece, commit', async () => {

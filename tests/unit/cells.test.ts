@@ -28,10 +28,11 @@ describe('cell dependency graph', () => {
 describe('notebook format', () => {
   const doc = {
     format: 'next-token-lab-notebook',
-    version: 1,
+    version: 2,
     name: 'Sun',
     prompt: 'The sun rises in the',
     model: { id: 'seed-world', sha256: null },
+    backend: null,
     cells: [{ id: 'predict', kind: 'predict', params: { topK: 5 } }],
     appVersion: '0.1.0',
     savedAt: '2026-11-28T00:00:00.000Z',

@@ -16,7 +16,7 @@ import {
   typicalFilter,
   xtcFilter,
 } from '../../src/engine/sampling/filters';
-import { parseNotebook } from '../../src/common/notebook-format';
+import { isComputedCell, parseNotebook } from '../../src/common/notebook-format';
 import { columnMetrics } from '../../src/engine/sampling/metrics';
 import { BeamSettings, DEFAULT_ORDER, firstIssue, SamplerSettings, type SamplerSettingsInput } from '../../src/engine/sampling/settings';
 import { presetSettings } from '../../src/engine/sampling/strategies';
@@ -283,7 +283,8 @@ describe('saved notebooks', () => {
 
   it('keep the knobs and the stop string, and read older sample cells without them', () => {
     const params = { sampling: { strategy: 'top-p', temperature: 1, topP: 0.9 }, knobs: { minP: 0.05, order: ['temperature', 'top-p', 'min-p'] }, stop: '.', seed: 1, maxTokens: 5 };
-    expect(parseNotebook(JSON.parse(JSON.stringify(doc(params)))).cells[0]?.params).toEqual(params);
+    const cell = parseNotebook(JSON.parse(JSON.stringify(doc(params)))).cells[0];
+    expect(cell && isComputedCell(cell) ? cell.params : null).toEqual(params);
     expect(() => parseNotebook(doc({ sampling: { strategy: 'greedy' }, seed: 42, maxTokens: 4 }))).not.toThrow();
     expect(() => parseNotebook(doc({ knobs: { minP: 3 } }), 'a.ntl.json')).toThrow('a.ntl.json: cell "s" (sample) parameter "knobs.minP": min-p must be at most 1');
   });

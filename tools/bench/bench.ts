@@ -3,10 +3,13 @@
  * table plus `bench-results.json`. Medians of several runs after a warm-up; nothing here is a test.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { EngineModel } from '../../src/engine/session';
+import { formatNotebook, parseNotebook } from '../../src/common/notebook-format';
+import { NotebookStore } from '../../src/main/services/notebook-store';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MODEL = join(ROOT, 'resources/models/seed-world');
@@ -105,6 +108,35 @@ async function engine(threads: number): Promise<void> {
   await model.release();
 }
 
+/** Listing a workspace of 1,000 notebooks: the first time (every file read) and again (unchanged files from the cache). */
+async function notebookListing(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ntl-bench-notebooks-'));
+  try {
+    const doc = parseNotebook(JSON.parse(readFileSync(join(ROOT, 'tests/node/fixtures/sun.ntl.json'), 'utf8')));
+    for (let i = 0; i < 1000; i++) {
+      const name = `Notebook ${String(i).padStart(4, '0')}`;
+      writeFileSync(join(dir, `${name}.ntl.json`), formatNotebook({ ...doc, name, cells: [{ id: 'n', kind: 'note', text: `# Experiment ${i}` }, ...doc.cells] }));
+    }
+    const first: number[] = [];
+    const again: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const store = new NotebookStore(dir);
+      let t = performance.now();
+      const entries = await store.list();
+      first.push(performance.now() - t);
+      if (entries.length !== 1000) throw new Error(`listed ${entries.length} notebooks, expected 1000`);
+      t = performance.now();
+      await store.list();
+      again.push(performance.now() - t);
+    }
+    record('list 1,000 notebooks, first listing', first, 'each file read and validated');
+    record('list 1,000 notebooks, again', again, 'unchanged files from the cache');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await notebookListing();
 cliPredict();
 await engine(1);
 await engine(2);

@@ -1,110 +1,30 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { NotebookFileName, SaveNotebookRequest, type NotebookEntry } from '../../common/api';
-import { parseNotebook, type NotebookDoc } from '../../common/notebook-format';
+import {
+  DraftRequest,
+  NotebookFileName,
+  ReadNotebookRequest,
+  RenameNotebookRequest,
+  SaveNotebookRequest,
+  type DraftEntry,
+  type NotebookCopy,
+  type NotebookEntry,
+} from '../../common/api';
+import { boundResults, formatNotebook, isNoteCell, notebookFileName, parseNotebook, type NotebookDoc } from '../../common/notebook-format';
+import { removeStaleTemps, writeFileAtomic } from './atomic-write';
 import { RequestError, errorMessage } from './request-error';
 
 const SUFFIX = '.ntl.json';
+const MAX_RECENT = 10;
+const PREVIEW_CHARS = 120;
+
+export interface NotebookStoreOptions {
+  /** Moves a file to the system trash (Electron's shell.trashItem); without it, to the workspace's `.trash` folder. */
+  trash?: (path: string) => Promise<void>;
+}
 
 function isMissing(cause: unknown): boolean {
   return cause instanceof Error && 'code' in cause && cause.code === 'ENOENT';
-}
-
-/** Notebooks (`*.ntl.json`) in one workspace folder: listed, read and saved atomically. */
-export class NotebookStore {
-  readonly dir: string;
-
-  constructor(dir: string) {
-    this.dir = resolve(dir);
-  }
-
-  /** The notebooks in the workspace, newest first. A damaged file is listed under its file name. */
-  async list(): Promise<NotebookEntry[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (cause) {
-      if (isMissing(cause)) return [];
-      throw new Error(`workspace ${this.dir} could not be read: ${errorMessage(cause)}`);
-    }
-    const entries: NotebookEntry[] = [];
-    for (const file of names) {
-      if (!NotebookFileName.safeParse(file).success) continue;
-      try {
-        const info = await stat(join(this.dir, file));
-        if (!info.isFile()) continue;
-        entries.push({ file, name: await this.nameOf(file), modifiedMs: info.mtimeMs });
-      } catch {
-        // Removed while listing.
-      }
-    }
-    return entries.sort((a, b) => b.modifiedMs - a.modifiedMs || a.file.localeCompare(b.file));
-  }
-
-  private async nameOf(file: string): Promise<string> {
-    try {
-      const json: unknown = JSON.parse(await readFile(join(this.dir, file), 'utf8'));
-      if (json !== null && typeof json === 'object' && 'name' in json && typeof json.name === 'string' && json.name) return json.name;
-    } catch {
-      // A damaged file is still listed; reading it says what is wrong.
-    }
-    return file.slice(0, -SUFFIX.length);
-  }
-
-  /** Reads and validates a notebook; the error names the file and the cause. */
-  async read(file: string): Promise<NotebookDoc> {
-    const name = checkFileName(file);
-    let text: string;
-    try {
-      text = await readFile(join(this.dir, name), 'utf8');
-    } catch (cause) {
-      if (isMissing(cause)) throw new RequestError(404, `${name}: no such notebook in ${this.dir}`);
-      throw new Error(`${name}: could not be read: ${errorMessage(cause)}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (cause) {
-      throw new RequestError(422, `${name}: damaged, not valid JSON (${errorMessage(cause)})`);
-    }
-    try {
-      return parseNotebook(json, name);
-    } catch (cause) {
-      throw new RequestError(422, `${errorMessage(cause)} (the notebook is damaged or from a newer version)`);
-    }
-  }
-
-  /**
-   * Validates and writes a notebook atomically: a temporary file in the same folder, flushed to
-   * disk, then renamed over the old one, so a crash leaves either the old or the new file.
-   */
-  async save(request: unknown): Promise<NotebookEntry> {
-    const parsed = SaveNotebookRequest.safeParse(request);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new RequestError(400, `cannot save: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
-    }
-    const { file, doc } = parsed.data;
-    parseNotebook(doc, file);
-    await mkdir(this.dir, { recursive: true });
-    const target = join(this.dir, file);
-    const temp = join(this.dir, `.${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(`${JSON.stringify(doc, null, 2)}\n`, 'utf8');
-      await handle.sync();
-      await handle.close();
-      await rename(temp, target);
-    } catch (cause) {
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-      throw new Error(`${file}: could not be saved: ${errorMessage(cause)}`);
-    }
-    await syncFolder(this.dir);
-    const info = await stat(target);
-    return { file, name: doc.name || file.slice(0, -SUFFIX.length), modifiedMs: info.mtimeMs };
-  }
 }
 
 function checkFileName(file: unknown): string {
@@ -115,16 +35,319 @@ function checkFileName(file: unknown): string {
   return parsed.data;
 }
 
-/** Makes the rename itself durable; not possible on every platform (Windows), so best effort. */
-async function syncFolder(dir: string): Promise<void> {
+function badRequest(what: string, error: { issues: { path: PropertyKey[]; message: string }[] }): RequestError {
+  const issue = error.issues[0];
+  return new RequestError(400, `${what}: field "${issue?.path.map(String).join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
+}
+
+/** The first line of the first note (Markdown marks dropped), else the prompt. */
+function previewOf(doc: NotebookDoc): string {
+  const note = doc.cells.find(isNoteCell);
+  const line = note?.text.split('\n').find((l) => l.trim() !== '');
+  const text = line !== undefined ? line.replace(/^\s*(#+|[-*>]|\d+\.)\s*/, '').replace(/[*_`]/g, '') : doc.prompt;
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
+}
+
+type Parsed = { ok: true; doc: NotebookDoc } | { ok: false; reason: string };
+
+/** Parses a file's text; never throws: a damaged file is a value with the reason. */
+function parseText(file: string, text: string): Parsed {
+  let json: unknown;
   try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+    json = JSON.parse(text);
+  } catch (cause) {
+    return { ok: false, reason: `${file}: damaged, not valid JSON (${errorMessage(cause)})` };
+  }
+  try {
+    return { ok: true, doc: parseNotebook(json, file) };
+  } catch (cause) {
+    return { ok: false, reason: `${errorMessage(cause)} (the notebook is damaged or from a newer version)` };
+  }
+}
+
+/**
+ * Notebooks (`*.ntl.json`) in one workspace folder: listed with a preview, read, saved atomically
+ * with a backup of the previous version, renamed, duplicated, moved to the trash, and unsaved
+ * drafts kept for recovery. Damaged files are listed with the reason and never overwritten.
+ * Every name is checked: nothing is read or written outside the folder.
+ *
+ * Beside the notebooks: `.backups/` (the version before the last save), `.autosave/` (drafts of
+ * unsaved changes), `.trash/` (removed notebooks, where there is no system trash), `.recent.json`.
+ */
+export class NotebookStore {
+  readonly dir: string;
+  private readonly trash: ((path: string) => Promise<void>) | undefined;
+  private readonly cache = new Map<string, { mtimeMs: number; size: number; entry: NotebookEntry }>();
+  /** Writes to one file, in the order they were asked for. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private recentFiles: string[] | null = null;
+  private hasCleaned = false;
+
+  constructor(dir: string, options: NotebookStoreOptions = {}) {
+    this.dir = resolve(dir);
+    this.trash = options.trash;
+  }
+
+  private get backupDir(): string {
+    return join(this.dir, '.backups');
+  }
+  private get draftDir(): string {
+    return join(this.dir, '.autosave');
+  }
+
+  private serial<T>(file: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(file) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.queues.set(file, next);
+    void next.finally(() => {
+      if (this.queues.get(file) === next) this.queues.delete(file);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  /** The notebooks in the workspace, newest first; damaged ones too, with the reason. */
+  async list(): Promise<NotebookEntry[]> {
+    if (!this.hasCleaned) {
+      this.hasCleaned = true;
+      await removeStaleTemps(this.dir);
+      await removeStaleTemps(this.backupDir);
+      await removeStaleTemps(this.draftDir);
     }
-  } catch {
-    // Folders cannot be opened for fsync on Windows.
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (cause) {
+      if (isMissing(cause)) return [];
+      throw new Error(`workspace ${this.dir} could not be read: ${errorMessage(cause)}`);
+    }
+    const backups = new Set(await readdir(this.backupDir).catch(() => []));
+    const files = names.filter((file) => NotebookFileName.safeParse(file).success);
+    const entries: NotebookEntry[] = [];
+    // A few reads at a time: quick for a thousand notebooks without opening them all at once.
+    for (let i = 0; i < files.length; i += 32) {
+      const batch = await Promise.all(files.slice(i, i + 32).map((file) => this.entry(file, backups.has(file))));
+      for (const entry of batch) if (entry) entries.push(entry);
+    }
+    for (const file of this.cache.keys()) if (!files.includes(file)) this.cache.delete(file);
+    return entries.sort((a, b) => b.modifiedMs - a.modifiedMs || a.file.localeCompare(b.file));
+  }
+
+  private async entry(file: string, hasBackup: boolean): Promise<NotebookEntry | null> {
+    try {
+      const info = await stat(join(this.dir, file));
+      if (!info.isFile()) return null;
+      const cached = this.cache.get(file);
+      if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return { ...cached.entry, hasBackup };
+      const parsed = parseText(file, await readFile(join(this.dir, file), 'utf8'));
+      const base = { file, modifiedMs: info.mtimeMs, bytes: info.size, hasBackup };
+      const entry: NotebookEntry = parsed.ok
+        ? { ...base, name: parsed.doc.name || file.slice(0, -SUFFIX.length), model: parsed.doc.model.id, preview: previewOf(parsed.doc), cells: parsed.doc.cells.length, damaged: null }
+        : { ...base, name: file.slice(0, -SUFFIX.length), model: null, preview: '', cells: 0, damaged: parsed.reason };
+      this.cache.set(file, { mtimeMs: info.mtimeMs, size: info.size, entry });
+      return entry;
+    } catch {
+      return null; // Removed while listing.
+    }
+  }
+
+  private folderOf(copy: NotebookCopy): string {
+    return copy === 'backup' ? this.backupDir : copy === 'draft' ? this.draftDir : this.dir;
+  }
+
+  /** Reads and validates a notebook (or its backup or draft); the error names the file and the cause. */
+  async read(file: unknown, copy: unknown = 'file'): Promise<NotebookDoc> {
+    const parsed = ReadNotebookRequest.safeParse({ file, copy });
+    if (!parsed.success) {
+      if (parsed.error.issues[0]?.path[0] === 'file') checkFileName(file);
+      throw badRequest('cannot read', parsed.error);
+    }
+    const name = parsed.data.file;
+    const which = parsed.data.copy;
+    const label = which === 'file' ? name : `${name} (${which})`;
+    let text: string;
+    try {
+      text = await readFile(join(this.folderOf(which), name), 'utf8');
+    } catch (cause) {
+      if (isMissing(cause)) throw new RequestError(404, which === 'file' ? `${name}: no such notebook in ${this.dir}` : `${name}: there is no ${which} of it`);
+      throw new Error(`${label}: could not be read: ${errorMessage(cause)}`);
+    }
+    const result = parseText(label, text);
+    if (!result.ok) {
+      const hint = which === 'file' && (await this.exists(join(this.backupDir, name))) ? '; its backup can be opened' : '';
+      throw new RequestError(422, `${result.reason}${hint}`);
+    }
+    if (which === 'file') await this.touchRecent(name);
+    return result.doc;
+  }
+
+  private async exists(path: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Why the file at `name` may not be replaced: it is damaged (so it is kept for the user to look at). */
+  private async damagedReason(name: string): Promise<string | null> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, name), 'utf8');
+    } catch (cause) {
+      if (isMissing(cause)) return null;
+      throw cause;
+    }
+    const parsed = parseText(name, text);
+    return parsed.ok ? null : parsed.reason;
+  }
+
+  /**
+   * Validates and writes a notebook atomically, keeping the previous version as a backup; removes
+   * the draft of unsaved changes it replaces. A damaged file is never overwritten; with `create`,
+   * no existing file is.
+   */
+  async save(request: unknown): Promise<NotebookEntry> {
+    const parsed = SaveNotebookRequest.safeParse(request);
+    if (!parsed.success) throw badRequest('cannot save', parsed.error);
+    const { file, create } = parsed.data;
+    const doc = boundResults(parseNotebook(parsed.data.doc, file)).doc;
+    return this.serial(file, async () => {
+      await mkdir(this.backupDir, { recursive: true });
+      if (create && (await this.exists(join(this.dir, file)))) throw new RequestError(409, `${file} already exists in the workspace: choose another name`);
+      const damaged = await this.damagedReason(file);
+      if (damaged !== null) {
+        throw new RequestError(409, `${file} is damaged and is not overwritten (${damaged}); save under another name, or open its backup`);
+      }
+      await writeFileAtomic(this.dir, file, formatNotebook(doc), { backupDir: this.backupDir });
+      await unlink(join(this.draftDir, file)).catch(() => undefined);
+      await this.touchRecent(file);
+      const entry = await this.entry(file, await this.exists(join(this.backupDir, file)));
+      if (!entry) throw new Error(`${file}: saved, then could not be found`);
+      return entry;
+    });
+  }
+
+  /** A free file name for `name`: `name.ntl.json`, else `name 2.ntl.json`, `name 3.ntl.json`... */
+  async freeFileName(name: string): Promise<string> {
+    const first = notebookFileName(name);
+    const stem = first.slice(0, -SUFFIX.length);
+    for (let n = 1; n < 10_000; n++) {
+      const candidate = n === 1 ? first : `${stem.slice(0, 74)} ${n}${SUFFIX}`;
+      if (!(await this.exists(join(this.dir, candidate)))) return candidate;
+    }
+    throw new RequestError(409, `no free file name for "${name}"`);
+  }
+
+  /** Gives a notebook a new name, and the file the name derives from. */
+  async rename(request: unknown): Promise<NotebookEntry> {
+    const parsed = RenameNotebookRequest.safeParse(request);
+    if (!parsed.success) throw badRequest('cannot rename', parsed.error);
+    const { file, name } = parsed.data;
+    const doc = await this.read(file);
+    const target = notebookFileName(name);
+    if (target === file) return this.save({ file, doc: { ...doc, name } });
+    if (await this.exists(join(this.dir, target))) throw new RequestError(409, `cannot rename ${file} to "${name}": ${target} already exists`);
+    const entry = await this.save({ file: target, doc: { ...doc, name }, create: true });
+    await this.serial(file, async () => {
+      await unlink(join(this.dir, file));
+      await unlink(join(this.draftDir, file)).catch(() => undefined);
+      await rename(join(this.backupDir, file), join(this.backupDir, target)).catch(() => undefined);
+    });
+    await this.forgetRecent(file);
+    return entry;
+  }
+
+  /** Copies a notebook under "<name> copy" (a free file name). */
+  async duplicate(file: unknown): Promise<NotebookEntry> {
+    const doc = await this.read(checkFileName(file));
+    const name = `${doc.name} copy`;
+    return this.save({ file: await this.freeFileName(name), doc: { ...doc, name }, create: true });
+  }
+
+  /** Moves a notebook to the trash; a damaged one too. */
+  async remove(file: unknown): Promise<void> {
+    const name = checkFileName(file);
+    const path = join(this.dir, name);
+    if (!(await this.exists(path))) throw new RequestError(404, `${name}: no such notebook in ${this.dir}`);
+    await this.serial(name, async () => {
+      if (this.trash) {
+        await this.trash(path);
+      } else {
+        const trashDir = join(this.dir, '.trash');
+        await mkdir(trashDir, { recursive: true });
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        await rename(path, join(trashDir, `${stamp} ${name}`));
+      }
+      await unlink(join(this.draftDir, name)).catch(() => undefined);
+    });
+    this.cache.delete(name);
+    await this.forgetRecent(name);
+  }
+
+  /** Recently opened or saved notebooks that still exist, most recent first. */
+  async recent(): Promise<string[]> {
+    const files = await this.loadRecent();
+    const existing: string[] = [];
+    for (const file of files) if (await this.exists(join(this.dir, file))) existing.push(file);
+    return existing;
+  }
+
+  private async loadRecent(): Promise<string[]> {
+    if (this.recentFiles) return this.recentFiles;
+    try {
+      const json: unknown = JSON.parse(await readFile(join(this.dir, '.recent.json'), 'utf8'));
+      this.recentFiles = Array.isArray(json) ? json.filter((f): f is string => NotebookFileName.safeParse(f).success).slice(0, MAX_RECENT) : [];
+    } catch {
+      this.recentFiles = []; // None yet, or damaged: recent files are a convenience.
+    }
+    return this.recentFiles;
+  }
+
+  private async storeRecent(files: string[]): Promise<void> {
+    this.recentFiles = files;
+    await mkdir(this.dir, { recursive: true });
+    await this.serial('.recent.json', () => writeFileAtomic(this.dir, '.recent.json', `${JSON.stringify(files, null, 2)}\n`)).catch(() => undefined);
+  }
+
+  private async touchRecent(file: string): Promise<void> {
+    const files = await this.loadRecent();
+    if (files[0] === file) return;
+    await this.storeRecent([file, ...files.filter((f) => f !== file)].slice(0, MAX_RECENT));
+  }
+
+  private async forgetRecent(file: string): Promise<void> {
+    const files = await this.loadRecent();
+    if (files.includes(file)) await this.storeRecent(files.filter((f) => f !== file));
+  }
+
+  /** Keeps unsaved changes to `file` where a crash cannot lose them; `save` removes the draft. */
+  async saveDraft(request: unknown): Promise<void> {
+    const parsed = DraftRequest.safeParse(request);
+    if (!parsed.success) throw badRequest('cannot keep the draft', parsed.error);
+    const { file } = parsed.data;
+    const doc = boundResults(parseNotebook(parsed.data.doc, file)).doc;
+    await this.serial(file, async () => {
+      await mkdir(this.draftDir, { recursive: true });
+      await writeFileAtomic(this.draftDir, file, formatNotebook(doc));
+    });
+  }
+
+  /** Drafts of unsaved changes, left by a session that ended before it saved them. */
+  async drafts(): Promise<DraftEntry[]> {
+    const names = await readdir(this.draftDir).catch(() => []);
+    const drafts: DraftEntry[] = [];
+    for (const file of names) {
+      if (!NotebookFileName.safeParse(file).success) continue;
+      const parsed = parseText(file, await readFile(join(this.draftDir, file), 'utf8').catch(() => ''));
+      if (parsed.ok) drafts.push({ file, name: parsed.doc.name, savedAt: parsed.doc.savedAt });
+    }
+    return drafts.sort((a, b) => b.savedAt.localeCompare(a.savedAt));
+  }
+
+  async discardDraft(file: unknown): Promise<void> {
+    const name = checkFileName(file);
+    await this.serial(name, () => unlink(join(this.draftDir, name)).catch(() => undefined));
   }
 }

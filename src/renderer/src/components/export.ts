@@ -13,13 +13,30 @@ export function downloadBlob(fileName: string, blob: Blob): void {
 }
 
 /** Renders an option with the SVG renderer off screen and returns the SVG document. */
-export function optionToSvg(option: EChartsCoreOption, width: number, height: number): string {
+export function optionToSvg(option: EChartsCoreOption, width: number, height: number, backgroundColor = '#ffffff'): string {
   const host = document.createElement('div');
   const chart = init(host, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption({ ...option, animation: false, backgroundColor: '#ffffff' });
+    chart.setOption({ ...option, animation: false, backgroundColor });
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
   }
+}
+
+/**
+ * The option with the export caption (model and prompt) as the title's subtitle, and room made for
+ * it below the title so that it never covers the plot.
+ */
+export function withCaption(option: EChartsCoreOption, caption: string): EChartsCoreOption {
+  const title = option['title'];
+  const base = title !== null && typeof title === 'object' && !Array.isArray(title) ? title : {};
+  const grid = option['grid'];
+  const gridBase = grid !== null && typeof grid === 'object' && !Array.isArray(grid) ? grid : {};
+  const top = 'top' in gridBase && typeof gridBase.top === 'number' ? gridBase.top : 60;
+  return {
+    ...option,
+    title: { ...base, subtext: caption, left: 'center', subtextStyle: { color: '#5b6576', width: 700, overflow: 'truncate' } },
+    ...(grid === undefined || Array.isArray(grid) ? {} : { grid: { ...gridBase, top: top + 18 } }),
+  };
 }

@@ -1,6 +1,9 @@
-import type { NotebookEntry, NtlApi, SaveNotebookRequest } from '../../../common/api';
+import { z } from 'zod';
+import { DraftEntry, NotebookEntry, type NtlApi, type SaveNotebookRequest } from '../../../common/api';
 import { ModelInfo, ModelList } from '../../../common/model-info';
-import { parseNotebook, type NotebookDoc } from '../../../common/notebook-format';
+import { parseNotebook } from '../../../common/notebook-format';
+
+const JSON_TYPE = { 'Content-Type': 'application/json' };
 
 async function request(path: string, init?: RequestInit): Promise<unknown> {
   const response = await fetch(path, init);
@@ -36,14 +39,25 @@ const httpApi: NtlApi = {
     },
   },
   notebooks: {
-    list: async () => (await request('api/notebooks')) as NotebookEntry[],
-    read: async (file: string): Promise<NotebookDoc> => parseNotebook(await request(`api/notebooks/${encodeURIComponent(file)}`), file),
-    save: async ({ file, doc }: SaveNotebookRequest) =>
-      (await request(`api/notebooks/${encodeURIComponent(file)}`, {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(doc),
-      })) as NotebookEntry,
+    list: async () => z.array(NotebookEntry).parse(await request('api/notebooks')),
+    read: async (file, copy = 'file') =>
+      parseNotebook(await request(`api/notebooks/${encodeURIComponent(file)}${copy === 'file' ? '' : `?copy=${copy}`}`), copy === 'file' ? file : `${file} (${copy})`),
+    save: async ({ file, doc, create }: SaveNotebookRequest) =>
+      NotebookEntry.parse(await request(`api/notebooks/${encodeURIComponent(file)}${create ? '?create=1' : ''}`, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify(doc) })),
+    rename: async ({ file, name }) =>
+      NotebookEntry.parse(await request(`api/notebooks/${encodeURIComponent(file)}/rename`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ name }) })),
+    duplicate: async (file) => NotebookEntry.parse(await request(`api/notebooks/${encodeURIComponent(file)}/duplicate`, { method: 'POST' })),
+    remove: async (file) => {
+      await request(`api/notebooks/${encodeURIComponent(file)}`, { method: 'DELETE' });
+    },
+    recent: async () => z.array(z.string()).parse(await request('api/recent')),
+    saveDraft: async ({ file, doc }) => {
+      await request(`api/drafts/${encodeURIComponent(file)}`, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify(doc) });
+    },
+    drafts: async () => z.array(DraftEntry).parse(await request('api/drafts')),
+    discardDraft: async (file) => {
+      await request(`api/drafts/${encodeURIComponent(file)}`, { method: 'DELETE' });
+    },
   },
 };
 

@@ -1,11 +1,13 @@
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref, shallowRef } from 'vue';
+import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
-import { NOTEBOOK_VERSION, type NotebookDoc } from '../../../common/notebook-format';
+import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc } from '../../../common/notebook-format';
+import { matchNotebookModel } from '../../../common/notebook-model';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
 import { presetSettings } from '../../../engine/sampling/strategies';
+import { topK } from '../../../engine/sampling/distribution';
 import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
@@ -28,6 +30,22 @@ function defaultParams(): CellParams {
     predict: CELL_PARAMS.predict.parse({}),
     sample: CELL_PARAMS.sample.parse({}),
   };
+}
+
+/** The notebook's cells in order: the five computed cells, notes between them, unknown cells kept. */
+function defaultLayout(): CellDoc[] {
+  return CELL_KINDS.map((kind) => ({ id: kind, kind, params: {} }));
+}
+
+/** A short, stable hash (FNV-1a, 32 bits) naming what a cached result was computed from. */
+function resultKey(parts: unknown): string {
+  const text = JSON.stringify(parts);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 function freshCells(status: CellStatus = 'idle'): Record<CellKind, CellRuntime> {
@@ -79,6 +97,28 @@ export const useNotebookStore = defineStore('notebook', () => {
   const forward = shallowRef<ForwardPayload | null>(null);
   const generation = shallowRef<GenerationState | null>(null);
   const lastRunMs = ref<number | null>(null);
+  const layout = ref<CellDoc[]>(defaultLayout());
+  /** Results saved with the notebook that was opened, shown until the cell runs again. */
+  const savedResults = shallowRef<Record<string, CachedResult>>({});
+  /** Said when an opened notebook's model is missing or has another hash; `matches` are model ids to offer. */
+  const modelNotice = ref<{ message: string; matches: string[] } | null>(null);
+  /** Counts changes to what is saved; `savedRevision` is the count the last save or open saw. */
+  const revision = ref(0);
+  const savedRevision = ref(0);
+  const isDirty = computed(() => revision.value !== savedRevision.value);
+  let nextNoteId = 1;
+  let resolveModelsListed: () => void = () => undefined;
+  /** Settles once the models are listed (or listing failed): a notebook can then be matched to them. */
+  const modelsListed = new Promise<void>((resolve) => {
+    resolveModelsListed = resolve;
+  });
+  watch(
+    [prompt, params, modelId, layout, notebookName],
+    () => {
+      revision.value++;
+    },
+    { deep: true, flush: 'sync' },
+  );
   let activeGeneration: number | null = null;
   let cancelRequested = false;
 
@@ -100,13 +140,20 @@ export const useNotebookStore = defineStore('notebook', () => {
         errorBanner.value = `No model was found. ${list.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
         return;
       }
-      if (!list.models.some((m) => m.id === modelId.value)) modelId.value = list.models[0]?.id ?? DEFAULT_MODEL_ID;
+      if (!list.models.some((m) => m.id === modelId.value)) {
+        const wasClean = !isDirty.value;
+        modelId.value = list.models[0]?.id ?? DEFAULT_MODEL_ID;
+        if (wasClean) markSaved();
+      }
+      resolveModelsListed();
       await loadModel();
       if (list.problems.length > 0 && errorBanner.value === null) {
         errorBanner.value = `Some model folders could not be used: ${list.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
       }
     } catch (cause) {
       errorBanner.value = `Could not list models: ${message(cause)}`;
+    } finally {
+      resolveModelsListed();
     }
   }
 
@@ -306,39 +353,137 @@ export const useNotebookStore = defineStore('notebook', () => {
     );
   }
 
+  /** A small record of what each finished cell computed, saved with the notebook (bounded by the store). */
+  function cachedResults(): Record<string, CachedResult> {
+    const out: Record<string, CachedResult> = {};
+    const key = (kind: CellKind): string => resultKey([model.value?.sha256 ?? modelId.value, prompt.value, params.value.tokenize, kind === 'sample' ? params.value.sample : kind === 'predict' ? params.value.predict : null]);
+    for (const cell of layout.value) {
+      if (!isComputedCell(cell) || cells.value[cell.kind].status !== 'done') continue;
+      if (cell.kind === 'tokenize' && tokens.value) {
+        const pieces = tokens.value.pieces;
+        out[cell.id] = { key: key('tokenize'), data: { summary: `${pieces.length} tokens`, ids: pieces.map((p) => p.id), text: pieces.map((p) => p.text) } };
+      } else if (cell.kind === 'predict' && forward.value) {
+        const top = topK(forward.value.lastLogits, params.value.predict.topK, params.value.predict.temperature);
+        const first = top[0];
+        out[cell.id] = {
+          key: key('predict'),
+          data: {
+            summary: first ? `top-1 ${JSON.stringify(tokenPiece(first.id).text)} at ${(first.prob * 100).toFixed(1)}%` : '',
+            top: top.map((t) => ({ id: t.id, token: tokenPiece(t.id).text, prob: t.prob, logit: t.logit })),
+          },
+        };
+      } else if (cell.kind === 'sample' && generation.value) {
+        const steps = generation.value.steps;
+        const text = steps.map((st) => st.token).join('');
+        out[cell.id] = { key: key('sample'), data: { summary: `generated ${JSON.stringify(text)}`, text, steps: steps.map((st) => ({ id: st.id, token: st.token, prob: st.prob })) } };
+      }
+    }
+    return out;
+  }
+
   function toDoc(): NotebookDoc {
-    return {
+    const seen = new Set<CellKind>();
+    const doc: NotebookDoc = {
       format: 'next-token-lab-notebook',
       version: NOTEBOOK_VERSION,
       name: notebookName.value,
       prompt: prompt.value,
       model: { id: modelId.value, sha256: model.value?.sha256 ?? null },
-      cells: CELL_KINDS.map((kind) => ({ id: kind, kind, params: { ...params.value[kind] } })),
+      backend: loaded.value?.backend ?? null,
       appVersion: APP_VERSION,
       savedAt: new Date().toISOString(),
+      cells: layout.value.map((cell) => {
+        // The first cell of each kind holds the parameters the UI edits; later ones are kept as read.
+        if (!isComputedCell(cell) || seen.has(cell.kind)) return cell;
+        seen.add(cell.kind);
+        return { id: cell.id, kind: cell.kind, params: { ...params.value[cell.kind] } };
+      }),
+      results: { ...savedResults.value, ...cachedResults() },
     };
+    // Plain data: reactive proxies cannot be sent over IPC.
+    return NotebookDoc.parse(JSON.parse(JSON.stringify(doc)));
+  }
+
+  /** Records that what is on screen is what was saved (or opened) at `at`. */
+  function markSaved(at = revision.value): void {
+    savedRevision.value = at;
+  }
+
+  /** A new, empty notebook: default cells and parameters, the current model. */
+  function reset(): void {
+    notebookName.value = 'Untitled';
+    prompt.value = DEFAULT_PROMPT;
+    params.value = defaultParams();
+    layout.value = defaultLayout();
+    savedResults.value = {};
+    modelNotice.value = null;
+    clearRuntime();
+    markSaved();
+  }
+
+  function clearRuntime(): void {
+    cells.value = freshCells();
+    tokens.value = null;
+    forward.value = null;
+    generation.value = null;
   }
 
   async function applyDoc(doc: NotebookDoc): Promise<void> {
     notebookName.value = doc.name;
     const next = defaultParams();
+    const seen = new Set<CellKind>();
     for (const cell of doc.cells) {
+      if (!isComputedCell(cell) || seen.has(cell.kind)) continue;
+      seen.add(cell.kind);
       const parsed = CELL_PARAMS[cell.kind].safeParse(cell.params);
       if (parsed.success) (next as Record<CellKind, unknown>)[cell.kind] = parsed.data;
     }
     params.value = next;
     prompt.value = doc.prompt;
-    cells.value = freshCells();
-    tokens.value = null;
-    forward.value = null;
-    generation.value = null;
-    if (doc.model.id !== modelId.value) {
-      if (!models.value.some((m) => m.id === doc.model.id)) {
-        errorBanner.value = `This notebook uses model "${doc.model.id}", which is not installed; showing it with "${modelId.value}".`;
-        return;
-      }
-      await setModel(doc.model.id);
-    }
+    layout.value = doc.cells.map((cell) => ({ ...cell }));
+    savedResults.value = markRaw({ ...(doc.results ?? {}) });
+    clearRuntime();
+    const match = matchNotebookModel(doc.model, models.value);
+    // The notebook's own model when it is there, else the current one; models with its hash are offered.
+    const target = match.status === 'missing' ? modelId.value : doc.model.id;
+    modelNotice.value = match.message === null ? null : { message: match.message, matches: match.matches };
+    const pending = target !== modelId.value ? setModel(target) : null;
+    markSaved();
+    await pending;
+  }
+
+  /** The result saved with the notebook for a cell, while the cell has not run since it was opened. */
+  function savedSummary(id: string): string | null {
+    const data = savedResults.value[id]?.data;
+    return data !== null && typeof data === 'object' && 'summary' in data && typeof data.summary === 'string' ? data.summary : null;
+  }
+
+  /** Adds a Markdown note after the cell at `index` (-1: at the top); returns its id. */
+  function addNote(index: number, text = ''): string {
+    let id = `note-${nextNoteId++}`;
+    while (layout.value.some((c) => c.id === id)) id = `note-${nextNoteId++}`;
+    layout.value.splice(index + 1, 0, { id, kind: NOTE_KIND, text });
+    return id;
+  }
+
+  function setNoteText(id: string, text: string): void {
+    const cell = layout.value.find((c) => c.id === id);
+    if (cell && isNoteCell(cell) && cell.text !== text) cell.text = text;
+  }
+
+  /** Removes a note or a cell of an unknown kind (computed cells stay: each view is one of the five). */
+  function removeCell(id: string): void {
+    const index = layout.value.findIndex((c) => c.id === id);
+    const cell = layout.value[index];
+    if (cell && !isComputedCell(cell)) layout.value.splice(index, 1);
+  }
+
+  function moveCell(id: string, delta: -1 | 1): void {
+    const index = layout.value.findIndex((c) => c.id === id);
+    const to = index + delta;
+    if (index < 0 || to < 0 || to >= layout.value.length) return;
+    const [cell] = layout.value.splice(index, 1);
+    if (cell) layout.value.splice(to, 0, cell);
   }
 
   return {
@@ -374,5 +519,17 @@ export const useNotebookStore = defineStore('notebook', () => {
     tokenPiece,
     forwardFor,
     applyDoc,
+    modelsListed,
+    layout,
+    modelNotice,
+    revision,
+    isDirty,
+    markSaved,
+    reset,
+    savedSummary,
+    addNote,
+    setNoteText,
+    removeCell,
+    moveCell,
   };
 });

@@ -1,0 +1,310 @@
+import { defineStore } from 'pinia';
+import { computed, ref, watch } from 'vue';
+import type { DraftEntry, NotebookCopy, NotebookEntry } from '../../../common/api';
+import { formatNotebook, notebookFileName, parseNotebook } from '../../../common/notebook-format';
+import { downloadBlob } from '../components/export';
+import { api } from '../platform/api';
+import { useNotebookStore } from './notebook';
+
+function message(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** Milliseconds after a change before the notebook is saved; tests may set `ntl.autosaveMs` in localStorage. */
+function autosaveDelay(): number {
+  const configured = Number(globalThis.localStorage?.getItem('ntl.autosaveMs') ?? '');
+  return Number.isFinite(configured) && configured > 0 ? configured : 1000;
+}
+/** A draft for crash recovery is kept sooner than the save itself. */
+const DRAFT_DELAY_MS = 250;
+
+/** The notebook file named in the page address (`#nb=<file>`), so a reload reopens it. */
+function fileFromHash(): string | null {
+  const match = /^#nb=(.+)$/.exec(location.hash);
+  if (!match?.[1]) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+}
+
+function setHash(file: string | null): void {
+  const hash = file === null ? '' : `#nb=${encodeURIComponent(file)}`;
+  if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+}
+
+/**
+ * The notebook's file in the workspace: open, save (and autosave a moment after each change),
+ * Save As, new, rename, duplicate, remove, import, drafts for crash recovery, and the list the
+ * sidebar shows.
+ */
+export const useFilesStore = defineStore('files', () => {
+  const notebook = useNotebookStore();
+  const currentFile = ref<string | null>(null);
+  const entries = ref<NotebookEntry[]>([]);
+  const recent = ref<string[]>([]);
+  const drafts = ref<DraftEntry[]>([]);
+  const status = ref<string | null>(null);
+  const saving = ref(false);
+  const isStarted = ref(false);
+  let draftTimer: ReturnType<typeof setTimeout> | null = null;
+  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const title = computed(() => `${notebook.isDirty ? '• ' : ''}${notebook.notebookName || 'Untitled'} — Next Token Lab`);
+
+  async function refresh(): Promise<void> {
+    try {
+      [entries.value, recent.value] = await Promise.all([api.notebooks.list(), api.notebooks.recent()]);
+    } catch (cause) {
+      notebook.errorBanner = `Could not list the notebooks: ${message(cause)}`;
+    }
+  }
+
+  /** After the models are listed: drafts left by a crash are offered; the notebook in the address is reopened. */
+  async function start(): Promise<void> {
+    try {
+      drafts.value = await api.notebooks.drafts();
+    } catch (cause) {
+      notebook.errorBanner = `Could not look for unsaved changes: ${message(cause)}`;
+    }
+    const file = fileFromHash();
+    if (file !== null) await open(file);
+    await refresh();
+    isStarted.value = true;
+  }
+
+  function cancelTimers(): void {
+    if (draftTimer !== null) clearTimeout(draftTimer);
+    if (saveTimer !== null) clearTimeout(saveTimer);
+    draftTimer = saveTimer = null;
+  }
+
+  /** Opens a notebook, its backup (the version before the last save) or its draft. */
+  async function open(file: string, copy: NotebookCopy = 'file'): Promise<boolean> {
+    cancelTimers();
+    if (notebook.isDirty) await save();
+    try {
+      const doc = await api.notebooks.read(file, copy);
+      await notebook.applyDoc(copy === 'backup' ? { ...doc, name: `${doc.name} (backup)` } : doc);
+      // A backup opens as a new notebook: the file it came from (perhaps damaged) is never overwritten.
+      currentFile.value = copy === 'backup' ? null : file;
+      setHash(currentFile.value);
+      status.value = copy === 'file' ? `Opened ${file}` : `Opened the ${copy} of ${file}`;
+      if (copy !== 'file') notebook.revision++;
+      return true;
+    } catch (cause) {
+      notebook.errorBanner = `Could not open ${file}${copy === 'file' ? '' : ` (${copy})`}: ${message(cause)}`;
+      return false;
+    }
+  }
+
+  /** Saves into a new file named after `name`: `name.ntl.json`, else `name 2.ntl.json`, ... */
+  async function saveNew(name: string): Promise<string> {
+    const stem = notebookFileName(name).slice(0, -'.ntl.json'.length);
+    for (let n = 1; n <= 50; n++) {
+      const file = n === 1 ? `${stem}.ntl.json` : `${stem.slice(0, 74)} ${n}.ntl.json`;
+      try {
+        await api.notebooks.save({ file, doc: notebook.toDoc(), create: true });
+        return file;
+      } catch (cause) {
+        if (!message(cause).includes('already exists')) throw cause;
+      }
+    }
+    throw new Error(`no free file name for "${name}" in the workspace`);
+  }
+
+  /** Saves the notebook to its file (a new file the first time). */
+  async function save(): Promise<boolean> {
+    cancelTimers();
+    if (saving.value) {
+      schedule();
+      return false;
+    }
+    saving.value = true;
+    const at = notebook.revision;
+    try {
+      if (currentFile.value === null) {
+        const draft = notebookFileName(notebook.notebookName || 'Untitled');
+        currentFile.value = await saveNew(notebook.notebookName || 'Untitled');
+        setHash(currentFile.value);
+        // Its draft was kept under the name it would have had.
+        if (draft !== currentFile.value) void api.notebooks.discardDraft(draft).catch(() => undefined);
+      } else {
+        await api.notebooks.save({ file: currentFile.value, doc: notebook.toDoc() });
+      }
+      notebook.markSaved(at);
+      status.value = `Saved ${currentFile.value} at ${new Date().toLocaleTimeString()}`;
+      void refresh();
+      return true;
+    } catch (cause) {
+      notebook.errorBanner = `Could not save the notebook: ${message(cause)}`;
+      return false;
+    } finally {
+      saving.value = false;
+    }
+  }
+
+  /** Save As: the notebook under a new name, in a new file; later saves go there. */
+  async function saveAs(name: string): Promise<boolean> {
+    const previous = { file: currentFile.value, name: notebook.notebookName };
+    notebook.notebookName = name;
+    currentFile.value = null;
+    const ok = await save();
+    if (!ok) {
+      currentFile.value = previous.file;
+      notebook.notebookName = previous.name;
+    }
+    return ok;
+  }
+
+  async function newNotebook(): Promise<void> {
+    cancelTimers();
+    if (notebook.isDirty) await save();
+    notebook.reset();
+    currentFile.value = null;
+    setHash(null);
+    status.value = null;
+  }
+
+  async function rename(file: string, name: string): Promise<boolean> {
+    try {
+      if (file === currentFile.value && notebook.isDirty) await save();
+      const entry = await api.notebooks.rename({ file, name });
+      if (file === currentFile.value) {
+        currentFile.value = entry.file;
+        setHash(entry.file);
+        const at = notebook.revision;
+        notebook.notebookName = entry.name;
+        if (notebook.revision === at + 1) notebook.markSaved();
+      }
+      await refresh();
+      return true;
+    } catch (cause) {
+      notebook.errorBanner = `Could not rename ${file}: ${message(cause)}`;
+      return false;
+    }
+  }
+
+  /** Renames the open notebook (its file follows its name); a notebook without a file just takes the name. */
+  async function renameCurrent(name: string): Promise<void> {
+    if (currentFile.value === null || name.trim() === '') {
+      notebook.notebookName = name;
+      return;
+    }
+    await rename(currentFile.value, name);
+  }
+
+  async function duplicate(file: string): Promise<void> {
+    try {
+      const entry = await api.notebooks.duplicate(file);
+      status.value = `Copied to ${entry.file}`;
+      await refresh();
+    } catch (cause) {
+      notebook.errorBanner = `Could not duplicate ${file}: ${message(cause)}`;
+    }
+  }
+
+  async function remove(file: string): Promise<void> {
+    try {
+      if (file === currentFile.value) {
+        cancelTimers();
+        notebook.reset();
+        currentFile.value = null;
+        setHash(null);
+      }
+      await api.notebooks.remove(file);
+      status.value = `Moved ${file} to the trash`;
+      await refresh();
+    } catch (cause) {
+      notebook.errorBanner = `Could not delete ${file}: ${message(cause)}`;
+    }
+  }
+
+  /** Opens a `.ntl.json` file from outside the workspace (picked or dropped) and saves it into the workspace. */
+  async function importText(fileName: string, text: string): Promise<boolean> {
+    let doc;
+    try {
+      doc = parseNotebook(JSON.parse(text), fileName);
+    } catch (cause) {
+      notebook.errorBanner = `Could not import ${fileName}: ${message(cause)}`;
+      return false;
+    }
+    cancelTimers();
+    if (notebook.isDirty) await save();
+    await notebook.applyDoc(doc);
+    currentFile.value = null;
+    const ok = await save();
+    if (ok) status.value = `Imported ${fileName} as ${currentFile.value ?? ''}`;
+    return ok;
+  }
+
+  /** The notebook itself, as a download. */
+  function exportNotebook(): void {
+    const doc = notebook.toDoc();
+    downloadBlob(notebookFileName(doc.name), new Blob([formatNotebook(doc)], { type: 'application/json' }));
+  }
+
+  async function recover(draft: DraftEntry): Promise<void> {
+    if (await open(draft.file, 'draft')) {
+      // The draft becomes the notebook's content; the next save writes it to the file.
+      currentFile.value = draft.file;
+      setHash(draft.file);
+      drafts.value = drafts.value.filter((d) => d.file !== draft.file);
+      schedule();
+    }
+  }
+
+  async function discard(draft: DraftEntry): Promise<void> {
+    drafts.value = drafts.value.filter((d) => d.file !== draft.file);
+    await api.notebooks.discardDraft(draft.file).catch((cause: unknown) => {
+      notebook.errorBanner = `Could not discard the unsaved changes to ${draft.file}: ${message(cause)}`;
+    });
+  }
+
+  function schedule(): void {
+    if (draftTimer !== null) clearTimeout(draftTimer);
+    if (saveTimer !== null) clearTimeout(saveTimer);
+    draftTimer = setTimeout(() => {
+      draftTimer = null;
+      const file = currentFile.value ?? notebookFileName(notebook.notebookName || 'Untitled');
+      void api.notebooks.saveDraft({ file, doc: notebook.toDoc() }).catch(() => undefined);
+    }, DRAFT_DELAY_MS);
+    saveTimer = setTimeout(() => {
+      saveTimer = null;
+      void save();
+    }, autosaveDelay());
+  }
+
+  // Autosave: a moment after each change to what is saved.
+  watch(
+    () => notebook.revision,
+    () => {
+      if (isStarted.value && notebook.isDirty) schedule();
+    },
+  );
+
+  return {
+    currentFile,
+    entries,
+    recent,
+    drafts,
+    status,
+    saving,
+    title,
+    refresh,
+    start,
+    open,
+    save,
+    saveAs,
+    newNotebook,
+    rename,
+    renameCurrent,
+    duplicate,
+    remove,
+    importText,
+    exportNotebook,
+    recover,
+    discard,
+  };
+});

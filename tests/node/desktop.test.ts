@@ -1,0 +1,53 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { MenuCommand } from '../../src/common/api';
+import { menuTemplate } from '../../src/main/menu-template';
+import { DEFAULT_WINDOW, loadWindowState, saveWindowState } from '../../src/main/window-state';
+import { tempDir } from './helpers';
+
+const screen = [{ x: 0, y: 0, width: 1920, height: 1080 }];
+
+describe('window size and position', () => {
+  it('are remembered, and a position on no display is dropped', async () => {
+    const file = join(await tempDir('window'), 'window-state.json');
+    expect(await loadWindowState(file, screen)).toEqual(DEFAULT_WINDOW);
+    await saveWindowState(file, { x: 100, y: 50, width: 1000, height: 700, isMaximized: false });
+    expect(await loadWindowState(file, screen)).toEqual({ x: 100, y: 50, width: 1000, height: 700, isMaximized: false });
+    await saveWindowState(file, { x: 3000, y: 50, width: 1000, height: 700, isMaximized: true });
+    expect(await loadWindowState(file, screen)).toEqual({ width: 1000, height: 700, isMaximized: true });
+    await writeFile(file, '{"width": 10');
+    expect(await loadWindowState(file, screen)).toEqual(DEFAULT_WINDOW);
+    await saveWindowState(file, { width: 5, height: 5, isMaximized: false });
+    expect(await readFile(file, 'utf8')).toBe('{"width": 10');
+  });
+});
+
+describe('the desktop menu', () => {
+  it('has New, Open, Open Recent with the recent files, Save, Save As and Export, each sending its command', () => {
+    const sent: MenuCommand[] = [];
+    const template = menuTemplate(['Sun.ntl.json', 'Moon test.ntl.json'], (c) => sent.push(c), 'linux');
+    const file = template.find((m) => m.label === 'File');
+    const items = Array.isArray(file?.submenu) ? file.submenu : [];
+    const labels = items.map((i) => i.label ?? i.role ?? i.type);
+    expect(labels).toEqual(['New Notebook', 'Open Notebook File…', 'Open Recent', 'separator', 'Save', 'Save As…', 'separator', 'Export Report (HTML)…', 'Export Notebook File…', 'separator', 'quit']);
+    expect(items.find((i) => i.label === 'Save')?.accelerator).toBe('CmdOrCtrl+S');
+    const recent = items.find((i) => i.label === 'Open Recent');
+    const recentItems = Array.isArray(recent?.submenu) ? recent.submenu : [];
+    expect(recentItems.map((i) => i.label)).toEqual(['Sun', 'Moon test']);
+    for (const item of [...items, ...recentItems]) item.click?.(undefined as never, undefined, undefined as never);
+    expect(sent).toEqual([
+      { command: 'new' },
+      { command: 'open' },
+      { command: 'save' },
+      { command: 'save-as' },
+      { command: 'export-report' },
+      { command: 'export-notebook' },
+      { command: 'open-recent', file: 'Sun.ntl.json' },
+      { command: 'open-recent', file: 'Moon test.ntl.json' },
+    ]);
+    const empty = menuTemplate([], () => undefined, 'linux').find((m) => m.label === 'File');
+    const emptyRecent = (Array.isArray(empty?.submenu) ? empty.submenu : []).find((i) => i.label === 'Open Recent');
+    expect(Array.isArray(emptyRecent?.submenu) ? emptyRecent.submenu[0] : null).toMatchObject({ label: 'No recent notebooks', enabled: false });
+  });
+});
