@@ -246,4 +246,19 @@ test.describe('notebook files, notes and exports', () => {
     expect(saved.name).toBe('Untitled.ntl.json');
     expect(JSON.parse(saved.bytes.toString())).toMatchObject({ version: 2, backend: 'wasm', results: { predict: { data: { summary: expect.stringContaining('top-1') } } } });
   });
+
+  test('with the sidebar open the notebook fits beside it: nothing runs off the window', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await nb.runAllAndWait();
+    if ((await page.locator('.workspace.with-sidebar').count()) === 0) await page.getByTestId('sidebar-toggle').click();
+    await expect(page.locator('.workspace.with-sidebar')).toHaveCount(1);
+    const overflow = (): Promise<number> =>
+      page.evaluate(() => {
+        const w = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
+        return w.document.documentElement.scrollWidth - w.innerWidth;
+      });
+    await expect.poll(overflow).toBeLessThanOrEqual(0);
+    await page.getByTestId('sidebar-toggle').click();
+  });
 });
