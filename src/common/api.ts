@@ -49,9 +49,13 @@ export const NotebookCopy = z.enum(['file', 'backup', 'draft']);
 export type NotebookCopy = z.infer<typeof NotebookCopy>;
 export const ReadNotebookRequest = z.object({ file: NotebookFileName, copy: NotebookCopy.default('file') });
 
+/** The folder the notebooks are kept in; `canChoose`: the app can open another one (the desktop app's folder dialog). */
+export const WorkspaceInfo = z.object({ dir: z.string(), isDefault: z.boolean(), canChoose: z.boolean() });
+export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
+
 /** What a desktop menu item asks the window to do. */
 export const MenuCommand = z.discriminatedUnion('command', [
-  z.object({ command: z.enum(['new', 'open', 'save', 'save-as', 'export-report', 'export-notebook', 'toggle-sidebar']) }),
+  z.object({ command: z.enum(['new', 'open', 'save', 'save-as', 'export-report', 'export-notebook', 'toggle-sidebar', 'open-workspace']) }),
   z.object({ command: z.literal('open-recent'), file: NotebookFileName }),
 ]);
 export type MenuCommand = z.infer<typeof MenuCommand>;
@@ -83,6 +87,16 @@ export interface NtlApi {
     saveDraft(request: DraftRequest): Promise<void>;
     drafts(): Promise<DraftEntry[]>;
     discardDraft(file: string): Promise<void>;
+  };
+  workspace: {
+    info(): Promise<WorkspaceInfo>;
+    /**
+     * Asks the user for another workspace folder (the system's folder dialog; the page never names
+     * a path): the new workspace, or null when the dialog was cancelled. Desktop app only.
+     */
+    choose(): Promise<WorkspaceInfo | null>;
+    /** Back to the default folder under the app's user data. Desktop app only. */
+    useDefault(): Promise<WorkspaceInfo>;
   };
   /** The desktop app's menu (absent in the browser build): each item the user picks. */
   menu?: {

@@ -18,6 +18,9 @@ export const IPC = {
   notebooksSaveDraft: 'notebooks:save-draft',
   notebooksDrafts: 'notebooks:drafts',
   notebooksDiscardDraft: 'notebooks:discard-draft',
+  workspaceInfo: 'workspace:info',
+  workspaceChoose: 'workspace:choose',
+  workspaceUseDefault: 'workspace:use-default',
 } as const;
 
 /** Messages from the main process to the window (not requests: nothing is answered). */

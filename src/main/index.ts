@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Menu, app, ipcMain, protocol, screen, session, shell } from 'electron';
+import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, screen, session, shell } from 'electron';
 import { IPC, type MenuCommand } from '../common/api';
 import { CONTENT_SECURITY_POLICY } from '../common/csp';
 import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
@@ -10,7 +10,7 @@ import { loadWindowState, saveWindowState, type WindowState } from './window-sta
 import { IPC_EVENTS } from '../common/ipc-channels';
 import { ModelImporter } from './services/model-import';
 import { ModelRegistry } from './services/model-registry';
-import { NotebookStore } from './services/notebook-store';
+import { Workspace } from './services/workspace';
 
 // Standard + secure makes app://local a real origin (fetch, workers, cross-origin isolation).
 protocol.registerSchemesAsPrivileged([
@@ -79,7 +79,9 @@ async function start(): Promise<void> {
   ]);
   const importer = new ModelImporter(userModels, registry);
   await importer.removeStale();
-  const store = new NotebookStore(join(userData, 'notebooks'), { trash: (path) => shell.trashItem(path) });
+  const workspace = new Workspace(join(userData, 'notebooks'), join(userData, 'settings.json'), { trash: (path) => shell.trashItem(path), canChoose: true });
+  const restored = await workspace.restore();
+  if (restored.problem !== null) console.warn(`Next Token Lab: ${restored.problem}`);
   const routes = { rendererDir, registry };
 
   protocol.handle(APP_SCHEME, (request) => handleAppRequest(routes, request));
@@ -97,7 +99,7 @@ async function start(): Promise<void> {
   }
 
   const refreshMenu = async (): Promise<void> => {
-    const recent = await store.recent().catch(() => []);
+    const recent = await workspace.store.recent().catch(() => []);
     const send = (command: MenuCommand): void => {
       BrowserWindow.getFocusedWindow()?.webContents.send(IPC_EVENTS.menuCommand, command);
     };
@@ -105,11 +107,29 @@ async function start(): Promise<void> {
   };
   await refreshMenu();
 
+  const services = {
+    registry,
+    importer,
+    get store() {
+      return workspace.store;
+    },
+    workspace: {
+      info: () => workspace.info(),
+      choose: async () => {
+        const owner = BrowserWindow.getFocusedWindow();
+        const options = { title: 'Open a workspace folder', defaultPath: workspace.info().dir, properties: ['openDirectory' as const, 'createDirectory' as const] };
+        const picked = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
+        const dir = picked.filePaths[0];
+        return picked.canceled || dir === undefined ? null : workspace.use(dir);
+      },
+      useDefault: () => workspace.useDefault(),
+    },
+  };
   for (const channel of Object.values(IPC)) {
     ipcMain.handle(channel, async (event, payload: unknown) => {
-      const result = await handleIpc({ registry, importer, store }, isTrustedOrigin, channel, event, payload);
+      const result = await handleIpc(services, isTrustedOrigin, channel, event, payload);
       // Open Recent follows what was opened, saved, renamed or removed.
-      if (channel.startsWith('notebooks:') && !channel.endsWith('draft') && channel !== IPC.notebooksList) void refreshMenu();
+      if ((channel.startsWith('notebooks:') && !channel.endsWith('draft') && channel !== IPC.notebooksList) || channel.startsWith('workspace:')) void refreshMenu();
       return result;
     });
   }

@@ -1,6 +1,6 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
-import { DraftRequest, IPC, NotebookFileName, ReadNotebookRequest, RenameNotebookRequest, SaveNotebookRequest } from '../common/api';
+import { DraftRequest, IPC, type WorkspaceInfo, NotebookFileName, ReadNotebookRequest, RenameNotebookRequest, SaveNotebookRequest } from '../common/api';
 import { ImportBegin, ImportChunk, ImportToken } from '../common/model-import';
 import type { ModelImporter } from './services/model-import';
 import type { ModelRegistry } from './services/model-registry';
@@ -10,7 +10,14 @@ import { errorMessage } from './services/request-error';
 export interface IpcServices {
   registry: ModelRegistry;
   importer: ModelImporter;
-  store: NotebookStore;
+  /** The notebooks of the workspace open now (another folder may be opened at any time). */
+  readonly store: NotebookStore;
+  workspace: {
+    info(): WorkspaceInfo;
+    /** Shows the folder dialog; the folder picked becomes the workspace. */
+    choose(): Promise<WorkspaceInfo | null>;
+    useDefault(): Promise<WorkspaceInfo>;
+  };
 }
 
 type Channel = (typeof IPC)[keyof typeof IPC];
@@ -41,6 +48,9 @@ export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.notebooksSaveDraft]: handler(DraftRequest, (s, request) => s.store.saveDraft(request)),
   [IPC.notebooksDrafts]: handler(z.undefined(), (s) => s.store.drafts()),
   [IPC.notebooksDiscardDraft]: handler(NotebookFileName, (s, file) => s.store.discardDraft(file)),
+  [IPC.workspaceInfo]: handler(z.undefined(), (s) => Promise.resolve(s.workspace.info())),
+  [IPC.workspaceChoose]: handler(z.undefined(), (s) => s.workspace.choose()),
+  [IPC.workspaceUseDefault]: handler(z.undefined(), (s) => s.workspace.useDefault()),
 };
 
 /**

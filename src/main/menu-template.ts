@@ -20,6 +20,7 @@ export function menuTemplate(recent: readonly string[], send: (command: MenuComm
         item('New Notebook', { command: 'new' }, 'CmdOrCtrl+N'),
         item('Open Notebook File…', { command: 'open' }, 'CmdOrCtrl+O'),
         { label: 'Open Recent', submenu: recentItems },
+        item('Open Workspace Folder…', { command: 'open-workspace' }),
         { type: 'separator' },
         item('Save', { command: 'save' }, 'CmdOrCtrl+S'),
         item('Save As…', { command: 'save-as' }, 'CmdOrCtrl+Shift+S'),

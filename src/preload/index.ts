@@ -24,6 +24,11 @@ const api: NtlApi = {
     drafts: () => ipcRenderer.invoke(IPC.notebooksDrafts),
     discardDraft: (file) => ipcRenderer.invoke(IPC.notebooksDiscardDraft, file),
   },
+  workspace: {
+    info: () => ipcRenderer.invoke(IPC.workspaceInfo),
+    choose: () => ipcRenderer.invoke(IPC.workspaceChoose),
+    useDefault: () => ipcRenderer.invoke(IPC.workspaceUseDefault),
+  },
   menu: {
     // Only the command reaches the page, never the IPC event (it carries the sender).
     onCommand: (listener) => {

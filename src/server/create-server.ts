@@ -13,6 +13,8 @@ export interface ServerOptions {
   registry: ModelRegistry;
   importer: ModelImporter;
   store: NotebookStore;
+  /** Whether `store` is the default workspace folder (not one named by `--workspace` or NTL_WORKSPACE). */
+  workspaceIsDefault?: boolean;
   /** Largest notebook body a PUT may send. */
   maxBodyBytes?: number;
 }
@@ -137,6 +139,11 @@ async function routeApi(options: ServerOptions, request: IncomingMessage, url: U
   if (resource === 'models' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
     return jsonResponse(200, await options.registry.list());
+  }
+  if (resource === 'workspace' && file === undefined) {
+    if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
+    // The browser build keeps the folder it was started with: a page may not name folders to read.
+    return jsonResponse(200, { dir: options.store.dir, isDefault: options.workspaceIsDefault ?? false, canChoose: false });
   }
   if (resource === 'notebooks') return routeNotebooks(options, request, url, segments.slice(2));
   if (resource === 'drafts') return routeDrafts(options, request, url, segments.slice(2));

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,20 +15,22 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function portFrom(args: string[]): number {
+function optionsFrom(args: string[]): { port: number; workspace: string | undefined } {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { port: { type: 'string' } }, strict: true });
+    parsed = parseArgs({ args, options: { port: { type: 'string' }, workspace: { type: 'string' } }, strict: true });
   } catch (cause) {
     fail(cause instanceof Error ? cause.message : String(cause));
   }
   const text = parsed.values.port ?? process.env['PORT'] ?? '5417';
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) fail(`--port: expected a port number from 0 to 65535, got "${text}"`);
-  return port;
+  const workspace = parsed.values.workspace ?? (process.env['NTL_WORKSPACE'] || undefined);
+  if (workspace !== undefined && !(existsSync(workspace) && statSync(workspace).isDirectory())) fail(`--workspace: ${resolve(workspace)} is not a folder`);
+  return { port, workspace: workspace === undefined ? undefined : resolve(workspace) };
 }
 
-const port = portFrom(process.argv.slice(2));
+const { port, workspace } = optionsFrom(process.argv.slice(2));
 const rendererDir = join(projectRoot, 'out', 'renderer');
 if (!existsSync(join(rendererDir, 'index.html'))) {
   fail(`${join(rendererDir, 'index.html')} is missing: run npm run build first`);
@@ -41,8 +43,8 @@ const registry = new ModelRegistry([
 ]);
 const importer = new ModelImporter(userModels, registry);
 await importer.removeStale();
-const store = new NotebookStore(process.env['NTL_WORKSPACE'] || join(home, 'notebooks'));
-const server = createServer({ rendererDir, registry, importer, store });
+const store = new NotebookStore(workspace ?? join(home, 'notebooks'));
+const server = createServer({ rendererDir, registry, importer, store, workspaceIsDefault: workspace === undefined });
 try {
   const actual = await server.listen(port);
   process.stdout.write(`Next Token Lab: http://127.0.0.1:${actual}/\n`);

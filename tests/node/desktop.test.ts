@@ -30,7 +30,7 @@ describe('the desktop menu', () => {
     const file = template.find((m) => m.label === 'File');
     const items = Array.isArray(file?.submenu) ? file.submenu : [];
     const labels = items.map((i) => i.label ?? i.role ?? i.type);
-    expect(labels).toEqual(['New Notebook', 'Open Notebook File…', 'Open Recent', 'separator', 'Save', 'Save As…', 'separator', 'Export Report (HTML)…', 'Export Notebook File…', 'separator', 'quit']);
+    expect(labels).toEqual(['New Notebook', 'Open Notebook File…', 'Open Recent', 'Open Workspace Folder…', 'separator', 'Save', 'Save As…', 'separator', 'Export Report (HTML)…', 'Export Notebook File…', 'separator', 'quit']);
     expect(items.find((i) => i.label === 'Save')?.accelerator).toBe('CmdOrCtrl+S');
     const recent = items.find((i) => i.label === 'Open Recent');
     const recentItems = Array.isArray(recent?.submenu) ? recent.submenu : [];
@@ -39,6 +39,7 @@ describe('the desktop menu', () => {
     expect(sent).toEqual([
       { command: 'new' },
       { command: 'open' },
+      { command: 'open-workspace' },
       { command: 'save' },
       { command: 'save-as' },
       { command: 'export-report' },

@@ -51,6 +51,7 @@ beforeAll(async () => {
   await writeModelFolder(join(models, 'tiny'));
   await writeFile(join(models, 'tiny', 'secret.txt'), 'no');
   const workspace = await tempDir('workspace');
+  workspaceDir = workspace;
   userModels = await tempDir('user-models');
   uploadSource = join(await tempDir('upload-source'), 'uploaded');
   await writeModelFolder(uploadSource);
@@ -71,6 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => close());
+let workspaceDir = '';
 
 describe('HTTP server of the browser build', () => {
   it('listens on 127.0.0.1 only, on the port it picked', () => {
@@ -95,6 +97,13 @@ describe('HTTP server of the browser build', () => {
     const wasm = await fetch(`${base}/assets/ort.wasm`);
     expect(wasm.headers.get('content-type')).toBe('application/wasm');
     expect(new Uint8Array(await wasm.arrayBuffer())).toEqual(new Uint8Array([0, 97, 115, 109]));
+  });
+
+  it('names its workspace folder and offers no way for a page to open another', async () => {
+    const res = await fetch(`${base}/api/workspace`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ dir: workspaceDir, isDefault: false, canChoose: false });
+    expect((await fetch(`${base}/api/workspace`, { method: 'POST', body: '{"dir": "/etc"}' })).status).toBe(405);
   });
 
   it('lists the models', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DraftEntry, NotebookEntry, type NtlApi, type SaveNotebookRequest } from '../../../common/api';
+import { DraftEntry, NotebookEntry, WorkspaceInfo, type NtlApi, type SaveNotebookRequest } from '../../../common/api';
 import { ModelInfo, ModelList } from '../../../common/model-info';
 import { parseNotebook } from '../../../common/notebook-format';
 
@@ -58,6 +58,11 @@ const httpApi: NtlApi = {
     discardDraft: async (file) => {
       await request(`api/drafts/${encodeURIComponent(file)}`, { method: 'DELETE' });
     },
+  },
+  workspace: {
+    info: async () => WorkspaceInfo.parse(await request('api/workspace')),
+    choose: () => Promise.reject(new Error('the browser build keeps the workspace folder it was started with: start it with npm run serve -- --workspace FOLDER')),
+    useDefault: () => Promise.reject(new Error('the browser build keeps the workspace folder it was started with')),
   },
 };
 

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
-import type { DraftEntry, NotebookCopy, NotebookEntry } from '../../../common/api';
+import type { DraftEntry, NotebookCopy, NotebookEntry, WorkspaceInfo } from '../../../common/api';
 import { formatNotebook, notebookFileName, parseNotebook } from '../../../common/notebook-format';
 import { downloadBlob } from '../components/export';
 import { api } from '../platform/api';
@@ -45,6 +45,8 @@ export const useFilesStore = defineStore('files', () => {
   const entries = ref<NotebookEntry[]>([]);
   const recent = ref<string[]>([]);
   const drafts = ref<DraftEntry[]>([]);
+  /** The workspace folder; null until it is known. */
+  const workspace = ref<WorkspaceInfo | null>(null);
   const status = ref<string | null>(null);
   const saving = ref(false);
   const isStarted = ref(false);
@@ -55,7 +57,7 @@ export const useFilesStore = defineStore('files', () => {
 
   async function refresh(): Promise<void> {
     try {
-      [entries.value, recent.value] = await Promise.all([api.notebooks.list(), api.notebooks.recent()]);
+      [entries.value, recent.value, workspace.value] = await Promise.all([api.notebooks.list(), api.notebooks.recent(), api.workspace.info()]);
     } catch (cause) {
       notebook.errorBanner = `Could not list the notebooks: ${message(cause)}`;
     }
@@ -245,6 +247,35 @@ export const useFilesStore = defineStore('files', () => {
     downloadBlob(notebookFileName(doc.name), new Blob([formatNotebook(doc)], { type: 'application/json' }));
   }
 
+  /**
+   * Opens another workspace folder (the desktop app's folder dialog, or back to the default one):
+   * the open notebook is saved where it is first, then a new notebook starts in the new folder.
+   */
+  async function switchWorkspace(to: 'choose' | 'default'): Promise<boolean> {
+    cancelTimers();
+    if (notebook.isDirty && !(await save())) return false;
+    let next: WorkspaceInfo | null;
+    try {
+      next = to === 'choose' ? await api.workspace.choose() : await api.workspace.useDefault();
+    } catch (cause) {
+      notebook.errorBanner = `Could not open the workspace folder: ${message(cause)}`;
+      return false;
+    }
+    if (next === null) return false;
+    workspace.value = next;
+    notebook.reset();
+    currentFile.value = null;
+    setHash(null);
+    try {
+      drafts.value = await api.notebooks.drafts();
+    } catch (cause) {
+      notebook.errorBanner = `Could not look for unsaved changes: ${message(cause)}`;
+    }
+    await refresh();
+    status.value = `Workspace: ${next.dir}`;
+    return true;
+  }
+
   async function recover(draft: DraftEntry): Promise<void> {
     if (await open(draft.file, 'draft')) {
       // The draft becomes the notebook's content; the next save writes it to the file.
@@ -306,5 +337,7 @@ export const useFilesStore = defineStore('files', () => {
     exportNotebook,
     recover,
     discard,
+    workspace,
+    switchWorkspace,
   };
 });
