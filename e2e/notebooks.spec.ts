@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { expect, ROOT, test } from './fixtures';
 import { FilesPage } from './pages/files-page';
+import { ComparePage } from './pages/compare-page';
 import { NotebookPage } from './pages/notebook-page';
 
 function notebook(fields: Record<string, unknown>): Record<string, unknown> {
@@ -52,12 +53,18 @@ test.describe('notebook files, notes and exports', () => {
     await files.name.press('Enter');
     await nb.setPrompt('The moon rises in the');
     await files.addNote(0, '# Moon notes\nDoes the model know *where* the moon rises?');
+    // The comparison's set-up is part of the notebook: a third column, column B's seed, 5 tokens.
+    const compare = new ComparePage(page);
+    await compare.cell.getByTestId('compare-add-column').click();
+    await compare.setField(1, 'compare-seed', '7');
+    await compare.setMaxTokens(5);
     await files.waitSaved();
     const file = (await files.status.textContent())?.replace(/^.*Saved · /, '').trim() ?? '';
     expect(file).toMatch(/^Moonrise( \d+)?\.ntl\.json$/);
     const onDisk = JSON.parse(readFileSync(join(server.workspace, file), 'utf8')) as { prompt: string; cells: { kind: string; text?: string }[] };
     expect(onDisk.prompt).toBe('The moon rises in the');
     expect(onDisk.cells[0]).toMatchObject({ kind: 'note', text: '# Moon notes\nDoes the model know *where* the moon rises?' });
+    expect(onDisk).toMatchObject({ compare: { maxTokens: 5, columns: [{ name: 'A', seed: 42 }, { name: 'B', seed: 7, strategy: { strategy: 'top-k', topK: 5 } }, { name: 'C' }] } });
 
     await page.reload();
     await nb.waitForModel();
@@ -65,6 +72,9 @@ test.describe('notebook files, notes and exports', () => {
     await expect(files.name).toHaveValue('Moonrise');
     await expect(page.getByTestId('note-rendered').locator('h1')).toHaveText('Moon notes');
     await expect(page.getByTestId('note-rendered').locator('em')).toHaveText('where');
+    await expect(compare.columns).toHaveCount(3);
+    await expect(compare.column(1).getByTestId('compare-seed')).toHaveValue('7');
+    await expect(compare.cell.getByTestId('compare-max-tokens')).toHaveValue('5');
     await expect(page).toHaveTitle('Moonrise — Next Token Lab');
     await nb.setPrompt('The moon sets in the');
     await expect(page).toHaveTitle('• Moonrise — Next Token Lab');
@@ -153,6 +163,9 @@ test.describe('notebook files, notes and exports', () => {
     const files = new FilesPage(page);
     await nb.waitForModel();
     await files.openSidebar();
+    // The browser build names the folder it was started with and offers no folder dialog.
+    await expect(page.getByTestId('workspace-dir')).toHaveText(server.workspace);
+    await expect(page.getByTestId('workspace-open')).toHaveCount(0);
     await page.getByTestId('sidebar-search').fill('quartz');
     await expect(page.getByTestId('notebook-entry')).toHaveCount(1);
     await expect(page.getByTestId('notebook-entry')).toContainText('Alpha');
@@ -244,7 +257,7 @@ test.describe('notebook files, notes and exports', () => {
     await page.getByTestId('notebook-export').click();
     const saved = await files.download(page.getByTestId('export-notebook'));
     expect(saved.name).toBe('Untitled.ntl.json');
-    expect(JSON.parse(saved.bytes.toString())).toMatchObject({ version: 2, backend: 'wasm', results: { predict: { data: { summary: expect.stringContaining('top-1') } } } });
+    expect(JSON.parse(saved.bytes.toString())).toMatchObject({ version: 3, backend: 'wasm', results: { predict: { data: { summary: expect.stringContaining('top-1') } } } });
   });
 
   test('with the sidebar open the notebook fits beside it: nothing runs off the window', async ({ page }) => {

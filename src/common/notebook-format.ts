@@ -1,13 +1,15 @@
 import { z } from 'zod';
+import { SamplingStrategy } from '../engine/sampling/strategies';
 import { CELL_KINDS, CELL_PARAMS } from './cells';
 
 /**
  * The notebook file (`*.ntl.json`), documented in docs/notebook-format.md.
  * Version 1: the five computed cells only. Version 2: note cells, cells of kinds this app does not
- * know (kept and written back unchanged), the backend, and optional cached results.
+ * know (kept and written back unchanged), the backend, and optional cached results. Version 3: the
+ * Compare cell's set-up (`compare`).
  */
 export const NOTEBOOK_FORMAT = 'next-token-lab-notebook';
-export const NOTEBOOK_VERSION = 2;
+export const NOTEBOOK_VERSION = 3;
 /** Cached results above this many bytes (as JSON) are dropped, largest first, before a save. */
 export const MAX_RESULTS_BYTES = 512 * 1024;
 export const NOTE_KIND = 'note';
@@ -57,7 +59,20 @@ const CellSchema = z.unknown().transform((raw, ctx): CellDoc => {
 export const CachedResult = z.object({ key: z.string().max(200), data: z.unknown() });
 export type CachedResult = z.infer<typeof CachedResult>;
 
-/** A saved notebook (version 2): what the user set and, optionally, what the cells computed. */
+/**
+ * The Compare cell's set-up: its columns (name, decoding preset, seed) and the number of tokens.
+ * Generated tokens are not kept: the same settings and seeds give them again.
+ */
+export const CompareDoc = z.object({
+  maxTokens: z.number().int().min(1).max(4096),
+  columns: z
+    .array(z.object({ name: z.string().min(1).max(40), seed: z.number().int().min(0).max(0xffffffff), strategy: SamplingStrategy }))
+    .min(2, 'a comparison needs at least 2 columns')
+    .max(6, 'a comparison has at most 6 columns'),
+});
+export type CompareDoc = z.infer<typeof CompareDoc>;
+
+/** A saved notebook (version 3): what the user set and, optionally, what the cells computed. */
 export const NotebookDoc = z
   .object({
     format: z.literal(NOTEBOOK_FORMAT),
@@ -71,6 +86,8 @@ export const NotebookDoc = z
     savedAt: z.string().max(40),
     cells: z.array(CellSchema).max(200),
     results: z.record(CellId, CachedResult).optional(),
+    /** The Compare cell's columns; absent: the default two columns. */
+    compare: CompareDoc.optional(),
   })
   .superRefine((doc, ctx) => {
     const seen = new Set<string>();
@@ -97,6 +114,8 @@ const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string
     const v1 = NotebookDocV1.parse(doc);
     return { ...v1, version: 2, backend: null };
   },
+  // Version 2 had no Compare set-up: the comparison opens with its default columns.
+  2: (doc) => ({ ...doc, version: 3 }),
 };
 
 function describeIssue(file: string, error: z.ZodError): string {
@@ -196,6 +215,7 @@ export function formatNotebook(doc: NotebookDoc): string {
     appVersion: doc.appVersion,
     savedAt: doc.savedAt,
     cells: doc.cells.map(canonicalCell),
+    ...(doc.compare ? { compare: { maxTokens: doc.compare.maxTokens, columns: doc.compare.columns.map((c) => ({ name: c.name, seed: c.seed, strategy: sortedKeys(c.strategy) })) } } : {}),
     ...(results && Object.keys(results).length > 0 ? { results } : {}),
   };
   return `${prettyJson(ordered)}\n`;

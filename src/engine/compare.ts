@@ -12,7 +12,7 @@ import { SamplingStrategy } from './sampling/strategies';
  */
 export const ColumnSpec = z
   .strictObject({
-    name: z.string().min(1, 'a column needs a name'),
+    name: z.string().min(1, 'a column needs a name').max(40, 'a column name has at most 40 characters'),
     seed: z.number().int('seed must be a whole number').min(0, 'seed must be at least 0').max(0xffffffff, 'seed must be at most 4294967295').default(42),
     settings: SamplerSettings.optional(),
     strategy: SamplingStrategy.optional(),

@@ -7,7 +7,7 @@ import { tempDir } from './helpers';
 
 const doc: NotebookDoc = {
   format: 'next-token-lab-notebook',
-  version: 2,
+  version: 3,
   name: 'Sun test',
   prompt: 'The sun rises in the',
   model: { id: 'seed-world', sha256: null },

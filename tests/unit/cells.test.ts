@@ -28,7 +28,7 @@ describe('cell dependency graph', () => {
 describe('notebook format', () => {
   const doc = {
     format: 'next-token-lab-notebook',
-    version: 2,
+    version: 3,
     name: 'Sun',
     prompt: 'The sun rises in the',
     model: { id: 'seed-world', sha256: null },

@@ -17,7 +17,7 @@ const v1Fixture: unknown = JSON.parse(readFileSync(join(import.meta.dirname, '..
 /** Every kind of cell: the five computed kinds, a note, and one of a kind from a newer app. */
 const everyKind: NotebookDoc = {
   format: 'next-token-lab-notebook',
-  version: 2,
+  version: 3,
   name: 'Every kind',
   prompt: 'The sun rises in the',
   model: { id: 'seed-world', sha256: 'ab'.repeat(32) },
@@ -33,13 +33,20 @@ const everyKind: NotebookDoc = {
     { id: 'c5', kind: 'sample', params: { sampling: { strategy: 'top-k', temperature: 0.8, topK: 5 }, knobs: { minP: 0.05 }, stop: '.', seed: 7, maxTokens: 4 } },
     { zeta: [1, 2, 3], kind: 'probe-3d', id: 'x1', config: { b: 1, a: { nested: true } } },
   ],
+  compare: {
+    maxTokens: 6,
+    columns: [
+      { name: 'A', seed: 42, strategy: { strategy: 'greedy' } },
+      { name: 'nucleus', seed: 7, strategy: { strategy: 'top-p', temperature: 0.9, topP: 0.8 } },
+    ],
+  },
   results: {
     c1: { key: 'k1', data: { ids: [464, 4252, 17166], text: ['The', ' sun', ' rises'] } },
     c4: { key: 'k4', data: { top: [{ id: 7, token: ' east', prob: 0.9 }] } },
   },
 };
 
-describe('notebook format version 2', () => {
+describe('notebook format version 3', () => {
   it('round-trips every cell kind through the file text, unknown cells unchanged', () => {
     const text = formatNotebook(everyKind);
     const back = parseNotebook(JSON.parse(text), 'every.ntl.json');
@@ -62,7 +69,8 @@ describe('notebook format version 2', () => {
     const withoutUnknown = (t: string): string => t.replace(/\{\n\s+"(zeta|config)"[\s\S]*?"kind": "probe-3d"[\s\S]*?\n {4}\}/, '');
     expect(withoutUnknown(text).replace(/\s+/g, '')).toBe(withoutUnknown(known).replace(/\s+/g, ''));
     expect(text.indexOf('"format"')).toBeLessThan(text.indexOf('"version"'));
-    expect(text.indexOf('"cells"')).toBeLessThan(text.indexOf('"results"'));
+    expect(text.indexOf('"cells"')).toBeLessThan(text.indexOf('"compare"'));
+    expect(text.indexOf('"compare"')).toBeLessThan(text.indexOf('"results"'));
     expect(text).toContain('"params": {\n        "knobs": {\n          "minP": 0.05\n        },\n        "maxTokens": 4,');
   });
 
@@ -81,16 +89,19 @@ describe('notebook format version 2', () => {
     expect(() => parseNotebook(withCell({ id: 'p', kind: 'predict', params: { topK: 0 } }), 'a.ntl.json')).toThrow('a.ntl.json: cell "p" (predict) parameter "topK": k must be at least 1');
     expect(() => parseNotebook(withCell({ kind: 'probe-3d' }), 'a.ntl.json')).toThrow('a.ntl.json: field "cells.0.id"');
     expect(() => parseNotebook({ ...everyKind, cells: [everyKind.cells[1], everyKind.cells[1]] }, 'a.ntl.json')).toThrow('cell id "c1" is used twice');
-    expect(() => parseNotebook({ ...everyKind, version: 3 }, 'a.ntl.json')).toThrow('a.ntl.json: field "version": format version 3 is from a newer Next Token Lab');
+    expect(() => parseNotebook({ ...everyKind, version: 4 }, 'a.ntl.json')).toThrow('a.ntl.json: field "version": format version 4 is from a newer Next Token Lab; this one reads versions 1 to 3');
+    expect(() => parseNotebook({ ...everyKind, compare: { maxTokens: 4, columns: [everyKind.compare?.columns[0]] } }, 'a.ntl.json')).toThrow('a.ntl.json: field "compare.columns": a comparison needs at least 2 columns');
+    expect(() => parseNotebook({ ...everyKind, compare: { maxTokens: 4, columns: [{ name: 'A', seed: 1, strategy: { strategy: 'top-k', temperature: 1, topK: 0 } }, everyKind.compare?.columns[0]] } }, 'a.ntl.json')).toThrow('a.ntl.json: field "compare.columns.0.strategy.topK": k must be at least 1');
     expect(() => parseNotebook({ ...everyKind, format: 'other' }, 'a.ntl.json')).toThrow('a.ntl.json: field "format"');
     expect(() => parseNotebook([], 'a.ntl.json')).toThrow('a.ntl.json: not a notebook: expected a JSON object');
   });
 });
 
 describe('migrations', () => {
-  it('1 → 2: keeps every field of version 1, adds the backend, and round-trips', () => {
+  it('1 → 2 → 3: keeps every field of version 1, adds the backend, and round-trips', () => {
     const migrated = migrateNotebook(v1Fixture);
-    expect(migrated).toMatchObject({ version: 2, backend: null });
+    expect(migrated).toMatchObject({ version: 3, backend: null });
+    expect(migrated).not.toHaveProperty('compare');
     const doc = parseNotebook(v1Fixture, 'sun.ntl.json');
     expect(doc.version).toBe(NOTEBOOK_VERSION);
     const v1Fields = Object.fromEntries(Object.entries(v1Fixture as Record<string, unknown>).filter(([key]) => key !== 'version'));
@@ -99,6 +110,16 @@ describe('migrations', () => {
     expect(doc.cells).toEqual((v1Fixture as { cells: unknown[] }).cells);
     const text = formatNotebook(doc);
     expect(parseNotebook(JSON.parse(text))).toEqual(doc);
+    expect(formatNotebook(parseNotebook(JSON.parse(text)))).toBe(text);
+  });
+
+  it('2 → 3: a version 2 file reads with every field as it was, no comparison set-up, and round-trips', () => {
+    const v2: Record<string, unknown> = { ...everyKind, version: 2 };
+    delete v2['compare'];
+    const doc = parseNotebook(JSON.parse(JSON.stringify(v2)), 'two.ntl.json');
+    expect(doc).toEqual({ ...v2, version: 3 });
+    const text = formatNotebook(doc);
+    expect(text).not.toContain('"compare"');
     expect(formatNotebook(parseNotebook(JSON.parse(text)))).toBe(text);
   });
 

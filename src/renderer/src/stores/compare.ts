@@ -4,6 +4,7 @@ import { ColumnSpec, CompareSpec } from '../../../engine/compare';
 import { forkState, type Alternative } from '../../../engine/compare-step';
 import { SeededRandom } from '../../../engine/rng';
 import { presetSettings, SamplingStrategy } from '../../../engine/sampling/strategies';
+import type { CompareDoc } from '../../../common/notebook-format';
 import type { CompareColumn } from '../cells/compare-data';
 import { useNotebookStore } from './notebook';
 
@@ -13,6 +14,15 @@ export const MAX_COLUMNS = 6;
 export type CompareStatus = 'idle' | 'running' | 'done' | 'error' | 'stale';
 
 const NAMES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** The comparison a new notebook starts with. */
+const DEFAULT_SETUP: CompareDoc = {
+  maxTokens: 8,
+  columns: [
+    { name: 'A', seed: 42, strategy: { strategy: 'greedy' } },
+    { name: 'B', seed: 42, strategy: { strategy: 'top-k', temperature: 0.8, topK: 5 } },
+  ],
+};
 
 function message(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
@@ -27,8 +37,8 @@ export const useCompareStore = defineStore('compare', () => {
   const notebook = useNotebookStore();
   let nextKey = 1;
   const column = (name: string, strategy: SamplingStrategy, seed: number): CompareColumn => ({ key: nextKey++, name, strategy, seed, parent: null, state: null, details: [], elapsedMs: 0 });
-  const columns = ref<CompareColumn[]>([column('A', { strategy: 'greedy' }, 42), column('B', { strategy: 'top-k', temperature: 0.8, topK: 5 }, 42)]);
-  const maxTokens = ref(8);
+  const columns = ref<CompareColumn[]>([]);
+  const maxTokens = ref(DEFAULT_SETUP.maxTokens);
   const status = ref<CompareStatus>('idle');
   const error = ref<string | null>(null);
   const running = ref(false);
@@ -38,6 +48,33 @@ export const useCompareStore = defineStore('compare', () => {
   let isCancelRequested = false;
 
   const hasGeneration = computed(() => columns.value.some((c) => c.state !== null));
+
+  /** Takes the columns from the notebook's saved set-up (its default when it has none); nothing generated yet. */
+  function loadSetup(): void {
+    const setup = notebook.compareDoc ?? DEFAULT_SETUP;
+    columns.value = setup.columns.map((c) => column(c.name, { ...c.strategy }, c.seed));
+    maxTokens.value = setup.maxTokens;
+    promptIds.value = [];
+    selected.value = null;
+    error.value = null;
+    status.value = 'idle';
+  }
+  loadSetup();
+  watch(() => notebook.opened, loadSetup);
+
+  /** The set-up as the notebook saves it; the notebook changes (and autosaves) only when it differs. */
+  const setup = computed<CompareDoc>(() => ({
+    maxTokens: maxTokens.value,
+    columns: columns.value.map((c) => ({ name: c.name, seed: c.seed, strategy: { ...c.strategy } })),
+  }));
+  watch(
+    setup,
+    (next) => {
+      const current = notebook.compareDoc ?? DEFAULT_SETUP;
+      if (JSON.stringify(next) !== JSON.stringify(current)) notebook.compareDoc = next;
+    },
+    { deep: true },
+  );
 
   watch(
     () => [notebook.prompt, notebook.modelId],

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
-import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc } from '../../../common/notebook-format';
+import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc, type CompareDoc } from '../../../common/notebook-format';
 import { matchNotebookModel } from '../../../common/notebook-model';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
@@ -100,6 +100,10 @@ export const useNotebookStore = defineStore('notebook', () => {
   const layout = ref<CellDoc[]>(defaultLayout());
   /** Results saved with the notebook that was opened, shown until the cell runs again. */
   const savedResults = shallowRef<Record<string, CachedResult>>({});
+  /** The Compare cell's set-up as saved (null: its default columns); the compare store keeps it current. */
+  const compareDoc = ref<CompareDoc | null>(null);
+  /** Counts notebooks opened or started: the Compare cell takes its set-up from `compareDoc` each time. */
+  const opened = ref(0);
   /** Said when an opened notebook's model is missing or has another hash; `matches` are model ids to offer. */
   const modelNotice = ref<{ message: string; matches: string[] } | null>(null);
   /** Counts changes to what is saved; `savedRevision` is the count the last save or open saw. */
@@ -113,7 +117,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     resolveModelsListed = resolve;
   });
   watch(
-    [prompt, params, modelId, layout, notebookName],
+    [prompt, params, modelId, layout, notebookName, compareDoc],
     () => {
       revision.value++;
     },
@@ -399,6 +403,7 @@ export const useNotebookStore = defineStore('notebook', () => {
         return { id: cell.id, kind: cell.kind, params: { ...params.value[cell.kind] } };
       }),
       results: { ...savedResults.value, ...cachedResults() },
+      ...(compareDoc.value ? { compare: compareDoc.value } : {}),
     };
     // Plain data: reactive proxies cannot be sent over IPC.
     return NotebookDoc.parse(JSON.parse(JSON.stringify(doc)));
@@ -416,6 +421,8 @@ export const useNotebookStore = defineStore('notebook', () => {
     params.value = defaultParams();
     layout.value = defaultLayout();
     savedResults.value = {};
+    compareDoc.value = null;
+    opened.value++;
     modelNotice.value = null;
     clearRuntime();
     markSaved();
@@ -442,6 +449,8 @@ export const useNotebookStore = defineStore('notebook', () => {
     prompt.value = doc.prompt;
     layout.value = doc.cells.map((cell) => ({ ...cell }));
     savedResults.value = markRaw({ ...(doc.results ?? {}) });
+    compareDoc.value = doc.compare ?? null;
+    opened.value++;
     clearRuntime();
     const match = matchNotebookModel(doc.model, models.value);
     // The notebook's own model when it is there, else the current one; models with its hash are offered.
@@ -523,6 +532,8 @@ export const useNotebookStore = defineStore('notebook', () => {
     layout,
     modelNotice,
     revision,
+    compareDoc,
+    opened,
     isDirty,
     markSaved,
     reset,
