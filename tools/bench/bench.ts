@@ -136,10 +136,18 @@ async function notebookListing(): Promise<void> {
   }
 }
 
-await notebookListing();
-cliPredict();
-await engine(1);
-await engine(2);
+/** `npm run bench -- notebooks engine`: only the sections named; none named: all of them. */
+const SECTIONS: Record<string, () => Promise<void> | void> = {
+  notebooks: notebookListing,
+  cli: cliPredict,
+  engine: async () => {
+    await engine(1);
+    await engine(2);
+  },
+};
+const wanted = process.argv.slice(2);
+for (const name of wanted) if (!(name in SECTIONS)) throw new Error(`no bench section "${name}": the sections are ${Object.keys(SECTIONS).join(', ')}`);
+for (const [name, run] of Object.entries(SECTIONS)) if (wanted.length === 0 || wanted.includes(name)) await run();
 const out = join(ROOT, 'bench-results.json');
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows }, null, 2) + '\n');
 console.log(`\nwrote ${out}`);
