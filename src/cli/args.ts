@@ -6,7 +6,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-type OptionSpec = { type: 'string' } | { type: 'boolean' };
+type OptionSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean' };
 
 const COMMON = { model: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 const RUNTIME = { backend: { type: 'string' }, threads: { type: 'string' } } as const;
@@ -16,7 +16,15 @@ export const COMMAND_OPTIONS = {
   models: { ...COMMON },
   import: { json: { type: 'boolean' }, help: { type: 'boolean' } },
   tokenize: { ...COMMON, prompt: { type: 'string' } },
-  predict: { ...COMMON, ...RUNTIME, prompt: { type: 'string' }, top: { type: 'string' }, temperature: { type: 'string' } },
+  predict: {
+    ...COMMON,
+    ...RUNTIME,
+    prompt: { type: 'string' },
+    top: { type: 'string' },
+    temperature: { type: 'string' },
+    /** `L:H`, repeatable: heads switched off (docs: interventions). */
+    'ablate-head': { type: 'string', multiple: true },
+  },
   attention: { ...COMMON, ...RUNTIME, prompt: { type: 'string' }, layer: { type: 'string' }, head: { type: 'string' } },
   generate: {
     ...COMMON,
@@ -39,7 +47,7 @@ export function isCommand(name: string | undefined): name is CommandName {
 }
 
 export interface ParsedCommand {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | string[] | boolean | undefined>;
   positionals: string[];
 }
 
@@ -62,12 +70,20 @@ export function parseCommand(command: CommandName, args: string[]): ParsedComman
     const options: Record<string, OptionSpec> = COMMAND_OPTIONS[command];
     const { values, positionals } = parseArgs({ args: joinNegativeNumbers(args, options), options, strict: true, allowPositionals: command === 'run' || command === 'import' });
     const plain: ParsedCommand['values'] = {};
-    for (const [key, value] of Object.entries(values)) plain[key] = typeof value === 'string' || typeof value === 'boolean' ? value : undefined;
+    for (const [key, value] of Object.entries(values) as [string, unknown][]) {
+      plain[key] = typeof value === 'string' || typeof value === 'boolean' ? value : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+    }
     return { values: plain, positionals };
   } catch (cause) {
     const message = cause instanceof Error ? cause.message.split('\n')[0] ?? cause.message : String(cause);
     throw new UsageError(`${command}: ${message.replace(/^Unknown option/, 'unknown option')}`);
   }
+}
+
+/** A repeatable option: every value given, in order. */
+export function listOption(values: ParsedCommand['values'], name: string): string[] {
+  const value = values[name];
+  return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
 }
 
 export function stringOption(values: ParsedCommand['values'], name: string): string | undefined {

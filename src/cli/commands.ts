@@ -3,9 +3,10 @@ import { ModelImporter } from '../main/services/model-import';
 import { readFile } from 'node:fs/promises';
 import { CompareSpec, runColumn, type ColumnResult, type ColumnSpec } from '../engine/compare';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
+import { parseHeadRef } from '../engine/intervention';
 import type { ColumnMetrics } from '../engine/sampling/metrics';
 import { firstIssue } from '../engine/sampling/settings';
-import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
+import { UsageError, listOption, numberOption, stringOption, type ParsedCommand } from './args';
 import { decoderFromFlags } from './sampler-options';
 import { createRegistry, userModelsDir, encodePrompt, loadModel, loadTokenizer, runtimeOptions, timing } from './model-host';
 import { fixed, quoted, table } from './table';
@@ -115,20 +116,25 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
   const k = numberOption(values, 'top', { integer: true, min: 1 }) ?? 10;
   const temperature = numberOption(values, 'temperature') ?? 1;
   if (!(temperature > 0)) throw new UsageError(`--temperature: must be greater than 0, got ${temperature}`);
+  const ablate = listOption(values, 'ablate-head').map((text) => {
+    try {
+      return parseHeadRef(text);
+    } catch (cause) {
+      throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+  });
   const prompt = promptOption(values);
   const runtime = runtimeOptions(values);
   const info = await createRegistry().resolve(modelOption(values));
   const model = await loadModel(info, runtime);
   const { pieces, truncated } = encodePrompt(model.engine.tokenizer, prompt, info.context, info.context);
-  const result = await model.engine.forward(pieces.map((p) => p.id), false);
-  const top = topK(result.lastLogits, Math.min(k, result.vocab), temperature).map((t) => ({
-    id: t.id,
-    token: model.engine.tokenizer.piece(t.id).text,
-    prob: t.prob,
-    logit: t.logit,
-  }));
+  const ids = pieces.map((p) => p.id);
+  const result = await model.engine.forward(ids, false);
+  const tokenOf = (id: number): string => model.engine.tokenizer.piece(id).text;
+  const top = topK(result.lastLogits, Math.min(k, result.vocab), temperature).map((t) => ({ id: t.id, token: tokenOf(t.id), prob: t.prob, logit: t.logit }));
   const entropy = entropyBits(softmax(result.lastLogits, temperature));
   const time = timing(model, result.forwardMs);
+  const header = `${info.id} · ${pieces.length} tokens${truncated ? ` (first ${truncated} dropped)` : ''} · temperature ${temperature}`;
   const json = {
     model: info.id,
     tokens: pieces.map((p) => ({ id: p.id, text: p.text })),
@@ -138,15 +144,47 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
     entropy,
     timing: time,
   };
+  if (ablate.length === 0) {
+    const text = [
+      `${header} · entropy ${fixed(entropy, 3)} bits`,
+      table(
+        [{ title: 'rank', align: 'right' }, { title: 'id', align: 'right' }, { title: 'token' }, { title: 'prob', align: 'right' }, { title: 'logit', align: 'right' }],
+        top.map((t, i) => [i + 1, t.id, quoted(t.token), fixed(t.prob, 4), fixed(t.logit, 3)]),
+      ),
+      timingLine(time),
+    ].join('\n');
+    return { json, text };
+  }
+  const edited = await model.engine.forwardEdited(ids, { ablateHeads: ablate }, false).catch((cause: unknown) => {
+    throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
+  });
+  const before = softmax(result.lastLogits, temperature);
+  const after = softmax(edited.lastLogits, temperature);
+  const afterTop = topK(edited.lastLogits, Math.min(k, edited.vocab), temperature);
+  // The union of both top-k lists, ranked by the probability after the edit.
+  const shown = [...new Set([...afterTop.map((t) => t.id), ...top.map((t) => t.id)])]
+    .map((id) => ({ id, token: tokenOf(id), before: before[id] ?? 0, after: after[id] ?? 0 }))
+    .sort((a, b) => b.after - a.after);
+  const first = top[0];
+  const change = first ? { id: first.id, token: first.token, before: first.prob, after: after[first.id] ?? 0, delta: (after[first.id] ?? 0) - first.prob } : null;
   const text = [
-    `${info.id} · ${pieces.length} tokens${truncated ? ` (first ${truncated} dropped)` : ''} · temperature ${temperature} · entropy ${fixed(entropy, 3)} bits`,
+    `${header} · heads switched off: ${ablate.map((h) => `${h.layer}:${h.head}`).join(', ')}`,
     table(
-      [{ title: 'rank', align: 'right' }, { title: 'id', align: 'right' }, { title: 'token' }, { title: 'prob', align: 'right' }, { title: 'logit', align: 'right' }],
-      top.map((t, i) => [i + 1, t.id, quoted(t.token), fixed(t.prob, 4), fixed(t.logit, 3)]),
+      [{ title: 'id', align: 'right' }, { title: 'token' }, { title: 'before', align: 'right' }, { title: 'after', align: 'right' }, { title: 'change', align: 'right' }],
+      shown.map((t) => [t.id, quoted(t.token), fixed(t.before, 4), fixed(t.after, 4), `${t.after >= t.before ? '+' : ''}${fixed(t.after - t.before, 4)}`]),
     ),
+    change ? `top token before, ${quoted(change.token)}: ${fixed(change.before, 4)} → ${fixed(change.after, 4)} (${change.delta >= 0 ? '+' : ''}${fixed(change.delta, 4)})` : '',
     timingLine(time),
   ].join('\n');
-  return { json, text };
+  return {
+    json: {
+      ...json,
+      ablated: ablate,
+      after: { top: afterTop.map((t) => ({ id: t.id, token: tokenOf(t.id), prob: t.prob, logit: t.logit })), entropy: entropyBits(after) },
+      top_token_change: change,
+    },
+    text,
+  };
 }
 
 function timingLine(t: { backend: string; threads: number; load_ms: number; forward_ms: number }): string {

@@ -8,7 +8,8 @@ commands:
   models                                    the models found
   import    FOLDER                          check a model folder and copy it into your models folder
   tokenize  --prompt P                      the prompt's tokens
-  predict   --prompt P [--top K] [--temperature T]
+  predict   --prompt P [--top K] [--temperature T] [--ablate-head L:H ...]
+            (--ablate-head: switch off head H of layer L, 0-based, repeatable; shows before and after)
   attention --prompt P [--layer L] [--head H]
   generate  --prompt P [--strategy greedy|temperature|top-k|top-p|beam] [--seed N]
             [--max-tokens M] [--stop STRING] [sampler options]

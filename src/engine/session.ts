@@ -1,6 +1,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
 import { addGraphOutputs, headCounts, planGraph, prepareGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KEY_KEEP_INPUT, type InterventionInput } from './intervention';
 import { checkKnownOperators, explainSessionError } from './operator-support';
 import { ModelTokenizer } from './tokenizer';
 
@@ -101,6 +102,10 @@ export class EngineModel {
   ) {}
 
   private cache: CacheEntry[] = [];
+  /** The graph with attention edits (interventions), created on first use. */
+  private editSession: Ort.InferenceSession | null = null;
+  /** The prepared graph bytes, kept to build the edited graph from. */
+  private source: { bytes: Uint8Array; file: string; external: readonly { path: string; data: Uint8Array }[] } = { bytes: new Uint8Array(), file: '', external: [] };
 
   /** Whether generation runs on the key/value cache rather than recomputing the sequence. */
   get hasCache(): boolean {
@@ -160,7 +165,9 @@ export class EngineModel {
         cacheSession = null;
       }
     }
-    return new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheSession, cacheNote);
+    const model = new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheSession, cacheNote);
+    model.source = { bytes: prepared.bytes, file, external };
+    return model;
   }
 
   /** The probes of one role, in graph order. */
@@ -221,7 +228,52 @@ export class EngineModel {
     const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
     const started = now();
     const out = await this.session.run(this.feeds([ids]), wanted);
-    const forwardMs = now() - started;
+    return this.readForward(out, ids, instrument, now() - started);
+  }
+
+  /**
+   * The forward pass with an intervention: heads switched off and tokens removed from positions'
+   * attention (renormalised), by a mask multiplied into the attention probabilities of an edited
+   * copy of the graph (built on first use, then kept). Attention in the result is the edited one.
+   */
+  async forwardEdited(ids: readonly number[], edit: InterventionInput, instrument = true): Promise<ForwardResult> {
+    this.checkLength(ids.length);
+    const parsed = Intervention.parse(edit);
+    const attention = this.probes('attention').sort((a, b) => a.layer - b.layer);
+    if (attention.length === 0) {
+      throw new Error(
+        this.plan.fusedAttention.length > 0
+          ? `${this.id}: attention is computed inside fused ${this.plan.fusedAttention.join(', ')} operators; its weights never exist, so they cannot be edited`
+          : `${this.id}: no Softmax over attention scores was found, so attention cannot be edited`,
+      );
+    }
+    const heads = headCounts(this.plan, { heads: this.config.heads, kvHeads: this.config.kvHeads }).heads;
+    const { gate, keep } = interventionMasks(parsed, attention.length, heads, ids.length);
+    this.editSession ??= await this.createEditSession(attention.map((p) => p.tensor));
+    const feeds = this.feeds([ids]);
+    feeds[HEAD_GATE_INPUT] = new this.ort.Tensor('float32', gate, [attention.length, heads]);
+    feeds[KEY_KEEP_INPUT] = new this.ort.Tensor('float32', keep, [attention.length, ids.length, ids.length]);
+    const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
+    const started = now();
+    const out = await this.editSession.run(feeds, wanted);
+    return this.readForward(out, ids, instrument, now() - started);
+  }
+
+  private async createEditSession(attentionTensors: string[]): Promise<Ort.InferenceSession> {
+    const { bytes, file, external } = this.source;
+    const edited = addGraphOutputs(addAttentionEdits(bytes, attentionTensors, this.plan.floatType, file), this.plan.probes.map((p) => p.tensor), this.plan.floatType);
+    try {
+      return await this.ort.InferenceSession.create(edited, {
+        executionProviders: [this.backend],
+        graphOptimizationLevel: 'all',
+        ...(external.length > 0 ? { externalData: [...external] } : {}),
+      });
+    } catch (cause) {
+      throw new Error(`${file}: the graph with the attention edits could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+  }
+
+  private readForward(out: Ort.InferenceSession.OnnxValueMapType, ids: readonly number[], instrument: boolean, forwardMs: number): ForwardResult {
     try {
       const lastLogits = lastPositionLogits(out[this.plan.logitsOutput], ids.length, 1)[0] ?? new Float32Array();
       const result: ForwardResult = {
@@ -326,6 +378,8 @@ export class EngineModel {
   }
 
   async release(): Promise<void> {
+    await this.editSession?.release();
+    this.editSession = null;
     for (const entry of this.cache) for (const t of entry.past) t.dispose();
     this.cache = [];
     await this.cacheSession?.release();

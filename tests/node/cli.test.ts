@@ -85,6 +85,29 @@ describe('ntl on the bundled seed-world model', () => {
     expect(out['timing']).toMatchObject({ backend: 'wasm', threads: 1 });
   });
 
+  it('predict --ablate-head switches heads off and prints the distribution before and after', async () => {
+    const bank = 'She took her money to the bank. At the bank she';
+    const plain = json(await ntl('predict', '--prompt', bank, '--top', '5', '--json'));
+    const args = ['predict', '--prompt', bank, '--top', '5', '--json', ...[0, 1, 2, 3].flatMap((h) => ['--ablate-head', `1:${h}`])];
+    const out = json(await ntl(...args));
+    expect(out['top']).toEqual(plain['top']);
+    expect(out['ablated']).toEqual([0, 1, 2, 3].map((head) => ({ layer: 1, head })));
+    const change = out['top_token_change'] as { token: string; before: number; after: number; delta: number };
+    expect(change.token).toBe(' deposited');
+    expect(change.before).toBeCloseTo(0.4611, 3);
+    // Layer 1 without its heads: " deposited" falls to about 0.34 (the engine test checks the edit itself).
+    expect(change.after).toBeLessThan(change.before - 0.05);
+    expect(change.delta).toBeCloseTo(change.after - change.before, 10);
+    const after = (out['after'] as { top: { prob: number }[] }).top;
+    expect(after).toHaveLength(5);
+    const text = await ntl('predict', '--prompt', bank, '--ablate-head', '1:0', '--top', '3');
+    expect(text.stdout).toContain('heads switched off: 1:0');
+    expect(text.stdout).toMatch(/top token before, " deposited": 0\.4611 → 0\.\d{4}/);
+    const bad = await ntl('predict', '--prompt', bank, '--ablate-head', '7:0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--ablate-head: head 7:0: the model has layers 0 to 2');
+  });
+
   it('gives attention rows that sum to one and never look ahead', async () => {
     const out = json(await ntl('attention', '--prompt', PROMPT, '--layer', '0', '--head', '1', '--json'));
     const matrix = (out['attention'] as number[][][][])[0]?.[0] ?? [];
