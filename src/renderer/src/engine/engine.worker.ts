@@ -6,7 +6,7 @@ import { EngineModel, type BackendName, type ForwardResult } from '../../../engi
 import { compareStepBatch } from '../../../engine/compare-step';
 import { fitToContext, generationStep } from '../../../engine/generate';
 import { topOrder } from '../../../engine/sampling/filters';
-import type { ForwardPayload, LoadResult, ModelUrls, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
+import type { ForwardPayload, InterveneResult, LoadResult, ModelUrls, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -174,6 +174,18 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>): Promise<void> => {
       case 'forward': {
         const { payload, transfer } = await forward(request.ids);
         reply({ runId, type: 'result', result: payload }, transfer);
+        return;
+      }
+      case 'intervene': {
+        const m = requireModel();
+        const r = await m.forwardEdited(request.ids, request.edit, true);
+        const result: InterveneResult = {
+          lastLogits: r.lastLogits,
+          attention: r.attention,
+          forwardMs: r.forwardMs,
+          topPieces: topOrder(Float64Array.from(r.lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),
+        };
+        reply({ runId, type: 'result', result }, [r.lastLogits.buffer, ...(r.attention?.data ?? []).map((a) => a.buffer)]);
         return;
       }
       case 'compare-steps':

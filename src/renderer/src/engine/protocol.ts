@@ -2,6 +2,7 @@ import type { TokenPiece } from '../../../engine/tokenizer';
 import type { Sampling } from '../../../engine/sampling/strategies';
 import type { GenerationState } from '../../../engine/generate';
 import type { StepDetail } from '../../../engine/compare-step';
+import type { InterventionInput } from '../../../engine/intervention';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
 
@@ -59,6 +60,15 @@ export interface ForwardPayload {
   topPieces: TokenPiece[];
 }
 
+/** The forward pass with heads switched off or tokens removed from attention: what Predict compares. */
+export interface InterveneResult {
+  lastLogits: Float32Array;
+  /** The edited attention, when the graph exposes it. */
+  attention: { layers: number; heads: number; data: Float32Array[] } | null;
+  forwardMs: number;
+  topPieces: TokenPiece[];
+}
+
 export interface GenerateRequest {
   state: GenerationState;
   /** A preset or the full sampler settings (the Sample cell sends its resolved settings). */
@@ -86,6 +96,7 @@ export type WorkerRequest =
   | { runId: number; type: 'load'; model: ModelUrls; backend: BackendChoice; threads: number }
   | { runId: number; type: 'tokenize'; text: string }
   | { runId: number; type: 'forward'; ids: number[] }
+  | { runId: number; type: 'intervene'; ids: number[]; edit: InterventionInput }
   | ({ runId: number; type: 'generate' } & GenerateRequest)
   | { runId: number; type: 'compare-steps'; items: CompareStepRequest[] }
   | { runId: number; type: 'cancel'; target: number };
@@ -94,6 +105,7 @@ export interface WorkerResults {
   load: LoadResult;
   tokenize: TokenizeResult;
   forward: ForwardPayload;
+  intervene: InterveneResult;
   generate: GenerationState;
   'compare-steps': CompareStepResult[];
 }

@@ -1,0 +1,55 @@
+import { expect, ntl, test } from './fixtures';
+import { NotebookPage } from './pages/notebook-page';
+
+const BANK = 'She took her money to the bank. At the bank she';
+
+interface Change {
+  token: string;
+  before: number;
+  after: number;
+}
+
+test.describe('interventions in Predict', () => {
+  test('switching off every head of layer 1 gives the distribution of ntl predict --ablate-head; removing a token renormalises', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await nb.setPrompt(BANK);
+    await nb.runAllAndWait();
+    const panel = page.getByTestId('intervene');
+    await panel.locator('summary').click();
+    await expect(panel.getByTestId('intervene-head')).toHaveCount(3 * 4);
+    await expect(panel.getByTestId('intervene-run')).toBeDisabled();
+    await panel.locator('[data-testid="intervene-layer"][data-layer="1"]').click();
+    await expect(panel.locator('[data-testid="intervene-head"]:checked')).toHaveCount(4);
+    await panel.getByTestId('intervene-run').click();
+
+    const summary = panel.getByTestId('intervene-summary');
+    await expect(summary).toBeVisible();
+    const cli = ntl(['predict', '--prompt', BANK, ...[0, 1, 2, 3].flatMap((h) => ['--ablate-head', `1:${h}`])])['top_token_change'] as Change;
+    expect(cli.token).toBe(' deposited');
+    expect(Number(await summary.getAttribute('data-before'))).toBeCloseTo(cli.before, 4);
+    expect(Number(await summary.getAttribute('data-after'))).toBeCloseTo(cli.after, 4);
+    await expect(summary).toContainText('head 1:0 off, head 1:1 off, head 1:2 off, head 1:3 off');
+    await expect(summary).toContainText(`${(cli.before * 100).toFixed(1)}% → ${(cli.after * 100).toFixed(1)}%`);
+    await expect(panel.getByTestId('chart-intervene')).toBeVisible();
+
+    // The heads back on; the first "bank" (position 6) taken out of the last position's attention.
+    await panel.locator('[data-testid="intervene-layer"][data-layer="1"]').click();
+    await expect(panel.locator('[data-testid="intervene-head"]:checked')).toHaveCount(0);
+    const keyOptions = await panel.getByTestId('intervene-key').locator('option').allTextContents();
+    const bank = keyOptions.findIndex((t) => t.includes('bank'));
+    expect(bank).toBeGreaterThan(0);
+    await panel.getByTestId('intervene-key').selectOption(String(bank));
+    await panel.getByTestId('intervene-add-removal').click();
+    await expect(panel.getByTestId('intervene-removal')).toHaveCount(1);
+    await panel.getByTestId('intervene-run').click();
+    await expect(summary).toContainText('removed from position 11');
+    const before = Number(await summary.getAttribute('data-before'));
+    const after = Number(await summary.getAttribute('data-after'));
+    expect(before).toBeCloseTo(cli.before, 4);
+    expect(Math.abs(after - before)).toBeGreaterThan(1e-4);
+    // Let the bars finish their animation before the picture.
+    await page.waitForTimeout(1500);
+    await page.getByTestId('cell-predict').screenshot({ path: test.info().outputPath('predict-intervene.png') });
+  });
+});
