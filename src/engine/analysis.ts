@@ -32,3 +32,32 @@ export function extent(values: ArrayLike<number>): [number, number] {
   }
   return values.length ? [min, max] : [0, 0];
 }
+
+/** The Euclidean norm of each row of a row-major [n][dim] matrix, or of the difference of two. */
+export function rowNorms(a: ArrayLike<number>, n: number, dim: number, minus?: ArrayLike<number>): number[] {
+  return Array.from({ length: n }, (_, i) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += ((a[i * dim + d] ?? 0) - (minus?.[i * dim + d] ?? 0)) ** 2;
+    return Math.sqrt(s);
+  });
+}
+
+/**
+ * What each block writes into the residual stream, per block and position: the norm of its
+ * attention output (mid − stream entering), of its MLP output (stream leaving − mid), and of the
+ * stream itself at every boundary ([blocks + 1][n]). Without the mid-block stream, only the stream.
+ */
+export function blockWrites(
+  residual: readonly ArrayLike<number>[],
+  mid: readonly ArrayLike<number>[] | null,
+  n: number,
+  dim: number,
+): { stream: number[][]; attention: number[][] | null; mlp: number[][] | null } {
+  const stream = residual.map((r) => rowNorms(r, n, dim));
+  if (!mid || mid.length !== residual.length - 1) return { stream, attention: null, mlp: null };
+  return {
+    stream,
+    attention: mid.map((m, l) => rowNorms(m, n, dim, residual[l])),
+    mlp: mid.map((m, l) => rowNorms(residual[l + 1] ?? [], n, dim, m)),
+  };
+}

@@ -16,7 +16,7 @@ const { onnx } = onnxProto;
 export type { PositionKind } from './graph-patterns';
 
 /** What a tensor that the engine adds as a graph output stands for. */
-export type ProbeRole = 'attention' | 'token-embedding' | 'position-embedding' | 'embedding-sum' | 'residual';
+export type ProbeRole = 'attention' | 'token-embedding' | 'position-embedding' | 'embedding-sum' | 'residual' | 'residual-mid';
 
 export interface Probe {
   role: ProbeRole;
@@ -395,7 +395,17 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
   else if (new Set(boundaries).size !== boundaries.length) residualNote = 'the norms before the blocks could not be told apart';
   else if (boundaries.some((n) => !n?.input)) {
     residualNote = `the norms are fused with the residual addition (${boundaries.find((n) => !n?.input)?.op}), so the stream between blocks is never a tensor`;
-  } else boundaries.forEach((n, i) => probe('residual', n?.input ?? undefined, { name: n?.node ?? '' }, i));
+  } else {
+    boundaries.forEach((n, i) => probe('residual', n?.input ?? undefined, { name: n?.node ?? '' }, i));
+    // Inside each block, the stream after the attention's addition enters the block's second norm
+    // (before the MLP): the one norm between this block's first norm and the next boundary.
+    const mids = blockNorms.map((start, l) => {
+      const end = boundaries[l + 1];
+      const inside = norms.filter((n) => start && end && n.order > start.order && n.order < end.order);
+      return inside.length === 1 && inside[0]?.input ? inside[0] : null;
+    });
+    if (mids.every((n) => n !== null)) mids.forEach((n, l) => probe('residual-mid', n?.input ?? undefined, { name: n?.node ?? '' }, l));
+  }
 
   const operators = new Map<string, OperatorRef>();
   for (const n of graph.nodes) {

@@ -64,6 +64,12 @@ export interface ForwardResult {
   embeddings: EmbeddingResult;
   /** The residual stream entering each block and the final norm, each row-major [position][hidden]. */
   residual: Float32Array[] | null;
+  /**
+   * The stream inside each block after the attention's addition (before the MLP), row-major
+   * [position][hidden]: with `residual`, block l's attention output is mid[l] − residual[l] and its
+   * MLP output residual[l + 1] − mid[l]. Null when the graph does not show it.
+   */
+  residualMid: Float32Array[] | null;
   forwardMs: number;
 }
 
@@ -284,6 +290,7 @@ export class EngineModel {
         attentionNote: null,
         embeddings: { dim: this.config.hidden, token: null, position: null, sum: null },
         residual: null,
+        residualMid: null,
         forwardMs,
       };
       if (!instrument) return result;
@@ -298,6 +305,10 @@ export class EngineModel {
       const streams = this.probes('residual').map((p) => out[p.tensor]);
       if (streams.length > 0 && streams.every((t) => t !== undefined && t.dims.at(-1) === this.config.hidden)) {
         result.residual = streams.map((t) => (t ? toFloat32(t).slice() : new Float32Array()));
+        const mids = this.probes('residual-mid').map((p) => out[p.tensor]);
+        if (mids.length === streams.length - 1 && mids.every((t) => t !== undefined && t.dims.at(-1) === this.config.hidden)) {
+          result.residualMid = mids.map((t) => (t ? toFloat32(t).slice() : new Float32Array()));
+        }
       }
       const layers: Float32Array[] = [];
       let heads = 0;

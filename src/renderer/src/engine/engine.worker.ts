@@ -142,12 +142,14 @@ async function forward(ids: number[]): Promise<{ payload: ForwardPayload; transf
     positionEmbedding: r.embeddings.position,
     embeddingSum: r.embeddings.sum,
     forwardMs: r.forwardMs,
+    residual: r.residual,
+    residualMid: r.residualMid,
     ...lensFor(m, r),
     // A selection, not a sort of the whole vocabulary: this runs on every forward pass.
     topPieces: topOrder(Float64Array.from(r.lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),
   };
   const transfer: Transferable[] = [r.lastLogits.buffer];
-  for (const a of [r.embeddings.token, r.embeddings.position, r.embeddings.sum, ...(r.attention?.data ?? [])]) {
+  for (const a of [r.embeddings.token, r.embeddings.position, r.embeddings.sum, ...(r.attention?.data ?? []), ...(r.residual ?? []), ...(r.residualMid ?? [])]) {
     if (a) transfer.push(a.buffer);
   }
   return { payload, transfer };

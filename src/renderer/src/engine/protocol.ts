@@ -53,6 +53,10 @@ export interface ForwardPayload {
   positionEmbedding: Float32Array | null;
   embeddingSum: Float32Array | null;
   forwardMs: number;
+  /** The residual stream entering each block and the final norm, [position][hidden] each; null when the graph hides it. */
+  residual: Float32Array[] | null;
+  /** The stream inside each block after the attention's addition (before the MLP); null when not found. */
+  residualMid: Float32Array[] | null;
   /** Logit lens: [depth][position] top-1 token and probability; depth 0 is the embeddings. */
   lens: { id: number; prob: number; piece: TokenPiece }[][] | null;
   lensNote: string | null;
