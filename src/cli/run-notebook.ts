@@ -1,7 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
-import { isComputedCell, isNoteCell, parseNotebook } from '../common/notebook-format';
+import { formatBytes } from '../common/model-limits';
+import { MAX_NOTEBOOK_BYTES, isComputedCell, isNoteCell, parseNotebook } from '../common/notebook-format';
 import { generate } from '../engine/generate';
 import { presetSettings } from '../engine/sampling/strategies';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
@@ -87,6 +88,8 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   if (extra.length > 0) throw new UsageError(`run: unexpected argument "${extra[0] ?? ''}"`);
   let json: unknown;
   try {
+    const size = (await stat(resolve(file))).size;
+    if (size > MAX_NOTEBOOK_BYTES) throw new Error(`refused: ${formatBytes(size)} is more than a notebook can be (at most ${formatBytes(MAX_NOTEBOOK_BYTES)})`);
     json = JSON.parse(await readFile(resolve(file), 'utf8'));
   } catch (cause) {
     throw new Error(`${file}: ${cause instanceof Error ? cause.message : String(cause)}`);

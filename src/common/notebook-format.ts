@@ -10,6 +10,12 @@ export const NOTEBOOK_FORMAT = 'next-token-lab-notebook';
 export const NOTEBOOK_VERSION = 2;
 /** Cached results above this many bytes (as JSON) are dropped, largest first, before a save. */
 export const MAX_RESULTS_BYTES = 512 * 1024;
+/**
+ * Notebook files above this size are refused unread: a notebook is parameters, notes and at most
+ * `MAX_RESULTS_BYTES` of cached results, so a larger file is not one this app wrote, and parsing it
+ * would hold the window for seconds.
+ */
+export const MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024;
 export const NOTE_KIND = 'note';
 
 const CellId = z.string().min(1).max(64);
