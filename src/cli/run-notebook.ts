@@ -1,8 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
-import { formatBytes } from '../common/model-limits';
-import { MAX_NOTEBOOK_BYTES, isComputedCell, isNoteCell, parseNotebook } from '../common/notebook-format';
+import { isComputedCell, isNoteCell, notebookSizeProblem, parseNotebook } from '../common/notebook-format';
 import { generate } from '../engine/generate';
 import { presetSettings } from '../engine/sampling/strategies';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
@@ -87,9 +86,9 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   if (file === undefined) throw new UsageError('run: which notebook? usage: ntl run NOTEBOOK.ntl.json [--out RESULTS.json]');
   if (extra.length > 0) throw new UsageError(`run: unexpected argument "${extra[0] ?? ''}"`);
   let json: unknown;
+  const tooLarge = notebookSizeProblem(file, await stat(resolve(file)).then((s) => s.size, () => 0));
+  if (tooLarge !== null) throw new Error(tooLarge);
   try {
-    const size = (await stat(resolve(file))).size;
-    if (size > MAX_NOTEBOOK_BYTES) throw new Error(`refused: ${formatBytes(size)} is more than a notebook can be (at most ${formatBytes(MAX_NOTEBOOK_BYTES)})`);
     json = JSON.parse(await readFile(resolve(file), 'utf8'));
   } catch (cause) {
     throw new Error(`${file}: ${cause instanceof Error ? cause.message : String(cause)}`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CELL_KINDS, CELL_PARAMS } from './cells';
+import { formatBytes } from './model-limits';
 
 /**
  * The notebook file (`*.ntl.json`), documented in docs/notebook-format.md.
@@ -16,6 +17,12 @@ export const MAX_RESULTS_BYTES = 512 * 1024;
  * would hold the window for seconds.
  */
 export const MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024;
+
+/** Why a notebook file of `bytes` is refused without being read, or null: the same words everywhere. */
+export function notebookSizeProblem(file: string, bytes: number): string | null {
+  if (bytes <= MAX_NOTEBOOK_BYTES) return null;
+  return `${file}: refused: ${formatBytes(bytes)} is more than a notebook can be (at most ${formatBytes(MAX_NOTEBOOK_BYTES)}); it was not opened`;
+}
 export const NOTE_KIND = 'note';
 
 const CellId = z.string().min(1).max(64);

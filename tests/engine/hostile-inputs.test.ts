@@ -55,7 +55,7 @@ describe('hostile prompts', () => {
     await stillAnswers();
   });
 
-  it('a 100,000-character prompt tokenizes in well under a second or two and keeps its last 128 tokens', async () => {
+  it('a 100,000-character prompt tokenizes within 3 s and keeps its last 128 tokens', async () => {
     const prompt = 'The sun rises in the east. The cat sat on the mat 🌞\n'.repeat(2000).slice(0, 100_000);
     expect(prompt.length).toBe(100_000);
     const started = performance.now();

@@ -10,8 +10,7 @@ import {
   type NotebookCopy,
   type NotebookEntry,
 } from '../../common/api';
-import { formatBytes } from '../../common/model-limits';
-import { MAX_NOTEBOOK_BYTES, boundResults, formatNotebook, isNoteCell, notebookFileName, parseNotebook, type NotebookDoc } from '../../common/notebook-format';
+import { boundResults, formatNotebook, isNoteCell, notebookFileName, notebookSizeProblem, parseNotebook, type NotebookDoc } from '../../common/notebook-format';
 import { NODE_IO, fileCause, removeStaleTemps, writeFileAtomic, type SaveIo } from './atomic-write';
 import { RequestError, errorMessage } from './request-error';
 
@@ -108,9 +107,8 @@ export class NotebookStore {
       }
     }
     const size = info.isSymbolicLink() ? (await stat(path)).size : info.size;
-    if (size > MAX_NOTEBOOK_BYTES) {
-      throw new RequestError(413, `${label}: refused: ${formatBytes(size)} is more than a notebook can be (at most ${formatBytes(MAX_NOTEBOOK_BYTES)}); it was not opened`);
-    }
+    const tooLarge = notebookSizeProblem(label, size);
+    if (tooLarge !== null) throw new RequestError(413, tooLarge);
     return readFile(path, 'utf8');
   }
 
