@@ -99,13 +99,14 @@ export interface EncodedPrompt {
 export function encodePrompt(tokenizer: ModelTokenizer, prompt: string | undefined, limit: number, context: number): EncodedPrompt {
   if (prompt === undefined) throw new UsageError('--prompt is required');
   if (prompt === '') throw new UsageError('the prompt is empty');
-  const pieces = tokenizer.pieces(prompt);
-  if (pieces.length === 0) throw new UsageError('the prompt has no tokens');
-  const truncated = Math.max(0, pieces.length - limit);
+  const ids = tokenizer.encode(prompt);
+  if (ids.length === 0) throw new UsageError('the prompt has no tokens');
+  const truncated = Math.max(0, ids.length - limit);
   if (truncated > 0) {
     process.stderr.write(
-      `ntl: note: the prompt has ${pieces.length} tokens, more than ${limit === context ? `the model's context of ${context}` : `${limit} (the model's context of ${context} less room to generate)`}; dropped the first ${truncated}\n`,
+      `ntl: note: the prompt has ${ids.length} tokens, more than ${limit === context ? `the model's context of ${context}` : `${limit} (the model's context of ${context} less room to generate)`}; dropped the first ${truncated}\n`,
     );
   }
-  return { pieces: pieces.slice(truncated), truncated };
+  // Labels for the kept tokens only: a long prompt's dropped tokens would cost seconds for nothing.
+  return { pieces: ids.slice(truncated).map((id) => tokenizer.piece(id)), truncated };
 }

@@ -1,7 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
-import { isComputedCell, isNoteCell, parseNotebook } from '../common/notebook-format';
+import { isComputedCell, isNoteCell, notebookSizeProblem, parseNotebook } from '../common/notebook-format';
 import { generate } from '../engine/generate';
 import { presetSettings } from '../engine/sampling/strategies';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
@@ -86,6 +86,8 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   if (file === undefined) throw new UsageError('run: which notebook? usage: ntl run NOTEBOOK.ntl.json [--out RESULTS.json]');
   if (extra.length > 0) throw new UsageError(`run: unexpected argument "${extra[0] ?? ''}"`);
   let json: unknown;
+  const tooLarge = notebookSizeProblem(file, await stat(resolve(file)).then((s) => s.size, () => 0));
+  if (tooLarge !== null) throw new Error(tooLarge);
   try {
     json = JSON.parse(await readFile(resolve(file), 'utf8'));
   } catch (cause) {

@@ -11,6 +11,12 @@ export const WASM_ADDRESS_SPACE_BYTES = 4 * 1024 ** 3;
 export const WORKING_MARGIN_BYTES = 256 * 1024 ** 2;
 export const MAX_MODEL_BYTES = (WASM_ADDRESS_SPACE_BYTES - WORKING_MARGIN_BYTES) / 2;
 
+/**
+ * A model's JSON files (config, tokenizer, card) above this size are refused unread. The largest
+ * tokenizer.json files in use (Gemma's 262,144 tokens) are about 33 MB.
+ */
+export const MAX_MODEL_JSON_BYTES = 64 * 1024 ** 2;
+
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
   if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;

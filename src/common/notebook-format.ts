@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SamplingStrategy } from '../engine/sampling/strategies';
 import { CELL_KINDS, CELL_PARAMS } from './cells';
+import { formatBytes } from './model-limits';
 
 /**
  * The notebook file (`*.ntl.json`), documented in docs/notebook-format.md.
@@ -12,6 +13,18 @@ export const NOTEBOOK_FORMAT = 'next-token-lab-notebook';
 export const NOTEBOOK_VERSION = 3;
 /** Cached results above this many bytes (as JSON) are dropped, largest first, before a save. */
 export const MAX_RESULTS_BYTES = 512 * 1024;
+/**
+ * Notebook files above this size are refused unread: a notebook is parameters, notes and at most
+ * `MAX_RESULTS_BYTES` of cached results, so a larger file is not one this app wrote, and parsing it
+ * would hold the window for seconds.
+ */
+export const MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024;
+
+/** Why a notebook file of `bytes` is refused without being read, or null: the same words everywhere. */
+export function notebookSizeProblem(file: string, bytes: number): string | null {
+  if (bytes <= MAX_NOTEBOOK_BYTES) return null;
+  return `${file}: refused: ${formatBytes(bytes)} is more than a notebook can be (at most ${formatBytes(MAX_NOTEBOOK_BYTES)}); it was not opened`;
+}
 export const NOTE_KIND = 'note';
 
 const CellId = z.string().min(1).max(64);

@@ -255,6 +255,31 @@ function valueInfo(v: onnxProto.onnx.IValueInfoProto): ValueInfo {
   };
 }
 
+/** Bytes per element of the ONNX data types whose elements are whole bytes (int4 and strings are not). */
+const ELEMENT_BYTES: Readonly<Record<number, number>> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+/** ONNX Runtime Web counts elements in 32 bits: no dimension can be larger. */
+export const MAX_DIMENSION = 2 ** 31 - 1;
+
+/** Refuses a declared shape no tensor can have (negative, fractional, beyond 32 bits), naming it. */
+function checkDims(file: string, what: string, dims: readonly (number | string)[]): void {
+  dims.forEach((d, i) => {
+    if (typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0 && d <= MAX_DIMENSION)) {
+      throw new Error(`${file}: ${what} declares dimension ${i} as ${d}; a dimension is a whole number from 0 to ${MAX_DIMENSION}`);
+    }
+  });
+}
+
+/** How many elements an initializer holds (inline, or by its external data's length); null where that is not known. */
+function storedElements(t: onnxProto.onnx.ITensorProto, bytesPerElement: number): number | null {
+  if (t.dataLocation === 1) {
+    const length = t.externalData?.find((e) => e.key === 'length')?.value;
+    return length ? Number(length) / bytesPerElement : null;
+  }
+  if (t.rawData && t.rawData.length > 0) return t.rawData.length / bytesPerElement;
+  for (const list of [t.floatData, t.int32Data, t.int64Data, t.doubleData, t.uint64Data]) if (list && list.length > 0) return list.length;
+  return 0;
+}
+
 /** Parses ONNX bytes; names the file and cause when they are not an ONNX model. */
 export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: ReadonlyMap<string, Uint8Array> = new Map()): GraphSummary {
   let model: onnxProto.onnx.ModelProto;
@@ -276,7 +301,15 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
   const initializers = new Map<string, onnxProto.onnx.ITensorProto>();
   const externalFiles = new Set<string>();
   for (const init of graph.initializer ?? []) {
-    initializerDims.set(init.name ?? '', (init.dims ?? []).map(toNumber));
+    const dims = (init.dims ?? []).map(toNumber);
+    checkDims(file, `initializer "${init.name ?? ''}"`, dims);
+    const bytesPerElement = ELEMENT_BYTES[init.dataType ?? 0];
+    const stored = bytesPerElement === undefined ? null : storedElements(init, bytesPerElement);
+    const declared = dims.reduce((a, b) => a * b, 1);
+    if (stored !== null && stored !== declared) {
+      throw new Error(`${file}: initializer "${init.name ?? ''}" declares dimensions [${dims.join(', ')}] (${declared} values) but holds ${stored}`);
+    }
+    initializerDims.set(init.name ?? '', dims);
     initializerTypes.set(init.name ?? '', init.dataType ?? 0);
     if (init.dataLocation === 1) {
       const location = init.externalData?.find((e) => e.key === 'location')?.value;
@@ -289,6 +322,9 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     const out = n.output?.[0];
     const value = n.opType === 'Constant' && !n.domain ? constantTensor(n) : null;
     if (out && value) constants.set(out, value);
+  }
+  for (const [kind, list] of [['input', graph.input], ['output', graph.output]] as const) {
+    for (const v of list ?? []) checkDims(file, `graph ${kind} "${v.name ?? ''}"`, valueInfo(v).dims);
   }
   return {
     opset,

@@ -148,7 +148,7 @@ describe('HTTP server of the browser build', () => {
   it('saves, lists and reads notebooks; refuses bad names, bad bodies and large bodies', async () => {
     const doc = {
       format: 'next-token-lab-notebook',
-      version: 2,
+      version: 3,
       name: 'Over HTTP',
       prompt: 'The sun',
       model: { id: 'tiny', sha256: null },

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parseModelConfig, type ModelConfig } from '../../common/model-config';
 import type { ModelInfo, ModelList, ModelProblem } from '../../common/model-info';
 import { companionFiles, ONNX_CANDIDATES } from '../../common/model-import';
-import { modelSizeProblem } from '../../common/model-limits';
+import { MAX_MODEL_JSON_BYTES, formatBytes, modelSizeProblem } from '../../common/model-limits';
 import { graphFacts, logitsWidth, type GraphFacts } from '../../engine/graph-facts';
 import { checkKnownOperators } from '../../engine/operator-support';
 import { planGraph, prepareGraph } from '../../engine/onnx-graph';
@@ -45,11 +45,17 @@ function isMissing(cause: unknown): boolean {
 
 async function readJson(path: string, label: string): Promise<unknown> {
   let text: string;
+  let size = 0;
   try {
-    text = await readFile(path, 'utf8');
+    size = (await stat(path)).size;
+    if (size <= MAX_MODEL_JSON_BYTES) text = await readFile(path, 'utf8');
+    else text = '';
   } catch (cause) {
     if (isMissing(cause)) throw new Error(`${label} is missing`);
     throw new Error(`${label} could not be read: ${errorMessage(cause)}`);
+  }
+  if (size > MAX_MODEL_JSON_BYTES) {
+    throw new Error(`${label}: ${formatBytes(size)} is more than a model's JSON file can be (at most ${formatBytes(MAX_MODEL_JSON_BYTES)}); it was not read`);
   }
   try {
     return JSON.parse(text);

@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat, mkdir, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   DraftRequest,
   NotebookFileName,
@@ -10,8 +10,8 @@ import {
   type NotebookCopy,
   type NotebookEntry,
 } from '../../common/api';
-import { boundResults, formatNotebook, isNoteCell, notebookFileName, parseNotebook, type NotebookDoc } from '../../common/notebook-format';
-import { removeStaleTemps, writeFileAtomic } from './atomic-write';
+import { boundResults, formatNotebook, isNoteCell, notebookFileName, notebookSizeProblem, parseNotebook, type NotebookDoc } from '../../common/notebook-format';
+import { NODE_IO, fileCause, removeStaleTemps, writeFileAtomic, type SaveIo } from './atomic-write';
 import { RequestError, errorMessage } from './request-error';
 
 const SUFFIX = '.ntl.json';
@@ -21,6 +21,8 @@ const PREVIEW_CHARS = 120;
 export interface NotebookStoreOptions {
   /** Moves a file to the system trash (Electron's shell.trashItem); without it, to the workspace's `.trash` folder. */
   trash?: (path: string) => Promise<void>;
+  /** The file operations saves make (Node's by default); tests simulate a full disk or a read-only folder with it. */
+  io?: SaveIo;
 }
 
 function isMissing(cause: unknown): boolean {
@@ -78,6 +80,7 @@ function parseText(file: string, text: string): Parsed {
 export class NotebookStore {
   readonly dir: string;
   private readonly trash: ((path: string) => Promise<void>) | undefined;
+  private readonly io: SaveIo;
   private readonly cache = new Map<string, { mtimeMs: number; size: number; entry: NotebookEntry }>();
   /** Writes to one file, in the order they were asked for. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -87,6 +90,26 @@ export class NotebookStore {
   constructor(dir: string, options: NotebookStoreOptions = {}) {
     this.dir = resolve(dir);
     this.trash = options.trash;
+    this.io = options.io ?? NODE_IO;
+  }
+
+  /**
+   * The text of a notebook file, refused without reading it when it is larger than a notebook can
+   * be, or when it is a link that leads outside the workspace (a file someone sent may be one).
+   */
+  private async readText(path: string, label: string): Promise<string> {
+    const info = await lstat(path);
+    if (info.isSymbolicLink()) {
+      const [real, root] = await Promise.all([realpath(path), realpath(this.dir)]);
+      const rel = relative(root, real);
+      if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+        throw new RequestError(403, `${label}: refused: it is a link to ${real}, outside the workspace ${this.dir}`);
+      }
+    }
+    const size = info.isSymbolicLink() ? (await stat(path)).size : info.size;
+    const tooLarge = notebookSizeProblem(label, size);
+    if (tooLarge !== null) throw new RequestError(413, tooLarge);
+    return readFile(path, 'utf8');
   }
 
   private get backupDir(): string {
@@ -139,7 +162,13 @@ export class NotebookStore {
       if (!info.isFile()) return null;
       const cached = this.cache.get(file);
       if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return { ...cached.entry, hasBackup };
-      const parsed = parseText(file, await readFile(join(this.dir, file), 'utf8'));
+      let parsed: Parsed;
+      try {
+        parsed = parseText(file, await this.readText(join(this.dir, file), file));
+      } catch (cause) {
+        if (!(cause instanceof RequestError)) throw cause;
+        parsed = { ok: false, reason: cause.message };
+      }
       const base = { file, modifiedMs: info.mtimeMs, bytes: info.size, hasBackup };
       const entry: NotebookEntry = parsed.ok
         ? { ...base, name: parsed.doc.name || file.slice(0, -SUFFIX.length), model: parsed.doc.model.id, preview: previewOf(parsed.doc), cells: parsed.doc.cells.length, damaged: null }
@@ -167,8 +196,9 @@ export class NotebookStore {
     const label = which === 'file' ? name : `${name} (${which})`;
     let text: string;
     try {
-      text = await readFile(join(this.folderOf(which), name), 'utf8');
+      text = await this.readText(join(this.folderOf(which), name), label);
     } catch (cause) {
+      if (cause instanceof RequestError) throw cause;
       if (isMissing(cause)) throw new RequestError(404, which === 'file' ? `${name}: no such notebook in ${this.dir}` : `${name}: there is no ${which} of it`);
       throw new Error(`${label}: could not be read: ${errorMessage(cause)}`);
     }
@@ -178,7 +208,8 @@ export class NotebookStore {
       throw new RequestError(422, `${result.reason}${hint}`);
     }
     if (which === 'file') await this.touchRecent(name);
-    return result.doc;
+    // A file written elsewhere may carry more cached results than the app keeps: never hand them on.
+    return boundResults(result.doc).doc;
   }
 
   private async exists(path: string): Promise<boolean> {
@@ -194,9 +225,10 @@ export class NotebookStore {
   private async damagedReason(name: string): Promise<string | null> {
     let text: string;
     try {
-      text = await readFile(join(this.dir, name), 'utf8');
+      text = await this.readText(join(this.dir, name), name);
     } catch (cause) {
       if (isMissing(cause)) return null;
+      if (cause instanceof RequestError) return cause.message;
       throw cause;
     }
     const parsed = parseText(name, text);
@@ -214,19 +246,27 @@ export class NotebookStore {
     const { file, create } = parsed.data;
     const doc = boundResults(parseNotebook(parsed.data.doc, file)).doc;
     return this.serial(file, async () => {
-      await mkdir(this.backupDir, { recursive: true });
+      await this.makeFolder(this.dir, file);
       if (create && (await this.exists(join(this.dir, file)))) throw new RequestError(409, `${file} already exists in the workspace: choose another name`);
       const damaged = await this.damagedReason(file);
       if (damaged !== null) {
         throw new RequestError(409, `${file} is damaged and is not overwritten (${damaged}); save under another name, or open its backup`);
       }
-      await writeFileAtomic(this.dir, file, formatNotebook(doc), { backupDir: this.backupDir });
+      await writeFileAtomic(this.dir, file, formatNotebook(doc), { backupDir: this.backupDir, io: this.io });
       await unlink(join(this.draftDir, file)).catch(() => undefined);
       await this.touchRecent(file);
       const entry = await this.entry(file, await this.exists(join(this.backupDir, file)));
       if (!entry) throw new Error(`${file}: saved, then could not be found`);
       return entry;
     });
+  }
+
+  private async makeFolder(path: string, file: string): Promise<void> {
+    try {
+      await this.io.mkdir(path);
+    } catch (cause) {
+      throw new Error(`${file}: could not be saved: the folder ${path} could not be created: ${fileCause(cause)}`);
+    }
   }
 
   /** A free file name for `name`: `name.ntl.json`, else `name 2.ntl.json`, `name 3.ntl.json`... */
@@ -329,8 +369,8 @@ export class NotebookStore {
     const { file } = parsed.data;
     const doc = boundResults(parseNotebook(parsed.data.doc, file)).doc;
     await this.serial(file, async () => {
-      await mkdir(this.draftDir, { recursive: true });
-      await writeFileAtomic(this.draftDir, file, formatNotebook(doc));
+      await this.makeFolder(this.draftDir, file);
+      await writeFileAtomic(this.draftDir, file, formatNotebook(doc), { io: this.io });
     });
   }
 
@@ -340,7 +380,7 @@ export class NotebookStore {
     const drafts: DraftEntry[] = [];
     for (const file of names) {
       if (!NotebookFileName.safeParse(file).success) continue;
-      const parsed = parseText(file, await readFile(join(this.draftDir, file), 'utf8').catch(() => ''));
+      const parsed = parseText(file, await this.readText(join(this.draftDir, file), file).catch(() => ''));
       if (parsed.ok) drafts.push({ file, name: parsed.doc.name, savedAt: parsed.doc.savedAt });
     }
     return drafts.sort((a, b) => b.savedAt.localeCompare(a.savedAt));

@@ -110,9 +110,9 @@ function requireModel(): EngineModel {
 
 function tokenize(text: string): TokenizeResult {
   const m = requireModel();
-  const pieces = m.tokenizer.pieces(text);
-  const fitted = fitToContext(pieces.map((p) => p.id), m.config.context);
-  return { pieces: pieces.slice(fitted.dropped), dropped: fitted.dropped, context: m.config.context };
+  // Labels for the kept tokens only: a pasted book keeps 128 of its 100,000 tokens.
+  const fitted = fitToContext(m.tokenizer.encode(text), m.config.context);
+  return { pieces: fitted.ids.map((id) => m.tokenizer.piece(id)), dropped: fitted.dropped, context: m.config.context };
 }
 
 /** Multiply-adds above which the logit lens is not computed on this thread. */

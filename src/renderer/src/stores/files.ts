@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { DraftEntry, NotebookCopy, NotebookEntry, WorkspaceInfo } from '../../../common/api';
-import { formatNotebook, notebookFileName, parseNotebook } from '../../../common/notebook-format';
+import { boundResults, formatNotebook, notebookFileName, notebookSizeProblem, parseNotebook } from '../../../common/notebook-format';
 import { downloadBlob } from '../components/export';
 import { api } from '../platform/api';
 import { useNotebookStore } from './notebook';
@@ -224,10 +224,20 @@ export const useFilesStore = defineStore('files', () => {
   }
 
   /** Opens a `.ntl.json` file from outside the workspace (picked or dropped) and saves it into the workspace. */
+  async function importFile(file: File): Promise<boolean> {
+    const tooLarge = notebookSizeProblem(file.name, file.size);
+    if (tooLarge !== null) {
+      notebook.errorBanner = `Could not import ${file.name}: ${tooLarge}`;
+      return false;
+    }
+    return importText(file.name, await file.text());
+  }
+
+  /** The same, from text already read. */
   async function importText(fileName: string, text: string): Promise<boolean> {
     let doc;
     try {
-      doc = parseNotebook(JSON.parse(text), fileName);
+      doc = boundResults(parseNotebook(JSON.parse(text), fileName)).doc;
     } catch (cause) {
       notebook.errorBanner = `Could not import ${fileName}: ${message(cause)}`;
       return false;
@@ -334,6 +344,7 @@ export const useFilesStore = defineStore('files', () => {
     duplicate,
     remove,
     importText,
+    importFile,
     exportNotebook,
     recover,
     discard,
