@@ -1,4 +1,5 @@
 import { expect, ntl, test } from './fixtures';
+import { FilesPage } from './pages/files-page';
 import { NotebookPage } from './pages/notebook-page';
 
 const BANK = 'She took her money to the bank. At the bank she';
@@ -51,5 +52,32 @@ test.describe('interventions in Predict', () => {
     // Let the bars finish their animation before the picture.
     await page.waitForTimeout(1500);
     await page.getByTestId('cell-predict').screenshot({ path: test.info().outputPath('predict-intervene.png') });
+  });
+
+  test('the residual stream view: what the attention and MLP of each block add, per position, exported as CSV', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    const files = new FilesPage(page);
+    await nb.waitForModel();
+    await nb.runAllAndWait();
+    const n = (await nb.tokenIds()).length;
+    await page.getByTestId('predict-writes-toggle').check();
+    await expect(page.getByTestId('chart-residual-writes').locator('canvas').first()).toBeVisible();
+    const panel = page.getByTestId('chart-residual-writes').locator('..');
+    const rows = async (): Promise<string[][]> =>
+      (await files.download(panel.getByTestId('export-csv'))).bytes.toString().trim().split('\n').slice(1).map((line) => line.split(','));
+    const attention = await rows();
+    // 3 blocks × n positions, each a norm greater than zero.
+    expect(attention).toHaveLength(3 * n);
+    expect(attention.every((r) => r[0] === 'attention' && Number(r.at(-1)) > 0)).toBe(true);
+    await page.getByTestId('writes-mlp').check();
+    expect((await rows()).every((r) => r[0] === 'mlp')).toBe(true);
+    await page.getByTestId('writes-stream').check();
+    const stream = await rows();
+    // 4 boundaries: into blocks 0, 1, 2 and into the final norm.
+    expect(stream).toHaveLength(4 * n);
+    expect(stream.at(-1)?.[1]).toBe('into the final norm');
+    await page.getByTestId('writes-attention').check();
+    await page.waitForTimeout(1000);
+    await page.getByTestId('chart-residual-writes').screenshot({ path: test.info().outputPath('residual-writes.png') });
   });
 });
