@@ -37,6 +37,7 @@ export const COMMAND_OPTIONS = {
     'no-cache': { type: 'boolean' },
   },
   compare: { ...COMMON, ...RUNTIME, spec: { type: 'string' } },
+  context: { ...COMMON, ...RUNTIME, a: { type: 'string' }, b: { type: 'string' }, word: { type: 'string' } },
   run: { ...COMMON, ...RUNTIME, out: { type: 'string' } },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 

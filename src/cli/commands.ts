@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { CompareSpec, runColumn, type ColumnResult, type ColumnSpec } from '../engine/compare';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
 import { parseHeadRef } from '../engine/intervention';
+import { contextSimilarity, sharedTokens } from '../engine/analysis';
 import type { ColumnMetrics } from '../engine/sampling/metrics';
 import { firstIssue } from '../engine/sampling/settings';
 import { UsageError, listOption, numberOption, stringOption, type ParsedCommand } from './args';
@@ -417,6 +418,48 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
       ]),
     ),
     timingLine(json.timing),
+  ].join('\n');
+  return { json, text };
+}
+
+/** `ntl context --a A --b B [--word TEXT]`: one word in two prompts, its hidden vector compared depth by depth. */
+export async function contextCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
+  const texts = [stringOption(values, 'a'), stringOption(values, 'b')];
+  if (texts.some((t) => t === undefined || t.trim() === '')) throw new UsageError('context: give both prompts, --a TEXT and --b TEXT');
+  const wordWanted = stringOption(values, 'word');
+  const runtime = runtimeOptions(values);
+  const info = await createRegistry().resolve(modelOption(values));
+  const model = await loadModel(info, runtime);
+  const sides = [];
+  for (const text of texts) {
+    const { pieces } = encodePrompt(model.engine.tokenizer, text ?? '', info.context, info.context);
+    sides.push({ pieces, result: await model.engine.forward(pieces.map((p) => p.id), true) });
+  }
+  const [a, b] = sides;
+  if (!a || !b) throw new Error('context: two prompts expected');
+  const shared = sharedTokens(a.pieces.map((p) => p.id), b.pieces.map((p) => p.id));
+  if (shared.length === 0) throw new UsageError('context: the two prompts share no token');
+  const chosen = wordWanted === undefined ? shared.at(-1) : shared.find((s) => model.engine.tokenizer.piece(s.id).text === wordWanted);
+  if (!chosen) throw new UsageError(`--word ${quoted(wordWanted ?? '')}: not a token of both prompts; shared: ${shared.map((s) => quoted(model.engine.tokenizer.piece(s.id).text)).join(', ')}`);
+  if (!a.result.residual || !b.result.residual) throw new Error(`${info.id}: the residual stream of this model could not be read`);
+  const similarity = contextSimilarity(a.result.residual, b.result.residual, chosen.posA, chosen.posB, model.engine.config.hidden);
+  const top = (logits: Float32Array): { id: number; token: string; prob: number }[] =>
+    topK(logits, 5).map((t) => ({ id: t.id, token: model.engine.tokenizer.piece(t.id).text, prob: t.prob }));
+  const word = model.engine.tokenizer.piece(chosen.id).text;
+  const json = {
+    model: info.id,
+    token: { id: chosen.id, text: word, position_a: chosen.posA, position_b: chosen.posB },
+    shared: shared.map((s) => ({ id: s.id, text: model.engine.tokenizer.piece(s.id).text })),
+    similarity,
+    top_a: top(a.result.lastLogits),
+    top_b: top(b.result.lastLogits),
+  };
+  const depth = (d: number): string => (d === 0 ? 'embeddings' : d === similarity.length - 1 ? `after block ${d - 1} (final)` : `after block ${d - 1}`);
+  const text = [
+    `${info.id} · ${quoted(word)} at position ${chosen.posA} of A and ${chosen.posB} of B`,
+    table([{ title: 'depth' }, { title: 'cosine', align: 'right' }], similarity.map((v, d) => [depth(d), fixed(v, 4)])),
+    `A predicts ${json.top_a.map((t) => `${quoted(t.token)} ${fixed(t.prob, 3)}`).join(', ')}`,
+    `B predicts ${json.top_b.map((t) => `${quoted(t.token)} ${fixed(t.prob, 3)}`).join(', ')}`,
   ].join('\n');
   return { json, text };
 }

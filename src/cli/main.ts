@@ -1,5 +1,5 @@
 import { COMMAND_OPTIONS, UsageError, isCommand, parseCommand } from './args';
-import { attentionCommand, compareCommand, generateCommand, importCommand, modelsCommand, predictCommand, tokenizeCommand, type CommandOutput } from './commands';
+import { attentionCommand, compareCommand, contextCommand, generateCommand, importCommand, modelsCommand, predictCommand, tokenizeCommand, type CommandOutput } from './commands';
 import { runCommand } from './run-notebook';
 
 const USAGE = `usage: ntl <command> [options]
@@ -14,6 +14,7 @@ commands:
   generate  --prompt P [--strategy greedy|temperature|top-k|top-p|beam] [--seed N]
             [--max-tokens M] [--stop STRING] [sampler options]
   compare   --spec FILE.json                columns of decoders side by side
+  context   --a TEXT --b TEXT [--word W]    one word in two prompts, compared layer by layer
   run       NOTEBOOK.ntl.json [--out RESULTS.json]
 
 sampler options (docs/sampling.md):
@@ -56,6 +57,9 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'attention':
       output = await attentionCommand(parsed.values);
+      break;
+    case 'context':
+      output = await contextCommand(parsed.values);
       break;
     case 'generate':
       output = await generateCommand(parsed.values);

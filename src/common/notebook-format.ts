@@ -7,7 +7,7 @@ import { formatBytes } from './model-limits';
  * The notebook file (`*.ntl.json`), documented in docs/notebook-format.md.
  * Version 1: the five computed cells only. Version 2: note cells, cells of kinds this app does not
  * know (kept and written back unchanged), the backend, and optional cached results. Version 3: the
- * Compare cell's set-up (`compare`).
+ * Compare cell's set-up (`compare`) and the Context cell's prompts (`context`).
  */
 export const NOTEBOOK_FORMAT = 'next-token-lab-notebook';
 export const NOTEBOOK_VERSION = 3;
@@ -85,6 +85,10 @@ export const CompareDoc = z.object({
 });
 export type CompareDoc = z.infer<typeof CompareDoc>;
 
+/** The Context cell: two prompts that share a word, and the word (a token's text; null: the last shared token). */
+export const ContextDoc = z.object({ a: z.string().max(10_000), b: z.string().max(10_000), word: z.string().max(200).nullable().default(null) });
+export type ContextDoc = z.infer<typeof ContextDoc>;
+
 /** A saved notebook (version 3): what the user set and, optionally, what the cells computed. */
 export const NotebookDoc = z
   .object({
@@ -101,6 +105,8 @@ export const NotebookDoc = z
     results: z.record(CellId, CachedResult).optional(),
     /** The Compare cell's columns; absent: the default two columns. */
     compare: CompareDoc.optional(),
+    /** The Context cell's two prompts; absent: its default pair. */
+    context: ContextDoc.optional(),
   })
   .superRefine((doc, ctx) => {
     const seen = new Set<string>();
@@ -228,6 +234,7 @@ export function formatNotebook(doc: NotebookDoc): string {
     appVersion: doc.appVersion,
     savedAt: doc.savedAt,
     cells: doc.cells.map(canonicalCell),
+    ...(doc.context ? { context: { a: doc.context.a, b: doc.context.b, word: doc.context.word } } : {}),
     ...(doc.compare ? { compare: { maxTokens: doc.compare.maxTokens, columns: doc.compare.columns.map((c) => ({ name: c.name, seed: c.seed, strategy: sortedKeys(c.strategy) })) } } : {}),
     ...(results && Object.keys(results).length > 0 ? { results } : {}),
   };

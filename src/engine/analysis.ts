@@ -61,3 +61,37 @@ export function blockWrites(
     mlp: mid.map((m, l) => rowNorms(residual[l + 1] ?? [], n, dim, m)),
   };
 }
+
+/** Cosine similarity of two vectors of the same length (0 when either is all zeros). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+
+/**
+ * A word in two contexts: the cosine similarity of its hidden vector at each depth (the residual
+ * stream entering each block, then the final norm's input), position `posA` of stream A against
+ * `posB` of stream B, each stream row-major [position][dim].
+ */
+export function contextSimilarity(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[], posA: number, posB: number, dim: number): number[] {
+  const row = (m: ArrayLike<number>, p: number): number[] => Array.from({ length: dim }, (_, d) => m[p * dim + d] ?? 0);
+  return a.map((streamA, depth) => cosine(row(streamA, posA), row(b[depth] ?? [], posB)));
+}
+
+/** Positions of the tokens that occur in both id lists, each with its last position in either. */
+export function sharedTokens(a: readonly number[], b: readonly number[]): { id: number; posA: number; posB: number }[] {
+  const inB = new Map<number, number>();
+  b.forEach((id, i) => inB.set(id, i));
+  const lastA = new Map<number, number>();
+  a.forEach((id, i) => lastA.set(id, i));
+  return [...lastA.entries()].filter(([id]) => inB.has(id)).map(([id, posA]) => ({ id, posA, posB: inB.get(id) ?? 0 }));
+}

@@ -108,6 +108,27 @@ describe('ntl on the bundled seed-world model', () => {
     expect(bad.stderr).toContain('--ablate-head: head 7:0: the model has layers 0 to 2');
   });
 
+  it('context compares one word in two prompts depth by depth and gives both predictions', async () => {
+    const a = 'She took her money to the bank. At the bank she';
+    const b = 'She rowed her boat down the river to the bank. At the bank she';
+    const out = json(await ntl('context', '--a', a, '--b', b, '--word', ' bank', '--json'));
+    expect(out['token']).toMatchObject({ text: ' bank', position_a: 10, position_b: 13 });
+    const similarity = out['similarity'] as number[];
+    // The embeddings, after each of the 3 blocks.
+    expect(similarity).toHaveLength(4);
+    for (const v of similarity) expect(Math.abs(v)).toBeLessThanOrEqual(1 + 1e-9);
+    expect((out['top_a'] as { token: string }[])[0]?.token).toBe(' deposited');
+    expect((out['top_b'] as { token: string }[])[0]?.token).toBe(' sat');
+    // The last shared token by default: " she", whose vectors part ways in the later blocks.
+    const she = json(await ntl('context', '--a', a, '--b', b, '--json'));
+    expect(she['token']).toMatchObject({ text: ' she' });
+    const s = she['similarity'] as number[];
+    expect(s.at(-1) ?? 1).toBeLessThan((s[0] ?? 0) - 0.2);
+    const missing = await ntl('context', '--a', a, '--b', b, '--word', ' moon');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--word " moon": not a token of both prompts; shared:');
+  });
+
   it('gives attention rows that sum to one and never look ahead', async () => {
     const out = json(await ntl('attention', '--prompt', PROMPT, '--layer', '0', '--head', '1', '--json'));
     const matrix = (out['attention'] as number[][][][])[0]?.[0] ?? [];

@@ -7,6 +7,8 @@ export interface BeforeAfterInput {
   labels: string[];
   before: number[];
   after: number[];
+  /** Series names; default "before" and "after". */
+  names?: [string, string];
 }
 
 /**
@@ -14,6 +16,7 @@ export interface BeforeAfterInput {
  * and orange, told apart with the common forms of colour blindness), exact values on hover.
  */
 export function beforeAfterOption(input: BeforeAfterInput): EChartsCoreOption {
+  const names = input.names ?? ['before', 'after'];
   const bar = (name: string, values: number[], color: string): object => ({
     name,
     type: 'bar',
@@ -24,12 +27,12 @@ export function beforeAfterOption(input: BeforeAfterInput): EChartsCoreOption {
   });
   return {
     title: { text: input.title, left: 'center', textStyle: { fontSize: 13 } },
-    legend: { top: 24, data: ['before', 'after'] },
+    legend: { top: 24, data: [...names] },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: number) => formatPercent(v) },
     grid: { left: 110, right: 70, top: 56, bottom: 40 },
     xAxis: { type: 'value', name: 'probability', nameLocation: 'middle', nameGap: 25, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
     yAxis: { type: 'category', data: input.labels, inverse: true, axisLabel: { interval: 0, fontSize: 11 } },
-    series: [bar('before', input.before, SERIES[0] ?? '#0072b2'), bar('after', input.after, SERIES[1] ?? '#e69f00')],
+    series: [bar(names[0], input.before, SERIES[0] ?? '#0072b2'), bar(names[1], input.after, SERIES[1] ?? '#e69f00')],
   };
 }
 

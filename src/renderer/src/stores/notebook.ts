@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
-import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc, type CompareDoc } from '../../../common/notebook-format';
+import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc, type CompareDoc, type ContextDoc } from '../../../common/notebook-format';
 import { matchNotebookModel } from '../../../common/notebook-model';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
@@ -14,6 +14,12 @@ import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResu
 import { api } from '../platform/api';
 
 export const DEFAULT_PROMPT = 'The sun rises in the';
+/** The Context cell's default pair: seed-world's minimal pair, the same last sentence after a money and a river context. */
+export const DEFAULT_CONTEXT: ContextDoc = {
+  a: 'She took her money to the bank. At the bank she',
+  b: 'She rowed her boat down the river to the bank. At the bank she',
+  word: ' bank',
+};
 const APP_VERSION = '0.1.0';
 
 interface CellRuntime {
@@ -102,6 +108,8 @@ export const useNotebookStore = defineStore('notebook', () => {
   const savedResults = shallowRef<Record<string, CachedResult>>({});
   /** The Compare cell's set-up as saved (null: its default columns); the compare store keeps it current. */
   const compareDoc = ref<CompareDoc | null>(null);
+  /** The Context cell's two prompts and shared token. */
+  const contextDoc = ref<ContextDoc>({ ...DEFAULT_CONTEXT });
   /** Counts notebooks opened or started: the Compare cell takes its set-up from `compareDoc` each time. */
   const opened = ref(0);
   /** Said when an opened notebook's model is missing or has another hash; `matches` are model ids to offer. */
@@ -117,7 +125,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     resolveModelsListed = resolve;
   });
   watch(
-    [prompt, params, modelId, layout, notebookName, compareDoc],
+    [prompt, params, modelId, layout, notebookName, compareDoc, contextDoc],
     () => {
       revision.value++;
     },
@@ -404,6 +412,7 @@ export const useNotebookStore = defineStore('notebook', () => {
       }),
       results: { ...savedResults.value, ...cachedResults() },
       ...(compareDoc.value ? { compare: compareDoc.value } : {}),
+      context: { ...contextDoc.value },
     };
     // Plain data: reactive proxies cannot be sent over IPC.
     return NotebookDoc.parse(JSON.parse(JSON.stringify(doc)));
@@ -422,6 +431,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     layout.value = defaultLayout();
     savedResults.value = {};
     compareDoc.value = null;
+    contextDoc.value = { ...DEFAULT_CONTEXT };
     opened.value++;
     modelNotice.value = null;
     clearRuntime();
@@ -450,6 +460,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     layout.value = doc.cells.map((cell) => ({ ...cell }));
     savedResults.value = markRaw({ ...(doc.results ?? {}) });
     compareDoc.value = doc.compare ?? null;
+    contextDoc.value = { ...(doc.context ?? DEFAULT_CONTEXT) };
     opened.value++;
     clearRuntime();
     const match = matchNotebookModel(doc.model, models.value);
@@ -533,6 +544,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     modelNotice,
     revision,
     compareDoc,
+    contextDoc,
     opened,
     isDirty,
     markSaved,
