@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   componentName,
+  labelInterval,
   neighboursOption,
   pcaScatterOption,
   positionSimilarityOption,
@@ -96,6 +97,13 @@ describe('learned position views', () => {
     expect(option.series[0]?.data).toHaveLength(6);
     expect(option.visualMap).toMatchObject({ min: -2, max: 2 });
     expect(option.visualMap.inRange.color).toEqual(DIVERGING);
+  });
+
+  it('writes every position label up to 32 positions, about 16 beyond', () => {
+    expect([8, 32, 33, 64, 128, 512].map(labelInterval)).toEqual([0, 0, 2, 3, 7, 31]);
+    const option = positionSimilarityOption(new Float32Array(64 * 64), 64) as { xAxis: { axisLabel: { interval: number } }; yAxis: { axisLabel: { interval: number }; inverse: boolean } };
+    expect(option.xAxis.axisLabel.interval).toBe(3);
+    expect(option.yAxis).toMatchObject({ axisLabel: { interval: 3 }, inverse: true });
   });
 
   it('position similarity heatmap from −1 to 1 with values shown for a few positions', () => {

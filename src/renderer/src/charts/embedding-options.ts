@@ -29,15 +29,6 @@ export interface PcaScatterInput {
 export function pcaScatterOption(input: PcaScatterInput): EChartsCoreOption {
   const n = input.points.length;
   const data = input.points.map(([x, y], i) => [x, y, i]);
-  const xs = input.points.map((p) => p[0]);
-  const ys = input.points.map((p) => p[1]);
-  // A little room around the points so their labels fit inside the plot.
-  const pad = (values: number[]): { min: number; max: number } => {
-    const lo = Math.min(...values, 0);
-    const hi = Math.max(...values, 0);
-    const span = hi - lo || 1;
-    return { min: Number((lo - span * 0.08).toPrecision(3)), max: Number((hi + span * 0.12).toPrecision(3)) };
-  };
   return {
     title: { text: input.title, subtext: input.caption ?? '', left: 'center', textStyle: { fontSize: 13 }, subtextStyle: { fontSize: 11 } },
     tooltip: {
@@ -46,8 +37,9 @@ export function pcaScatterOption(input: PcaScatterInput): EChartsCoreOption {
         `token: <b>${escapeHtml(input.labels[p.value[2]] ?? '')}</b> (position ${p.value[2]})<br/>PC1: <b>${p.value[0].toFixed(4)}</b><br/>PC2: <b>${p.value[1].toFixed(4)}</b>`,
     },
     grid: { left: 70, right: 90, top: input.caption ? 58 : 40, bottom: 60 },
-    xAxis: { type: 'value', name: componentName(0, input.ratios[0]), nameLocation: 'middle', nameGap: 32, ...pad(xs), splitLine: { lineStyle: { color: '#eeeeee' } } },
-    yAxis: { type: 'value', name: componentName(1, input.ratios[1]), nameLocation: 'middle', nameGap: 48, ...pad(ys), splitLine: { lineStyle: { color: '#eeeeee' } } },
+    // Room around the points (so their labels fit), ticks at round numbers, axes on the plot's edges.
+    xAxis: { type: 'value', name: componentName(0, input.ratios[0]), nameLocation: 'middle', nameGap: 30, boundaryGap: ['8%', '14%'], axisLine: { onZero: false }, splitLine: { lineStyle: { color: '#eeeeee' } } },
+    yAxis: { type: 'value', name: componentName(1, input.ratios[1]), nameLocation: 'middle', nameGap: 48, boundaryGap: ['8%', '8%'], axisLine: { onZero: false }, splitLine: { lineStyle: { color: '#eeeeee' } } },
     visualMap: {
       type: 'continuous',
       dimension: 2,
@@ -119,19 +111,27 @@ export function neighboursOption(input: NeighboursInput): EChartsCoreOption {
   };
 }
 
-/** A position axis (top to bottom) whose labels thin out beyond 32 rows, with a narrower margin than token axes need. */
-function positionAxis(option: EChartsCoreOption, count: number): EChartsCoreOption {
-  const yAxis = {
+/** Every label up to 32, beyond that one in every ⌈n/16⌉, so at most about 16 are written. */
+export function labelInterval(n: number): number {
+  return n > 32 ? Math.ceil(n / 16) - 1 : 0;
+}
+
+/** Numbered category axes (positions down, `xName` across) whose labels thin out on long axes. */
+function numberedAxes(option: EChartsCoreOption, rows: number, cols: { start: number; count: number; name: string }): EChartsCoreOption {
+  const axis = (n: number, start: number): Record<string, unknown> => ({
     type: 'category',
-    data: Array.from({ length: count }, (_, p) => String(p)),
-    name: 'position',
+    data: Array.from({ length: n }, (_, i) => String(start + i)),
     nameLocation: 'middle',
-    nameGap: 40,
-    inverse: true,
-    axisLabel: { interval: count > 32 ? 'auto' : 0, fontSize: 10 },
+    axisLabel: { interval: labelInterval(n), fontSize: 10 },
+    axisTick: { interval: labelInterval(n) },
     splitArea: { show: true },
+  });
+  return {
+    ...option,
+    xAxis: { ...axis(cols.count, cols.start), name: cols.name, nameGap: 28 },
+    yAxis: { ...axis(rows, 0), name: 'position', nameGap: 36, inverse: true },
+    grid: { left: 56, right: 70, top: 40, bottom: 50 },
   };
-  return { ...option, yAxis, grid: { left: 60, right: 70, top: 40, bottom: 70 } };
 }
 
 export interface PositionVectorsInput {
@@ -162,7 +162,7 @@ export function positionVectorsOption(input: PositionVectorsInput): EChartsCoreO
     max: bound || 1,
     diverging: true,
   });
-  return positionAxis(option, count);
+  return numberedAxes(option, count, { start, count: shown, name: 'dimension' });
 }
 
 /** Cosine similarity between position vectors (positions × positions), −1 to 1 on a diverging scale. */
@@ -180,7 +180,7 @@ export function positionSimilarityOption(similarity: ArrayLike<number>, count: n
     diverging: true,
     showValues: count <= 12,
   });
-  return positionAxis(option, count);
+  return numberedAxes(option, count, { start: 0, count, name: 'position' });
 }
 
 export interface RotaryInput {
