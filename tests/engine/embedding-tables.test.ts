@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NeighbourIndex, rotaryAngles, rowSimilarities, type EmbeddingTable } from '../../src/engine/embedding-tables';
 import type { EngineModel } from '../../src/engine/session';
 import { loadFixtureModel } from './fixture-models';
-import { loadBundled } from './load-model';
+import { join } from 'node:path';
+import { loadBundled, ROOT } from './load-model';
 
 const PROMPT = 'The sun rises in the east and the moon rises at night.';
 
@@ -96,6 +97,23 @@ describe('embedding tables of seed-world, read from the graph', () => {
     // Neighbouring positions are more alike than distant ones.
     expect(view.similarity[10 * 64 + 11] ?? 0).toBeGreaterThan(view.similarity[10 * 64 + 60] ?? 1);
     expect(model.positions(1000)).toMatchObject({ kind: 'learned', count: 128 });
+  });
+});
+
+describe('tiny-shakespeare, the other bundled model', () => {
+  let model: EngineModel;
+  beforeAll(async () => {
+    model = await loadBundled(join(ROOT, 'resources/models/tiny-shakespeare'), { cache: false });
+  });
+  afterAll(async () => {
+    await model.release();
+  });
+
+  it('has learned positions [256, 192] and a token table [2048, 192] that ranks each token first', () => {
+    expect(table(model.embeddingTables().token)).toMatchObject({ rows: 2048, width: 192 });
+    expect(model.positions(64)).toMatchObject({ kind: 'learned', rows: 256, count: 64, width: 192 });
+    const id = model.tokenizer.encode(' king')[0] ?? 0;
+    expect(model.neighbours(id, 10)[0]).toEqual({ id, similarity: 1 });
   });
 });
 
