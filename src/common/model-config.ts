@@ -17,6 +17,7 @@ const RawConfig = z
     max_position_embeddings: z.number().int().positive().optional(),
     eos_token_id: z.number().int().nonnegative().nullable().optional(),
     bos_token_id: z.number().int().nonnegative().nullable().optional(),
+    rope_theta: z.number().positive().optional(),
   })
   .loose();
 
@@ -29,6 +30,8 @@ export interface ModelConfig {
   hidden: number;
   context: number;
   eosTokenId: number | null;
+  /** The base of rotary position angles (`rope_theta`), when config.json names one. */
+  ropeTheta: number | null;
 }
 
 /** Validates `config.json`; the error names the field and what was expected. */
@@ -54,5 +57,6 @@ export function parseModelConfig(json: unknown, file = 'config.json'): ModelConf
     hidden: need(c.n_embd ?? c.hidden_size, '"n_embd" or "hidden_size"'),
     context: need(c.n_positions ?? c.n_ctx ?? c.max_position_embeddings, '"n_positions" or "max_position_embeddings"'),
     eosTokenId: c.eos_token_id ?? null,
+    ropeTheta: c.rope_theta ?? null,
   };
 }

@@ -374,7 +374,7 @@ export interface PositionPlan {
 }
 
 /** The table a Gather reads, seen through Cast/Slice/Identity, when it is a 2-D constant. */
-function gatherTable(ix: GraphIndex, gather: GraphNode): string | null {
+export function gatherTable(ix: GraphIndex, gather: GraphNode): string | null {
   const table = ix.through(gather.inputs[0] ?? '', ['Cast', 'Identity', 'Slice']);
   const dims = ix.graph.initializerDims.get(table);
   return dims?.length === 2 ? table : null;

@@ -1,6 +1,15 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { addGraphOutputs, headCounts, planGraph, prepareGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { addGraphOutputs, headCounts, planGraph, prepareGraph, type GraphPlan, type GraphSummary, type Probe } from './onnx-graph';
+import {
+  learnedPositions,
+  NeighbourIndex,
+  readEmbeddingTables,
+  rotaryPositions,
+  type EmbeddingTables,
+  type Neighbour,
+  type PositionsView,
+} from './embedding-tables';
 import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KEY_KEEP_INPUT, type InterventionInput } from './intervention';
 import { checkKnownOperators, explainSessionError } from './operator-support';
 import { ModelTokenizer } from './tokenizer';
@@ -112,6 +121,10 @@ export class EngineModel {
   private editSession: Ort.InferenceSession | null = null;
   /** The prepared graph bytes, kept to build the edited graph from. */
   private source: { bytes: Uint8Array; file: string; external: readonly { path: string; data: Uint8Array }[] } = { bytes: new Uint8Array(), file: '', external: [] };
+  /** The decoded graph, kept to read its embedding tables on first use. */
+  private graph: GraphSummary | null = null;
+  private tables: EmbeddingTables | null = null;
+  private neighbourIndex: NeighbourIndex | null = null;
 
   /** Whether generation runs on the key/value cache rather than recomputing the sequence. */
   get hasCache(): boolean {
@@ -173,7 +186,39 @@ export class EngineModel {
     }
     const model = new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheSession, cacheNote);
     model.source = { bytes: prepared.bytes, file, external };
+    model.graph = prepared.graph;
     return model;
+  }
+
+  /** The token embedding and learned positional tables, read from the graph's weights once and kept. */
+  embeddingTables(): EmbeddingTables {
+    if (!this.tables) {
+      if (!this.graph) throw new Error(`${this.id}: the graph is not available`);
+      this.tables = readEmbeddingTables(this.graph);
+    }
+    return this.tables;
+  }
+
+  /** The `k` vocabulary tokens whose embedding rows are most similar (cosine) to token `id`'s, itself first. */
+  neighbours(id: number, k: number): Neighbour[] {
+    const token = this.embeddingTables().token;
+    if ('unavailable' in token) throw new Error(`${this.id}: the token embedding table cannot be read: ${token.unavailable}`);
+    this.neighbourIndex ??= new NeighbourIndex(token);
+    return this.neighbourIndex.nearest(id, k);
+  }
+
+  /** How this model tells positions apart: its learned table's first `count` rows, rotary angles, or why neither. */
+  positions(count: number): PositionsView {
+    const { position } = this.embeddingTables();
+    if (position && 'unavailable' in position) return { kind: 'none', reason: `the positional embedding table cannot be read: ${position.unavailable}` };
+    if (position) return learnedPositions(position, count);
+    if (this.plan.positions === 'rotary' && this.graph) {
+      return rotaryPositions(this.graph, this.config.hidden / this.config.heads, this.config.ropeTheta);
+    }
+    return {
+      kind: 'none',
+      reason: 'no learned positional table and no rotary position encoding were found in the graph, so this model has no positional encoding to show',
+    };
   }
 
   /** The probes of one role, in graph order. */

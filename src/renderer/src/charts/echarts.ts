@@ -1,4 +1,4 @@
-import { BarChart, HeatmapChart, LineChart, TreeChart } from 'echarts/charts';
+import { BarChart, HeatmapChart, LineChart, ScatterChart, TreeChart } from 'echarts/charts';
 import {
   GridComponent,
   LegendComponent,
@@ -8,6 +8,7 @@ import {
   VisualMapComponent,
 } from 'echarts/components';
 import { use } from 'echarts/core';
+import { LabelLayout } from 'echarts/features';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
 /** Registers the ECharts modules the app uses, once. */
@@ -15,6 +16,7 @@ use([
   BarChart,
   HeatmapChart,
   LineChart,
+  ScatterChart,
   TreeChart,
   GridComponent,
   LegendComponent,
@@ -22,6 +24,7 @@ use([
   TitleComponent,
   TooltipComponent,
   VisualMapComponent,
+  LabelLayout,
   CanvasRenderer,
   SVGRenderer,
 ]);

@@ -6,7 +6,7 @@ import { EngineModel, type BackendName, type ForwardResult } from '../../../engi
 import { compareStepBatch } from '../../../engine/compare-step';
 import { fitToContext, generationStep } from '../../../engine/generate';
 import { topOrder } from '../../../engine/sampling/filters';
-import type { ForwardPayload, InterveneResult, LoadResult, ModelUrls, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
+import type { ForwardPayload, InterveneResult, LoadResult, ModelUrls, NeighboursResult, PositionsResult, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -155,6 +155,35 @@ async function forward(ids: number[]): Promise<{ payload: ForwardPayload; transf
   return { payload, transfer };
 }
 
+/** Neighbours are searched here, in the worker, so only k rows of results cross to the page. */
+function neighbours(request: { id?: number; text?: string; k: number }): NeighboursResult {
+  const m = requireModel();
+  let id = request.id;
+  if (request.text !== undefined) {
+    const pieces = m.tokenizer.pieces(request.text);
+    if (pieces.length !== 1) {
+      const parts = pieces.map((p) => p.display).join(' | ');
+      throw new Error(pieces.length === 0 ? 'type a token to look up' : `"${request.text}" is ${pieces.length} tokens (${parts}); choose one token`);
+    }
+    id = pieces[0]?.id;
+  }
+  if (id === undefined) throw new Error('no token chosen');
+  const k = Math.max(1, Math.min(100, Math.floor(request.k)));
+  const near = m.neighbours(id, k);
+  const token = m.embeddingTables().token;
+  return {
+    id,
+    piece: m.tokenizer.piece(id),
+    vocab: 'unavailable' in token ? 0 : token.rows,
+    neighbours: near.map((n) => ({ ...n, piece: m.tokenizer.piece(n.id) })),
+  };
+}
+
+function positions(count: number): { result: PositionsResult; transfer: Transferable[] } {
+  const result = requireModel().positions(Math.max(1, Math.min(1024, Math.floor(count))));
+  return { result, transfer: result.kind === 'learned' ? [result.vectors.buffer, result.similarity.buffer] : [] };
+}
+
 function reply(message: WorkerResponse, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
@@ -188,6 +217,14 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>): Promise<void> => {
           topPieces: topOrder(Float64Array.from(r.lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),
         };
         reply({ runId, type: 'result', result }, [r.lastLogits.buffer, ...(r.attention?.data ?? []).map((a) => a.buffer)]);
+        return;
+      }
+      case 'embedding-neighbours':
+        reply({ runId, type: 'result', result: neighbours(request) });
+        return;
+      case 'positions': {
+        const { result, transfer } = positions(request.count);
+        reply({ runId, type: 'result', result }, transfer);
         return;
       }
       case 'compare-steps':

@@ -3,6 +3,7 @@ import type { Sampling } from '../../../engine/sampling/strategies';
 import type { GenerationState } from '../../../engine/generate';
 import type { StepDetail } from '../../../engine/compare-step';
 import type { InterventionInput } from '../../../engine/intervention';
+import type { PositionsView } from '../../../engine/embedding-tables';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
 
@@ -96,6 +97,18 @@ export interface CompareStepResult {
   detail: StepDetail | null;
 }
 
+/** The nearest vocabulary neighbours of one token by cosine similarity of token embedding rows. */
+export interface NeighboursResult {
+  id: number;
+  piece: TokenPiece;
+  /** Rows searched: the whole token embedding table. */
+  vocab: number;
+  /** Most similar first; the token itself (similarity 1) first. */
+  neighbours: { id: number; piece: TokenPiece; similarity: number }[];
+}
+
+export type PositionsResult = PositionsView;
+
 export type WorkerRequest =
   | { runId: number; type: 'load'; model: ModelUrls; backend: BackendChoice; threads: number }
   | { runId: number; type: 'tokenize'; text: string }
@@ -103,6 +116,9 @@ export type WorkerRequest =
   | { runId: number; type: 'intervene'; ids: number[]; edit: InterventionInput }
   | ({ runId: number; type: 'generate' } & GenerateRequest)
   | { runId: number; type: 'compare-steps'; items: CompareStepRequest[] }
+  /** A token by id, or by text that must be exactly one token. */
+  | { runId: number; type: 'embedding-neighbours'; id?: number; text?: string; k: number }
+  | { runId: number; type: 'positions'; count: number }
   | { runId: number; type: 'cancel'; target: number };
 
 export interface WorkerResults {
@@ -112,6 +128,8 @@ export interface WorkerResults {
   intervene: InterveneResult;
   generate: GenerationState;
   'compare-steps': CompareStepResult[];
+  'embedding-neighbours': NeighboursResult;
+  positions: PositionsResult;
 }
 
 export type WorkerResponse =

@@ -1,0 +1,104 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, expect, test } from './fixtures';
+import { NotebookPage } from './pages/notebook-page';
+
+const PROMPT = 'The sun rises in the east and the moon rises at night.';
+
+test.describe('embeddings and positions in the Embed cell', () => {
+  test('PCA of the prompt tokens, nearest neighbours of a token, learned positions and their similarities', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await nb.setPrompt(PROMPT);
+    await nb.runAllAndWait();
+    const cell = nb.cell('embed');
+    const ids = await nb.tokenIds();
+
+    // One point per token, axes named with their share of the variance.
+    const pca = cell.getByTestId('embed-pca');
+    await expect(pca).toHaveAttribute('data-points', String(ids.length));
+    await expect(pca.getByTestId('chart-pca').locator('canvas').first()).toBeVisible();
+    const ratio1 = Number(await pca.getAttribute('data-ratio1'));
+    const ratio2 = Number(await pca.getAttribute('data-ratio2'));
+    expect(ratio1).toBeGreaterThan(0);
+    expect(ratio1 + ratio2).toBeLessThanOrEqual(1 + 1e-9);
+    expect(ratio1).toBeGreaterThanOrEqual(ratio2);
+
+    // Neighbours of " sun" (position 1): itself first at 1.000, then " moon".
+    const near = cell.getByTestId('embed-neighbours');
+    await near.getByTestId('embed-neighbours-token').selectOption('1');
+    const rows = near.getByTestId('neighbour-row');
+    await expect(rows).toHaveCount(10);
+    await expect(rows.first()).toHaveAttribute('data-id', String(ids[1]));
+    await expect(rows.first()).toHaveAttribute('data-similarity', '1');
+    await expect(rows.first()).toContainText('1.000');
+    await expect(rows.nth(1)).toContainText('moon');
+    await expect(near.getByTestId('chart-neighbours').locator('canvas').first()).toBeVisible();
+    const download = page.waitForEvent('download');
+    await near.getByTestId('export-csv').click();
+    const csv = readFileSync((await (await download).path()) ?? '', 'utf8').split('\n');
+    expect(csv[0]).toBe('rank,id,token,cosine similarity');
+    expect(csv[1]).toBe(`1,${ids[1]}, sun,1`);
+
+    // Any single token can be typed; more than one token is refused with the pieces named.
+    await near.getByTestId('embed-neighbours-text').fill(' moon');
+    await near.getByTestId('embed-neighbours-lookup').click();
+    await expect(near).toHaveAttribute('data-token', ' moon');
+    await expect(rows.first()).toContainText('moon');
+    await near.getByTestId('embed-neighbours-text').fill('zqxv');
+    await near.getByTestId('embed-neighbours-lookup').click();
+    await expect(near.getByTestId('embed-neighbours-error')).toContainText('tokens');
+
+    // Learned positions: the table's first 64 rows, similarity 1 on the diagonal; 16 on request.
+    const positions = cell.getByTestId('embed-positions');
+    await expect(positions).toHaveAttribute('data-kind', 'learned');
+    const similarity = positions.getByTestId('embed-position-similarity');
+    await expect(similarity).toHaveAttribute('data-count', '64');
+    await expect(similarity).toHaveAttribute('data-diagonal', '1');
+    await expect(positions.getByTestId('chart-positions').locator('canvas').first()).toBeVisible();
+    await expect(similarity.getByTestId('chart-position-similarity').locator('canvas').first()).toBeVisible();
+    await positions.getByTestId('embed-position-count').selectOption('16');
+    await expect(similarity).toHaveAttribute('data-count', '16');
+    await positions.getByTestId('embed-position-count').selectOption('64');
+    await expect(similarity).toHaveAttribute('data-count', '64');
+
+    await near.getByTestId('embed-neighbours-token').selectOption('1');
+    await page.waitForTimeout(1500);
+    // The sticky top bar would cover part of a cell taller than the window.
+    await cell.screenshot({ path: process.env['NTL_EMBED_SHOT'] ?? test.info().outputPath('embed.png'), style: '.topbar { visibility: hidden; }' });
+  });
+
+  test('a rotary model (llama-tiny, imported) shows its rotation angle per dimension pair instead of a position table', async ({ page, server }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    const source = join(mkdtempSync(join(tmpdir(), 'ntl-e2e-import-')), 'llama-tiny');
+    cpSync(join(ROOT, 'tests', 'fixtures', 'models', 'llama-tiny'), source, { recursive: true });
+    await page.getByTestId('models-open').click();
+    await page.getByTestId('model-folder-input').setInputFiles(source);
+    await expect(page.getByTestId('import-status')).toContainText('Added', { timeout: 60_000 });
+    await expect(page.getByTestId('model-select')).toHaveValue('llama-tiny');
+    await nb.waitForModel();
+    await nb.setPrompt('the sun and the moon');
+    await nb.runAllAndWait();
+    const cell = nb.cell('embed');
+    const positions = cell.getByTestId('embed-positions');
+    await expect(positions).toHaveAttribute('data-kind', 'rotary');
+    const rotary = positions.getByTestId('embed-rotary');
+    // Head size 32 / 4 = 8: four pairs, base 10000 from rope_theta, read from the graph.
+    await expect(rotary).toHaveAttribute('data-pairs', '4');
+    await expect(rotary).toHaveAttribute('data-base', '10000');
+    await expect(rotary).toContainText('rotated by position × θᵢ');
+    await expect(rotary).toContainText("base 10000 from config.json's rope_theta");
+    await expect(rotary.getByTestId('chart-rotary').locator('canvas').first()).toBeVisible();
+    await expect(positions.getByTestId('embed-position-similarity')).toHaveCount(0);
+    const rows = cell.getByTestId('neighbour-row');
+    await expect(rows).toHaveCount(10);
+    await expect(rows.first()).toHaveAttribute('data-similarity', '1');
+    await page.waitForTimeout(1000);
+    await positions.screenshot({ path: process.env['NTL_ROTARY_SHOT'] ?? test.info().outputPath('rotary.png'), style: '.topbar { visibility: hidden; }' });
+    rmSync(source, { recursive: true, force: true });
+    // Other tests share this server: leave its models folder as the fixture made it.
+    rmSync(join(server.workspace, 'models', 'llama-tiny'), { recursive: true, force: true });
+  });
+});
