@@ -1,4 +1,4 @@
-import { BarChart, HeatmapChart, LineChart, TreeChart } from 'echarts/charts';
+import { BarChart, GraphChart, HeatmapChart, LineChart, TreeChart } from 'echarts/charts';
 import {
   GridComponent,
   LegendComponent,
@@ -13,6 +13,7 @@ import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 /** Registers the ECharts modules the app uses, once. */
 use([
   BarChart,
+  GraphChart,
   HeatmapChart,
   LineChart,
   TreeChart,
