@@ -5,12 +5,13 @@ import {
   formatPercent,
   headStatsOption,
   heatmapOption,
+  LINES_ROW_Y,
+  LINES_SPAN_X,
   PALETTES,
-  smallMultiplesHeight,
   smallMultiplesOption,
-  smallMultiplesPanelBox,
   uniqueLabels,
 } from '../../src/renderer/src/charts/options';
+import { smallMultiplesHeight, smallMultiplesPanelBox } from '../../src/common/small-multiples-layout';
 import { withCaption } from '../../src/renderer/src/components/export';
 import { allHeadStats } from '../../src/engine/attention-stats';
 import { toCsv } from '../../src/renderer/src/components/csv';
@@ -117,10 +118,11 @@ describe('chart option builders', () => {
     expect(option.visualMap.inRange.color).toEqual([...PALETTES.cividis]);
     expect(option.tooltip.formatter({ seriesIndex: 1, value: [0, 2, 0.2] })).toBe('head 1<br/>query: c<br/>key: a<br/>weight: <b>0.2000</b>');
     // The second row starts below the first, and the chart is tall enough for both.
-    const box = smallMultiplesPanelBox(input, 4);
-    expect(box.top).toBeGreaterThan(smallMultiplesPanelBox(input, 0).top + 100);
-    expect(smallMultiplesHeight(input)).toBeGreaterThanOrEqual(box.top + box.height + 40);
-    expect(box.leftPct).toBe(smallMultiplesPanelBox(input, 0).leftPct);
+    const layout = { ...input, count: input.panels.length };
+    const box = smallMultiplesPanelBox(layout, 4);
+    expect(box.top).toBeGreaterThan(smallMultiplesPanelBox(layout, 0).top + 100);
+    expect(smallMultiplesHeight(layout)).toBeGreaterThanOrEqual(box.top + box.height + 40);
+    expect(box.leftPct).toBe(smallMultiplesPanelBox(layout, 0).leftPct);
   });
 
   it('keeps the panel titles when an export adds its caption', () => {
@@ -140,7 +142,7 @@ describe('chart option builders', () => {
     };
     const series = option.series[0];
     expect(series?.data).toHaveLength(6);
-    expect(series?.data.find((d) => d.name === 'k2')).toMatchObject({ x: 1, y: 2 });
+    expect(series?.data.find((d) => d.name === 'k2')).toMatchObject({ x: LINES_SPAN_X, y: 2 * LINES_ROW_Y });
     // Zero weights (the masked future) are not drawn: 6 lines.
     expect(series?.links.map((l) => [l.source, l.target, l.value])).toEqual([
       ['q0', 'k0', 1],
@@ -169,7 +171,7 @@ describe('chart option builders', () => {
       [0, 1, 0],
     ]);
     expect(option.visualMap.max).toBeCloseTo(Math.log2(3), 12);
-    expect(option.series[0]?.label.formatter({ value: [0, 1, 0] })).toBe('0.00 bits\nprev\nsink');
+    expect(option.series[0]?.label.formatter({ value: [0, 1, 0] })).toBe('0.00 bits · prev, sink');
     expect(option.tooltip.formatter({ value: [0, 1, 0] })).toContain('on previous token: 1.0000');
   });
 });

@@ -1,4 +1,5 @@
 import type { EChartsCoreOption } from 'echarts/core';
+import { smallMultiplesPanelBox, type PanelBox } from '../../../common/small-multiples-layout';
 import type { HeadLabel, HeadStats } from '../../../engine/attention-stats';
 
 /** Viridis: perceptually even and readable with the common forms of colour blindness. */
@@ -44,6 +45,8 @@ export interface HeatmapInput {
   cellLabel?: (row: number, col: number) => string;
   /** Sequential colour scale (default viridis); ignored when diverging. */
   palette?: readonly string[];
+  /** Cell labels on a light box: readable on every colour, for labels longer than a number. */
+  isLabelBoxed?: boolean;
 }
 
 /** A heatmap: rows × columns with a colour scale and exact values on hover. */
@@ -65,7 +68,7 @@ export function heatmapOption(input: HeatmapInput): EChartsCoreOption {
         (input.cellLabel ? `${escapeHtml(input.cellLabel(p.value[1], p.value[0]))}: ` : 'value: ') +
         `<b>${fmt(p.value[2], digits + 1)}</b>`,
     },
-    grid: { left: 90, right: 70, top: input.caption ? 58 : 40, bottom: 70 },
+    grid: { left: 90, right: 80, top: input.caption ? 58 : 40, bottom: 70 },
     xAxis: {
       type: 'category',
       data: input.cols,
@@ -107,6 +110,7 @@ export function heatmapOption(input: HeatmapInput): EChartsCoreOption {
           textBorderColor: input.cellLabel ? '#ffffff' : undefined,
           textBorderWidth: input.cellLabel ? 2 : 0,
           formatter: (p: { value: [number, number, number] }) => (input.cellLabel ? input.cellLabel(p.value[1], p.value[0]) : fmt(p.value[2], 2)),
+          ...(input.isLabelBoxed ? { fontSize: 12, lineHeight: 16, textBorderWidth: 0, backgroundColor: 'rgba(255, 255, 255, 0.88)', padding: [3, 6], borderRadius: 3 } : {}),
         },
         emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } },
       },
@@ -272,37 +276,6 @@ export interface SmallMultiplesInput {
   digits?: number;
 }
 
-const MULTIPLES_TOP = 62;
-
-type MultiplesLayout = Pick<SmallMultiplesInput, 'panels' | 'columns' | 'panelHeight' | 'showAxisLabels'>;
-
-/** Height in pixels that `smallMultiplesOption` lays its panels out in. */
-export function smallMultiplesHeight(input: MultiplesLayout): number {
-  const rowCount = Math.ceil(input.panels.length / input.columns);
-  return MULTIPLES_TOP + rowCount * (input.panelHeight + (input.showAxisLabels ? 56 : 24)) + 8;
-}
-
-/** Where panel i sits: left and width in percent of the chart's width, top and height in pixels. */
-export function smallMultiplesPanelBox(input: MultiplesLayout, i: number): { leftPct: number; widthPct: number; top: number; height: number; isLeft: boolean; isBottom: boolean } {
-  const labelled = input.showAxisLabels;
-  const rowCount = Math.ceil(input.panels.length / input.columns);
-  const leftPct = labelled ? 9 : 2;
-  const rightPct = 9;
-  const gapPct = labelled ? 2.5 : 1.5;
-  const widthPct = (100 - leftPct - rightPct - gapPct * (input.columns - 1)) / input.columns;
-  const stepY = input.panelHeight + (labelled ? 56 : 24);
-  const r = Math.floor(i / input.columns);
-  const c = i % input.columns;
-  return {
-    leftPct: leftPct + c * (widthPct + gapPct),
-    widthPct,
-    top: MULTIPLES_TOP + r * stepY + 18,
-    height: input.panelHeight,
-    isLeft: c === 0,
-    isBottom: r === rowCount - 1 || i + input.columns >= input.panels.length,
-  };
-}
-
 /**
  * Small multiples: one heatmap per panel in a grid of grids, one shared colour scale, exact values
  * on hover. Series i draws panel i, so a click's `seriesIndex` names the panel.
@@ -311,7 +284,8 @@ export function smallMultiplesOption(input: SmallMultiplesInput): EChartsCoreOpt
   const labelled = input.showAxisLabels;
   const rowCount = Math.ceil(input.panels.length / input.columns);
   const digits = input.digits ?? 3;
-  const place = (i: number): ReturnType<typeof smallMultiplesPanelBox> => smallMultiplesPanelBox(input, i);
+  const layout = { count: input.panels.length, columns: input.columns, panelHeight: input.panelHeight, showAxisLabels: labelled };
+  const place = (i: number): PanelBox => smallMultiplesPanelBox(layout, i);
   const category = (data: string[], show: boolean, rotate: number): Record<string, unknown> => ({
     type: 'category',
     data,
@@ -390,6 +364,13 @@ export interface AttentionLinesInput {
 }
 
 const LINE_COLOUR = '#0072b2';
+/**
+ * Node coordinates of the lines view, near the pixels they land on in a notebook-wide chart. In units
+ * of 0 … 1 the view's scale is far from uniform, and ECharts' crisp-line rounding (half a unit) then
+ * moves a level line by half a row.
+ */
+export const LINES_SPAN_X = 740;
+export const LINES_ROW_Y = 30;
 
 /**
  * The lines view: tokens in two columns, the attending (query) tokens on the left and the attended
@@ -398,8 +379,8 @@ const LINE_COLOUR = '#0072b2';
 export function attentionLinesOption(input: AttentionLinesInput): EChartsCoreOption {
   const n = input.labels.length;
   const nodes = [
-    ...input.labels.map((label, i) => ({ name: `q${i}`, x: 0, y: i, value: label, label: { position: 'left' } })),
-    ...input.labels.map((label, i) => ({ name: `k${i}`, x: 1, y: i, value: label, label: { position: 'right' } })),
+    ...input.labels.map((label, i) => ({ name: `q${i}`, x: 0, y: i * LINES_ROW_Y, value: label, label: { position: 'left' } })),
+    ...input.labels.map((label, i) => ({ name: `k${i}`, x: LINES_SPAN_X, y: i * LINES_ROW_Y, value: label, label: { position: 'right' } })),
   ];
   const links: Record<string, unknown>[] = [];
   input.weights.forEach((row, q) =>
@@ -465,9 +446,10 @@ export function headStatsOption(input: { title: string; stats: HeadStats[]; laye
     min: 0,
     max: Math.max(input.maxBits, 1e-9),
     palette: input.palette,
+    isLabelBoxed: true,
     cellLabel: (l, h) => {
       const s = find(l, h);
-      return s ? [`${fmt(s.entropyBits, 2)} bits`, ...s.labels.map((x) => SHORT_LABEL[x])].join('\n') : '';
+      return s ? [`${fmt(s.entropyBits, 2)} bits`, s.labels.map((x) => SHORT_LABEL[x]).join(', ')].filter(Boolean).join(' · ') : '';
     },
   });
   return {
