@@ -30,8 +30,8 @@ async function downloadCsv(page: Page, panel: Locator): Promise<string[][]> {
   return text.trimEnd().split('\n').map((line) => line.split(','));
 }
 
-/** Clicks inside panel `index` of a small-multiples view, in its lower left where the causal weights are. */
-async function clickPanel(view: Locator, count: number, showAxisLabels: boolean, index: number): Promise<void> {
+/** A point inside panel `index` of a small-multiples view, in its lower left where the causal weights are. */
+async function panelPoint(view: Locator, count: number, showAxisLabels: boolean, index: number): Promise<{ chart: Locator; position: { x: number; y: number } }> {
   const layout: MultiplesLayout = {
     count,
     columns: Number(await view.getAttribute('data-columns')),
@@ -41,7 +41,7 @@ async function clickPanel(view: Locator, count: number, showAxisLabels: boolean,
   const box = smallMultiplesPanelBox(layout, index);
   const chart = view.locator('[data-testid^="chart-"]');
   const width = (await chart.boundingBox())?.width ?? 0;
-  await chart.click({ position: { x: (width * (box.leftPct + box.widthPct * 0.25)) / 100, y: box.top + box.height * 0.75 } });
+  return { chart, position: { x: (width * (box.leftPct + box.widthPct * 0.25)) / 100, y: box.top + box.height * 0.75 } };
 }
 
 test.describe('the attention views on the bundled model', () => {
@@ -72,13 +72,18 @@ test.describe('the attention views on the bundled model', () => {
     expect(Number(exported?.[4])).toBeCloseTo(reference.attention[2]?.[3]?.[4]?.[1] ?? NaN, 5);
 
     // Clicking a thumbnail selects its layer and head in the main heatmap; clicking a head of the grid, that head.
-    await clickPanel(layersGrid, LAYERS * HEADS, false, 2 * HEADS + 3);
+    const thumbnail = await panelPoint(layersGrid, LAYERS * HEADS, false, 2 * HEADS + 3);
+    await thumbnail.chart.click({ position: thumbnail.position });
     await expect(cell.getByTestId('attend-layer')).toHaveValue('2');
     await expect(cell.getByTestId('attend-head')).toHaveValue('3');
     await expect(cell.getByTestId('attend-summary')).toContainText('layer 2, head 3.');
-    await clickPanel(headsGrid, HEADS, true, 1);
+    const headPanel = await panelPoint(headsGrid, HEADS, true, 1);
+    await headPanel.chart.click({ position: headPanel.position });
     await expect(cell.getByTestId('attend-layer')).toHaveValue('2');
     await expect(cell.getByTestId('attend-head')).toHaveValue('1');
+    // Hovering a head's cell gives the exact weight.
+    await headPanel.chart.hover({ position: { x: headPanel.position.x + 2, y: headPanel.position.y + 2 } });
+    await expect(headsGrid).toContainText(/head 1\s*query: .+\s*key: .+\s*weight: \d\.\d{4}/);
 
     // Head statistics: one row per layer × head, equal to the statistics of ntl's weights.
     const expected = allHeadStats(engineLayout(reference), HEADS, n);
