@@ -107,3 +107,32 @@ export function attentionRollout(layers: readonly ArrayLike<number>[], heads: nu
   }
   return rollout;
 }
+
+/**
+ * One row of the rollout: how much each input position reaches `position`. Equal to row
+ * `position` of `attentionRollout`, in O(layers · n²) rather than O(layers · n³): the row
+ * vector is multiplied through the layers from the last one down.
+ */
+export function attentionRolloutRow(layers: readonly ArrayLike<number>[], heads: number, seqLen: number, position: number): number[] {
+  const n = seqLen;
+  let row: number[] = Array.from({ length: n }, (_, k) => (k === position ? 1 : 0));
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const data = layers[l] ?? [];
+    const next = new Array<number>(n).fill(0);
+    for (let q = 0; q < n; q++) {
+      const r = row[q] ?? 0;
+      if (r === 0) continue;
+      // Row q of (head average + identity), renormalised; its sum is 2 when the rows sum to 1.
+      const avg = Array.from({ length: n }, (_, k) => {
+        let sum = 0;
+        for (let h = 0; h < heads; h++) sum += data[(h * n + q) * n + k] ?? 0;
+        return sum / heads + (q === k ? 1 : 0);
+      });
+      const total = avg.reduce((a, b) => a + b, 0);
+      avg.forEach((w, k) => (next[k] = (next[k] ?? 0) + (r * w) / total));
+    }
+    row = next;
+  }
+  return row;
+}
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allHeadStats, attentionRollout, entropyBits, headAverage, headStats } from '../../src/engine/attention-stats';
+import { allHeadStats, attentionRollout, attentionRolloutRow, entropyBits, headAverage, headStats } from '../../src/engine/attention-stats';
 
 /** Lays out per-head [query][key] matrices (rows may be short: the causal future is 0) as the engine does. */
 function layer(heads: number[][][]): Float32Array {
@@ -89,6 +89,7 @@ describe('attention rollout', () => {
       [0.5, 0.5, 0],
       [0.25, 0.5, 0.25],
     ]);
+    expect(attentionRolloutRow([l0, l1], 1, 3, 2)).toEqual([0.25, 0.5, 0.25]);
   });
 
   it('rows sum to 1 on uneven weights', () => {
@@ -105,10 +106,13 @@ describe('attention rollout', () => {
           }),
         ),
       );
-    const rollout = attentionRollout([randomLayer(), randomLayer(), randomLayer()], 3, n);
+    const layers = [randomLayer(), randomLayer(), randomLayer()];
+    const rollout = attentionRollout(layers, 3, n);
     rollout.forEach((row, q) => {
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
       row.slice(q + 1).forEach((w) => expect(w).toBe(0));
+      // One row alone, multiplied from the last layer down, is the same row.
+      attentionRolloutRow(layers, 3, n, q).forEach((w, k) => expect(w).toBeCloseTo(row[k] ?? NaN, 12));
     });
   });
 });
