@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { barsOption, formatPercent, heatmapOption, uniqueLabels } from '../../src/renderer/src/charts/options';
+import {
+  attentionLinesOption,
+  barsOption,
+  formatPercent,
+  headStatsOption,
+  heatmapOption,
+  LINES_ROW_Y,
+  LINES_SPAN_X,
+  PALETTES,
+  smallMultiplesOption,
+  uniqueLabels,
+} from '../../src/renderer/src/charts/options';
+import { smallMultiplesHeight, smallMultiplesPanelBox } from '../../src/common/small-multiples-layout';
+import { withCaption } from '../../src/renderer/src/components/export';
+import { allHeadStats } from '../../src/engine/attention-stats';
 import { toCsv } from '../../src/renderer/src/components/csv';
 
 describe('chart option builders', () => {
@@ -57,5 +71,107 @@ describe('chart option builders', () => {
 
   it('quotes CSV fields', () => {
     expect(toCsv(['a', 'b'], [[' east', 'x,"y"']])).toBe('a,b\n east,"x,""y"""\n');
+  });
+
+  const W = [
+    [1, 0, 0],
+    [0.25, 0.75, 0],
+    [0.2, 0.3, 0.5],
+  ];
+  const causal = (scale: number) => (q: number, k: number): number | null => (k > q ? null : (W[q]?.[k] ?? 0) * scale);
+
+  it('draws small multiples: one grid, axis pair and heatmap per panel, one colour scale', () => {
+    const input = {
+      title: 'All heads',
+      panels: [0, 1, 2, 3, 4].map((h) => ({ title: `head ${h}`, value: causal(1) })),
+      columns: 4,
+      rows: ['a', 'b', 'c'],
+      cols: ['a', 'b', 'c'],
+      xName: 'key',
+      yName: 'query',
+      min: 0,
+      max: 1,
+      panelHeight: 100,
+      showAxisLabels: true,
+      selected: 2,
+      palette: PALETTES.cividis,
+    };
+    const option = smallMultiplesOption(input) as {
+      title: { text: string }[];
+      grid: { borderWidth: number; top: number }[];
+      xAxis: { gridIndex: number; axisLabel: { show: boolean } }[];
+      yAxis: { gridIndex: number; axisLabel: { show: boolean } }[];
+      series: { xAxisIndex: number; data: [number, number, number][] }[];
+      visualMap: { seriesIndex: number[]; inRange: { color: string[] } };
+      tooltip: { formatter: (p: { seriesIndex: number; value: [number, number, number] }) => string };
+    };
+    expect(option.title.map((t) => t.text)).toEqual(['All heads', 'head 0', 'head 1', 'head 2', 'head 3', 'head 4']);
+    expect(option.grid).toHaveLength(5);
+    expect(option.series.map((s) => s.xAxisIndex)).toEqual([0, 1, 2, 3, 4]);
+    expect(option.series[3]?.data).toHaveLength(6);
+    expect(option.series[3]?.data).toContainEqual([1, 2, 0.3]);
+    expect(option.grid.map((g) => g.borderWidth)).toEqual([0, 0, 3, 0, 0]);
+    // Token labels on the left column (panels 0 and 4) and on the bottom of each column (panels 1–4).
+    expect(option.yAxis.map((a) => a.axisLabel.show)).toEqual([true, false, false, false, true]);
+    expect(option.xAxis.map((a) => a.axisLabel.show)).toEqual([false, true, true, true, true]);
+    expect(option.visualMap.seriesIndex).toEqual([0, 1, 2, 3, 4]);
+    expect(option.visualMap.inRange.color).toEqual([...PALETTES.cividis]);
+    expect(option.tooltip.formatter({ seriesIndex: 1, value: [0, 2, 0.2] })).toBe('head 1<br/>query: c<br/>key: a<br/>weight: <b>0.2000</b>');
+    // The second row starts below the first, and the chart is tall enough for both.
+    const layout = { ...input, count: input.panels.length };
+    const box = smallMultiplesPanelBox(layout, 4);
+    expect(box.top).toBeGreaterThan(smallMultiplesPanelBox(layout, 0).top + 100);
+    expect(smallMultiplesHeight(layout)).toBeGreaterThanOrEqual(box.top + box.height + 40);
+    expect(box.leftPct).toBe(smallMultiplesPanelBox(layout, 0).leftPct);
+  });
+
+  it('keeps the panel titles when an export adds its caption', () => {
+    const option = smallMultiplesOption({
+      title: 'T', panels: [{ title: 'p', value: causal(1) }], columns: 1, rows: ['a', 'b', 'c'], cols: ['a', 'b', 'c'],
+      xName: 'key', yName: 'query', min: 0, max: 1, panelHeight: 50, showAxisLabels: false,
+    });
+    const titles = withCaption(option, 'm · p')['title'] as { text: string; subtext?: string }[];
+    expect(titles.map((t) => t.text)).toEqual(['T', 'p']);
+    expect(titles[0]?.subtext).toBe('m · p');
+  });
+
+  it('draws attention as lines from queries to keys, weight as width and opacity', () => {
+    const option = attentionLinesOption({ title: 'Lines', labels: ['a', 'b', 'c'], weights: W, minWeight: 0.01 }) as {
+      series: { data: { name: string; x: number; y: number }[]; links: { source: string; target: string; value: number; lineStyle: { width: number; opacity: number } }[] }[];
+      tooltip: { formatter: (p: { dataType: string; data: { source?: string; target?: string; value?: number | string } }) => string };
+    };
+    const series = option.series[0];
+    expect(series?.data).toHaveLength(6);
+    expect(series?.data.find((d) => d.name === 'k2')).toMatchObject({ x: LINES_SPAN_X, y: 2 * LINES_ROW_Y });
+    // Zero weights (the masked future) are not drawn: 6 lines.
+    expect(series?.links.map((l) => [l.source, l.target, l.value])).toEqual([
+      ['q0', 'k0', 1],
+      ['q1', 'k0', 0.25],
+      ['q1', 'k1', 0.75],
+      ['q2', 'k0', 0.2],
+      ['q2', 'k1', 0.3],
+      ['q2', 'k2', 0.5],
+    ]);
+    const [heavy, light] = [series?.links[0], series?.links[1]];
+    expect(heavy?.lineStyle.width).toBeGreaterThan(light?.lineStyle.width ?? Infinity);
+    expect(heavy?.lineStyle.opacity).toBeGreaterThan(light?.lineStyle.opacity ?? Infinity);
+    expect(option.tooltip.formatter({ dataType: 'edge', data: { source: 'q2', target: 'k1', value: 0.3 } })).toBe('c → b<br/>weight: <b>0.3000</b>');
+  });
+
+  it('shows head statistics as layers × heads, coloured by entropy, labelled by rule', () => {
+    const layer = new Float32Array([1, 0, 0, 1, 0, 0, 0, 1, 0]);
+    const stats = allHeadStats([layer, layer], 1, 3);
+    const option = headStatsOption({ title: 'Heads', stats, layers: 2, heads: 1, maxBits: Math.log2(3) }) as {
+      series: { data: [number, number, number][]; label: { formatter: (p: { value: [number, number, number] }) => string } }[];
+      tooltip: { formatter: (p: { value: [number, number, number] }) => string };
+      visualMap: { max: number };
+    };
+    expect(option.series[0]?.data).toEqual([
+      [0, 0, 0],
+      [0, 1, 0],
+    ]);
+    expect(option.visualMap.max).toBeCloseTo(Math.log2(3), 12);
+    expect(option.series[0]?.label.formatter({ value: [0, 1, 0] })).toBe('0.00 bits · prev, sink');
+    expect(option.tooltip.formatter({ value: [0, 1, 0] })).toContain('on previous token: 1.0000');
   });
 });

@@ -1,4 +1,4 @@
-import { BarChart, HeatmapChart, LineChart, ScatterChart, TreeChart } from 'echarts/charts';
+import { BarChart, GraphChart, HeatmapChart, LineChart, ScatterChart, TreeChart } from 'echarts/charts';
 import {
   GridComponent,
   LegendComponent,
@@ -14,6 +14,7 @@ import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 /** Registers the ECharts modules the app uses, once. */
 use([
   BarChart,
+  GraphChart,
   HeatmapChart,
   LineChart,
   ScatterChart,

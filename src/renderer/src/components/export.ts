@@ -26,17 +26,20 @@ export function optionToSvg(option: EChartsCoreOption, width: number, height: nu
 
 /**
  * The option with the export caption (model and prompt) as the title's subtitle, and room made for
- * it below the title so that it never covers the plot.
+ * it below the title so that it never covers the plot. With several titles (small multiples, whose
+ * layout leaves that room), the first one takes the caption and the others stay.
  */
 export function withCaption(option: EChartsCoreOption, caption: string): EChartsCoreOption {
   const title = option['title'];
-  const base = title !== null && typeof title === 'object' && !Array.isArray(title) ? title : {};
+  const [first, ...others]: unknown[] = Array.isArray(title) ? title : [title];
+  const base = first !== null && typeof first === 'object' ? first : {};
   const grid = option['grid'];
   const gridBase = grid !== null && typeof grid === 'object' && !Array.isArray(grid) ? grid : {};
   const top = 'top' in gridBase && typeof gridBase.top === 'number' ? gridBase.top : 60;
+  const captioned = { ...base, subtext: caption, left: 'center', subtextStyle: { color: '#5b6576', width: 700, overflow: 'truncate' } };
   return {
     ...option,
-    title: { ...base, subtext: caption, left: 'center', subtextStyle: { color: '#5b6576', width: 700, overflow: 'truncate' } },
+    title: Array.isArray(title) ? [captioned, ...others] : captioned,
     ...(grid === undefined || Array.isArray(grid) ? {} : { grid: { ...gridBase, top: top + 18 } }),
   };
 }

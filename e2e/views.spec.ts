@@ -1,0 +1,139 @@
+import type { Locator, Page } from '@playwright/test';
+import { allHeadStats, attentionRollout } from '../src/engine/attention-stats';
+import { smallMultiplesPanelBox, type MultiplesLayout } from '../src/common/small-multiples-layout';
+import { expect, ntl, test } from './fixtures';
+import { NotebookPage } from './pages/notebook-page';
+
+const PROMPT = 'The sun rises in the';
+const LAYERS = 3;
+const HEADS = 4;
+
+interface AttentionJson {
+  tokens: { id: number; text: string }[];
+  layers: number;
+  heads: number;
+  attention: number[][][][];
+}
+
+/** ntl's [layer][head][query][key] weights in the engine's per-layer layout. */
+function engineLayout(reference: AttentionJson): Float32Array[] {
+  return reference.attention.map((heads) => Float32Array.from(heads.flat(2)));
+}
+
+async function downloadCsv(page: Page, panel: Locator): Promise<string[][]> {
+  const download = page.waitForEvent('download');
+  await panel.getByTestId('export-csv').click();
+  const stream = await (await download).createReadStream();
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  // The prompt's tokens hold no comma or quote, so plain splitting reads what toCsv wrote.
+  return text.trimEnd().split('\n').map((line) => line.split(','));
+}
+
+/** A point inside panel `index` of a small-multiples view, in its lower left where the causal weights are. */
+async function panelPoint(view: Locator, count: number, showAxisLabels: boolean, index: number): Promise<{ chart: Locator; position: { x: number; y: number } }> {
+  const layout: MultiplesLayout = {
+    count,
+    columns: Number(await view.getAttribute('data-columns')),
+    panelHeight: Number(await view.getAttribute('data-panel-height')),
+    showAxisLabels,
+  };
+  const box = smallMultiplesPanelBox(layout, index);
+  const chart = view.locator('[data-testid^="chart-"]');
+  const width = (await chart.boundingBox())?.width ?? 0;
+  return { chart, position: { x: (width * (box.leftPct + box.widthPct * 0.25)) / 100, y: box.top + box.height * 0.75 } };
+}
+
+test.describe('the attention views on the bundled model', () => {
+  test('heads and layers grids, head statistics, rollout and lines come from the real weights', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await nb.setPrompt(PROMPT);
+    await nb.runAllAndWait();
+    const reference = ntl(['attention', '--model', 'seed-world', '--prompt', PROMPT]) as unknown as AttentionJson;
+    expect([reference.layers, reference.heads]).toEqual([LAYERS, HEADS]);
+    const n = reference.tokens.length;
+    const cell = nb.cell('attend');
+
+    // All heads of the chosen layer, and every layer × head, drawn; their CSV holds each weight once.
+    const headsGrid = cell.getByTestId('attend-heads-grid');
+    await expect(headsGrid).toHaveAttribute('data-heads', String(HEADS));
+    await expect(headsGrid.getByTestId('chart-attention-heads').locator('canvas').first()).toBeVisible();
+    const headsCsv = await downloadCsv(page, headsGrid);
+    expect(headsCsv.slice(1).map((r) => r[1])).toEqual(Array.from({ length: HEADS }, (_, h) => Array(n * (n + 1) / 2).fill(String(h))).flat());
+    const layersGrid = cell.getByTestId('attend-layers-grid');
+    await expect(layersGrid).toHaveAttribute('data-layers', String(LAYERS));
+    await expect(layersGrid).toHaveAttribute('data-heads', String(HEADS));
+    await expect(layersGrid.getByTestId('chart-attention-layers').locator('canvas').first()).toBeVisible();
+    const layersCsv = await downloadCsv(page, layersGrid);
+    expect(new Set(layersCsv.slice(1).map((r) => `${r[0]}:${r[1]}`)).size).toBe(LAYERS * HEADS);
+    // Layer 2, head 3 of the CLI's forward pass, query 4, key 1: the page's weight is the same.
+    const exported = layersCsv.find((r) => r[0] === '2' && r[1] === '3' && r[2]?.startsWith('4:') && r[3]?.startsWith('1:'));
+    expect(Number(exported?.[4])).toBeCloseTo(reference.attention[2]?.[3]?.[4]?.[1] ?? NaN, 5);
+
+    // Clicking a thumbnail selects its layer and head in the main heatmap; clicking a head of the grid, that head.
+    const thumbnail = await panelPoint(layersGrid, LAYERS * HEADS, false, 2 * HEADS + 3);
+    await thumbnail.chart.click({ position: thumbnail.position });
+    await expect(cell.getByTestId('attend-layer')).toHaveValue('2');
+    await expect(cell.getByTestId('attend-head')).toHaveValue('3');
+    await expect(cell.getByTestId('attend-summary')).toContainText('layer 2, head 3.');
+    const headPanel = await panelPoint(headsGrid, HEADS, true, 1);
+    await headPanel.chart.click({ position: headPanel.position });
+    await expect(cell.getByTestId('attend-layer')).toHaveValue('2');
+    await expect(cell.getByTestId('attend-head')).toHaveValue('1');
+    // Hovering a head's cell gives the exact weight.
+    await headPanel.chart.hover({ position: { x: headPanel.position.x + 2, y: headPanel.position.y + 2 } });
+    await expect(headsGrid).toContainText(/head 1\s*query: .+\s*key: .+\s*weight: \d\.\d{4}/);
+
+    // Head statistics: one row per layer × head, equal to the statistics of ntl's weights.
+    const expected = allHeadStats(engineLayout(reference), HEADS, n);
+    const stats = cell.getByTestId('attend-head-stats');
+    await expect(stats).toContainText('mean weight on the previous position (i−1) ≥ 0.5');
+    const rows = stats.getByTestId('head-stats-row');
+    await expect(rows).toHaveCount(LAYERS * HEADS);
+    for (const [i, want] of expected.entries()) {
+      const row = rows.nth(i);
+      await expect(row).toHaveAttribute('data-layer', String(want.layer));
+      await expect(row).toHaveAttribute('data-head', String(want.head));
+      for (const key of ['entropyBits', 'entropyNormalised', 'previous', 'first', 'self'] as const) {
+        const td = row.locator(`[data-stat="${key}"]`);
+        const value = Number(await td.getAttribute('data-value'));
+        expect(value, `layer ${want.layer} head ${want.head} ${key}`).toBeCloseTo(want[key], 4);
+        expect(await td.textContent()).toBe(value.toFixed(3));
+      }
+      await expect(row.locator('[data-stat="labels"]')).toHaveText(want.labels.join(', ') || '—');
+    }
+    await expect(stats.getByTestId('chart-head-stats').locator('canvas').first()).toBeVisible();
+
+    // Rollout: bars for every token, summing to 1, equal to the rollout of ntl's weights.
+    const rollout = cell.getByTestId('attend-rollout');
+    await expect(rollout.getByTestId('chart-attention-rollout').locator('canvas').first()).toBeVisible();
+    const bars = (await downloadCsv(page, rollout)).slice(1).map((r) => Number(r[2]));
+    expect(bars).toHaveLength(n);
+    expect(Math.abs(bars.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-4);
+    const want = attentionRollout(engineLayout(reference), HEADS, n)[n - 1] ?? [];
+    bars.forEach((b, i) => expect(b).toBeCloseTo(want[i] ?? NaN, 5));
+
+    // Lines: one head, then the layer's average.
+    const lines = cell.getByTestId('attend-lines');
+    await expect(lines.getByTestId('chart-attention-lines').locator('canvas').first()).toBeVisible();
+    const oneHead = (await downloadCsv(page, lines)).slice(1);
+    expect(oneHead).toHaveLength((n * (n + 1)) / 2);
+    expect(Number(oneHead.at(-1)?.[2])).toBeCloseTo(reference.attention[2]?.[1]?.[n - 1]?.[n - 1] ?? NaN, 5);
+    await lines.getByTestId('attend-lines-source').selectOption('average');
+    const average = (await downloadCsv(page, lines)).slice(1);
+    const mean = (reference.attention[2] ?? []).reduce((s, head) => s + (head[n - 1]?.[0] ?? 0), 0) / HEADS;
+    expect(Number(average.find((r) => r[0]?.startsWith(`${n - 1}:`) && r[1]?.startsWith('0:'))?.[2])).toBeCloseTo(mean, 5);
+
+    // Every view exports PNG, SVG and CSV.
+    for (const view of [headsGrid, layersGrid, stats, rollout, lines]) {
+      for (const action of ['export-png', 'export-svg', 'export-csv']) await expect(view.getByTestId(action)).toBeVisible();
+    }
+    await page.getByTestId('attend-palette').selectOption('cividis');
+    await expect(headsGrid.getByTestId('chart-attention-heads').locator('canvas').first()).toBeVisible();
+    await page.getByTestId('attend-palette').selectOption('viridis');
+
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await cell.screenshot({ path: process.env['NTL_VIEWS_SCREENSHOT'] ?? '/tmp/views.png' });
+  });
+});
