@@ -19,6 +19,9 @@ async function startServer(): Promise<Server> {
   // A user model folder that cannot be used: the app must name it and the cause, and stay usable.
   mkdirSync(join(workspace, 'models', 'broken-model'), { recursive: true });
   writeFileSync(join(workspace, 'models', 'broken-model', 'config.json'), '{ "model_type": ');
+  // The guided tour opens the first time a workspace is used; the tests start on a blank notebook
+  // (e2e/tour.spec.ts removes this to see the tour).
+  writeFileSync(join(workspace, '.welcome'), 'e2e\n');
   const child = spawn(process.execPath, [join(ROOT, 'bin/serve.mjs'), '--port', '0'], {
     cwd: ROOT,
     env: { ...process.env, NTL_WORKSPACE: workspace, NTL_MODELS_DIR: join(workspace, 'models') },

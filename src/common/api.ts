@@ -87,6 +87,8 @@ export interface NtlApi {
     saveDraft(request: DraftRequest): Promise<void>;
     drafts(): Promise<DraftEntry[]>;
     discardDraft(file: string): Promise<void>;
+    /** The first time the app opens the workspace: the guided tour's file, put there to be opened; else null. */
+    firstRun(): Promise<string | null>;
   };
   workspace: {
     info(): Promise<WorkspaceInfo>;

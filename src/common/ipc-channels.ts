@@ -18,6 +18,7 @@ export const IPC = {
   notebooksSaveDraft: 'notebooks:save-draft',
   notebooksDrafts: 'notebooks:drafts',
   notebooksDiscardDraft: 'notebooks:discard-draft',
+  notebooksFirstRun: 'notebooks:first-run',
   workspaceInfo: 'workspace:info',
   workspaceChoose: 'workspace:choose',
   workspaceUseDefault: 'workspace:use-default',

@@ -79,7 +79,11 @@ async function start(): Promise<void> {
   ]);
   const importer = new ModelImporter(userModels, registry);
   await importer.removeStale();
-  const workspace = new Workspace(join(userData, 'notebooks'), join(userData, 'settings.json'), { trash: (path) => shell.trashItem(path), canChoose: true });
+  const workspace = new Workspace(join(userData, 'notebooks'), join(userData, 'settings.json'), {
+    trash: (path) => shell.trashItem(path),
+    tour: join(app.getAppPath(), 'resources', 'notebooks', 'guided-tour.ntl.json'),
+    canChoose: true,
+  });
   const restored = await workspace.restore();
   if (restored.problem !== null) console.warn(`Next Token Lab: ${restored.problem}`);
   const routes = { rendererDir, registry };

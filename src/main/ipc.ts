@@ -48,6 +48,7 @@ export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.notebooksSaveDraft]: handler(DraftRequest, (s, request) => s.store.saveDraft(request)),
   [IPC.notebooksDrafts]: handler(z.undefined(), (s) => s.store.drafts()),
   [IPC.notebooksDiscardDraft]: handler(NotebookFileName, (s, file) => s.store.discardDraft(file)),
+  [IPC.notebooksFirstRun]: handler(z.undefined(), (s) => s.store.firstRun()),
   [IPC.workspaceInfo]: handler(z.undefined(), (s) => Promise.resolve(s.workspace.info())),
   [IPC.workspaceChoose]: handler(z.undefined(), (s) => s.workspace.choose()),
   [IPC.workspaceUseDefault]: handler(z.undefined(), (s) => s.workspace.useDefault()),

@@ -23,6 +23,7 @@ const api: NtlApi = {
     saveDraft: (request) => ipcRenderer.invoke(IPC.notebooksSaveDraft, request),
     drafts: () => ipcRenderer.invoke(IPC.notebooksDrafts),
     discardDraft: (file) => ipcRenderer.invoke(IPC.notebooksDiscardDraft, file),
+    firstRun: () => ipcRenderer.invoke(IPC.notebooksFirstRun),
   },
   workspace: {
     info: () => ipcRenderer.invoke(IPC.workspaceInfo),

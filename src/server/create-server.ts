@@ -145,6 +145,10 @@ async function routeApi(options: ServerOptions, request: IncomingMessage, url: U
     // The browser build keeps the folder it was started with: a page may not name folders to read.
     return jsonResponse(200, { dir: options.store.dir, isDefault: options.workspaceIsDefault ?? false, canChoose: false });
   }
+  if (resource === 'first-run' && file === undefined) {
+    if (method !== 'POST') return notAllowed(method, 'POST');
+    return jsonResponse(200, { tour: await options.store.firstRun() });
+  }
   if (resource === 'notebooks') return routeNotebooks(options, request, url, segments.slice(2));
   if (resource === 'drafts') return routeDrafts(options, request, url, segments.slice(2));
   if (resource === 'recent' && file === undefined) {

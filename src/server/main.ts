@@ -43,7 +43,7 @@ const registry = new ModelRegistry([
 ]);
 const importer = new ModelImporter(userModels, registry);
 await importer.removeStale();
-const store = new NotebookStore(workspace ?? join(home, 'notebooks'));
+const store = new NotebookStore(workspace ?? join(home, 'notebooks'), { tour: join(projectRoot, 'resources', 'notebooks', 'guided-tour.ntl.json') });
 const server = createServer({ rendererDir, registry, importer, store, workspaceIsDefault: workspace === undefined });
 try {
   const actual = await server.listen(port);

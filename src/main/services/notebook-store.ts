@@ -23,7 +23,12 @@ export interface NotebookStoreOptions {
   trash?: (path: string) => Promise<void>;
   /** The file operations saves make (Node's by default); tests simulate a full disk or a read-only folder with it. */
   io?: SaveIo;
+  /** The guided tour notebook the app ships, put into a workspace the first time the app opens it. */
+  tour?: string;
 }
+
+/** The name the guided tour gets in a workspace. */
+export const TOUR_FILE = 'Guided tour.ntl.json';
 
 function isMissing(cause: unknown): boolean {
   return cause instanceof Error && 'code' in cause && cause.code === 'ENOENT';
@@ -91,6 +96,27 @@ export class NotebookStore {
     this.dir = resolve(dir);
     this.trash = options.trash;
     this.io = options.io ?? NODE_IO;
+    this.tour = options.tour ?? null;
+  }
+
+  private readonly tour: string | null;
+
+  /**
+   * The first time the app opens this workspace: puts the guided tour in it (unless a notebook of
+   * that name is there) and returns its file name, for the window to open; afterwards null. A
+   * `.welcome` file in the workspace remembers that it was offered.
+   */
+  async firstRun(): Promise<string | null> {
+    const marker = join(this.dir, '.welcome');
+    if (await this.exists(marker)) return null;
+    await this.makeFolder(this.dir, '.welcome');
+    await writeFileAtomic(this.dir, '.welcome', `${new Date().toISOString()}\n`, { io: this.io });
+    if (this.tour === null) return null;
+    if (!(await this.exists(join(this.dir, TOUR_FILE)))) {
+      const doc = parseNotebook(JSON.parse(await readFile(this.tour, 'utf8')), this.tour);
+      await this.serial(TOUR_FILE, () => writeFileAtomic(this.dir, TOUR_FILE, formatNotebook(doc), { io: this.io }));
+    }
+    return TOUR_FILE;
   }
 
   /**

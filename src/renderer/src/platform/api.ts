@@ -58,6 +58,7 @@ const httpApi: NtlApi = {
     discardDraft: async (file) => {
       await request(`api/drafts/${encodeURIComponent(file)}`, { method: 'DELETE' });
     },
+    firstRun: async () => z.object({ tour: z.string().nullable() }).parse(await request('api/first-run', { method: 'POST' })).tour,
   },
   workspace: {
     info: async () => WorkspaceInfo.parse(await request('api/workspace')),

@@ -1,6 +1,7 @@
 import { formatNotebook, isComputedCell, isNoteCell } from '../../../common/notebook-format';
 import { downloadBlob, optionToSvg, withCaption } from '../components/export';
 import { slug } from '../components/csv';
+import { fillLiveFields } from '../notes/live-fields';
 import { renderMarkdown, sanitizeSvg } from '../notes/markdown';
 import type { useNotebookStore } from '../stores/notebook';
 import { registeredCharts } from './chart-registry';
@@ -13,7 +14,7 @@ export function makeReport(notebook: NotebookStore): string {
   const doc = notebook.toDoc();
   const charts = registeredCharts();
   const sections = doc.cells.map((cell): ReportSection => {
-    if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(cell.text) };
+    if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(fillLiveFields(cell.text, notebook.noteFields)) };
     if (!isComputedCell(cell)) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2) };
     const root = document.querySelector(`[data-testid="cell-${cell.kind}"]`);
     const inCell = charts.filter((c) => {

@@ -72,6 +72,11 @@ export const useFilesStore = defineStore('files', () => {
     }
     const file = fileFromHash();
     if (file !== null) await open(file);
+    else {
+      // The first time the app opens a workspace, the guided tour opens.
+      const tour = await api.notebooks.firstRun().catch(() => null);
+      if (tour !== null) await open(tour);
+    }
     await refresh();
     isStarted.value = true;
   }

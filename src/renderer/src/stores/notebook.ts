@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
+import { liveFields } from '../notes/live-fields';
 import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc, type CompareDoc, type ContextDoc } from '../../../common/notebook-format';
 import { matchNotebookModel } from '../../../common/notebook-model';
 import type { GenerationState } from '../../../engine/generate';
@@ -351,6 +352,22 @@ export const useNotebookStore = defineStore('notebook', () => {
     if (activeGeneration !== null) engine.cancel(activeGeneration);
   }
 
+  /** The values of the `{{name}}` fields notes may hold, from the last run as the cells show it. */
+  const noteFields = computed(() => {
+    const m = model.value;
+    const isShown = (kind: CellKind): boolean => cells.value[kind].status === 'done' || cells.value[kind].status === 'stale';
+    return liveFields({
+      model: m ? { id: m.id, layers: m.layers, heads: m.heads, hidden: m.hidden, vocab: m.vocab, context: m.context } : null,
+      prompt: prompt.value,
+      tokens: isShown('tokenize') ? (tokens.value?.pieces ?? null) : null,
+      forward: isShown('predict') ? forward.value : null,
+      attend: params.value.attend,
+      temperature: params.value.predict.temperature,
+      piece: tokenPiece,
+      generated: isShown('sample') && generation.value ? generation.value.steps.map((st) => st.token).join('') : null,
+    });
+  });
+
   /** The forward pass a view cell shows: its result while it is up to date or marked out of date. */
   function forwardFor(kind: 'embed' | 'attend' | 'predict'): ForwardPayload | null {
     const status = cells.value[kind].status;
@@ -545,6 +562,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     revision,
     compareDoc,
     contextDoc,
+    noteFields,
     opened,
     isDirty,
     markSaved,
