@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fillLiveFields, liveFields, type LiveRun } from '../../src/renderer/src/notes/live-fields';
+import { isNoteCell, parseNotebook } from '../../src/common/notebook-format';
+import tourText from '../../resources/notebooks/guided-tour.ntl.json?raw';
+import { fillLiveFields, LIVE_FIELDS, liveFields, type LiveRun } from '../../src/renderer/src/notes/live-fields';
 
 const pieces = ['The', ' sun', ' rises'].map((text, id) => ({ id, text, display: text.replace(' ', '␣') }));
 
@@ -59,4 +61,27 @@ describe('live fields in notes', () => {
     const tick = liveFields(run({ piece: (id) => ({ id, text: '`x', display: '`x' }) }));
     expect(tick['predict.top1']).toBe('`ˋx`');
   });
+});
+
+describe('the guided tour (resources/notebooks/guided-tour.ntl.json)', () => {
+  const TOUR = 'guided-tour.ntl.json';
+  it('is a valid notebook: six steps in notes, every {{field}} one the app fills in, Attend on "rises" in layer 1, head 2', () => {
+    const doc = parseNotebook(JSON.parse(tourText), TOUR);
+    const notes = doc.cells.filter(isNoteCell);
+    expect(notes).toHaveLength(6);
+    expect(notes.map((n) => n.text.split('\n')[0])).toEqual([
+      '# A guided tour: how a model chooses the next token',
+      '## 1. Text becomes tokens',
+      '## 2. Each token becomes a vector, and 3. learns where it stands',
+      '## 4. Layers of attention and MLP',
+      '## 5. Softmax: one probability for every token',
+      '## 6. Choose, append, repeat',
+    ]);
+    const fields = notes.flatMap((n) => [...n.text.matchAll(/\{\{\s*([a-z0-9_.]+)\s*\}\}/g)].map((m) => m[1]));
+    expect(fields.length).toBeGreaterThan(20);
+    for (const field of fields) expect(Object.keys(LIVE_FIELDS)).toContain(field);
+    expect(doc.cells.find((c) => c.kind === 'attend')).toMatchObject({ params: { layer: 1, head: 2, query: 2 } });
+    expect(notes[3]?.text).toContain('roundtable');
+  });
+
 });
