@@ -136,4 +136,28 @@ test.describe('the attention views on the bundled model', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await cell.screenshot({ path: process.env['NTL_VIEWS_SCREENSHOT'] ?? '/tmp/views.png' });
   });
+
+  test('the weighted sum made concrete: each earlier token weight × value, their shares adding up to the output', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await nb.runAllAndWait();
+    await page.getByTestId('attend-layer').selectOption('1');
+    await page.getByTestId('attend-head').selectOption('2');
+    await page.getByTestId('attend-query').selectOption('2');
+    const panel = page.getByTestId('attend-value-sum');
+    const rows = panel.getByTestId('value-sum-row');
+    await expect(rows).toHaveCount(3);
+    const reference = ntl(['attention', '--model', 'seed-world', '--prompt', PROMPT, '--layer', '1', '--head', '2']) as unknown as AttentionJson;
+    const weights = reference.attention[0]?.[0]?.[2] ?? [];
+    let along = 0;
+    for (let k = 0; k < 3; k++) {
+      expect(Number(await rows.nth(k).getAttribute('data-weight'))).toBeCloseTo(weights[k] ?? NaN, 4);
+      along += Number(await rows.nth(k).getAttribute('data-along'));
+    }
+    expect(along).toBeCloseTo(1, 6);
+    // 3 parts × 32 dimensions of the head, each part its weight times the value.
+    const csv = await downloadCsv(page, panel.getByTestId('chart-value-sum').locator('..'));
+    expect(csv[0]).toEqual(['key_position', 'key_token', 'dimension', 'weight', 'weight_times_value']);
+    expect(csv).toHaveLength(1 + 3 * 32);
+  });
 });

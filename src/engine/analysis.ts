@@ -95,3 +95,30 @@ export function sharedTokens(a: readonly number[], b: readonly number[]): { id: 
   a.forEach((id, i) => lastA.set(id, i));
   return [...lastA.entries()].filter(([id]) => inB.has(id)).map(([id, posA]) => ({ id, posA, posB: inB.get(id) ?? 0 }));
 }
+
+/**
+ * One head's output at one query position as its weighted sum: each earlier token's part,
+ * weight × value vector, and their total. `attention` is a layer's [head][query][key] weights,
+ * `values` its [value head][position][headDim] vectors; `valueHead` is the value head the query
+ * head reads (the same head, or the key/value head its group shares).
+ */
+export function weightedSum(
+  attention: ArrayLike<number>,
+  values: ArrayLike<number>,
+  n: number,
+  head: number,
+  valueHead: number,
+  headDim: number,
+  query: number,
+): { parts: { key: number; weight: number; vector: number[] }[]; total: number[] } {
+  const row = attentionRow(attention, n, head, query);
+  const total = new Array<number>(headDim).fill(0);
+  const parts = Array.from({ length: query + 1 }, (_, key) => {
+    const weight = row[key] ?? 0;
+    const base = (valueHead * n + key) * headDim;
+    const vector = Array.from({ length: headDim }, (__, d) => weight * (values[base + d] ?? 0));
+    vector.forEach((v, d) => (total[d] = (total[d] ?? 0) + v));
+    return { key, weight, vector };
+  });
+  return { parts, total };
+}

@@ -16,7 +16,7 @@ const { onnx } = onnxProto;
 export type { PositionKind } from './graph-patterns';
 
 /** What a tensor that the engine adds as a graph output stands for. */
-export type ProbeRole = 'attention' | 'token-embedding' | 'position-embedding' | 'embedding-sum' | 'residual' | 'residual-mid';
+export type ProbeRole = 'attention' | 'attention-values' | 'token-embedding' | 'position-embedding' | 'embedding-sum' | 'residual' | 'residual-mid';
 
 export interface Probe {
   role: ProbeRole;
@@ -366,6 +366,20 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
 }
 
 /** Finds the inputs, the logits and the tensors worth observing in a decoder graph. */
+/** The MatMul that multiplies attention probabilities by the values (probs · V), through casts and identities. */
+export function valueMatMul(ix: GraphIndex, probs: string): GraphNode | null {
+  let tensor = probs;
+  for (let hop = 0; hop < 4; hop++) {
+    const uses = ix.consumers.get(tensor) ?? [];
+    const matmul = uses.find((n) => n.opType === 'MatMul' && n.inputs[0] === tensor);
+    if (matmul) return matmul;
+    const pass = uses.find((n) => n.opType === 'Cast' || n.opType === 'Identity' || n.opType === 'Dropout');
+    if (!pass?.outputs[0]) return null;
+    tensor = pass.outputs[0];
+  }
+  return null;
+}
+
 /** The ONNX operator sets the engine reads: what torch.onnx and Optimum export today. */
 export const OPSET_RANGE = { min: 13, max: 21 } as const;
 
@@ -400,6 +414,9 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
   const observed = sites.filter((s) => s.kind === 'softmax');
   const fusedSites = sites.filter((s) => s.kind === 'fused');
   observed.forEach((s, layer) => probe('attention', s.probs ?? undefined, s.node, layer));
+  // The value vectors each layer's weights multiply (probs · V): the weighted sum made concrete.
+  const values = observed.map((s) => (s.probs ? valueMatMul(ix, s.probs) : null));
+  if (values.every((v) => v !== null)) values.forEach((v, layer) => probe('attention-values', v?.inputs[1], v, layer));
   const firstScores = observed[0]?.scores;
   const widths = firstScores ? projectionWidths(ix, firstScores) : null;
   const fusedNode = fusedSites[0]?.node;

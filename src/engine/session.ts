@@ -51,6 +51,12 @@ export interface AttentionResult {
   kvHeads: number;
   /** Per layer, row-major [head][query][key]. */
   data: Float32Array[];
+  /**
+   * The value vectors the weights multiply, per layer row-major [value head][position][headDim]
+   * (value heads: `heads`, or the key/value heads a group of query heads shares); null when the
+   * graph does not show them.
+   */
+  values: { heads: number; headDim: number; data: Float32Array[] } | null;
 }
 
 export interface EmbeddingResult {
@@ -324,6 +330,18 @@ export class EngineModel {
     }
   }
 
+  /** The value vectors of every layer, when the graph shows them as [1, heads or kv-heads, n, headDim]. */
+  private readValues(out: Ort.InferenceSession.OnnxValueMapType, n: number, heads: number, layers: number): AttentionResult['values'] {
+    const tensors = this.probes('attention-values').map((p) => out[p.tensor]);
+    const dims = tensors[0]?.dims ?? [];
+    const valueHeads = dims[1] ?? 0;
+    const headDim = dims[3] ?? 0;
+    const fits = (t: Ort.Tensor | undefined): boolean =>
+      t !== undefined && t.dims.length === 4 && t.dims[0] === 1 && t.dims[1] === valueHeads && t.dims[2] === n && t.dims[3] === headDim;
+    if (tensors.length !== layers || !tensors.every(fits) || valueHeads === 0 || heads % valueHeads !== 0) return null;
+    return { heads: valueHeads, headDim, data: tensors.map((t) => (t ? toFloat32(t).slice() : new Float32Array())) };
+  }
+
   private readForward(out: Ort.InferenceSession.OnnxValueMapType, ids: readonly number[], instrument: boolean, forwardMs: number): ForwardResult {
     try {
       const lastLogits = lastPositionLogits(out[this.plan.logitsOutput], ids.length, 1)[0] ?? new Float32Array();
@@ -368,7 +386,7 @@ export class EngineModel {
       }
       if (layers.length > 0) {
         const kvHeads = Math.min(heads, headCounts(this.plan, { heads, kvHeads: this.config.kvHeads }).kvHeads);
-        result.attention = { layers: layers.length, heads, kvHeads, data: layers };
+        result.attention = { layers: layers.length, heads, kvHeads, data: layers, values: this.readValues(out, ids.length, heads, layers.length) };
       }
       else if (this.plan.fusedAttention.length > 0) {
         result.attentionNote = `This model computes attention inside fused ${this.plan.fusedAttention.join(', ')} operators, so its attention weights never exist as a tensor and cannot be shown.`;

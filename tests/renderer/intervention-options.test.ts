@@ -28,3 +28,20 @@ describe('before/after bars of an intervention', () => {
     expect(option.tooltip.valueFormatter(0.9996)).toBe('99.96%');
   });
 });
+
+describe('the weighted sum made concrete', () => {
+  it('stacks each token’s weight × value per dimension, with the output as a line', async () => {
+    const { weightedSumOption } = await import('../../src/renderer/src/charts/weighted-sum-options');
+    const option = weightedSumOption({ title: 't', tokens: ['The', '␣sun'], parts: [[0.1, -0.2], [0.3, 0.4]], total: [0.4, 0.2] }) as {
+      series: { name: string; type: string; stack?: string; data: number[] }[];
+      xAxis: { data: string[] };
+    };
+    expect(option.xAxis.data).toEqual(['0', '1']);
+    expect(option.series.map((s) => [s.name, s.type, s.stack])).toEqual([
+      ['The', 'bar', 'parts'],
+      ['␣sun', 'bar', 'parts'],
+      ['output (sum)', 'line', undefined],
+    ]);
+    expect(option.series[2]?.data).toEqual([0.4, 0.2]);
+  });
+});

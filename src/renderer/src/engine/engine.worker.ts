@@ -149,7 +149,7 @@ async function forward(ids: number[]): Promise<{ payload: ForwardPayload; transf
     topPieces: topOrder(Float64Array.from(r.lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),
   };
   const transfer: Transferable[] = [r.lastLogits.buffer];
-  for (const a of [r.embeddings.token, r.embeddings.position, r.embeddings.sum, ...(r.attention?.data ?? []), ...(r.residual ?? []), ...(r.residualMid ?? [])]) {
+  for (const a of [r.embeddings.token, r.embeddings.position, r.embeddings.sum, ...(r.attention?.data ?? []), ...(r.attention?.values?.data ?? []), ...(r.residual ?? []), ...(r.residualMid ?? [])]) {
     if (a) transfer.push(a.buffer);
   }
   return { payload, transfer };

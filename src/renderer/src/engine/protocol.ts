@@ -43,12 +43,20 @@ export interface TokenizeResult {
   context: number;
 }
 
+/** Attention weights per layer, [head][query][key]; with the value vectors they multiply when the graph shows them. */
+export interface AttentionPayload {
+  layers: number;
+  heads: number;
+  data: Float32Array[];
+  values?: { heads: number; headDim: number; data: Float32Array[] } | null;
+}
+
 export interface ForwardPayload {
   ids: number[];
   vocab: number;
   dim: number;
   lastLogits: Float32Array;
-  attention: { layers: number; heads: number; data: Float32Array[] } | null;
+  attention: AttentionPayload | null;
   attentionNote: string | null;
   tokenEmbedding: Float32Array | null;
   positionEmbedding: Float32Array | null;
@@ -69,7 +77,7 @@ export interface ForwardPayload {
 export interface InterveneResult {
   lastLogits: Float32Array;
   /** The edited attention, when the graph exposes it. */
-  attention: { layers: number; heads: number; data: Float32Array[] } | null;
+  attention: AttentionPayload | null;
   forwardMs: number;
   topPieces: TokenPiece[];
 }
