@@ -31,15 +31,43 @@ try {
   const page = await context.newPage();
   await page.goto(url);
   await page.getByTestId('backend').filter({ hasText: /wasm|webgpu/ }).waitFor({ timeout: 60_000 });
+  const out = join(root, 'docs/screenshots');
+  // A fresh workspace: the guided tour opens. Its notes fill in from the run.
+  await page.getByTestId('run-all').click();
+  await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: join(out, 'tour.png') });
+  await page.locator('[data-testid=cell-note]').nth(3).screenshot({ path: join(out, 'tour-attention-note.png') });
+  // Pictures of single cells: the top bar scrolls away instead of covering them.
+  await page.addStyleTag({ content: '.topbar { position: static !important; }' });
+  // A blank notebook on the default prompt for the cells.
+  await page.getByTestId('notebook-new').click();
   await page.getByTestId('run-all').click();
   await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 60_000 });
   await page.getByTestId('attend-query').selectOption('2');
   await page.waitForTimeout(1500);
-  const out = join(root, 'docs/screenshots');
-  await page.screenshot({ path: join(out, 'notebook.png'), fullPage: true });
-  for (const cell of ['attend', 'predict', 'sample']) {
+  await page.screenshot({ path: join(out, 'notebook.png') });
+  for (const cell of ['embed', 'attend', 'predict', 'sample']) {
     await page.getByTestId(`cell-${cell}`).screenshot({ path: join(out, `${cell}.png`) });
   }
+  await page.getByTestId('attend-value-sum').screenshot({ path: join(out, 'weighted-sum.png') });
+  // Interventions: every head of layer 1 switched off, on the bank sentence.
+  await page.getByTestId('prompt-input').fill('She took her money to the bank. At the bank she');
+  await page.getByTestId('run-all').click();
+  await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 60_000 });
+  await page.getByTestId('intervene').locator('summary').click();
+  await page.locator('[data-testid=intervene-layer][data-layer="1"]').click();
+  await page.getByTestId('intervene-run').click();
+  await page.getByTestId('intervene-summary').waitFor();
+  await page.getByTestId('predict-writes-toggle').check();
+  await page.waitForTimeout(1500);
+  await page.getByTestId('intervene').screenshot({ path: join(out, 'intervene.png') });
+  await page.getByTestId('chart-residual-writes').screenshot({ path: join(out, 'residual-writes.png') });
+  // One word in two contexts.
+  await page.getByTestId('context-run').click();
+  await page.locator('[data-testid=cell-context][data-status=done]').waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(1500);
+  await page.getByTestId('cell-context').screenshot({ path: join(out, 'context.png') });
   // The model list, and the second bundled model writing verse at temperature 0.8.
   await page.getByTestId('models-open').click();
   await page.waitForTimeout(300);
