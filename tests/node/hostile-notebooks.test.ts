@@ -6,23 +6,11 @@ import { NODE_IO, type SaveIo } from '../../src/main/services/atomic-write';
 import { ModelRegistry } from '../../src/main/services/model-registry';
 import { NotebookStore } from '../../src/main/services/notebook-store';
 import { bundledModels, ntl, tempDir } from './helpers';
+import { sunDoc } from './fixtures/sun-doc';
 
 /** One row each of docs/hostile-inputs.md: the notebook files and the workspace. */
 
-const doc: NotebookDoc = {
-  format: 'next-token-lab-notebook',
-  version: 3,
-  name: 'Sun',
-  prompt: 'The sun rises in the',
-  model: { id: 'seed-world', sha256: null },
-  backend: null,
-  cells: [
-    { id: 'c1', kind: 'tokenize', params: {} },
-    { id: 'c2', kind: 'predict', params: { topK: 5, temperature: 0.7 } },
-  ],
-  appVersion: '0.1.0',
-  savedAt: '2025-01-01T00:00:00.000Z',
-};
+const doc: NotebookDoc = sunDoc('Sun');
 
 /** The files of a folder, hidden ones included, recursively, with their bytes. */
 async function snapshot(dir: string): Promise<Map<string, string>> {

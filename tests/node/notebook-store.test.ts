@@ -4,21 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { formatNotebook, type NotebookDoc } from '../../src/common/notebook-format';
 import { NotebookStore } from '../../src/main/services/notebook-store';
 import { tempDir } from './helpers';
+import { sunDoc } from './fixtures/sun-doc';
 
-const doc: NotebookDoc = {
-  format: 'next-token-lab-notebook',
-  version: 3,
-  name: 'Sun test',
-  prompt: 'The sun rises in the',
-  model: { id: 'seed-world', sha256: null },
-  backend: null,
-  cells: [
-    { id: 'c1', kind: 'tokenize', params: {} },
-    { id: 'c2', kind: 'predict', params: { topK: 5, temperature: 0.7 } },
-  ],
-  appVersion: '0.1.0',
-  savedAt: '2025-01-01T00:00:00.000Z',
-};
+const doc: NotebookDoc = sunDoc('Sun test');
 
 describe('NotebookStore', () => {
   it('saves and reads a notebook back unchanged, and lists it', async () => {

@@ -1,23 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NOTEBOOK_VERSION, type NotebookDoc } from '../../src/common/notebook-format';
 import { Workspace } from '../../src/main/services/workspace';
+import { sunDoc } from './fixtures/sun-doc';
 import { tempDir } from './helpers';
 
-function doc(name: string): NotebookDoc {
-  return {
-    format: 'next-token-lab-notebook',
-    version: NOTEBOOK_VERSION,
-    name,
-    prompt: 'The sun rises in the',
-    model: { id: 'seed-world', sha256: null },
-    backend: null,
-    appVersion: '0.1.0',
-    savedAt: '2026-11-29T00:00:00.000Z',
-    cells: [{ id: 'tokenize', kind: 'tokenize', params: {} }],
-  };
-}
+const doc = sunDoc;
 
 describe('the workspace folder', () => {
   it('starts on the default folder, opens another one, and remembers it for the next run', async () => {
