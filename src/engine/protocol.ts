@@ -1,0 +1,147 @@
+import type { TokenPiece } from './tokenizer';
+import type { Sampling } from './sampling/strategies';
+import type { GenerationState } from './generate';
+import type { StepDetail } from './compare-step';
+import type { InterventionInput } from './intervention';
+import type { PositionsView } from './embedding-tables';
+
+/** What the page asks for: auto picks WebGPU when an adapter exists, else the native engine in the desktop app, else WebAssembly. */
+export type BackendChoice = 'auto' | 'wasm' | 'webgpu' | 'native';
+
+/** Absolute URLs of a model's files; the worker fetches them itself so bytes never cross the UI thread. */
+export interface ModelUrls {
+  id: string;
+  config: string;
+  tokenizer: string;
+  tokenizerConfig: string | null;
+  onnx: string;
+  onnxWithPast: string | null;
+  /** External data files of the graph: the name the graph refers to and the file's URL. */
+  onnxData: { path: string; url: string }[];
+}
+
+export interface LoadResult {
+  modelId: string;
+  backend: 'wasm' | 'webgpu' | 'native';
+  threads: number;
+  loadMs: number;
+  /** Why the preferred backend was not used, when it was not. */
+  backendNote: string | null;
+  /** Whether generation runs on the model's key/value-cache graph, and why not when it has one. */
+  kvCache: boolean;
+  kvCacheNote: string | null;
+  layers: number;
+  heads: number;
+  hidden: number;
+  context: number;
+  vocab: number;
+}
+
+export interface TokenizeResult {
+  pieces: TokenPiece[];
+  /** Tokens dropped from the left to fit the context. */
+  dropped: number;
+  context: number;
+}
+
+/** Attention weights per layer, [head][query][key]; with the value vectors they multiply when the graph shows them. */
+export interface AttentionPayload {
+  layers: number;
+  heads: number;
+  data: Float32Array[];
+  values?: { heads: number; headDim: number; data: Float32Array[] } | null;
+}
+
+export interface ForwardPayload {
+  ids: number[];
+  vocab: number;
+  dim: number;
+  lastLogits: Float32Array;
+  attention: AttentionPayload | null;
+  attentionNote: string | null;
+  tokenEmbedding: Float32Array | null;
+  positionEmbedding: Float32Array | null;
+  embeddingSum: Float32Array | null;
+  forwardMs: number;
+  /** The residual stream entering each block and the final norm, [position][hidden] each; null when the graph hides it. */
+  residual: Float32Array[] | null;
+  /** The stream inside each block after the attention's addition (before the MLP); null when not found. */
+  residualMid: Float32Array[] | null;
+  /** Logit lens: [depth][position] top-1 token and probability; depth 0 is the embeddings. */
+  lens: { id: number; prob: number; piece: TokenPiece }[][] | null;
+  lensNote: string | null;
+  /** Pieces of the most likely next tokens (by logit), so the UI can label them without the tokenizer. */
+  topPieces: TokenPiece[];
+}
+
+/** The forward pass with heads switched off or tokens removed from attention: what Predict compares. */
+export interface InterveneResult {
+  lastLogits: Float32Array;
+  /** The edited attention, when the graph exposes it. */
+  attention: AttentionPayload | null;
+  forwardMs: number;
+  topPieces: TokenPiece[];
+}
+
+export interface GenerateRequest {
+  state: GenerationState;
+  /** A preset or the full sampler settings (the Sample cell sends its resolved settings). */
+  sampling: Sampling;
+  /** How many more tokens to generate from `state`. */
+  count: number;
+  /** Stops once the generated text contains it. */
+  stop?: string;
+}
+
+/** One step of one Compare column. */
+export interface CompareStepRequest {
+  state: GenerationState;
+  sampling: Sampling;
+  stop?: string;
+}
+
+export interface CompareStepResult {
+  state: GenerationState;
+  /** Null when no token was chosen (the context was full). */
+  detail: StepDetail | null;
+}
+
+/** The nearest vocabulary neighbours of one token by cosine similarity of token embedding rows. */
+export interface NeighboursResult {
+  id: number;
+  piece: TokenPiece;
+  /** Rows searched: the whole token embedding table. */
+  vocab: number;
+  /** Most similar first; the token itself (similarity 1) first. */
+  neighbours: { id: number; piece: TokenPiece; similarity: number }[];
+}
+
+export type PositionsResult = PositionsView;
+
+export type WorkerRequest =
+  | { runId: number; type: 'load'; model: ModelUrls; backend: BackendChoice; threads: number }
+  | { runId: number; type: 'tokenize'; text: string }
+  | { runId: number; type: 'forward'; ids: number[] }
+  | { runId: number; type: 'intervene'; ids: number[]; edit: InterventionInput }
+  | ({ runId: number; type: 'generate' } & GenerateRequest)
+  | { runId: number; type: 'compare-steps'; items: CompareStepRequest[] }
+  /** A token by id, or by text that must be exactly one token. */
+  | { runId: number; type: 'embedding-neighbours'; id?: number; text?: string; k: number }
+  | { runId: number; type: 'positions'; count: number }
+  | { runId: number; type: 'cancel'; target: number };
+
+export interface WorkerResults {
+  load: LoadResult;
+  tokenize: TokenizeResult;
+  forward: ForwardPayload;
+  intervene: InterveneResult;
+  generate: GenerationState;
+  'compare-steps': CompareStepResult[];
+  'embedding-neighbours': NeighboursResult;
+  positions: PositionsResult;
+}
+
+export type WorkerResponse =
+  | { runId: number; type: 'result'; result: unknown }
+  | { runId: number; type: 'progress'; progress: GenerationState }
+  | { runId: number; type: 'error'; message: string };
