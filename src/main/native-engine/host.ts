@@ -1,0 +1,58 @@
+import { EngineService, type EngineHost } from '../../engine/engine-service';
+import type { WorkerRequest, WorkerResponse } from '../../engine/protocol';
+import type { OrtModule } from '../../engine/session';
+import { ModelRegistry, readModelFiles, type ModelRoot } from '../services/model-registry';
+
+/** onnxruntime-node, loaded on first use; a machine where its binary does not load is told why. */
+async function nativeOrt(): Promise<OrtModule> {
+  try {
+    const ort = await import('onnxruntime-node');
+    ort.env.logLevel = 'error';
+    return ort as unknown as OrtModule;
+  } catch (cause) {
+    const message = cause instanceof Error ? (cause.message.split('\n')[0] ?? cause.message) : String(cause);
+    throw new Error(`the native engine is not available: onnxruntime-node could not be loaded on ${process.platform}-${process.arch} (${message})`);
+  }
+}
+
+/**
+ * The desktop app's native engine: the same service as the page's worker, on onnxruntime-node's CPU
+ * provider, reading model files straight from the models folders. Only models the registry lists
+ * (by id) can be read: the page cannot name a path.
+ */
+export function nativeEngineHost(roots: readonly ModelRoot[]): EngineHost {
+  const registry = new ModelRegistry([...roots]);
+  return {
+    async readModel(urls) {
+      const info = (await registry.list()).models.find((m) => m.id === urls.id);
+      if (!info) throw new Error(`${urls.id}: no model of that id in the models folders`);
+      return readModelFiles(info);
+    },
+    async backends(choice, threads) {
+      const note = choice === 'webgpu' ? 'WebGPU is not offered by the native engine; running on native CPU.' : null;
+      return { attempts: [{ backend: 'native', ort: nativeOrt, threads }], note };
+    },
+    now: () => performance.now(),
+  };
+}
+
+/** A message port as the native engine uses it: Electron's MessagePortMain or Node's worker_threads port. */
+export interface EnginePort {
+  onMessage(listener: (request: WorkerRequest) => void): void;
+  post(message: WorkerResponse): void;
+}
+
+/** Serves the worker protocol on `port` with a native engine over the given models folders. */
+export function serveNativeEngine(port: EnginePort, roots: readonly ModelRoot[]): EngineService {
+  const service = new EngineService(nativeEngineHost(roots));
+  // Requests are answered in order, as a worker's are: a forward pass waits for the load before it.
+  let queue = Promise.resolve();
+  port.onMessage((request) => {
+    if (request.type === 'cancel') {
+      void service.handle(request, (message) => port.post(message));
+      return;
+    }
+    queue = queue.then(() => service.handle(request, (message) => port.post(message)));
+  });
+  return service;
+}
