@@ -14,8 +14,10 @@ import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KE
 import { checkKnownOperators, explainSessionError } from './operator-support';
 import { ModelTokenizer } from './tokenizer';
 
+/** onnxruntime-web, or onnxruntime-node for the `native` backend: both are onnxruntime-common's API. */
 export type OrtModule = typeof Ort;
-export type BackendName = 'wasm' | 'webgpu';
+/** `native` is onnxruntime-node's CPU execution provider (Node hosts only: the CLI, tests, the bench). */
+export type BackendName = 'wasm' | 'webgpu' | 'native';
 
 /** The files of a model folder, already read by the host (fetch in a browser, fs in Node). */
 export interface ModelFiles {
@@ -42,6 +44,19 @@ const CACHE_ENTRIES = 8;
 export interface LoadOptions {
   backend: BackendName;
   threads: number;
+}
+
+/**
+ * Session options for a backend. Every session of a model (instrumented, cache, edited) gets the same
+ * ones, so the backends differ only in the execution provider and how threads are set: wasm reads
+ * `env.wasm.numThreads` (set in `load`), native takes them per session.
+ */
+function sessionOptions(options: LoadOptions): Ort.InferenceSession.SessionOptions {
+  const common = { graphOptimizationLevel: 'all' } as const;
+  if (options.backend === 'native') {
+    return { ...common, executionProviders: ['cpu'], intraOpNumThreads: options.threads, interOpNumThreads: 1, executionMode: 'sequential' };
+  }
+  return { ...common, executionProviders: [options.backend] };
 }
 
 export interface AttentionResult {
@@ -155,12 +170,11 @@ export class EngineModel {
       throw new Error(`${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => i.name).join(', ')}${hint}`);
     }
     const instrumented = addGraphOutputs(prepared.bytes, plan.probes.map((p) => p.tensor), plan.floatType);
-    ort.env.wasm.numThreads = options.threads;
+    if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(instrumented, {
-        executionProviders: [options.backend],
-        graphOptimizationLevel: 'all',
+        ...sessionOptions(options),
         ...(external.length > 0 ? { externalData: external } : {}),
       });
     } catch (cause) {
@@ -171,7 +185,7 @@ export class EngineModel {
     let cacheNote: string | null = null;
     if (files.onnxWithPast) {
       try {
-        cacheSession = await ort.InferenceSession.create(files.onnxWithPast, { executionProviders: [options.backend], graphOptimizationLevel: 'all' });
+        cacheSession = await ort.InferenceSession.create(files.onnxWithPast, sessionOptions(options));
         const pastNames = Array.from({ length: config.layers }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
         const missing = ['input_ids', ...pastNames].filter((n) => !cacheSession?.inputNames.includes(n));
         if (missing.length > 0 || !cacheSession.outputNames.includes('logits')) {
@@ -315,8 +329,7 @@ export class EngineModel {
     const edited = addGraphOutputs(addAttentionEdits(bytes, attentionTensors, this.plan.floatType, file), this.plan.probes.map((p) => p.tensor), this.plan.floatType);
     try {
       return await this.ort.InferenceSession.create(edited, {
-        executionProviders: [this.backend],
-        graphOptimizationLevel: 'all',
+        ...sessionOptions({ backend: this.backend, threads: this.threads }),
         ...(external.length > 0 ? { externalData: [...external] } : {}),
       });
     } catch (cause) {

@@ -8,6 +8,9 @@ import { fitToContext, generationStep } from '../../../engine/generate';
 import { topOrder } from '../../../engine/sampling/filters';
 import type { ForwardPayload, InterveneResult, LoadResult, ModelUrls, NeighboursResult, PositionsResult, TokenizeResult, WorkerRequest, WorkerResponse } from './protocol';
 
+/** The browser's backends: native (onnxruntime-node) exists only in Node hosts. */
+type BrowserBackend = Exclude<BackendName, 'native'>;
+
 declare const self: DedicatedWorkerGlobalScope;
 
 /** Labels sent with each forward pass: enough for the Predict cell's largest k. */
@@ -53,7 +56,7 @@ async function webgpuAvailable(): Promise<string | null> {
   }
 }
 
-async function load(urls: ModelUrls, choice: 'auto' | BackendName, threads: number): Promise<LoadResult> {
+async function load(urls: ModelUrls, choice: 'auto' | BrowserBackend, threads: number): Promise<LoadResult> {
   const started = performance.now();
   const ort = await loadOrt();
   const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast, ...data] = await Promise.all([
@@ -71,7 +74,7 @@ async function load(urls: ModelUrls, choice: 'auto' | BackendName, threads: numb
   const externalData = urls.onnxData.map((d, i) => ({ path: d.path, data: data[i] as Uint8Array }));
   const files = { id: urls.id, config, tokenizer, tokenizerConfig, onnx: onnx as Uint8Array, onnxWithPast: onnxWithPast as Uint8Array | null, externalData };
   let backendNote: string | null = null;
-  let backend: BackendName = 'wasm';
+  let backend: BrowserBackend = 'wasm';
   if (choice !== 'wasm') {
     const missing = await webgpuAvailable();
     if (missing === null) backend = 'webgpu';
@@ -82,15 +85,16 @@ async function load(urls: ModelUrls, choice: 'auto' | BackendName, threads: numb
   } catch (cause) {
     if (backend !== 'webgpu') throw cause;
     backendNote = `WebGPU failed (${cause instanceof Error ? cause.message : String(cause)}); running on WASM.`;
-    model = await EngineModel.load(ort, files, { backend: 'wasm', threads });
+    backend = 'wasm';
+    model = await EngineModel.load(ort, files, { backend, threads });
   }
   // One short pass compiles the kernels, so the user's first run is as fast as the next ones.
   await model.forward([0], false);
   const c = model.config;
   return {
     modelId: urls.id,
-    backend: model.backend,
-    threads: model.backend === 'wasm' ? threads : 0,
+    backend,
+    threads: backend === 'wasm' ? threads : 0,
     loadMs: performance.now() - started,
     backendNote,
     kvCache: model.hasCache,
