@@ -27,6 +27,9 @@ export interface ChildPlan {
   /** Generation: prompt tokens and new tokens (the context ends at prompt + new). */
   prompt: number;
   newTokens: number;
+  /** Runs of the newTokens generation on the cache, and of the cache-vs-recomputing window (medians). */
+  cacheRuns: number;
+  generationRuns: number;
   /** New tokens timed when recomputing; fewer than newTokens on big models, at the same end of context. */
   recomputeTokens: number;
   batchLengths: number[];
@@ -53,11 +56,19 @@ function readFiles(dir: string): ModelFiles {
 /** Deterministic token ids below the tokenizer's vocabulary. */
 const tokens = (n: number, vocab: number, salt = 0): number[] => Array.from({ length: n }, (_, i) => (i * 7919 + salt * 104729 + 13) % vocab);
 
-async function timeRuns(runs: number, once: () => Promise<number>): Promise<number> {
-  await once();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) samples.push(await once());
-  return median(samples);
+/**
+ * Medians of two timings taken in turns (a, b, a, b, …) after one warm-up of each, so that load from
+ * elsewhere on the machine falls on both alike: their ratio is what the targets compare.
+ */
+async function timePair(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
+  await a();
+  await b();
+  const [as, bs]: [number[], number[]] = [[], []];
+  for (let i = 0; i < runs; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  return [median(as), median(bs)];
 }
 
 /**
@@ -92,17 +103,20 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
   const context = model.config.context;
   for (const n of plan.lengths.filter((n) => n <= context)) {
     const ids = tokens(n, vocab);
-    const plain = await timeRuns(plan.runs, async () => (await model.forward(ids, false)).forwardMs);
-    const instrumented = await timeRuns(plan.runs, async () => (await model.forward(ids, true)).forwardMs);
+    const [plain, instrumented] = await timePair(
+      plan.runs,
+      async () => (await model.forward(ids, false)).forwardMs,
+      async () => (await model.forward(ids, true)).forwardMs,
+    );
     out.push({ metric: `forward ${n} tokens, logits only`, unit: 'ms', value: plain });
     out.push({ metric: `forward ${n} tokens, instrumented`, unit: 'ms', value: instrumented, note: 'all attention, embedding and residual outputs read' });
     out.push({ metric: `instrumentation cost at ${n} tokens`, unit: '%', value: (instrumented / plain - 1) * 100 });
   }
   const end = Math.min(context, plan.prompt + plan.newTokens);
-  const genRuns = Math.max(1, Math.min(plan.runs, 3));
+  const genRuns = Math.max(1, Math.min(plan.runs, plan.generationRuns));
   if (model.hasCache) {
     const rates: number[] = [];
-    for (let i = 0; i < genRuns; i++) rates.push(await generationRate(model, tokens(end - plan.newTokens, vocab, i), plan.newTokens, true));
+    for (let i = 0; i < Math.max(1, Math.min(plan.runs, plan.cacheRuns)); i++) rates.push(await generationRate(model, tokens(end - plan.newTokens, vocab, i), plan.newTokens, true));
     out.push({ metric: `generate ${plan.newTokens} tokens (${end - plan.newTokens}→${end}), key/value cache`, unit: 'tokens/s', value: median(rates), higherIsBetter: true });
   }
   const window = Math.min(plan.recomputeTokens, plan.newTokens);
@@ -121,8 +135,11 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
   }
   for (const n of plan.batchLengths.filter((n) => n <= context)) {
     const rows = Array.from({ length: 4 }, (_, r) => tokens(n, vocab, r + 1));
-    const batched = await timeRuns(plan.runs, async () => (await model.forwardBatch(rows)).forwardMs);
-    const one = await timeRuns(plan.runs, async () => (await model.forwardBatch([rows[0] ?? []])).forwardMs);
+    const [batched, one] = await timePair(
+      plan.runs,
+      async () => (await model.forwardBatch(rows)).forwardMs,
+      async () => (await model.forwardBatch([rows[0] ?? []])).forwardMs,
+    );
     out.push({ metric: `4 columns at ${n} tokens, one batched step`, unit: 'ms', value: batched });
     out.push({ metric: `4 columns at ${n} tokens, 4 single steps`, unit: 'ms', value: one * 4 });
     out.push({ metric: `4-column batched step / one column at ${n} tokens`, unit: '×', value: batched / one });
