@@ -106,6 +106,20 @@ function toFloat32(tensor: Ort.Tensor): Float32Array {
   throw new Error(`unexpected tensor type ${tensor.type}`);
 }
 
+/**
+ * A tensor's floats as an array that owns its whole buffer, so the worker can transfer it alone.
+ * ONNX Runtime hands each output over in a fresh buffer: copied only when it does not (a view into a
+ * larger buffer, or a buffer already given to another field of the result).
+ */
+function ownedFloat32(tensor: Ort.Tensor, taken: Set<ArrayBufferLike>): Float32Array {
+  const data = toFloat32(tensor);
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !taken.has(data.buffer)) {
+    taken.add(data.buffer);
+    return data;
+  }
+  return data.slice();
+}
+
 /** Logits at the last position of each of `rows` sequences of length `n`, from a [rows, n, vocab] tensor. */
 function lastPositionLogits(logits: Ort.Tensor | undefined, n: number, rows: number): Float32Array[] {
   if (!logits) throw new Error('the session returned no logits');
@@ -352,20 +366,21 @@ export class EngineModel {
         forwardMs,
       };
       if (!instrument) return result;
+      const taken = new Set<ArrayBufferLike>([lastLogits.buffer]);
       const read = (role: Probe['role']): Float32Array | null => {
         const probe = this.probes(role)[0];
         const tensor = probe ? out[probe.tensor] : undefined;
-        return tensor ? toFloat32(tensor).slice() : null;
+        return tensor ? ownedFloat32(tensor, taken) : null;
       };
       result.embeddings.token = read('token-embedding');
       result.embeddings.position = read('position-embedding');
       result.embeddings.sum = read('embedding-sum');
       const streams = this.probes('residual').map((p) => out[p.tensor]);
       if (streams.length > 0 && streams.every((t) => t !== undefined && t.dims.at(-1) === this.config.hidden)) {
-        result.residual = streams.map((t) => (t ? toFloat32(t).slice() : new Float32Array()));
+        result.residual = streams.map((t) => (t ? ownedFloat32(t, taken) : new Float32Array()));
         const mids = this.probes('residual-mid').map((p) => out[p.tensor]);
         if (mids.length === streams.length - 1 && mids.every((t) => t !== undefined && t.dims.at(-1) === this.config.hidden)) {
-          result.residualMid = mids.map((t) => (t ? toFloat32(t).slice() : new Float32Array()));
+          result.residualMid = mids.map((t) => (t ? ownedFloat32(t, taken) : new Float32Array()));
         }
       }
       const layers: Float32Array[] = [];
@@ -376,7 +391,7 @@ export class EngineModel {
         const n = ids.length;
         if (tensor && dims.length === 4 && dims[2] === n && dims[3] === n) {
           heads = dims[1] ?? 0;
-          layers.push(toFloat32(tensor).slice());
+          layers.push(ownedFloat32(tensor, taken));
         }
       }
       if (layers.length > 0) {

@@ -43,6 +43,17 @@ describe('seed-world on the native backend (onnxruntime-node)', () => {
     expect(maxAbsDiff(a.embeddings.sum ?? [], b.embeddings.sum ?? [])).toBeLessThan(1e-4);
   });
 
+  it.each([['native'], ['wasm']])('hands out arrays on %s that own their buffers and outlive the next pass', async (name) => {
+    const model = name === 'native' ? native : wasm;
+    const a = await model.forward(model.tokenizer.encode('The sun rises in the'));
+    const arrays = [a.lastLogits, ...(a.attention?.data ?? []), ...(a.residual ?? []), ...(a.residualMid ?? []), a.embeddings.token, a.embeddings.position, a.embeddings.sum].filter((x) => x !== null);
+    expect(new Set(arrays.map((x) => x.buffer)).size).toBe(arrays.length);
+    for (const x of arrays) expect(x.byteLength).toBe(x.buffer.byteLength);
+    const before = arrays.map((x) => Array.from(x));
+    await model.forward(model.tokenizer.encode('She took her money to the bank. At the bank she'));
+    arrays.forEach((x, i) => expect(Array.from(x)).toEqual(before[i]));
+  });
+
   it('generates on the key/value cache with the same logits as wasm, and batches columns', async () => {
     const ids = native.tokenizer.encode('The cat sat on the');
     for (let k = 0; k < 3; k++) {
