@@ -14,8 +14,10 @@ import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KE
 import { checkKnownOperators, explainSessionError } from './operator-support';
 import { ModelTokenizer } from './tokenizer';
 
+/** onnxruntime-web, or onnxruntime-node for the `native` backend: both are onnxruntime-common's API. */
 export type OrtModule = typeof Ort;
-export type BackendName = 'wasm' | 'webgpu';
+/** `native` is onnxruntime-node's CPU execution provider (Node hosts only: the CLI, tests, the bench). */
+export type BackendName = 'wasm' | 'webgpu' | 'native';
 
 /** The files of a model folder, already read by the host (fetch in a browser, fs in Node). */
 export interface ModelFiles {
@@ -42,6 +44,19 @@ const CACHE_ENTRIES = 8;
 export interface LoadOptions {
   backend: BackendName;
   threads: number;
+}
+
+/**
+ * Session options for a backend. Every session of a model (instrumented, cache, edited) gets the same
+ * ones, so the backends differ only in the execution provider and how threads are set: wasm reads
+ * `env.wasm.numThreads` (set in `load`), native takes them per session.
+ */
+function sessionOptions(options: LoadOptions): Ort.InferenceSession.SessionOptions {
+  const common = { graphOptimizationLevel: 'all' } as const;
+  if (options.backend === 'native') {
+    return { ...common, executionProviders: ['cpu'], intraOpNumThreads: options.threads, interOpNumThreads: 1, executionMode: 'sequential' };
+  }
+  return { ...common, executionProviders: [options.backend] };
 }
 
 export interface AttentionResult {
@@ -95,6 +110,20 @@ function toFloat32(tensor: Ort.Tensor): Float32Array {
   if (data instanceof Float32Array) return data;
   if (data instanceof Uint16Array || data instanceof Float64Array) return Float32Array.from(data as ArrayLike<number>);
   throw new Error(`unexpected tensor type ${tensor.type}`);
+}
+
+/**
+ * A tensor's floats as an array that owns its whole buffer, so the worker can transfer it alone.
+ * ONNX Runtime hands each output over in a fresh buffer: copied only when it does not (a view into a
+ * larger buffer, or a buffer already given to another field of the result).
+ */
+function ownedFloat32(tensor: Ort.Tensor, taken: Set<ArrayBufferLike>): Float32Array {
+  const data = toFloat32(tensor);
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !taken.has(data.buffer)) {
+    taken.add(data.buffer);
+    return data;
+  }
+  return data.slice();
 }
 
 /** Logits at the last position of each of `rows` sequences of length `n`, from a [rows, n, vocab] tensor. */
@@ -161,12 +190,11 @@ export class EngineModel {
       throw new Error(`${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => i.name).join(', ')}${hint}`);
     }
     const instrumented = addGraphOutputs(prepared.bytes, plan.probes.map((p) => p.tensor), plan.floatType);
-    ort.env.wasm.numThreads = options.threads;
+    if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(instrumented, {
-        executionProviders: [options.backend],
-        graphOptimizationLevel: 'all',
+        ...sessionOptions(options),
         ...(external.length > 0 ? { externalData: external } : {}),
       });
     } catch (cause) {
@@ -177,7 +205,7 @@ export class EngineModel {
     let cacheNote: string | null = null;
     if (files.onnxWithPast) {
       try {
-        cacheSession = await ort.InferenceSession.create(files.onnxWithPast, { executionProviders: [options.backend], graphOptimizationLevel: 'all' });
+        cacheSession = await ort.InferenceSession.create(files.onnxWithPast, sessionOptions(options));
         const pastNames = Array.from({ length: config.layers }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
         const missing = ['input_ids', ...pastNames].filter((n) => !cacheSession?.inputNames.includes(n));
         if (missing.length > 0 || !cacheSession.outputNames.includes('logits')) {
@@ -321,8 +349,7 @@ export class EngineModel {
     const edited = addGraphOutputs(addAttentionEdits(bytes, attentionTensors, this.plan.floatType, file), this.plan.probes.map((p) => p.tensor), this.plan.floatType);
     try {
       return await this.ort.InferenceSession.create(edited, {
-        executionProviders: [this.backend],
-        graphOptimizationLevel: 'all',
+        ...sessionOptions({ backend: this.backend, threads: this.threads }),
         ...(external.length > 0 ? { externalData: [...external] } : {}),
       });
     } catch (cause) {
@@ -357,20 +384,21 @@ export class EngineModel {
         forwardMs,
       };
       if (!instrument) return result;
+      const taken = new Set<ArrayBufferLike>([lastLogits.buffer]);
       const read = (role: Probe['role']): Float32Array | null => {
         const probe = this.probes(role)[0];
         const tensor = probe ? out[probe.tensor] : undefined;
-        return tensor ? toFloat32(tensor).slice() : null;
+        return tensor ? ownedFloat32(tensor, taken) : null;
       };
       result.embeddings.token = read('token-embedding');
       result.embeddings.position = read('position-embedding');
       result.embeddings.sum = read('embedding-sum');
       const streams = this.probes('residual').map((p) => out[p.tensor]);
       if (streams.length > 0 && streams.every((t) => t !== undefined && t.dims.at(-1) === this.config.hidden)) {
-        result.residual = streams.map((t) => (t ? toFloat32(t).slice() : new Float32Array()));
+        result.residual = streams.map((t) => (t ? ownedFloat32(t, taken) : new Float32Array()));
         const mids = this.probes('residual-mid').map((p) => out[p.tensor]);
         if (mids.length === streams.length - 1 && mids.every((t) => t !== undefined && t.dims.at(-1) === this.config.hidden)) {
-          result.residualMid = mids.map((t) => (t ? toFloat32(t).slice() : new Float32Array()));
+          result.residualMid = mids.map((t) => (t ? ownedFloat32(t, taken) : new Float32Array()));
         }
       }
       const layers: Float32Array[] = [];
@@ -381,7 +409,7 @@ export class EngineModel {
         const n = ids.length;
         if (tensor && dims.length === 4 && dims[2] === n && dims[3] === n) {
           heads = dims[1] ?? 0;
-          layers.push(toFloat32(tensor).slice());
+          layers.push(ownedFloat32(tensor, taken));
         }
       }
       if (layers.length > 0) {

@@ -1,18 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { EngineModel } from '../../src/engine/session';
+import { EngineModel, type LoadOptions, type OrtModule } from '../../src/engine/session';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SEED_WORLD = join(ROOT, 'resources/models/seed-world');
 
 const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
-/** Loads a bundled model straight from its folder with the engine and onnxruntime-web's Node build. */
-export async function loadBundled(dir = SEED_WORLD, options: { cache?: boolean } = {}): Promise<EngineModel> {
+/**
+ * Loads a bundled model straight from its folder with the engine and onnxruntime-web's Node build
+ * (or another ONNX Runtime module and backend: onnxruntime-node for native).
+ */
+export async function loadBundled(dir = SEED_WORLD, options: { cache?: boolean; ort?: OrtModule; runtime?: LoadOptions } = {}): Promise<EngineModel> {
   const withPast = join(dir, 'onnx/decoder_with_past.onnx');
   return EngineModel.load(
-    ort,
+    options.ort ?? ort,
     {
       id: basename(dir),
       config: json(join(dir, 'config.json')),
@@ -21,7 +24,7 @@ export async function loadBundled(dir = SEED_WORLD, options: { cache?: boolean }
       onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
       onnxWithPast: options.cache !== false && existsSync(withPast) ? new Uint8Array(readFileSync(withPast)) : null,
     },
-    { backend: 'wasm', threads: 1 },
+    options.runtime ?? { backend: 'wasm', threads: 1 },
   );
 }
 

@@ -41,7 +41,7 @@ describe('ntl errors', () => {
   it('refuses webgpu, unknown options and out-of-range sampling values', async () => {
     const webgpu = await ntl('predict', '--backend', 'webgpu', '--prompt', 'a');
     expect(webgpu.code).toBe(2);
-    expect(webgpu.stderr).toBe('ntl: --backend webgpu is not available in Node (no WebGPU here); use --backend wasm\n');
+    expect(webgpu.stderr).toBe('ntl: --backend webgpu is not available in Node (there is no WebGPU here); use --backend wasm or native\n');
     const unknown = await ntl('tokenize', '--prompt', 'a', '--top', '3');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown option '--top'");
@@ -83,6 +83,18 @@ describe('ntl on the bundled seed-world model', () => {
     expect(out['entropy']).toBeGreaterThan(0);
     expect(out['entropy']).toBeLessThan(Math.log2(tokenizer.info.vocabSize));
     expect(out['timing']).toMatchObject({ backend: 'wasm', threads: 1 });
+  });
+
+  it('predict --backend native gives the same top tokens as wasm and reports its timing', async () => {
+    const args = ['predict', '--model', 'seed-world', '--prompt', PROMPT, '--top', '5', '--json'];
+    const [wasm, native] = [json(await ntl(...args)), json(await ntl(...args, '--backend', 'native', '--threads', '2'))];
+    type Top = { id: number; prob: number }[];
+    expect((native['top'] as Top).map((t) => t.id)).toEqual((wasm['top'] as Top).map((t) => t.id));
+    (native['top'] as Top).forEach((t, i) => expect(Math.abs(t.prob - ((wasm['top'] as Top)[i]?.prob ?? NaN))).toBeLessThan(1e-5));
+    expect(native['timing']).toMatchObject({ backend: 'native', threads: 2 });
+    const time = native['timing'] as { load_ms: number; forward_ms: number };
+    expect(time.load_ms).toBeGreaterThan(0);
+    expect(time.forward_ms).toBeGreaterThan(0);
   });
 
   it('predict --ablate-head switches heads off and prints the distribution before and after', async () => {

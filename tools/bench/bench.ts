@@ -3,16 +3,15 @@
  * table plus `bench-results.json`. Medians of several runs after a warm-up; nothing here is a test.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as ort from 'onnxruntime-web';
-import { EngineModel } from '../../src/engine/session';
+import type { BackendName } from '../../src/engine/session';
+import { runChild, type ChildPlan, type Measure } from './engine-bench';
 import { formatNotebook, parseNotebook } from '../../src/common/notebook-format';
 import { NotebookStore } from '../../src/main/services/notebook-store';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MODEL = join(ROOT, 'resources/models/seed-world');
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 
 const median = (xs: number[]): number => {
@@ -33,79 +32,181 @@ const record = (name: string, samples: number[], note = ''): void => {
 };
 
 function cliPredict(): void {
-  const samples: number[] = [];
-  const args = [join(ROOT, 'bin/ntl.mjs'), 'predict', '--model', 'seed-world', '--prompt', 'The sun rises in the', '--top', '5', '--json'];
-  spawnSync(process.execPath, args, { cwd: ROOT });
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ntl predict failed: ${r.stderr}`);
-    samples.push(performance.now() - t);
+  for (const backend of ['wasm', 'native']) {
+    const samples: number[] = [];
+    const args = [join(ROOT, 'bin/ntl.mjs'), 'predict', '--model', 'seed-world', '--prompt', 'The sun rises in the', '--top', '5', '--json', '--backend', backend];
+    spawnSync(process.execPath, args, { cwd: ROOT });
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ntl predict failed: ${r.stderr}`);
+      samples.push(performance.now() - t);
+    }
+    record(`ntl predict --backend ${backend}, whole command (wall clock)`, samples, 'node bin/ntl.mjs predict --top 5 --json');
   }
-  record('ntl predict, whole command (wall clock)', samples, 'node bin/ntl.mjs predict --top 5 --json');
 }
 
-async function engine(threads: number): Promise<void> {
-  const json = (f: string): unknown => JSON.parse(readFileSync(join(MODEL, f), 'utf8'));
-  const files = { id: 'seed-world', config: json('config.json'), tokenizer: json('tokenizer.json'), tokenizerConfig: json('tokenizer_config.json'), onnx: new Uint8Array(readFileSync(join(MODEL, 'onnx/model.onnx'))) };
-  const loads: number[] = [];
-  let model: EngineModel | null = null;
-  for (let i = 0; i < 3; i++) {
-    await model?.release();
-    const t = performance.now();
-    model = await EngineModel.load(ort, files, { backend: 'wasm', threads });
-    loads.push(performance.now() - t);
+interface EngineRow extends Measure {
+  model: string;
+  backend: BackendName;
+  threads: number;
+  /** How many times slower than native at the same thread count (native / this for throughput); null for native itself and derived rows. */
+  ratio_to_native: number | null;
+}
+const engineRows: EngineRow[] = [];
+const CACHE = join(ROOT, '.cache/bench');
+const GPT2 = join(CACHE, 'gpt2-small');
+
+/** The GPT-2-small-shaped model, built by tools/bench/build_gpt2_small.py (torch) when the cache lacks it. */
+function ensureGpt2(): string | null {
+  if (existsSync(join(GPT2, 'onnx/decoder_with_past.onnx')) && existsSync(join(GPT2, 'tokenizer.json'))) return GPT2;
+  const tmp = `${GPT2}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(CACHE, { recursive: true });
+  console.log(`building the GPT-2-small-shaped model into ${GPT2} (tools/bench/build_gpt2_small.py, about a minute)…`);
+  const started = performance.now();
+  const python = process.env['BENCH_PYTHON'] ?? '/usr/bin/python3';
+  const r = spawnSync(python, [join(ROOT, 'tools/bench/build_gpt2_small.py'), tmp], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`could not build it (${python} exited ${r.status ?? r.signal}; it needs torch and onnx): the GPT-2-small rows are skipped`);
+    return null;
   }
-  if (!model) return;
-  record(`engine load (Node, wasm, ${threads} thread)`, loads, 'session creation with instrumentation');
-  for (const n of [5, 16, 64, 128]) {
-    const ids = Array.from({ length: n }, (_, i) => (i * 7) % 1000);
-    for (const instrument of [false, true]) {
-      await model.forward(ids, instrument);
-      const samples: number[] = [];
-      for (let i = 0; i < RUNS; i++) samples.push((await model.forward(ids, instrument)).forwardMs);
-      record(`forward ${n} tokens, ${instrument ? 'instrumented' : 'logits only'} (${threads} thread)`, samples);
-    }
-  }
-  if (threads === 2) {
-    // Generation: 100 new tokens after a 5-token prompt, on the key/value cache vs recomputing.
-    const withPast = join(MODEL, 'onnx/decoder_with_past.onnx');
-    const cachedModel = await EngineModel.load(ort, { ...files, onnxWithPast: new Uint8Array(readFileSync(withPast)) }, { backend: 'wasm', threads });
-    const prompt = cachedModel.tokenizer.encode('The sun rises in the');
-    for (const [name, m] of [['key/value cache', cachedModel], ['recomputing the sequence', model]] as const) {
-      const rates: number[] = [];
-      for (let i = 0; i < Math.max(2, Math.ceil(RUNS / 2)); i++) {
-        const t = performance.now();
-        let state = { ids: [...prompt], steps: [] as unknown[] };
-        for (let k = 0; k < 100; k++) {
-          const logits = await m.nextLogits(state.ids);
-          let best = 0;
-          for (let v = 1; v < logits.length; v++) if ((logits[v] ?? 0) > (logits[best] ?? 0)) best = v;
-          state = { ids: [...state.ids, best], steps: [] };
-        }
-        rates.push(100 / ((performance.now() - t) / 1000));
+  renameSync(tmp, GPT2);
+  console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return GPT2;
+}
+
+function planFor(model: string, context: number): ChildPlan {
+  const big = model === 'gpt2-small';
+  const prompt = Math.min(128, context / 2);
+  const newTokens = Math.min(128, context - prompt);
+  return {
+    runs: RUNS,
+    loads: big ? 1 : 3,
+    lengths: [16, 64, 256],
+    prompt,
+    newTokens,
+    // Recomputing 256 tokens takes seconds a step on GPT-2 small: time a few steps at the end of the context.
+    recomputeTokens: big ? Number(process.env['BENCH_RECOMPUTE_TOKENS'] ?? 4) : newTokens,
+    cacheRuns: big ? 1 : 3,
+    generationRuns: big ? 2 : 3,
+    batchLengths: big ? [16] : [16, 64],
+  };
+}
+
+const CONFIGS = (process.env['BENCH_CONFIGS'] ?? 'wasm:1,native:1,wasm:2,native:2').split(',').map((c) => {
+  const [backend, threads] = c.split(':');
+  if ((backend !== 'wasm' && backend !== 'native') || !Number(threads)) throw new Error(`BENCH_CONFIGS: "${c}" is not backend:threads (wasm or native)`);
+  return { backend, threads: Number(threads) } as const;
+});
+
+async function engine(): Promise<void> {
+  const names = (process.env['BENCH_MODELS'] ?? 'seed-world,tiny-shakespeare,gpt2-small').split(',');
+  for (const name of names) {
+    const dir = name === 'gpt2-small' ? ensureGpt2() : join(ROOT, 'resources/models', name);
+    if (!dir) continue;
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { n_positions?: number };
+    const plan = planFor(name, config.n_positions ?? 128);
+    for (const { backend, threads } of CONFIGS) {
+      const started = performance.now();
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/bench.mjs'), '--child', dir, backend, String(threads), JSON.stringify(plan)], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      });
+      const last = r.stdout.trim().split('\n').at(-1) ?? '';
+      if (r.status !== 0 || !last.startsWith('[')) {
+        console.log(`${name} on ${backend} ${threads}: failed (${r.stderr.trim().split('\n').at(-1) ?? r.status})`);
+        continue;
       }
-      const msPerToken = rates.map((r) => 1000 / r);
-      record(`generate 100 tokens, ${name} (2 thread)`, msPerToken, `ms per token; ${Math.round(median(rates))} tokens/s`);
-    }
-    await cachedModel.release();
-    // A comparison step of 4 columns: one batched pass vs four passes one after the other.
-    for (const n of [16, 64]) {
-      const rows = Array.from({ length: 4 }, (_, r) => Array.from({ length: n }, (_, i) => (i * 7 + r) % 1000));
-      await model.forwardBatch(rows);
-      const batched: number[] = [];
-      const sequential: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        batched.push((await model.forwardBatch(rows)).forwardMs);
-        let total = 0;
-        for (const row of rows) total += (await model.forwardBatch([row])).forwardMs;
-        sequential.push(total);
-      }
-      record(`4 columns at ${n} tokens, one batched pass (2 thread)`, batched);
-      record(`4 columns at ${n} tokens, one pass each (2 thread)`, sequential);
+      const measures = JSON.parse(last) as Measure[];
+      for (const m of measures) engineRows.push({ ...m, model: name, backend, threads, ratio_to_native: null });
+      console.log(`${name} on ${backend}, ${threads} thread${threads === 1 ? '' : 's'}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
   }
-  await model.release();
+  for (const row of engineRows) {
+    if (row.backend === 'native' || row.unit === '%' || row.unit === '×') continue;
+    const native = engineRows.find((r) => r.backend === 'native' && r.threads === row.threads && r.model === row.model && r.metric === row.metric);
+    if (native) row.ratio_to_native = row.higherIsBetter ? native.value / row.value : row.value / native.value;
+  }
+  printEngineTable();
+  printTargets();
+}
+
+const fmt = (m: EngineRow | undefined): string => {
+  if (!m) return '—';
+  const digits = m.unit === '×' ? 2 : m.unit === 'MB' ? 0 : 1;
+  return `${m.value.toFixed(digits)}${m.unit === '%' ? '%' : m.unit === '×' ? '×' : ''}`;
+};
+
+function printEngineTable(): void {
+  const threadCounts = [...new Set(CONFIGS.map((c) => c.threads))];
+  const header = ['model', 'measure', 'unit', ...threadCounts.flatMap((t) => [`wasm ${t}T`, `native ${t}T`, `ratio ${t}T`])];
+  const lines: string[][] = [];
+  for (const model of [...new Set(engineRows.map((r) => r.model))]) {
+    for (const metric of [...new Set(engineRows.filter((r) => r.model === model).map((r) => r.metric))]) {
+      const find = (backend: string, t: number): EngineRow | undefined => engineRows.find((r) => r.model === model && r.metric === metric && r.backend === backend && r.threads === t);
+      const any = engineRows.find((r) => r.model === model && r.metric === metric);
+      lines.push([
+        model,
+        metric,
+        any?.unit ?? '',
+        ...threadCounts.flatMap((t) => {
+          const wasm = find('wasm', t);
+          return [fmt(wasm), fmt(find('native', t)), wasm?.ratio_to_native == null ? '—' : `${wasm.ratio_to_native.toFixed(2)}×`];
+        }),
+      ]);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const row = (cells: string[]): string => `| ${cells.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  console.log(`\nEngine in Node (median of ${RUNS} runs after a warm-up; ratio: how many times slower wasm is than native at the same thread count)\n`);
+  console.log(row(header));
+  console.log(`| ${widths.map((w, i) => (i < 3 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`);
+  for (const l of lines) console.log(row(l));
+}
+
+interface Target {
+  target: string;
+  met: boolean | null;
+  figure: string;
+}
+const targets: Target[] = [];
+
+function printTargets(): void {
+  const model = engineRows.some((r) => r.model === 'gpt2-small') ? 'gpt2-small' : 'tiny-shakespeare';
+  const t = Math.max(...CONFIGS.map((c) => c.threads));
+  const pick = (backend: string, prefix: string): EngineRow[] => engineRows.filter((r) => r.model === model && r.backend === backend && r.threads === t && r.metric.startsWith(prefix));
+  const forwards = pick('wasm', 'forward ').filter((r) => r.metric.endsWith('logits only') && r.ratio_to_native !== null);
+  const worst = forwards.reduce<EngineRow | null>((w, r) => (w === null || (r.ratio_to_native ?? 0) > (w.ratio_to_native ?? 0) ? r : w), null);
+  const ratios = forwards.map((r) => `${r.metric.replace(', logits only', '')} ${r.ratio_to_native?.toFixed(2)}×`).join(', ');
+  const nativeForwards = pick('native', 'forward ');
+  targets.push({
+    target: "app's fastest CPU path within 1.3× native",
+    met: worst ? (worst.ratio_to_native ?? Infinity) <= 1.3 : null,
+    figure: `the app (renderer worker) runs wasm: ${ratios || 'not measured'}; the native backend (1.00× by definition) exists for ntl and Node hosts only, not yet in the desktop app`,
+  });
+  targets.push({ target: 'wasm within 3× native', met: worst ? (worst.ratio_to_native ?? Infinity) <= 3 : null, figure: ratios || 'not measured' });
+  const costs = [...pick('wasm', 'instrumentation cost'), ...pick('native', 'instrumentation cost')];
+  targets.push({
+    target: 'instrumentation ≤ 15% over plain logits',
+    met: costs.length > 0 ? costs.every((c) => c.value <= 15) : null,
+    figure: costs.map((c) => `${c.backend} ${c.metric.replace('instrumentation cost at ', '')} ${c.value.toFixed(1)}%`).join(', '),
+  });
+  const speedups = [...pick('wasm', 'cache speed-up'), ...pick('native', 'cache speed-up')];
+  targets.push({
+    target: 'cache ≥ 5× faster than recomputation at 256 context',
+    met: speedups.length > 0 ? speedups.every((c) => c.value >= 5) : null,
+    figure: speedups.map((c) => `${c.backend} ${c.value.toFixed(1)}× (${c.metric.replace('cache speed-up over recomputing at ', '')})`).join(', '),
+  });
+  const batches = [...pick('wasm', '4-column batched'), ...pick('native', '4-column batched')];
+  targets.push({
+    target: 'batched 4-column step ≤ 2× one column',
+    met: batches.length > 0 ? batches.every((c) => c.value <= 2) : null,
+    figure: batches.map((c) => `${c.backend} ${c.value.toFixed(2)}× (${c.metric.replace('4-column batched step / one column at ', '')})`).join(', '),
+  });
+  console.log(`\nIssue 7's targets (${model}, ${t} thread${t === 1 ? '' : 's'}${nativeForwards.length === 0 ? ', no native rows' : ''}):`);
+  for (const g of targets) console.log(`  ${g.met === null ? 'not measured' : g.met ? 'met   ' : 'missed'}  ${g.target}: ${g.figure}`);
 }
 
 /** Listing a workspace of 1,000 notebooks: the first time (every file read) and again (unchanged files from the cache). */
@@ -140,14 +241,19 @@ async function notebookListing(): Promise<void> {
 const SECTIONS: Record<string, () => Promise<void> | void> = {
   notebooks: notebookListing,
   cli: cliPredict,
-  engine: async () => {
-    await engine(1);
-    await engine(2);
-  },
+  engine,
 };
+if (process.argv[2] === '--child') {
+  const [dir, backend, threads, plan] = process.argv.slice(3);
+  if (!dir || (backend !== 'wasm' && backend !== 'native') || !plan) throw new Error('usage: bench.mjs --child <model folder> wasm|native <threads> <plan JSON>');
+  console.log(JSON.stringify(await runChild(dir, backend, Number(threads), JSON.parse(plan) as ChildPlan)));
+  process.exit(0);
+}
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!(name in SECTIONS)) throw new Error(`no bench section "${name}": the sections are ${Object.keys(SECTIONS).join(', ')}`);
 for (const [name, run] of Object.entries(SECTIONS)) if (wanted.length === 0 || wanted.includes(name)) await run();
 const out = join(ROOT, 'bench-results.json');
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows }, null, 2) + '\n');
+const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 100) / 100);
+const engineJson = engineRows.map((r) => ({ model: r.model, metric: r.metric, unit: r.unit, backend: r.backend, threads: r.threads, value: round(r.value), ratio_to_native: round(r.ratio_to_native), ...(r.note ? { note: r.note } : {}) }));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, targets }, null, 2) + '\n');
 console.log(`\nwrote ${out}`);

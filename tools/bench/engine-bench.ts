@@ -1,0 +1,150 @@
+/**
+ * The engine benchmark of issue 7, one model on one backend at one thread count per process (so each
+ * has its own peak RSS): session creation, forward latency plain and instrumented, generation on the
+ * key/value cache and by recomputation, a 4-column batched step, peak memory. Run by bench.ts as
+ * `node bin/bench.mjs --child <model folder> <backend> <threads>`; prints one JSON line.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { generationStep, type GenerationState } from '../../src/engine/generate';
+import { EngineModel, type BackendName, type ModelFiles } from '../../src/engine/session';
+import { loadOrt } from '../../src/cli/ort-runtime';
+
+export interface Measure {
+  metric: string;
+  unit: 'ms' | 'tokens/s' | 'MB' | '%' | '×';
+  value: number;
+  /** Whether a larger value is better (throughput): the ratio to native is then native / this. */
+  higherIsBetter?: boolean;
+  note?: string;
+}
+
+export interface ChildPlan {
+  runs: number;
+  /** Sessions created to time session creation (each released before the next). */
+  loads: number;
+  lengths: number[];
+  /** Generation: prompt tokens and new tokens (the context ends at prompt + new). */
+  prompt: number;
+  newTokens: number;
+  /** Runs of the newTokens generation on the cache, and of the cache-vs-recomputing window (medians). */
+  cacheRuns: number;
+  generationRuns: number;
+  /** New tokens timed when recomputing; fewer than newTokens on big models, at the same end of context. */
+  recomputeTokens: number;
+  batchLengths: number[];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+
+function readFiles(dir: string): ModelFiles {
+  const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  const withPast = join(dir, 'onnx/decoder_with_past.onnx');
+  return {
+    id: basename(dir),
+    config: json('config.json'),
+    tokenizer: json('tokenizer.json'),
+    tokenizerConfig: existsSync(join(dir, 'tokenizer_config.json')) ? json('tokenizer_config.json') : {},
+    onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
+    onnxWithPast: existsSync(withPast) ? new Uint8Array(readFileSync(withPast)) : null,
+  };
+}
+
+/** Deterministic token ids below the tokenizer's vocabulary. */
+const tokens = (n: number, vocab: number, salt = 0): number[] => Array.from({ length: n }, (_, i) => (i * 7919 + salt * 104729 + 13) % vocab);
+
+/**
+ * Medians of two timings taken in turns (a, b, a, b, …) after one warm-up of each, so that load from
+ * elsewhere on the machine falls on both alike: their ratio is what the targets compare.
+ */
+async function timePair(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
+  await a();
+  await b();
+  const [as, bs]: [number[], number[]] = [[], []];
+  for (let i = 0; i < runs; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  return [median(as), median(bs)];
+}
+
+/**
+ * Tokens per second for `count` greedy steps of generate.ts after `prompt`, the prompt's own pass
+ * (prefill) not timed: on the cache (nextLogits) or recomputing the whole sequence every step.
+ */
+async function generationRate(model: EngineModel, prompt: number[], count: number, cache: boolean): Promise<number> {
+  const greedy = { strategy: 'greedy' } as const;
+  const logitsFor = async (ids: number[]): Promise<Float32Array | undefined> => (cache ? undefined : (await model.forward(ids, false)).lastLogits);
+  let state: GenerationState = { ids: [...prompt], steps: [], rngState: 1, stopReason: null };
+  state = await generationStep(model, state, greedy, { logits: await logitsFor(state.ids) });
+  const started = performance.now();
+  for (let k = 0; k < count; k++) state = await generationStep(model, { ...state, stopReason: null }, greedy, { logits: await logitsFor(state.ids) });
+  return count / ((performance.now() - started) / 1000);
+}
+
+export async function runChild(dir: string, backend: BackendName, threads: number, plan: ChildPlan): Promise<Measure[]> {
+  const ort = await loadOrt(backend);
+  const files = readFiles(dir);
+  const out: Measure[] = [];
+  const loads: number[] = [];
+  let model: EngineModel | null = null;
+  for (let i = 0; i < plan.loads; i++) {
+    await model?.release();
+    const t = performance.now();
+    model = await EngineModel.load(ort, files, { backend, threads });
+    loads.push(performance.now() - t);
+  }
+  if (!model) throw new Error('no model');
+  out.push({ metric: 'session creation (instrumented graph + cache graph)', unit: 'ms', value: median(loads) });
+  const vocab = model.tokenizer.info.vocabSize;
+  const context = model.config.context;
+  for (const n of plan.lengths.filter((n) => n <= context)) {
+    const ids = tokens(n, vocab);
+    const [plain, instrumented] = await timePair(
+      plan.runs,
+      async () => (await model.forward(ids, false)).forwardMs,
+      async () => (await model.forward(ids, true)).forwardMs,
+    );
+    out.push({ metric: `forward ${n} tokens, logits only`, unit: 'ms', value: plain });
+    out.push({ metric: `forward ${n} tokens, instrumented`, unit: 'ms', value: instrumented, note: 'all attention, embedding and residual outputs read' });
+    out.push({ metric: `instrumentation cost at ${n} tokens`, unit: '%', value: (instrumented / plain - 1) * 100 });
+  }
+  const end = Math.min(context, plan.prompt + plan.newTokens);
+  const genRuns = Math.max(1, Math.min(plan.runs, plan.generationRuns));
+  if (model.hasCache) {
+    const rates: number[] = [];
+    for (let i = 0; i < Math.max(1, Math.min(plan.runs, plan.cacheRuns)); i++) rates.push(await generationRate(model, tokens(end - plan.newTokens, vocab, i), plan.newTokens, true));
+    out.push({ metric: `generate ${plan.newTokens} tokens (${end - plan.newTokens}→${end}), key/value cache`, unit: 'tokens/s', value: median(rates), higherIsBetter: true });
+  }
+  const window = Math.min(plan.recomputeTokens, plan.newTokens);
+  const windowLabel = `${window} tokens (${end - window}→${end})`;
+  const recompute: number[] = [];
+  const cached: number[] = [];
+  for (let i = 0; i < genRuns; i++) {
+    recompute.push(await generationRate(model, tokens(end - window, vocab, i), window, false));
+    if (model.hasCache && window !== plan.newTokens) cached.push(await generationRate(model, tokens(end - window, vocab, i), window, true));
+  }
+  out.push({ metric: `generate ${windowLabel}, recomputing`, unit: 'tokens/s', value: median(recompute), higherIsBetter: true });
+  if (cached.length > 0) out.push({ metric: `generate ${windowLabel}, key/value cache`, unit: 'tokens/s', value: median(cached), higherIsBetter: true });
+  const cacheRate = cached.length > 0 ? median(cached) : out.find((m) => m.metric.endsWith('key/value cache'))?.value;
+  if (cacheRate !== undefined) {
+    out.push({ metric: `cache speed-up over recomputing at ${end} context`, unit: '×', value: cacheRate / median(recompute), higherIsBetter: true });
+  }
+  for (const n of plan.batchLengths.filter((n) => n <= context)) {
+    const rows = Array.from({ length: 4 }, (_, r) => tokens(n, vocab, r + 1));
+    const [batched, one] = await timePair(
+      plan.runs,
+      async () => (await model.forwardBatch(rows)).forwardMs,
+      async () => (await model.forwardBatch([rows[0] ?? []])).forwardMs,
+    );
+    out.push({ metric: `4 columns at ${n} tokens, one batched step`, unit: 'ms', value: batched });
+    out.push({ metric: `4 columns at ${n} tokens, 4 single steps`, unit: 'ms', value: one * 4 });
+    out.push({ metric: `4-column batched step / one column at ${n} tokens`, unit: '×', value: batched / one });
+  }
+  await model.release();
+  out.push({ metric: 'peak memory (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024 });
+  return out;
+}
