@@ -5,7 +5,13 @@ import { defineConfig } from 'electron-vite';
 export default defineConfig({
   main: {
     build: {
-      rolldownOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } },
+      rolldownOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          // The native engine's utility process (onnxruntime-node): out/main/native-engine.js.
+          'native-engine': resolve(__dirname, 'src/main/native-engine/process.ts'),
+        },
+      },
     },
   },
   preload: {

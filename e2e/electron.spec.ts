@@ -30,9 +30,18 @@ test.describe('the desktop app', () => {
       return { require: typeof g.require, process: typeof g.process, transport: g.ntl?.transport };
     });
     expect(exposed).toEqual({ require: 'undefined', process: 'undefined', transport: 'ipc' });
-    await expect(window.getByTestId('backend')).toContainText(/wasm|webgpu/, { timeout: 60_000 });
+    // Auto runs on the native engine (onnxruntime-node in a utility process), where it loads.
+    await expect(window.getByTestId('backend')).toContainText(/native|wasm|webgpu/, { timeout: 60_000 });
+    await expect(window.getByTestId('backend')).toContainText('native');
     await window.getByTestId('run-all').click();
     for (const kind of CELLS) await expect(window.getByTestId(`cell-${kind}`)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    await expect(window.getByTestId('predict-row').first()).toContainText('east');
+    // The same notebook on the page's own WebAssembly engine gives the same top token.
+    await window.getByTestId('backend-choice').selectOption('wasm');
+    await expect(window.getByTestId('backend')).toContainText('wasm', { timeout: 60_000 });
+    await window.getByTestId('run-all').click();
+    for (const kind of CELLS) await expect(window.getByTestId(`cell-${kind}`)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    await expect(window.getByTestId('predict-row').first()).toContainText('east');
     await app.close();
   });
 });

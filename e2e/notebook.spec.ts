@@ -158,4 +158,17 @@ test.describe('the notebook on the bundled model', () => {
       check(Buffer.concat(chunks));
     }
   });
+
+  test('the backend: the browser build offers auto, WebGPU and WebAssembly; switching loads the model again and the cells go out of date', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    const choice = page.getByTestId('backend-choice');
+    expect(await choice.locator('option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['auto', 'webgpu', 'wasm']);
+    await nb.runAllAndWait();
+    await choice.selectOption('wasm');
+    await expect(nb.cell('predict')).toHaveAttribute('data-status', 'stale');
+    await expect(nb.backend).toContainText(/wasm · \d+ threads?/);
+    await nb.runAllAndWait();
+    expect((await nb.topPrediction()).text).toContain('east');
+  });
 });

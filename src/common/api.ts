@@ -67,6 +67,8 @@ export type MenuCommand = z.infer<typeof MenuCommand>;
  */
 export interface NtlApi {
   readonly transport: 'ipc' | 'http';
+  /** Whether a native engine (onnxruntime-node in the desktop app's utility process) will send its port to the page. */
+  readonly nativeEngine?: boolean;
   models: {
     list(): Promise<ModelList>;
     /** Adding a model folder the user picked: announce its files, send them in pieces, then commit. */

@@ -27,4 +27,6 @@ export const IPC = {
 /** Messages from the main process to the window (not requests: nothing is answered). */
 export const IPC_EVENTS = {
   menuCommand: 'menu:command',
+  /** The window's end of the native engine's message channel (the desktop app only). */
+  nativeEnginePort: 'engine:native-port',
 } as const;

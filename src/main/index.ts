@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, screen, session, shell } from 'electron';
+import { BrowserWindow, Menu, MessageChannelMain, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { IPC, type MenuCommand } from '../common/api';
 import { CONTENT_SECURITY_POLICY } from '../common/csp';
 import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
@@ -9,7 +9,7 @@ import { menuTemplate } from './menu-template';
 import { loadWindowState, saveWindowState, type WindowState } from './window-state';
 import { IPC_EVENTS } from '../common/ipc-channels';
 import { ModelImporter } from './services/model-import';
-import { ModelRegistry } from './services/model-registry';
+import { ModelRegistry, type ModelRoot } from './services/model-registry';
 import { Workspace } from './services/workspace';
 
 // Standard + secure makes app://local a real origin (fetch, workers, cross-origin isolation).
@@ -35,6 +35,30 @@ function isTrustedOrigin(url: string): boolean {
 /** Sandboxed preloads must be CommonJS: electron-vite emits ours as out/preload/index.cjs. */
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
+
+const nativeEnginePath = fileURLToPath(new URL('./native-engine.js', import.meta.url));
+
+/**
+ * Gives the window a native engine (onnxruntime-node in a utility process, not in this process,
+ * which must stay responsive): on every page load a fresh process and a message channel, one end to
+ * the process, the other to the page (through the preload). The page speaks the worker protocol to it.
+ */
+function attachNativeEngine(win: BrowserWindow, roots: readonly ModelRoot[]): void {
+  let child: UtilityProcess | null = null;
+  const stop = (): void => {
+    child?.kill();
+    child = null;
+  };
+  win.webContents.on('did-finish-load', () => {
+    stop();
+    const engine = utilityProcess.fork(nativeEnginePath, [], { serviceName: 'Next Token Lab native engine', stdio: 'inherit' });
+    const { port1, port2 } = new MessageChannelMain();
+    engine.postMessage({ roots }, [port1]);
+    win.webContents.postMessage(IPC_EVENTS.nativeEnginePort, null, [port2]);
+    child = engine;
+  });
+  win.on('closed', stop);
+}
 
 function createWindow(state: WindowState, stateFile: string): BrowserWindow {
   const win = new BrowserWindow({
@@ -73,10 +97,11 @@ async function start(): Promise<void> {
   await app.whenReady();
   const userData = app.getPath('userData');
   const userModels = join(userData, 'models');
-  const registry = new ModelRegistry([
+  const modelRoots: ModelRoot[] = [
     { dir: join(app.getAppPath(), 'resources', 'models'), source: 'bundled' },
     { dir: userModels, source: 'user' },
-  ]);
+  ];
+  const registry = new ModelRegistry(modelRoots);
   const importer = new ModelImporter(userModels, registry);
   await importer.removeStale();
   const workspace = new Workspace(join(userData, 'notebooks'), join(userData, 'settings.json'), {
@@ -140,7 +165,8 @@ async function start(): Promise<void> {
 
   const stateFile = join(userData, 'window-state.json');
   const open = async (): Promise<void> => {
-    createWindow(await loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea)), stateFile);
+    const win = createWindow(await loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea)), stateFile);
+    attachNativeEngine(win, modelRoots);
   };
   await open();
   app.on('activate', () => {

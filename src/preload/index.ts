@@ -5,6 +5,7 @@ import { IPC, IPC_EVENTS } from '../common/ipc-channels';
 /** The main-process services, one function per IPC channel; no generic invoke. */
 const api: NtlApi = {
   transport: 'ipc',
+  nativeEngine: true,
   models: {
     list: () => ipcRenderer.invoke(IPC.modelsList),
     importBegin: (request) => ipcRenderer.invoke(IPC.modelsImportBegin, request),
@@ -39,3 +40,10 @@ const api: NtlApi = {
 };
 
 contextBridge.exposeInMainWorld('ntl', api);
+
+// The native engine's port is handed to the page as a window message: a MessagePort can cross from
+// this isolated world to the page only that way (contextBridge cannot carry it).
+const page = globalThis as unknown as { postMessage(message: unknown, targetOrigin: string, transfer: unknown[]): void };
+ipcRenderer.on(IPC_EVENTS.nativeEnginePort, (event) => {
+  page.postMessage({ ntl: 'native-engine-port' }, '*', event.ports);
+});

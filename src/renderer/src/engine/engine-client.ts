@@ -1,5 +1,5 @@
 import type { GenerationState } from '../../../engine/generate';
-import type { WorkerRequest, WorkerResponse, WorkerResults } from './protocol';
+import type { BackendChoice, LoadResult, WorkerRequest, WorkerResponse, WorkerResults } from './protocol';
 
 type RequestBody<K extends keyof WorkerResults> = Omit<Extract<WorkerRequest, { type: K }>, 'runId' | 'type'>;
 
@@ -9,14 +9,63 @@ interface Pending {
   onProgress?: (state: GenerationState) => void;
 }
 
-/** Typed RPC to the engine worker: one request, one answer, matched by run id. */
+/** How long the page waits for the desktop app's native engine before it runs on its own worker. */
+const NATIVE_WAIT_MS = 10_000;
+
+/** Where a model runs: the page's worker (WebGPU or WASM) or the desktop app's native engine. */
+export type EngineRoute = 'worker' | 'native';
+
+/**
+ * Which engine a load goes to. `auto` uses the native engine where the desktop app offers one: on
+ * this kind of CPU it is several times faster than WASM at the same thread count (`npm run bench`).
+ */
+export function routeFor(choice: BackendChoice, hasNative: boolean): EngineRoute {
+  return hasNative && (choice === 'native' || choice === 'auto') ? 'native' : 'worker';
+}
+
+/** The native engine's port, sent by the desktop app's preload as a window message; null in a browser or after the wait. */
+function nativeEnginePort(expected: boolean): Promise<MessagePort | null> {
+  if (!expected) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), NATIVE_WAIT_MS);
+    const onMessage = (event: MessageEvent): void => {
+      const data: unknown = event.data;
+      const port = event.ports[0];
+      if (event.source !== window || !port || data === null || typeof data !== 'object' || !('ntl' in data) || data.ntl !== 'native-engine-port') return;
+      window.removeEventListener('message', onMessage);
+      clearTimeout(timer);
+      resolve(port);
+    };
+    window.addEventListener('message', onMessage);
+  });
+}
+
+/**
+ * Typed RPC to the engine: one request, one answer, matched by run id. The engine is the page's
+ * Web Worker or, in the desktop app, the native engine process (the same protocol over a message
+ * port); each model load decides which, and later calls go where the model is.
+ */
 export class EngineClient {
   private worker: Worker;
+  private readonly native: Promise<MessagePort | null>;
+  private route: EngineRoute = 'worker';
   private nextRunId = 1;
   private pending = new Map<number, Pending>();
 
-  constructor() {
+  constructor(hasNativeEngine = false) {
     this.worker = this.spawn();
+    this.native = nativeEnginePort(hasNativeEngine).then((port) => {
+      if (port) {
+        port.onmessage = (event: MessageEvent<WorkerResponse>) => this.receive(event.data);
+        port.start();
+      }
+      return port;
+    });
+  }
+
+  /** Whether a native engine is there to run models on (waits for it in the desktop app). */
+  async hasNative(): Promise<boolean> {
+    return (await this.native) !== null;
   }
 
   private spawn(): Worker {
@@ -42,6 +91,50 @@ export class EngineClient {
     else pending.resolve(message.result);
   }
 
+  private async post(message: WorkerRequest): Promise<void> {
+    const port = this.route === 'native' ? await this.native : null;
+    if (port) port.postMessage(message);
+    else this.worker.postMessage(message);
+  }
+
+  /**
+   * A load goes to the engine `routeFor` picks; when the native engine cannot load the model, an
+   * `auto` load runs on the worker instead and says why.
+   */
+  private async load(runId: number, body: RequestBody<'load'>): Promise<void> {
+    const port = await this.native;
+    const route = routeFor(body.backend, port !== null);
+    const pending = this.pending.get(runId);
+    if (route === 'native' && port && pending) {
+      this.pending.set(runId, {
+        resolve: (value) => {
+          this.route = 'native';
+          pending.resolve(value);
+        },
+        reject: (error) => {
+          if (body.backend === 'native') {
+            pending.reject(error);
+            return;
+          }
+          // Back to the page's own engine, with the reason in the load's note.
+          this.route = 'worker';
+          this.pending.set(runId, {
+            resolve: (value) => {
+              const result = value as LoadResult;
+              pending.resolve({ ...result, backendNote: `Native engine not used: ${error.message}.${result.backendNote ? ` ${result.backendNote}` : ''}` });
+            },
+            reject: pending.reject,
+          });
+          this.worker.postMessage({ runId, type: 'load', ...body, backend: 'auto' } satisfies WorkerRequest);
+        },
+      });
+      port.postMessage({ runId, type: 'load', ...body } satisfies WorkerRequest);
+      return;
+    }
+    this.route = 'worker';
+    this.worker.postMessage({ runId, type: 'load', ...body } satisfies WorkerRequest);
+  }
+
   call<K extends keyof WorkerResults>(
     type: K,
     body: RequestBody<K>,
@@ -51,20 +144,28 @@ export class EngineClient {
     const result = new Promise<WorkerResults[K]>((resolve, reject) => {
       this.pending.set(runId, { resolve: resolve as (value: unknown) => void, reject, onProgress });
     });
-    this.worker.postMessage({ runId, type, ...body });
+    if (type === 'load') void this.load(runId, body as unknown as RequestBody<'load'>);
+    else void this.post({ runId, type, ...body } as unknown as WorkerRequest);
     return { runId, result };
   }
 
   /** Asks a running generation to stop after its current step. */
   cancel(runId: number): void {
-    this.worker.postMessage({ runId: 0, type: 'cancel', target: runId } satisfies WorkerRequest);
+    void this.post({ runId: 0, type: 'cancel', target: runId });
   }
 
-  /** Stops everything at once: the worker is replaced and every pending call is rejected. */
+  /**
+   * Stops everything at once: every pending call is rejected; the worker is replaced (the native
+   * engine is asked to cancel and its late answers are ignored).
+   */
   restart(reason: string): void {
-    this.worker.terminate();
-    for (const p of this.pending.values()) p.reject(new Error(reason));
+    for (const [runId, p] of this.pending) {
+      if (this.route === 'native') this.cancel(runId);
+      p.reject(new Error(reason));
+    }
     this.pending.clear();
+    this.worker.terminate();
     this.worker = this.spawn();
+    this.route = 'worker';
   }
 }

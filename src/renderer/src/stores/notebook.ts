@@ -87,7 +87,9 @@ function message(cause: unknown): string {
 }
 
 export const useNotebookStore = defineStore('notebook', () => {
-  const engine = markRaw(new EngineClient());
+  const engine = markRaw(new EngineClient(api.nativeEngine === true));
+  /** Where models run: auto (the native engine in the desktop app, else WebGPU when there is an adapter, else WASM) or one backend. */
+  const backendChoice = ref<BackendChoice>('auto');
   const models = ref<ModelInfo[]>([]);
   const modelProblems = ref<ModelProblem[]>([]);
   const modelId = ref<string>(DEFAULT_MODEL_ID);
@@ -177,7 +179,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     modelProblems.value = list.problems;
   }
 
-  async function loadModel(backend: BackendChoice = 'auto'): Promise<void> {
+  async function loadModel(backend: BackendChoice = backendChoice.value): Promise<void> {
     const info = model.value;
     if (!info) {
       errorBanner.value = `Model "${modelId.value}" is not available.`;
@@ -193,6 +195,17 @@ export const useNotebookStore = defineStore('notebook', () => {
     } finally {
       loading.value = false;
     }
+  }
+
+  /** Runs the model on another backend: loaded again there; every cell is out of date. */
+  async function setBackend(choice: BackendChoice): Promise<void> {
+    if (choice === backendChoice.value) return;
+    backendChoice.value = choice;
+    tokens.value = null;
+    forward.value = null;
+    generation.value = null;
+    markStale(CELL_KINDS);
+    await loadModel(choice);
   }
 
   async function setModel(id: string): Promise<void> {
@@ -544,6 +557,8 @@ export const useNotebookStore = defineStore('notebook', () => {
     lastRunMs,
     init,
     loadModel,
+    backendChoice,
+    setBackend,
     refreshModels,
     setModel,
     setPrompt,

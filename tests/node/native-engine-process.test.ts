@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LoadResult, WorkerResponse } from '../../src/engine/protocol';
+import { bundledModels, projectRoot } from './helpers';
+
+describe('the native engine as the desktop app starts it (its utility-process entry)', () => {
+  const worker = new Worker(join(projectRoot, 'tests/node/fixtures/utility-process-shim.mjs'), {
+    workerData: { entry: join(projectRoot, 'src/main/native-engine/process.ts') },
+  });
+  const { port1, port2 } = new MessageChannel();
+  worker.postMessage({ init: { roots: [{ dir: bundledModels, source: 'bundled' }] }, port: port1 }, [port1]);
+  const answers: WorkerResponse[] = [];
+  port2.on('message', (m: WorkerResponse) => answers.push(m));
+  const answer = async (runId: number): Promise<WorkerResponse> => {
+    for (let i = 0; i < 600; i++) {
+      const found = answers.find((a) => a.runId === runId && a.type !== 'progress');
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no answer to run ${runId}`);
+  };
+  afterAll(async () => {
+    port2.close();
+    await worker.terminate();
+  });
+
+  it('loads seed-world on native CPU and answers a forward pass; a request of the wrong shape is dropped unanswered', async () => {
+    port2.postMessage({ runId: 'x', type: 'load' });
+    port2.postMessage({
+      runId: 1,
+      type: 'load',
+      model: { id: 'seed-world', config: '', tokenizer: '', tokenizerConfig: null, onnx: '', onnxWithPast: null, onnxData: [] },
+      backend: 'auto',
+      threads: 1,
+    });
+    const loaded = await answer(1);
+    expect(loaded.type).toBe('result');
+    expect((loaded as { result: LoadResult }).result).toMatchObject({ modelId: 'seed-world', backend: 'native', threads: 1 });
+    port2.postMessage({ runId: 2, type: 'tokenize', text: 'The sun rises in the' });
+    const tokens = await answer(2);
+    expect(tokens).toMatchObject({ type: 'result', result: { pieces: [{ text: 'The' }, { text: ' sun' }, { text: ' rises' }, { text: ' in' }, { text: ' the' }] } });
+    expect(answers.some((a) => (a.runId as unknown) === 'x')).toBe(false);
+  }, 60_000);
+});
