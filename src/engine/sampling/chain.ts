@@ -5,11 +5,11 @@ import {
   applyPenalties,
   applyTemperature,
   epsilonFilter,
-  liveOrder,
   etaFilter,
   lastTokens,
   minPFilter,
   mirostatFilter,
+  mostLikely,
   probabilities,
   topKFilter,
   topNSigmaFilter,
@@ -116,7 +116,7 @@ export function applyChain(logits: ArrayLike<number>, history: readonly number[]
   let working: Logits = Float64Array.from(logits);
   for (const name of settings.order) working = stage(name, working, history, settings, rng, mu, context);
   let filtered = probabilities(working);
-  const id = settings.greedy ? (liveOrder(working)[0] ?? 0) : draw(filtered, rng.next());
+  const id = settings.greedy ? Math.max(0, mostLikely(working)) : draw(filtered, rng.next());
   const surprise = -Math.log2(filtered[id] ?? 0);
   if (settings.greedy) {
     filtered = new Float64Array(filtered.length);

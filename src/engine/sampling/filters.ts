@@ -16,6 +16,16 @@ export function liveOrder(logits: Logits): number[] {
   return ids.sort((a, b) => (logits[b] ?? 0) - (logits[a] ?? 0) || a - b);
 }
 
+/** `liveOrder(logits)[0]` in one pass, without sorting the vocabulary: the greedy pick; -1 when no token is left. */
+export function mostLikely(logits: Logits): number {
+  let best = -1;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i];
+    if (isAlive(l) && (best === -1 || (l ?? 0) > (logits[best] ?? 0))) best = i;
+  }
+  return best;
+}
+
 /** Softmax over the remaining tokens (removed ones get 0). */
 export const probabilities = (logits: Logits): Float64Array => softmax(logits, 1);
 
