@@ -27,7 +27,7 @@ export default defineConfig({
     root: resolve(__dirname, 'src/renderer'),
     plugins: [vue()],
     worker: { format: 'es' },
-    optimizeDeps: { exclude: ['onnxruntime-web'] },
+    optimizeDeps: { exclude: ['onnxruntime-web', 'onnxruntime-web/wasm'] },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       chunkSizeWarningLimit: 2000,

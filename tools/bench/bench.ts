@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendName } from '../../src/engine/session';
 import { runChild, type ChildPlan, type Measure } from './engine-bench';
+import { uiBench, type UiResult } from './ui-bench';
 import { formatNotebook, parseNotebook } from '../../src/common/notebook-format';
 import { NotebookStore } from '../../src/main/services/notebook-store';
 
@@ -238,10 +239,15 @@ async function notebookListing(): Promise<void> {
 }
 
 /** `npm run bench -- notebooks engine`: only the sections named; none named: all of them. */
+let uiRows: UiResult[] = [];
 const SECTIONS: Record<string, () => Promise<void> | void> = {
   notebooks: notebookListing,
   cli: cliPredict,
   engine,
+  ui: async () => {
+    console.log('\nthe app in Chromium (browser build, seed-world):');
+    uiRows = await uiBench(ROOT, RUNS);
+  },
 };
 if (process.argv[2] === '--child') {
   const [dir, backend, threads, plan] = process.argv.slice(3);
@@ -255,5 +261,5 @@ for (const [name, run] of Object.entries(SECTIONS)) if (wanted.length === 0 || w
 const out = join(ROOT, 'bench-results.json');
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 100) / 100);
 const engineJson = engineRows.map((r) => ({ model: r.model, metric: r.metric, unit: r.unit, backend: r.backend, threads: r.threads, value: round(r.value), ratio_to_native: round(r.ratio_to_native), ...(r.note ? { note: r.note } : {}) }));
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, targets }, null, 2) + '\n');
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), targets }, null, 2) + '\n');
 console.log(`\nwrote ${out}`);

@@ -1,23 +1,31 @@
 /// <reference lib="webworker" />
 import type * as Ort from 'onnxruntime-web';
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { EngineService, type BackendAttempt, type EngineHost } from '../../../engine/engine-service';
 import type { BackendChoice, ModelUrls, WorkerRequest, WorkerResponse } from '../../../engine/protocol';
 import type { ModelFiles } from '../../../engine/session';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-let ortModule: typeof Ort | null = null;
+/** The ONNX Runtime builds, each loaded on first use. */
+const builds: { wasm: typeof Ort | null; webgpu: typeof Ort | null } = { wasm: null, webgpu: null };
 
-async function loadOrt(): Promise<typeof Ort> {
-  if (!ortModule) {
-    // Loaded lazily so its wasm threads never re-run this module (see toolchain notes).
-    ortModule = await import('onnxruntime-web');
-    ortModule.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
-    ortModule.env.wasm.proxy = false;
-    ortModule.env.logLevel = 'error';
+/**
+ * onnxruntime-web for a backend: WebAssembly alone (a 14 MB runtime to compile) or with WebGPU (the
+ * 28 MB JSEP runtime), so a machine without WebGPU never compiles the larger one. Imported lazily, so
+ * their wasm threads never re-run this module (see toolchain notes).
+ */
+async function loadOrt(backend: 'wasm' | 'webgpu'): Promise<typeof Ort> {
+  let ort = builds[backend];
+  if (!ort) {
+    ort = backend === 'wasm' ? ((await import('onnxruntime-web/wasm')) as typeof Ort) : await import('onnxruntime-web');
+    ort.env.wasm.wasmPaths = { wasm: new URL(backend === 'wasm' ? wasmUrl : jsepWasmUrl, self.location.href).href };
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    builds[backend] = ort;
   }
-  return ortModule;
+  return ort;
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -60,12 +68,12 @@ const host: EngineHost = {
     return { id: urls.id, config, tokenizer, tokenizerConfig, onnx: onnx as Uint8Array, onnxWithPast: onnxWithPast as Uint8Array | null, externalData };
   },
   async backends(choice: BackendChoice, threads: number) {
-    const wasm: BackendAttempt = { backend: 'wasm', ort: loadOrt, threads };
+    const wasm: BackendAttempt = { backend: 'wasm', ort: () => loadOrt('wasm'), threads };
     if (choice === 'wasm') return { attempts: [wasm], note: null };
     const native = choice === 'native' ? 'the native engine runs only in the desktop app; ' : '';
     const missing = await webgpuMissing();
     if (missing !== null) return { attempts: [wasm], note: `${native ? `Native not used: ${native}` : ''}WebGPU not used: ${missing}; running on WASM.` };
-    return { attempts: [{ backend: 'webgpu', ort: loadOrt, threads }, wasm], note: native ? `Native not used: ${native}running on WebGPU.` : null };
+    return { attempts: [{ backend: 'webgpu', ort: () => loadOrt('webgpu'), threads }, wasm], note: native ? `Native not used: ${native}running on WebGPU.` : null };
   },
   now: () => performance.now(),
 };

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench -- ui`: the app as a user meets it, in Debian's Chromium on the browser build (the
+ * desktop app's renderer): cold start to the first chart, run-all after load, long tasks on the
+ * window's thread during run-all and generation, and the browser's memory over 20 model switches.
+ * Needs `npm run build` (or `npm run serve` once) so that out/renderer exists.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from '@playwright/test';
+
+export interface UiResult {
+  name: string;
+  value: number;
+  unit: string;
+  note: string;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Resident memory of every process of this Chromium (found by its profile folder), in MB. */
+function browserRssMb(profile: string): number {
+  const ps = spawnSync('ps', ['-eo', 'rss=,args='], { encoding: 'utf8' });
+  let kb = 0;
+  for (const line of ps.stdout.split('\n')) {
+    const match = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (match?.[2]?.includes(profile) || (match?.[2]?.includes('chromium') && match[2].includes('--type=') && match[2].includes(profile))) kb += Number(match[1]);
+  }
+  return kb / 1024;
+}
+
+async function longTasks(page: Page): Promise<number[]> {
+  return page.evaluate(() => (globalThis as unknown as { __longTasks: number[] }).__longTasks.splice(0));
+}
+
+async function runAll(page: Page): Promise<number> {
+  await page.getByTestId('run-all').click();
+  await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 120_000 });
+  const text = (await page.getByTestId('run-time').textContent()) ?? '';
+  return Number(/last run (\d+) ms/.exec(text)?.[1] ?? NaN);
+}
+
+export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
+  if (!existsSync(join(root, 'out/renderer/index.html'))) throw new Error('out/renderer is missing: run npm run build first');
+  const workspace = mkdtempSync(join(tmpdir(), 'ntl-bench-ui-'));
+  // The tour opens on a first start; the benchmark starts on the default notebook.
+  writeFileSync(join(workspace, '.welcome'), 'bench\n');
+  const server = spawn(process.execPath, [join(root, 'bin/serve.mjs'), '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, NTL_WORKSPACE: workspace, NTL_MODELS_DIR: join(workspace, 'models') },
+  });
+  const profile = mkdtempSync(join(tmpdir(), 'ntl-bench-ui-profile-'));
+  const results: UiResult[] = [];
+  const add = (name: string, value: number, unit: string, note = ''): void => {
+    results.push({ name, value, unit, note });
+    console.log(`${name.padEnd(58)} ${value.toFixed(1).padStart(9)} ${unit.padEnd(3)} ${note}`);
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the server did not start in 30 s')), 30_000);
+      server.stdout.on('data', (chunk: Buffer) => {
+        const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(chunk));
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+    });
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env['NTL_CHROMIUM'] ?? '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      const page = await context.newPage();
+      await page.addInitScript({
+        content: `window.__longTasks = [];
+          new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+            .observe({ type: 'longtask', buffered: true });`,
+      });
+      // Cold start: from navigation to the model loaded, then to the first chart of Run all.
+      const started = performance.now();
+      await page.goto(url);
+      await page.getByTestId('backend').filter({ hasText: /wasm|webgpu|native/ }).waitFor({ timeout: 60_000 });
+      const loaded = performance.now() - started;
+      await page.getByTestId('run-all').click();
+      await page.locator('[data-testid=cell-tokenize] canvas').first().waitFor({ timeout: 60_000 });
+      const firstChart = performance.now() - started;
+      await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 120_000 });
+      add('cold start to model loaded (seed-world)', loaded, 'ms', 'page navigation to the backend badge');
+      add('cold start to first chart', firstChart, 'ms', 'target < 2,000 ms (issue 7)');
+      const firstLong = await longTasks(page);
+      add('longest task during the first run-all', Math.max(0, ...firstLong), 'ms', `${firstLong.filter((d) => d > 50).length} over 50 ms; target none over 50 ms`);
+
+      // Run-all after load: the prompt alternates so every cell runs again.
+      const times: number[] = [];
+      const tasks: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        await page.getByTestId('prompt-input').fill(i % 2 === 0 ? 'The sun sets in the' : 'The sun rises in the');
+        times.push(await runAll(page));
+        tasks.push(...(await longTasks(page)));
+      }
+      add('run-all after load (the app\'s own figure)', median(times), 'ms', `median of ${runs}; target < 300 ms`);
+      add('longest task during later run-alls', Math.max(0, ...tasks), 'ms', `${tasks.filter((d) => d > 50).length} of ${tasks.length} long tasks over 50 ms in ${runs} runs`);
+
+      // Generation: 12 tokens stepped by the Sample cell.
+      await longTasks(page);
+      await page.getByTestId('sample-generate').click();
+      await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 120_000 });
+      const genTasks = await longTasks(page);
+      add('longest task during generation (12 tokens)', Math.max(0, ...genTasks), 'ms', `${genTasks.filter((d) => d > 50).length} over 50 ms`);
+
+      // Memory over 20 model switches (sessions released each time), after one round trip has
+      // loaded each model once (the WebAssembly heap keeps its high-water mark).
+      const switchTo = async (id: string): Promise<number> => {
+        const t = performance.now();
+        await page.getByTestId('model-select').selectOption(id);
+        await page.locator('[data-testid=model-select]:not([disabled])').waitFor({ timeout: 60_000 });
+        await page.getByTestId('backend').filter({ hasText: /wasm|webgpu|native/ }).waitFor({ timeout: 60_000 });
+        return performance.now() - t;
+      };
+      const start = browserRssMb(profile);
+      await switchTo('tiny-shakespeare');
+      await switchTo('seed-world');
+      const before = browserRssMb(profile);
+      const switches: number[] = [];
+      for (let i = 0; i < 20; i++) switches.push(await switchTo(i % 2 === 0 ? 'tiny-shakespeare' : 'seed-world'));
+      const after = browserRssMb(profile);
+      add('model switch (seed-world ⇄ tiny-shakespeare)', median(switches), 'ms', 'median of 20, to the model loaded');
+      add('browser memory with seed-world loaded', start, 'MB', 'RSS of every Chromium process');
+      add('browser memory after one round trip', before, 'MB', 'each model loaded once');
+      add('browser memory after 20 more switches', after, 'MB', `${(((after - before) / before) * 100).toFixed(1)}% growth over the 20; target < 10%`);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    server.kill();
+    rmSync(workspace, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  }
+  return results;
+}
