@@ -58,6 +58,7 @@ test.describe('the Compare cell', () => {
     expect(forked.slice(0, 2)).toEqual([greedy.steps[0]?.id, clickedId]);
     expect(await compare.tokenIds(0)).toEqual(greedy.steps.map((s) => s.id));
     await expect(compare.tree).toBeVisible();
+    await compare.tree.scrollIntoViewIfNeeded();
     await expect(compare.tree.locator('canvas')).toHaveCount(1);
 
     // Exports: the CSV has a row per column and step.

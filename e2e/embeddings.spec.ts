@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, expect, test } from './fixtures';
+import { expect, expectChartDrawn, ROOT, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 
 const PROMPT = 'The sun rises in the east and the moon rises at night.';
@@ -18,7 +18,7 @@ test.describe('embeddings and positions in the Embed cell', () => {
     // One point per token, axes named with their share of the variance.
     const pca = cell.getByTestId('embed-pca');
     await expect(pca).toHaveAttribute('data-points', String(ids.length));
-    await expect(pca.getByTestId('chart-pca').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(pca.getByTestId('chart-pca'));
     const ratio1 = Number(await pca.getAttribute('data-ratio1'));
     const ratio2 = Number(await pca.getAttribute('data-ratio2'));
     expect(ratio1).toBeGreaterThan(0);
@@ -34,7 +34,7 @@ test.describe('embeddings and positions in the Embed cell', () => {
     await expect(rows.first()).toHaveAttribute('data-similarity', '1');
     await expect(rows.first()).toContainText('1.000');
     await expect(rows.nth(1)).toContainText('moon');
-    await expect(near.getByTestId('chart-neighbours').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(near.getByTestId('chart-neighbours'));
     const download = page.waitForEvent('download');
     await near.getByTestId('export-csv').click();
     const csv = readFileSync((await (await download).path()) ?? '', 'utf8').split('\n');
@@ -56,8 +56,8 @@ test.describe('embeddings and positions in the Embed cell', () => {
     const similarity = positions.getByTestId('embed-position-similarity');
     await expect(similarity).toHaveAttribute('data-count', '64');
     await expect(similarity).toHaveAttribute('data-diagonal', '1');
-    await expect(positions.getByTestId('chart-positions').locator('canvas').first()).toBeVisible();
-    await expect(similarity.getByTestId('chart-position-similarity').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(positions.getByTestId('chart-positions'));
+    await expectChartDrawn(similarity.getByTestId('chart-position-similarity'));
     await positions.getByTestId('embed-position-count').selectOption('16');
     await expect(similarity).toHaveAttribute('data-count', '16');
     await positions.getByTestId('embed-position-count').selectOption('64');
@@ -90,7 +90,7 @@ test.describe('embeddings and positions in the Embed cell', () => {
     await expect(rotary).toHaveAttribute('data-base', '10000');
     await expect(rotary).toContainText('rotated by position × θᵢ');
     await expect(rotary).toContainText("base 10000 from config.json's rope_theta");
-    await expect(rotary.getByTestId('chart-rotary').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(rotary.getByTestId('chart-rotary'));
     await expect(positions.getByTestId('embed-position-similarity')).toHaveCount(0);
     const rows = cell.getByTestId('neighbour-row');
     await expect(rows).toHaveCount(10);

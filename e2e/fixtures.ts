@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { test as base, chromium, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, chromium, expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env['NTL_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -102,4 +102,13 @@ export function ntl(args: string[]): Record<string, unknown> {
   const result = spawnSync(process.execPath, [join(ROOT, 'bin/ntl.mjs'), ...args, '--json'], { cwd: ROOT, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`ntl ${args.join(' ')} failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+/**
+ * A chart is drawn once it comes near the window: scrolls its host into view and waits for its
+ * canvas (`host` is the element with data-testid="chart-<name>").
+ */
+export async function expectChartDrawn(host: Locator): Promise<void> {
+  await host.scrollIntoViewIfNeeded();
+  await expect(host.locator('canvas').first()).toBeVisible();
 }

@@ -1,4 +1,4 @@
-import { expect, ntl, test } from './fixtures';
+import { expect, expectChartDrawn, ntl, test } from './fixtures';
 import { FilesPage } from './pages/files-page';
 import { NotebookPage } from './pages/notebook-page';
 
@@ -61,7 +61,7 @@ test.describe('interventions in Predict', () => {
     await nb.runAllAndWait();
     const n = (await nb.tokenIds()).length;
     await page.getByTestId('predict-writes-toggle').check();
-    await expect(page.getByTestId('chart-residual-writes').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(page.getByTestId('chart-residual-writes'));
     const panel = page.getByTestId('chart-residual-writes').locator('..');
     const rows = async (): Promise<string[][]> =>
       (await files.download(panel.getByTestId('export-csv'))).bytes.toString().trim().split('\n').slice(1).map((line) => line.split(','));

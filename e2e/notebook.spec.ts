@@ -1,4 +1,4 @@
-import { expect, ntl, test } from './fixtures';
+import { expect, expectChartDrawn, ntl, test } from './fixtures';
 import { CELLS, NotebookPage } from './pages/notebook-page';
 
 const PROMPT = 'The sun rises in the';
@@ -14,7 +14,7 @@ test.describe('the notebook on the bundled model', () => {
     await nb.resetLongTasks();
     await nb.runAllAndWait();
     for (const chart of ['tokens', 'embedding', 'similarity', 'attention', 'weighted-sum', 'predict', 'sample']) {
-      await expect(page.getByTestId(`chart-${chart}`).locator('canvas').first()).toBeVisible();
+      await expectChartDrawn(page.getByTestId(`chart-${chart}`));
     }
     // Measured over run-all and the drawing of its charts, before this test starts other processes,
     // and printed. The targets (200 ms; 50 ms in issue 7) are followed through this printed list and
@@ -38,7 +38,7 @@ test.describe('the notebook on the bundled model', () => {
     await expect(page.getByTestId('attend-summary')).toContainText('row sums to 1.0000');
     await expect(page.getByTestId('sample-output')).toContainText(PROMPT);
     await page.getByTestId('predict-lens-toggle').check();
-    await expect(page.getByTestId('chart-logit-lens').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(page.getByTestId('chart-logit-lens'));
     await expect(page.getByTestId('run-time')).toContainText(/last run \d+ ms/);
     await expect(page.getByTestId('kv-cache')).toHaveText('generates on a key/value cache');
   });

@@ -1,7 +1,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { allHeadStats, attentionRollout } from '../src/engine/attention-stats';
 import { smallMultiplesPanelBox, type MultiplesLayout } from '../src/common/small-multiples-layout';
-import { expect, ntl, test } from './fixtures';
+import { expect, expectChartDrawn, ntl, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 
 const PROMPT = 'The sun rises in the';
@@ -58,13 +58,13 @@ test.describe('the attention views on the bundled model', () => {
     // All heads of the chosen layer, and every layer × head, drawn; their CSV holds each weight once.
     const headsGrid = cell.getByTestId('attend-heads-grid');
     await expect(headsGrid).toHaveAttribute('data-heads', String(HEADS));
-    await expect(headsGrid.getByTestId('chart-attention-heads').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(headsGrid.getByTestId('chart-attention-heads'));
     const headsCsv = await downloadCsv(page, headsGrid);
     expect(headsCsv.slice(1).map((r) => r[1])).toEqual(Array.from({ length: HEADS }, (_, h) => Array(n * (n + 1) / 2).fill(String(h))).flat());
     const layersGrid = cell.getByTestId('attend-layers-grid');
     await expect(layersGrid).toHaveAttribute('data-layers', String(LAYERS));
     await expect(layersGrid).toHaveAttribute('data-heads', String(HEADS));
-    await expect(layersGrid.getByTestId('chart-attention-layers').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(layersGrid.getByTestId('chart-attention-layers'));
     const layersCsv = await downloadCsv(page, layersGrid);
     expect(new Set(layersCsv.slice(1).map((r) => `${r[0]}:${r[1]}`)).size).toBe(LAYERS * HEADS);
     // Layer 2, head 3 of the CLI's forward pass, query 4, key 1: the page's weight is the same.
@@ -103,11 +103,11 @@ test.describe('the attention views on the bundled model', () => {
       }
       await expect(row.locator('[data-stat="labels"]')).toHaveText(want.labels.join(', ') || '—');
     }
-    await expect(stats.getByTestId('chart-head-stats').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(stats.getByTestId('chart-head-stats'));
 
     // Rollout: bars for every token, summing to 1, equal to the rollout of ntl's weights.
     const rollout = cell.getByTestId('attend-rollout');
-    await expect(rollout.getByTestId('chart-attention-rollout').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(rollout.getByTestId('chart-attention-rollout'));
     const bars = (await downloadCsv(page, rollout)).slice(1).map((r) => Number(r[2]));
     expect(bars).toHaveLength(n);
     expect(Math.abs(bars.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-4);
@@ -116,7 +116,7 @@ test.describe('the attention views on the bundled model', () => {
 
     // Lines: one head, then the layer's average.
     const lines = cell.getByTestId('attend-lines');
-    await expect(lines.getByTestId('chart-attention-lines').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(lines.getByTestId('chart-attention-lines'));
     const oneHead = (await downloadCsv(page, lines)).slice(1);
     expect(oneHead).toHaveLength((n * (n + 1)) / 2);
     expect(Number(oneHead.at(-1)?.[2])).toBeCloseTo(reference.attention[2]?.[1]?.[n - 1]?.[n - 1] ?? NaN, 5);
@@ -130,7 +130,7 @@ test.describe('the attention views on the bundled model', () => {
       for (const action of ['export-png', 'export-svg', 'export-csv']) await expect(view.getByTestId(action)).toBeVisible();
     }
     await page.getByTestId('attend-palette').selectOption('cividis');
-    await expect(headsGrid.getByTestId('chart-attention-heads').locator('canvas').first()).toBeVisible();
+    await expectChartDrawn(headsGrid.getByTestId('chart-attention-heads'));
     await page.getByTestId('attend-palette').selectOption('viridis');
 
     await page.setViewportSize({ width: 1280, height: 900 });
