@@ -27,6 +27,17 @@ const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
   deviceScaleFactor: 1,
   args: ['--no-sandbox', '--disable-gpu'],
 });
+/** Charts are drawn as they come near the window: scroll through the page so that every one is. */
+async function drawAll(page) {
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  for (let y = 0; y < height; y += 600) {
+    await page.evaluate((top) => window.scrollTo(0, top), y);
+    await page.waitForTimeout(150);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(1000);
+}
+
 try {
   const page = await context.newPage();
   await page.goto(url);
@@ -45,7 +56,7 @@ try {
   await page.getByTestId('run-all').click();
   await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 60_000 });
   await page.getByTestId('attend-query').selectOption('2');
-  await page.waitForTimeout(1500);
+  await drawAll(page);
   await page.screenshot({ path: join(out, 'notebook.png') });
   for (const cell of ['embed', 'attend', 'predict', 'sample']) {
     await page.getByTestId(`cell-${cell}`).screenshot({ path: join(out, `${cell}.png`) });
@@ -60,13 +71,13 @@ try {
   await page.getByTestId('intervene-run').click();
   await page.getByTestId('intervene-summary').waitFor();
   await page.getByTestId('predict-writes-toggle').check();
-  await page.waitForTimeout(1500);
+  await drawAll(page);
   await page.getByTestId('intervene').screenshot({ path: join(out, 'intervene.png') });
   await page.getByTestId('chart-residual-writes').screenshot({ path: join(out, 'residual-writes.png') });
   // One word in two contexts.
   await page.getByTestId('context-run').click();
   await page.locator('[data-testid=cell-context][data-status=done]').waitFor({ timeout: 60_000 });
-  await page.waitForTimeout(1500);
+  await drawAll(page);
   await page.getByTestId('cell-context').screenshot({ path: join(out, 'context.png') });
   // The model list, and the second bundled model writing verse at temperature 0.8.
   await page.getByTestId('models-open').click();
