@@ -25,6 +25,11 @@ export function formatPercent(v: number): string {
 }
 const pct = formatPercent;
 
+/** The colour scale beside a heatmap: a draggable bar on the right, values to two decimals. */
+function colourScale(min: number, max: number, itemHeight: number): Record<string, unknown> {
+  return { min, max, calculable: true, orient: 'vertical', right: 5, top: 'middle', itemHeight, precision: 2 };
+}
+
 export interface HeatmapInput {
   title: string;
   /** Row labels (y axis), top to bottom. */
@@ -89,14 +94,7 @@ export function heatmapOption(input: HeatmapInput): EChartsCoreOption {
       splitArea: { show: true },
     },
     visualMap: {
-      min: input.min,
-      max: input.max,
-      calculable: true,
-      orient: 'vertical',
-      right: 5,
-      top: 'middle',
-      itemHeight: 120,
-      precision: 2,
+      ...colourScale(input.min, input.max, 120),
       inRange: { color: input.diverging ? DIVERGING : [...(input.palette ?? SEQUENTIAL)] },
     },
     series: [
@@ -329,14 +327,7 @@ export function smallMultiplesOption(input: SmallMultiplesInput): EChartsCoreOpt
     xAxis: input.panels.map((_, i) => ({ ...category(input.cols, labelled && place(i).isBottom, input.cols.length > 4 ? 45 : 0), gridIndex: i })),
     yAxis: input.panels.map((_, i) => ({ ...category(input.rows, labelled && place(i).isLeft, 0), gridIndex: i, inverse: true })),
     visualMap: {
-      min: input.min,
-      max: input.max,
-      calculable: true,
-      orient: 'vertical',
-      right: 5,
-      top: 'middle',
-      itemHeight: Math.min(120, Math.max(60, rowCount * input.panelHeight - 40)),
-      precision: 2,
+      ...colourScale(input.min, input.max, Math.min(120, Math.max(60, rowCount * input.panelHeight - 40))),
       seriesIndex: input.panels.map((_, i) => i),
       inRange: { color: [...(input.palette ?? SEQUENTIAL)] },
     },
