@@ -122,7 +122,9 @@ export async function compareStepBatch(model: EngineModel, items: readonly Batch
     groups.set(n, [...(groups.get(n) ?? []), i]);
   });
   for (const members of groups.values()) {
-    const { lastLogits, forwardMs } = await model.forwardBatch(members.map((i) => items[i]?.state.ids ?? []));
+    // On the cache graph each column continues its own cache; without one the sequences are recomputed.
+    const rows = members.map((i) => items[i]?.state.ids ?? []);
+    const { lastLogits, forwardMs } = await (model.hasCache ? model.nextLogitsBatch(rows) : model.forwardBatch(rows));
     for (const [k, i] of members.entries()) {
       const item = items[i];
       if (!item) continue;

@@ -436,11 +436,7 @@ export class EngineModel {
     const session = this.cacheSession;
     if (!session) return (await this.forward(ids, false)).lastLogits;
     this.checkLength(ids.length);
-    let best: CacheEntry | null = null;
-    for (const entry of this.cache) {
-      const n = entry.ids.length;
-      if (n < ids.length && n > (best?.ids.length ?? 0) && entry.ids.every((id, i) => id === ids[i])) best = entry;
-    }
+    const best = this.cachedPrefix(ids);
     const headDim = this.config.hidden / this.config.heads;
     const pastLength = best?.ids.length ?? 0;
     const fresh = ids.slice(pastLength);
@@ -468,15 +464,86 @@ export class EngineModel {
     const last = lastPositionLogits(out['logits'], fresh.length, 1)[0] ?? new Float32Array();
     out['logits']?.dispose();
     const past = Array.from({ length: this.config.layers }, (_, layer) => [out[`present.${layer}.key`], out[`present.${layer}.value`]]).flat();
-    if (past.every((t) => t !== undefined)) {
-      this.cache.push({ ids: [...ids], past: past.filter((t) => t !== undefined) });
-      // Least recently added first out; a dropped entry's tensors are freed unless another shares them.
-      while (this.cache.length > CACHE_ENTRIES) {
-        const dropped = this.cache.shift();
-        for (const t of dropped?.past ?? []) if (!this.cache.some((e) => e.past.includes(t))) t.dispose();
+    if (past.every((t) => t !== undefined)) this.remember(ids, past.filter((t) => t !== undefined));
+    return last;
+  }
+
+  /** The longest cached sequence that is a proper prefix of `ids`. */
+  private cachedPrefix(ids: readonly number[]): CacheEntry | null {
+    let best: CacheEntry | null = null;
+    for (const entry of this.cache) {
+      const n = entry.ids.length;
+      if (n < ids.length && n > (best?.ids.length ?? 0) && entry.ids.every((id, i) => id === ids[i])) best = entry;
+    }
+    return best;
+  }
+
+  private remember(ids: readonly number[], past: Ort.Tensor[]): void {
+    this.cache.push({ ids: [...ids], past });
+    // Least recently added first out; a dropped entry's tensors are freed unless another shares them.
+    while (this.cache.length > CACHE_ENTRIES) {
+      const dropped = this.cache.shift();
+      for (const t of dropped?.past ?? []) if (!this.cache.some((e) => e.past.includes(t))) t.dispose();
+    }
+  }
+
+  /**
+   * Next-token logits for several sequences of equal length in one pass of the cache graph: each
+   * continues its own cached prefix (the comparison's columns, each one token further than its last
+   * step), their caches stacked along the batch, cut to the shortest of them; each gets its new
+   * cache back. A model without a cache graph takes `forwardBatch` (recomputing).
+   */
+  async nextLogitsBatch(rows: readonly (readonly number[])[]): Promise<{ lastLogits: Float32Array[]; forwardMs: number }> {
+    const session = this.cacheSession;
+    const n = rows[0]?.length ?? 0;
+    if (!session || rows.length < 2 || !this.isBatchable || rows.some((r) => r.length !== n)) return this.forwardBatch(rows);
+    this.checkLength(n);
+    const prefixes = rows.map((ids) => this.cachedPrefix(ids));
+    const pastLength = Math.min(...prefixes.map((p) => p?.ids.length ?? 0));
+    const started = now();
+    const batch = rows.length;
+    const headDim = this.config.hidden / this.config.heads;
+    const kv = this.config.kvHeads;
+    const per = kv * pastLength * headDim;
+    const fresh = rows.map((ids) => ids.slice(pastLength));
+    const width = n - pastLength;
+    const feeds: Record<string, Ort.Tensor> = {
+      input_ids: new this.ort.Tensor('int64', BigInt64Array.from(fresh.flat(), (id) => BigInt(id)), [batch, width]),
+    };
+    for (let layer = 0; layer < this.config.layers; layer++) {
+      for (const [k, kind] of ['key', 'value'].entries()) {
+        const stacked = new Float32Array(batch * per);
+        if (pastLength > 0) {
+          prefixes.forEach((p, r) => {
+            const data = p?.past[layer * 2 + k]?.data;
+            const own = p?.ids.length ?? 0;
+            if (!(data instanceof Float32Array)) return;
+            // Each head's first `pastLength` positions of this row's cache ([1, kv, own, headDim]).
+            for (let h = 0; h < kv; h++) stacked.set(data.subarray(h * own * headDim, (h * own + pastLength) * headDim), r * per + h * pastLength * headDim);
+          });
+        }
+        feeds[`past_key_values.${layer}.${kind}`] = new this.ort.Tensor('float32', stacked, [batch, kv, pastLength, headDim]);
       }
     }
-    return last;
+    let out: Ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run(feeds);
+    } catch {
+      return this.forwardBatch(rows);
+    }
+    const lastLogits = lastPositionLogits(out['logits'], width, batch);
+    out['logits']?.dispose();
+    const presents = Array.from({ length: this.config.layers }, (_, layer) => [out[`present.${layer}.key`], out[`present.${layer}.value`]]).flat();
+    if (presents.every((t) => t?.data instanceof Float32Array)) {
+      const length = pastLength + width;
+      const size = kv * length * headDim;
+      rows.forEach((ids, r) => {
+        const past = presents.map((t) => new this.ort.Tensor('float32', (t?.data as Float32Array).slice(r * size, (r + 1) * size), [1, kv, length, headDim]));
+        this.remember(ids, past);
+      });
+    }
+    for (const t of presents) t?.dispose();
+    return { lastLogits, forwardMs: now() - started };
   }
 
   async release(): Promise<void> {

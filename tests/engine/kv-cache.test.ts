@@ -45,4 +45,33 @@ describe('generation on the key/value cache (seed-world)', () => {
       expect(a.stopReason).toBe(b.stopReason);
     }
   });
+
+  it('steps 4 columns in one pass of the cache graph, each on its own cache: the logits of recomputation', async () => {
+    const starts = ['The sun rises in the', 'The cat sat on the', 'She took her money to', 'The moon rose over the'].map((t) => cached.tokenizer.encode(t));
+    const n = Math.min(...starts.map((s) => s.length));
+    const rows = starts.map((s, r) => [...s.slice(0, n - 1), s[n - 1] ?? r]);
+    for (let step = 0; step < 4; step++) {
+      const batched = await cached.nextLogitsBatch(rows);
+      const reference = await plain.forwardBatch(rows);
+      expect(batched.lastLogits).toHaveLength(4);
+      rows.forEach((_, r) => expect(maxDiff(batched.lastLogits[r] ?? new Float32Array(), reference.lastLogits[r] ?? new Float32Array())).toBeLessThan(1e-4));
+      // Each column takes its own most likely token: the columns part ways, each on its own cache.
+      rows.forEach((row, r) => {
+        const logits = batched.lastLogits[r] ?? new Float32Array();
+        row.push(logits.indexOf(Math.max(...logits)));
+      });
+    }
+    // Rows whose cached prefixes differ in length (here one has none) share the shortest: all from the start.
+    const first = rows[0]?.slice(0, -1) ?? [];
+    const unseen = Array.from({ length: first.length }, (_, i) => 300 + i);
+    const mixed = [first, unseen];
+    const fallback = await cached.nextLogitsBatch(mixed);
+    const mixedReference = await plain.forwardBatch(mixed);
+    for (const r of [0, 1]) expect(maxDiff(fallback.lastLogits[r] ?? new Float32Array(), mixedReference.lastLogits[r] ?? new Float32Array())).toBeLessThan(1e-4);
+    // One row a step behind the others: the caches are cut to the shorter prefix.
+    const behind = [[...(rows[2] ?? []), 5], [...(rows[3] ?? []).slice(0, -2), 9, 5, 6]];
+    const cut = await cached.nextLogitsBatch(behind);
+    const cutReference = await plain.forwardBatch(behind);
+    for (const r of [0, 1]) expect(maxDiff(cut.lastLogits[r] ?? new Float32Array(), cutReference.lastLogits[r] ?? new Float32Array())).toBeLessThan(1e-4);
+  });
 });

@@ -185,7 +185,7 @@ function printTargets(): void {
   targets.push({
     target: "app's fastest CPU path within 1.3× native",
     met: worst ? (worst.ratio_to_native ?? Infinity) <= 1.3 : null,
-    figure: `the app (renderer worker) runs wasm: ${ratios || 'not measured'}; the native backend (1.00× by definition) exists for ntl and Node hosts only, not yet in the desktop app`,
+    figure: `the desktop app runs the native engine (1.00× by definition, plus a message-port copy; not timed in Electron here); the browser build runs wasm: ${ratios || 'not measured'}`,
   });
   targets.push({ target: 'wasm within 3× native', met: worst ? (worst.ratio_to_native ?? Infinity) <= 3 : null, figure: ratios || 'not measured' });
   const costs = [...pick('wasm', 'instrumentation cost'), ...pick('native', 'instrumentation cost')];
@@ -200,11 +200,13 @@ function printTargets(): void {
     met: speedups.length > 0 ? speedups.every((c) => c.value >= 5) : null,
     figure: speedups.map((c) => `${c.backend} ${c.value.toFixed(1)}× (${c.metric.replace('cache speed-up over recomputing at ', '')})`).join(', '),
   });
-  const batches = [...pick('wasm', '4-column batched'), ...pick('native', '4-column batched')];
+  // A comparison step runs on the columns' caches where the model has a cache graph (as both bundled models and GPT-2 small do).
+  const cachedBatches = [...pick('wasm', '4-column cached batched'), ...pick('native', '4-column cached batched')];
+  const batches = cachedBatches.length > 0 ? cachedBatches : [...pick('wasm', '4-column batched'), ...pick('native', '4-column batched')];
   targets.push({
     target: 'batched 4-column step ≤ 2× one column',
     met: batches.length > 0 ? batches.every((c) => c.value <= 2) : null,
-    figure: batches.map((c) => `${c.backend} ${c.value.toFixed(2)}× (${c.metric.replace('4-column batched step / one column at ', '')})`).join(', '),
+    figure: batches.map((c) => `${c.backend} ${c.value.toFixed(2)}× (${c.metric.replace(/4-column (cached )?batched step \/ one column('s cached step)? at /, '')}${cachedBatches.length > 0 ? ', on the caches' : ''})`).join(', '),
   });
   console.log(`\nIssue 7's targets (${model}, ${t} thread${t === 1 ? '' : 's'}${nativeForwards.length === 0 ? ', no native rows' : ''}):`);
   for (const g of targets) console.log(`  ${g.met === null ? 'not measured' : g.met ? 'met   ' : 'missed'}  ${g.target}: ${g.figure}`);

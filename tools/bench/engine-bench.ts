@@ -143,6 +143,24 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
     out.push({ metric: `4 columns at ${n} tokens, one batched step`, unit: 'ms', value: batched });
     out.push({ metric: `4 columns at ${n} tokens, 4 single steps`, unit: 'ms', value: one * 4 });
     out.push({ metric: `4-column batched step / one column at ${n} tokens`, unit: '×', value: batched / one });
+    if (model.hasCache && n < context) {
+      // What a comparison step does on the cache graph: each column one token further, on its own
+      // cache. Each timed step starts from caches made just before it (untimed), as a column's are.
+      const next = rows.map((r, i) => [...r, (i * 7 + 11) % vocab]);
+      const stepFrom = async (prime: () => Promise<unknown>, step: () => Promise<unknown>): Promise<number> => {
+        await prime();
+        const t = performance.now();
+        await step();
+        return performance.now() - t;
+      };
+      const [cachedBatch, cachedOne] = await timePair(
+        plan.runs,
+        () => stepFrom(() => model.nextLogitsBatch(rows), () => model.nextLogitsBatch(next)),
+        () => stepFrom(() => model.nextLogits(rows[0] ?? []), () => model.nextLogits(next[0] ?? [])),
+      );
+      out.push({ metric: `4 columns at ${n} tokens, one batched step on their caches`, unit: 'ms', value: cachedBatch });
+      out.push({ metric: `4-column cached batched step / one column's cached step at ${n} tokens`, unit: '×', value: cachedBatch / cachedOne });
+    }
   }
   await model.release();
   out.push({ metric: 'peak memory (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024 });
