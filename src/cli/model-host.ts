@@ -6,7 +6,7 @@ import type { ModelInfo } from '../common/model-info';
 import { EngineModel } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { ModelRegistry, readModelFiles } from '../main/services/model-registry';
-import { loadOrt } from './ort-runtime';
+import { loadOrt } from '../main/services/ort-runtime';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

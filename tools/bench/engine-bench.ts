@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
 import { EngineModel, type BackendName, type ModelFiles } from '../../src/engine/session';
-import { loadOrt } from '../../src/cli/ort-runtime';
+import { loadOrt } from '../../src/main/services/ort-runtime';
 
 export interface Measure {
   metric: string;
@@ -35,7 +35,8 @@ export interface ChildPlan {
   batchLengths: number[];
 }
 
-const median = (xs: number[]): number => {
+/** The middle value (the upper of the two middle ones for an even count); NaN for none. */
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
 };

@@ -1,19 +1,7 @@
 import { EngineService, type EngineHost } from '../../engine/engine-service';
 import type { WorkerRequest, WorkerResponse } from '../../engine/protocol';
-import type { OrtModule } from '../../engine/session';
 import { ModelRegistry, readModelFiles, type ModelRoot } from '../services/model-registry';
-
-/** onnxruntime-node, loaded on first use; a machine where its binary does not load is told why. */
-async function nativeOrt(): Promise<OrtModule> {
-  try {
-    const ort = await import('onnxruntime-node');
-    ort.env.logLevel = 'error';
-    return ort as unknown as OrtModule;
-  } catch (cause) {
-    const message = cause instanceof Error ? (cause.message.split('\n')[0] ?? cause.message) : String(cause);
-    throw new Error(`the native engine is not available: onnxruntime-node could not be loaded on ${process.platform}-${process.arch} (${message})`);
-  }
-}
+import { loadNativeOrt } from '../services/ort-runtime';
 
 /**
  * The desktop app's native engine: the same service as the page's worker, on onnxruntime-node's CPU
@@ -30,7 +18,7 @@ export function nativeEngineHost(roots: readonly ModelRoot[]): EngineHost {
     },
     async backends(choice, threads) {
       const note = choice === 'webgpu' ? 'WebGPU is not offered by the native engine; running on native CPU.' : null;
-      return { attempts: [{ backend: 'native', ort: nativeOrt, threads }], note };
+      return { attempts: [{ backend: 'native', ort: loadNativeOrt, threads }], note };
     },
     now: () => performance.now(),
   };

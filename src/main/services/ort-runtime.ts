@@ -1,4 +1,4 @@
-import type { BackendName, OrtModule } from '../engine/session';
+import type { BackendName, OrtModule } from '../../engine/session';
 
 /**
  * The ONNX Runtime build for a backend in Node: onnxruntime-web for wasm, onnxruntime-node for
@@ -13,11 +13,23 @@ export async function loadOrt(backend: BackendName): Promise<OrtModule> {
     return ort;
   }
   try {
+    return await loadNativeOrt();
+  } catch (cause) {
+    throw new Error(`${cause instanceof Error ? cause.message : String(cause)}; use --backend wasm`);
+  }
+}
+
+/**
+ * onnxruntime-node, loaded on first use (the command line's native backend and the desktop app's
+ * native engine); where its binary does not load, the error names the platform and the cause.
+ */
+export async function loadNativeOrt(): Promise<OrtModule> {
+  try {
     const ort = await import('onnxruntime-node');
     ort.env.logLevel = 'error';
     return ort;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    throw new Error(`the native backend is not available: onnxruntime-node could not be loaded on ${process.platform}-${process.arch} (${message}); use --backend wasm`);
+    throw new Error(`the native backend is not available: onnxruntime-node could not be loaded on ${process.platform}-${process.arch} (${message})`);
   }
 }
