@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendName } from '../../src/engine/session';
-import { runChild, type ChildPlan, type Measure } from './engine-bench';
+import { median, runChild, type ChildPlan, type Measure } from './engine-bench';
 import { uiBench, type UiResult } from './ui-bench';
 import { formatNotebook, parseNotebook } from '../../src/common/notebook-format';
 import { NotebookStore } from '../../src/main/services/notebook-store';
@@ -15,10 +15,6 @@ import { NotebookStore } from '../../src/main/services/notebook-store';
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
 
 interface Row {
   name: string;

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
+import { median } from './engine-bench';
 
 export interface UiResult {
   name: string;
@@ -17,7 +18,6 @@ export interface UiResult {
   note: string;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** Resident memory of every process of this Chromium (found by its profile folder), in MB. */
 function browserRssMb(profile: string): number {
