@@ -64,12 +64,17 @@ export const useFilesStore = defineStore('files', () => {
   }
 
   /** After the models are listed: drafts left by a crash are offered; the notebook in the address is reopened. */
-  async function start(): Promise<void> {
+  /** Unsaved changes left in the workspace by a crash, to offer back. */
+  async function loadDrafts(): Promise<void> {
     try {
       drafts.value = await api.notebooks.drafts();
     } catch (cause) {
       notebook.errorBanner = `Could not look for unsaved changes: ${message(cause)}`;
     }
+  }
+
+  async function start(): Promise<void> {
+    await loadDrafts();
     const file = fileFromHash();
     if (file !== null) await open(file);
     else {
@@ -165,13 +170,18 @@ export const useFilesStore = defineStore('files', () => {
     return ok;
   }
 
-  async function newNotebook(): Promise<void> {
-    cancelTimers();
-    if (notebook.isDirty) await save();
+  /** A new, empty notebook that has no file yet. */
+  function startBlank(): void {
     notebook.reset();
     currentFile.value = null;
     setHash(null);
     status.value = null;
+  }
+
+  async function newNotebook(): Promise<void> {
+    cancelTimers();
+    if (notebook.isDirty) await save();
+    startBlank();
   }
 
   async function rename(file: string, name: string): Promise<boolean> {
@@ -216,9 +226,7 @@ export const useFilesStore = defineStore('files', () => {
     try {
       if (file === currentFile.value) {
         cancelTimers();
-        notebook.reset();
-        currentFile.value = null;
-        setHash(null);
+        startBlank();
       }
       await api.notebooks.remove(file);
       status.value = `Moved ${file} to the trash`;
@@ -278,14 +286,8 @@ export const useFilesStore = defineStore('files', () => {
     }
     if (next === null) return false;
     workspace.value = next;
-    notebook.reset();
-    currentFile.value = null;
-    setHash(null);
-    try {
-      drafts.value = await api.notebooks.drafts();
-    } catch (cause) {
-      notebook.errorBanner = `Could not look for unsaved changes: ${message(cause)}`;
-    }
+    startBlank();
+    await loadDrafts();
     await refresh();
     status.value = `Workspace: ${next.dir}`;
     return true;
