@@ -58,7 +58,7 @@ export interface LoadedModel {
 export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promise<LoadedModel> {
   const started = performance.now();
   const [ort, files] = await Promise.all([loadOrt(runtime.backend), readModelFiles(info)]);
-  const engine = await EngineModel.load(ort, runtime.cache ? files : { ...files, onnxWithPast: null }, runtime);
+  const engine = await EngineModel.load(ort, files, runtime);
   // One short pass starts the backend's threads and kernels (counted in load_ms), so the timed
   // forward_ms is the model run alone, as the app's worker does after loading. A graph that refuses
   // it (a fixed sequence length, say) reports its error on the real run instead.

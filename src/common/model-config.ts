@@ -18,6 +18,7 @@ const RawConfig = z
     eos_token_id: z.number().int().nonnegative().nullable().optional(),
     bos_token_id: z.number().int().nonnegative().nullable().optional(),
     rope_theta: z.number().positive().optional(),
+    head_dim: z.number().int().positive().optional(),
   })
   .loose();
 
@@ -28,6 +29,8 @@ export interface ModelConfig {
   heads: number;
   kvHeads: number;
   hidden: number;
+  /** Width of one attention head: `head_dim` where config.json names it, else hidden / heads. */
+  headDim: number;
   context: number;
   eosTokenId: number | null;
   /** The base of rotary position angles (`rope_theta`), when config.json names one. */
@@ -48,13 +51,15 @@ export function parseModelConfig(json: unknown, file = 'config.json'): ModelConf
     return value;
   };
   const heads = need(c.n_head ?? c.num_attention_heads, '"n_head" or "num_attention_heads"');
+  const hidden = need(c.n_embd ?? c.hidden_size, '"n_embd" or "hidden_size"');
   return {
     modelType: c.model_type,
     vocabSize: c.vocab_size,
     layers: need(c.n_layer ?? c.num_hidden_layers, '"n_layer" or "num_hidden_layers"'),
     heads,
     kvHeads: c.num_key_value_heads ?? heads,
-    hidden: need(c.n_embd ?? c.hidden_size, '"n_embd" or "hidden_size"'),
+    hidden,
+    headDim: c.head_dim ?? Math.floor(hidden / heads),
     context: need(c.n_positions ?? c.n_ctx ?? c.max_position_embeddings, '"n_positions" or "max_position_embeddings"'),
     eosTokenId: c.eos_token_id ?? null,
     ropeTheta: c.rope_theta ?? null,

@@ -38,6 +38,20 @@ export const ModelInfo = z.object({
   graphInputs: z.array(z.string()),
   /** Which views of the notebook the graph supports, and why not where it does not. */
   views: z.array(ViewSupport),
+  /** The variant described (fp32, fp16, quantized, q4, ...: the ONNX file's suffix). */
+  variant: z.string().default('fp32'),
+  /** Every variant the folder holds, with its files, so one can be chosen without listing the folder again. */
+  variants: z
+    .array(
+      z.object({
+        name: z.string(),
+        onnx: z.string(),
+        onnxWithPast: z.string().nullable(),
+        onnxData: z.array(z.string()),
+        bytes: z.number().int(),
+      }),
+    )
+    .default([]),
   /** Paths inside the model folder, used to build its URLs. */
   files: z.object({
     config: z.string(),

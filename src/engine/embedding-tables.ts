@@ -30,19 +30,54 @@ function readTable(ix: GraphIndex, gather: GraphNode, what: string): EmbeddingTa
   const name = gatherTable(ix, gather);
   if (!name) return { unavailable: `the ${what} lookup does not read a 2-D weight of the graph` };
   if ((gather.attributes['axis'] ?? 0) !== 0) return { unavailable: `the ${what} lookup gathers along axis ${gather.attributes['axis']}, not rows` };
-  const direct = ix.through(gather.inputs[0] ?? '', ['Cast', 'Identity']);
+  const direct = ix.through(gather.inputs[0] ?? '', ['Cast', 'Identity', 'DequantizeLinear']);
   if (direct !== name) {
     const slice = ix.producer.get(direct);
     const starts = slice ? ix.graph.constantValues(slice.inputs[1] ?? '') : null;
     if (!starts || starts.some((s) => s !== 0)) return { unavailable: `the ${what} table is sliced before the lookup at a start that cannot be read` };
   }
   const [rows = 0, width = 0] = ix.graph.initializerDims.get(name) ?? [];
-  const data = ix.graph.initializerFloats(name);
+  const quantized = ix.graph.initializerBytes(name);
+  const data = quantized ? dequantizeTable(ix, gather, name, quantized, width, what) : ix.graph.initializerFloats(name);
+  if (data && 'unavailable' in data) return data;
   if (!data) {
-    return { unavailable: `the ${what} table "${name}" is not stored as float32 or float16 (type ${ix.graph.initializerTypes.get(name) ?? '?'}), so it cannot be read` };
+    return { unavailable: `the ${what} table "${name}" is not stored as float32, float16, bfloat16 or 8-bit integers (type ${ix.graph.initializerTypes.get(name) ?? '?'}), so it cannot be read` };
   }
   if (data.length !== rows * width) return { unavailable: `the ${what} table "${name}" holds ${data.length} values, not ${rows} × ${width}` };
   return { name, rows, width, data };
+}
+
+/**
+ * An 8-bit table as floats, (q − zero point) × scale, with the scale and zero point of the
+ * DequantizeLinear that turns it (or the rows gathered from it) into floats: one for the whole table,
+ * or one per column (the hidden dimension).
+ */
+function dequantizeTable(
+  ix: GraphIndex,
+  gather: GraphNode,
+  name: string,
+  table: { dataType: number; bytes: Uint8Array },
+  width: number,
+  what: string,
+): Float32Array | Unavailable {
+  const before = ix.producer.get(ix.through(gather.inputs[0] ?? '', ['Cast', 'Identity']));
+  const after = (ix.consumers.get(gather.outputs[0] ?? '') ?? []).find((n) => n.opType === 'DequantizeLinear');
+  const dq = before?.opType === 'DequantizeLinear' ? before : after;
+  if (!dq) return { unavailable: `the ${what} table "${name}" is stored as 8-bit integers with no DequantizeLinear to read its scale from` };
+  const scale = ix.graph.constantValues(dq.inputs[1] ?? '');
+  const zero = dq.inputs[2] ? ix.graph.constantValues(dq.inputs[2]) : [0];
+  if (!scale || !zero || scale.length === 0) return { unavailable: `the ${what} table "${name}" has a DequantizeLinear whose scale or zero point is not a constant of the graph` };
+  const perColumn = scale.length === width && width > 1;
+  if (scale.length !== 1 && !perColumn) return { unavailable: `the ${what} table "${name}" is quantized with ${scale.length} scales, neither one nor one per column (${width})` };
+  const signed = table.dataType === 3;
+  const out = new Float32Array(table.bytes.length);
+  for (let i = 0; i < out.length; i++) {
+    const raw = table.bytes[i] ?? 0;
+    const q = signed && raw > 127 ? raw - 256 : raw;
+    const c = perColumn ? i % width : 0;
+    out[i] = (q - (zero[c] ?? zero[0] ?? 0)) * (scale[c] ?? 0);
+  }
+  return out;
 }
 
 /** Reads the token and learned positional embedding tables from a decoded graph. */

@@ -256,7 +256,8 @@ function isWeightView(ix: GraphIndex, tensor: string): boolean {
 function softmaxAxisIsLast(node: GraphNode, opset: number): boolean {
   const axis = node.attributes['axis'];
   if (axis === undefined) return opset >= 13;
-  return axis === -1 || axis === 3;
+  // [batch, heads, query, key], or grouped-query attention kept as [batch, kv-heads, group, query, key].
+  return axis === -1 || axis === 3 || axis === 4;
 }
 
 /** Attention per layer in graph order: Softmaxes over Q·Kᵀ scores (other Softmaxes are ignored) and fused operators. */
@@ -369,26 +370,41 @@ export interface PositionPlan {
   /** The learned positional lookup and the Add of the two, when positions are learned. */
   position: GraphNode | null;
   sum: GraphNode | null;
+  /**
+   * The float tensors of the two lookups: the Gather's output, or where the table is quantized (an
+   * int8 Gather followed by DequantizeLinear, as ONNX Runtime's quantizer writes it) the dequantized one.
+   */
+  tokenOutput: string | null;
+  positionOutput: string | null;
   /** Rotary cos/sin tensors (computed from positions or gathered from tables), when readable. */
   rotary: { cos: string; sin: string } | null;
 }
 
-/** The table a Gather reads, seen through Cast/Slice/Identity, when it is a 2-D constant. */
+/** The table a Gather reads, seen through Cast/Slice/Identity/DequantizeLinear, when it is a 2-D constant. */
 export function gatherTable(ix: GraphIndex, gather: GraphNode): string | null {
-  const table = ix.through(gather.inputs[0] ?? '', ['Cast', 'Identity', 'Slice']);
+  const table = ix.through(gather.inputs[0] ?? '', ['Cast', 'Identity', 'Slice', 'DequantizeLinear']);
   const dims = ix.graph.initializerDims.get(table);
   return dims?.length === 2 ? table : null;
+}
+
+/** A lookup's float output: the Gather's, or the DequantizeLinear's that reads it when the table is quantized. */
+export function lookupOutput(ix: GraphIndex, gather: GraphNode): string | null {
+  const out = gather.outputs[0];
+  if (!out) return null;
+  const dequantize = (ix.consumers.get(out) ?? []).find((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === out);
+  return dequantize?.outputs[0] ?? out;
 }
 
 /** Token and positional embeddings, and whether positions are learned, rotary or neither. */
 export function findPositions(ix: GraphIndex): PositionPlan {
   const origin = (t: string): string => ix.through(t, ['Cast', 'Identity', 'Unsqueeze', 'Reshape', 'Squeeze']);
   const token = ix.graph.nodes.find((n) => n.opType === 'Gather' && gatherTable(ix, n) !== null && origin(n.inputs[1] ?? '') === 'input_ids') ?? null;
+  const tokenOutput = token ? lookupOutput(ix, token) : null;
   let position: GraphNode | null = null;
   let sum: GraphNode | null = null;
-  if (token?.outputs[0]) {
+  if (tokenOutput) {
     // The token embedding, possibly scaled or reshaped, added to a lookup in another table.
-    const same = [token.outputs[0]];
+    const same = [tokenOutput];
     for (let i = 0; i < same.length && i < 16; i++) {
       for (const use of ix.consumers.get(same[i] ?? '') ?? []) {
         const out = use.outputs[0];
@@ -396,7 +412,7 @@ export function findPositions(ix: GraphIndex): PositionPlan {
         if (VIEW_OPS.has(use.opType) || (use.opType === 'Mul' && use.inputs.some((t) => ix.scalar(t) !== null))) same.push(out);
         else if (use.opType === 'Add' && !sum) {
           const other = use.inputs.find((t) => !same.includes(t)) ?? '';
-          const lookup = ix.producer.get(ix.through(other, VIEW_OPS));
+          const lookup = ix.producer.get(ix.through(other, [...VIEW_OPS, 'DequantizeLinear']));
           if (lookup?.opType === 'Gather' && lookup !== token && gatherTable(ix, lookup) !== null) {
             position = lookup;
             sum = use;
@@ -406,7 +422,8 @@ export function findPositions(ix: GraphIndex): PositionPlan {
     }
   }
   const rotary = findRotary(ix, token, position);
-  return { kind: position ? 'learned' : rotary ? 'rotary' : 'none', token, position, sum, rotary };
+  const positionOutput = position ? lookupOutput(ix, position) : null;
+  return { kind: position ? 'learned' : rotary ? 'rotary' : 'none', token, position, sum, rotary, tokenOutput, positionOutput };
 }
 
 function findRotary(ix: GraphIndex, token: GraphNode | null, position: GraphNode | null): { cos: string; sin: string } | null {

@@ -35,9 +35,17 @@ export type InterventionInput = z.input<typeof Intervention>;
  * `gate[l, h] · (P ⊙ keep[l]) / max(Σ_k P ⊙ keep[l], ε)` in rows that lost a key and
  * `gate[l, h] · P` elsewhere, with `gate` and `keep` two new graph inputs. With every gate and every
  * keep at 1 the weights are exactly `P`; the edited tensor keeps the Softmax output's name, so the value matmul reads it and the
- * attention probes show the edited weights. The weights are re-encoded once.
+ * attention probes show the edited weights. The weights are re-encoded once. `floatType` is the
+ * probabilities' ONNX type (the masks are cast to it); `gateShape` reshapes a layer's gates to
+ * broadcast over its probabilities ([1, kv-heads, group, 1, 1] for 5-D grouped-query ones).
  */
-export function addAttentionEdits(bytes: Uint8Array, attentionTensors: readonly string[], floatType: number, file = 'model.onnx'): Uint8Array {
+export function addAttentionEdits(
+  bytes: Uint8Array,
+  attentionTensors: readonly string[],
+  floatType: number,
+  file = 'model.onnx',
+  gateShape: readonly number[] = [1, -1, 1, 1],
+): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
   if (!graph?.node) throw new Error(`${file}: no graph`);
@@ -47,7 +55,7 @@ export function addAttentionEdits(bytes: Uint8Array, attentionTensors: readonly 
     initializers.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims, int64Data: values }));
   };
   const prefix = 'ntl_edit';
-  int64(`${prefix}/shape_gate`, [1, -1, 1, 1], [4]);
+  int64(`${prefix}/shape_gate`, [...gateShape], [gateShape.length]);
   int64(`${prefix}/last_axis`, [-1], [1]);
   const float = (name: string, value: number): void => {
     initializers.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [], floatData: [value] }));

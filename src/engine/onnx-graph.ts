@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { bfloat16ToFloat, halfToFloat, ONNX_TYPE } from './tensor-data';
 import {
   findAttention,
   findNorms,
@@ -70,8 +71,6 @@ export interface GraphPlan {
   residualNote: string | null;
   /** Nodes in operator domains no ONNX Runtime build knows (custom operators), found before any session is tried. */
   unknownOperators: OperatorRef[];
-  /** Data type of float outputs (1 = float32, 10 = float16). */
-  floatType: number;
   /** What the logit lens needs: the final norm and the unembedding, or why it cannot be built. */
   lens: LensParams | { unavailable: string };
 }
@@ -173,6 +172,8 @@ export interface GraphSummary {
   externalFiles: string[];
   /** Float contents of an initializer, or null when it is not a float tensor stored in the file. */
   initializerFloats(name: string): Float32Array | null;
+  /** The stored bytes of an 8-bit integer initializer (int8 or uint8: quantized weights), else null. */
+  initializerBytes(name: string): { dataType: number; bytes: Uint8Array } | null;
   /** Contents of a small constant (an initializer or a Constant node's output) of a numeric type, else null. */
   constantValues(name: string): number[] | null;
   /** Whether a tensor is fixed by the file: an initializer or the output of a Constant node. */
@@ -181,15 +182,6 @@ export interface GraphSummary {
   functions: Set<string>;
   inputs: ValueInfo[];
   outputs: ValueInfo[];
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 function tensorFloats(t: onnxProto.onnx.ITensorProto): Float32Array | null {
@@ -203,26 +195,36 @@ function tensorFloats(t: onnxProto.onnx.ITensorProto): Float32Array | null {
     }
     return t.floatData && t.floatData.length > 0 ? Float32Array.from(t.floatData) : null;
   }
-  if (t.dataType === 10 && raw && raw.length > 0) {
+  if ((t.dataType === ONNX_TYPE.float16 || t.dataType === ONNX_TYPE.bfloat16) && raw && raw.length > 0) {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    return Float32Array.from({ length: raw.byteLength / 2 }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
+    const decode = t.dataType === ONNX_TYPE.float16 ? halfToFloat : bfloat16ToFloat;
+    return Float32Array.from({ length: raw.byteLength / 2 }, (_, i) => decode(view.getUint16(i * 2, true)));
+  }
+  // float16 written as int32_data (one value per element), as some converters do.
+  if ((t.dataType === ONNX_TYPE.float16 || t.dataType === ONNX_TYPE.bfloat16) && t.int32Data && t.int32Data.length > 0) {
+    return Float32Array.from(t.int32Data, t.dataType === ONNX_TYPE.float16 ? halfToFloat : bfloat16ToFloat);
   }
   return null;
 }
 
-/** Numbers of a small numeric tensor (float, double, float16, int32, int64); null for other types or none stored. */
+/** Numbers of a small numeric tensor (float, double, float16, bfloat16, int8, uint8, int32, int64); null for other types or none stored. */
 function tensorNumbers(t: onnxProto.onnx.ITensorProto): number[] | null {
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : null;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   switch (t.dataType) {
     case 1:
-    case 10: {
+    case 10:
+    case 16: {
       const floats = tensorFloats(t);
       return floats ? Array.from(floats) : null;
     }
     case 11:
       if (view) return Array.from({ length: view.byteLength / 8 }, (_, i) => view.getFloat64(i * 8, true));
       return t.doubleData && t.doubleData.length > 0 ? [...t.doubleData] : null;
+    case 2:
+    case 3:
+      if (view) return Array.from({ length: view.byteLength }, (_, i) => (t.dataType === 3 ? view.getInt8(i) : view.getUint8(i)));
+      return t.int32Data && t.int32Data.length > 0 ? [...t.int32Data] : null;
     case 6:
       if (view) return Array.from({ length: view.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true));
       return t.int32Data && t.int32Data.length > 0 ? [...t.int32Data] : null;
@@ -323,6 +325,17 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     const value = n.opType === 'Constant' && !n.domain ? constantTensor(n) : null;
     if (out && value) constants.set(out, value);
   }
+  /** An initializer with its bytes in hand: inline, or read from the external data file at its offset and length. */
+  const stored = (name: string): onnxProto.onnx.ITensorProto | null => {
+    const t = initializers.get(name);
+    if (!t || t.dataLocation !== 1) return t ?? null;
+    const entry = (key: string): string | undefined => t.externalData?.find((e) => e.key === key)?.value ?? undefined;
+    const data = external.get(entry('location') ?? '');
+    if (!data) return null;
+    const offset = Number(entry('offset') ?? '0');
+    const length = Number(entry('length') ?? String(data.byteLength - offset));
+    return { dataType: t.dataType, rawData: data.subarray(offset, offset + length) };
+  };
   for (const [kind, list] of [['input', graph.input], ['output', graph.output]] as const) {
     for (const v of list ?? []) checkDims(file, `graph ${kind} "${v.name ?? ''}"`, valueInfo(v).dims);
   }
@@ -343,16 +356,15 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     initializerTypes,
     externalFiles: [...externalFiles],
     initializerFloats: (name: string) => {
-      const t = initializers.get(name);
-      if (!t) return null;
-      if (t.dataLocation !== 1) return tensorFloats(t);
-      // External data: the tensor's bytes are at offset/length of a file beside the graph.
-      const entry = (key: string): string | undefined => t.externalData?.find((e) => e.key === key)?.value ?? undefined;
-      const data = external.get(entry('location') ?? '');
-      if (!data) return null;
-      const offset = Number(entry('offset') ?? '0');
-      const length = Number(entry('length') ?? String(data.byteLength - offset));
-      return tensorFloats({ dataType: t.dataType, rawData: data.subarray(offset, offset + length) });
+      const t = stored(name);
+      return t ? tensorFloats(t) : null;
+    },
+    initializerBytes: (name: string) => {
+      const t = stored(name);
+      if (!t || (t.dataType !== ONNX_TYPE.int8 && t.dataType !== ONNX_TYPE.uint8)) return null;
+      if (t.rawData && t.rawData.length > 0) return { dataType: t.dataType, bytes: t.rawData };
+      // 8-bit values written one per int32_data entry.
+      return t.int32Data && t.int32Data.length > 0 ? { dataType: t.dataType, bytes: Uint8Array.from(t.int32Data, (v) => v & 0xff) } : null;
     },
     constantValues: (name: string) => {
       const t = initializers.get(name) ?? constants.get(name);
@@ -398,7 +410,6 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
   if (!logitsOutput) {
     throw new Error(`${file}: the graph has no "logits" output (outputs: ${outputs.join(', ') || 'none'})`);
   }
-  const floatType = graph.outputs.find((o) => o.name === logitsOutput)?.elemType || 1;
   const ix = new GraphIndex(graph);
   const probes: Probe[] = [];
   const probe = (role: ProbeRole, tensor: string | undefined, node: { name: string } | null | undefined, layer: number): void => {
@@ -406,8 +417,8 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
   };
 
   const positions = findPositions(ix);
-  probe('token-embedding', positions.token?.outputs[0], positions.token, -1);
-  probe('position-embedding', positions.position?.outputs[0], positions.position, -1);
+  probe('token-embedding', positions.tokenOutput ?? undefined, positions.token, -1);
+  probe('position-embedding', positions.positionOutput ?? undefined, positions.position, -1);
   probe('embedding-sum', positions.sum?.outputs[0], positions.sum, -1);
 
   const sites = findAttention(ix);
@@ -483,7 +494,6 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
     rotary: positions.rotary,
     residualNote,
     unknownOperators,
-    floatType,
     lens,
   };
 }
@@ -515,14 +525,16 @@ function readVarint(bytes: Uint8Array, start: number): [value: number, next: num
 
 /**
  * Returns model bytes whose graph also outputs `tensors`. The graph message is extended in place
- * (protobuf appends repeated fields), so the weights are copied once and never re-encoded.
+ * (protobuf appends repeated fields), so the weights are copied once and never re-encoded. The
+ * outputs are declared without a type: ONNX Runtime gives each the type its producer computes
+ * (float32, float16, int8, ...), and the session's output metadata then says which.
  */
-export function addGraphOutputs(bytes: Uint8Array, tensors: readonly string[], elemType = 1): Uint8Array {
+export function addGraphOutputs(bytes: Uint8Array, tensors: readonly string[]): Uint8Array {
   if (tensors.length === 0) return bytes;
   const extra: number[] = [];
   // One tensor can serve two probes (the embedding sum is also the stream entering block 0): output it once.
   for (const name of new Set(tensors)) {
-    const info = onnx.ValueInfoProto.encode({ name, type: { tensorType: { elemType } } }).finish();
+    const info = onnx.ValueInfoProto.encode({ name }).finish();
     extra.push(...varint((12 << 3) | 2), ...varint(info.length), ...info);
   }
   let pos = 0;

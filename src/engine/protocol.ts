@@ -16,6 +16,9 @@ export interface ModelUrls {
   tokenizerConfig: string | null;
   onnx: string;
   onnxWithPast: string | null;
+  /** The two graphs' paths inside the model folder (onnx/model_fp16.onnx, ...), for messages. */
+  onnxFile: string;
+  onnxWithPastFile: string | null;
   /** External data files of the graph: the name the graph refers to and the file's URL. */
   onnxData: { path: string; url: string }[];
 }

@@ -12,6 +12,7 @@ import {
 } from './embedding-tables';
 import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KEY_KEEP_INPUT, type InterventionInput } from './intervention';
 import { checkKnownOperators, explainSessionError } from './operator-support';
+import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
 import { ModelTokenizer } from './tokenizer';
 
 /** onnxruntime-web, or onnxruntime-node for the `native` backend: both are onnxruntime-common's API. */
@@ -26,16 +27,48 @@ export interface ModelFiles {
   tokenizer: unknown;
   tokenizerConfig: unknown;
   onnx: Uint8Array;
-  /** Optional key/value-cache graph (`onnx/decoder_with_past.onnx`), used to generate faster. */
+  /** The ONNX file's path inside the model folder, for messages (default `onnx/model.onnx`). */
+  onnxFile?: string;
+  /** Optional key/value-cache graph (`decoder_with_past.onnx` or `decoder_with_past_model.onnx`), used to generate faster. */
   onnxWithPast?: Uint8Array | null;
+  /** That file's path inside the model folder, for messages. */
+  onnxWithPastFile?: string | null;
   /** External data files of the graph (`model.onnx_data`), by the file name the graph refers to. */
   externalData?: { path: string; data: Uint8Array }[];
 }
 
-/** A cached past for one token sequence: the present keys and values after it, per layer. */
+/** A cached past for one token sequence: the present keys and values after it, one per past input of the cache graph. */
 interface CacheEntry {
   ids: number[];
   past: Ort.Tensor[];
+}
+
+/** Inputs the engine knows how to feed, besides the key/value cache. */
+const FED_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'token_type_ids', 'cache_position', 'use_cache_branch']);
+/** Optimum's cache inputs, `past_key_values.{layer}.key|value`. */
+const PAST_INPUT = /^past_key_values\.(\d+)\.(key|value)$/;
+
+/** One key or value cache input of a graph and the output that hands back its next state. */
+interface PastSlot {
+  input: string;
+  output: string;
+  type: 'float32' | 'float16';
+  /** Key/value heads and head size, from the input's declared shape [batch, kv-heads, past, head size]. */
+  kvHeads: number;
+  headDim: number;
+}
+
+/**
+ * A graph that generates on the key/value cache: Optimum's past_key_values inputs and present
+ * outputs, plus whichever of attention_mask, position_ids, cache_position and use_cache_branch it declares.
+ */
+interface CacheGraph {
+  session: Ort.InferenceSession;
+  /** Whether the session is the instrumented one (a graph with past inputs serves both). */
+  shared: boolean;
+  inputs: string[];
+  slots: PastSlot[];
+  file: string;
 }
 
 /** How many sequences keep their cache: enough for six comparison columns and the Sample cell. */
@@ -44,6 +77,8 @@ const CACHE_ENTRIES = 8;
 export interface LoadOptions {
   backend: BackendName;
   threads: number;
+  /** Whether to generate on the key/value cache where the model has one (default true; `ntl --no-cache` turns it off). */
+  cache?: boolean;
 }
 
 /**
@@ -106,10 +141,34 @@ export interface ForwardResult {
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function toFloat32(tensor: Ort.Tensor): Float32Array {
-  const data = tensor.data;
-  if (data instanceof Float32Array) return data;
-  if (data instanceof Uint16Array || data instanceof Float64Array) return Float32Array.from(data as ArrayLike<number>);
-  throw new Error(`unexpected tensor type ${tensor.type}`);
+  return tensorToFloat32(tensor);
+}
+
+/** The element type ONNX Runtime reports for each value of a session (graph inputs or outputs). */
+function metadataTypes(list: readonly Ort.InferenceSession.ValueMetadata[]): Map<string, { type: string; shape: readonly (number | string)[] }> {
+  const types = new Map<string, { type: string; shape: readonly (number | string)[] }>();
+  for (const m of list) if (m.isTensor) types.set(m.name, { type: m.type, shape: m.shape });
+  return types;
+}
+
+/** The past inputs of a session paired with their present outputs; a string naming what is missing when they do not pair up. */
+function pastSlots(session: Ort.InferenceSession, config: ModelConfig, file: string): PastSlot[] | string {
+  const inputs = metadataTypes(session.inputMetadata);
+  const slots: PastSlot[] = [];
+  for (const name of session.inputNames) {
+    if (!PAST_INPUT.test(name)) continue;
+    const output = name.replace(/^past_key_values\./, 'present.');
+    if (!session.outputNames.includes(output)) return `${file} takes "${name}" but has no "${output}" output to hand the cache back`;
+    const meta = inputs.get(name);
+    const type = meta?.type;
+    if (type !== 'float32' && type !== 'float16') return `${file}: the cache input "${name}" is of type ${type ?? 'unknown'}, not float32 or float16`;
+    const dim = (i: number, fallback: number): number => {
+      const d = meta?.shape[i];
+      return typeof d === 'number' && d > 0 ? d : fallback;
+    };
+    slots.push({ input: name, output, type, kvHeads: dim(1, config.kvHeads), headDim: dim(3, config.headDim) });
+  }
+  return slots;
 }
 
 /**
@@ -146,8 +205,8 @@ export class EngineModel {
     readonly loadMs: number,
     private readonly ort: OrtModule,
     private readonly session: Ort.InferenceSession,
-    private cacheSession: Ort.InferenceSession | null,
-    /** Why the cache graph is not used, when a model folder has one that does not fit or fails. */
+    private cacheGraph: CacheGraph | null,
+    /** Why generation does not run on a key/value cache, when it does not. */
     public cacheNote: string | null,
   ) {}
 
@@ -160,17 +219,26 @@ export class EngineModel {
   private graph: GraphSummary | null = null;
   private tables: EmbeddingTables | null = null;
   private neighbourIndex: NeighbourIndex | null = null;
+  /** The shape of the last attention probabilities read (4-D, or 5-D for grouped-query graphs that keep the groups). */
+  private attentionDims: number[] | null = null;
+  /** The past inputs of the instrumented graph (a graph with Optimum's cache inputs), fed empty for a whole-sequence pass. */
+  private mainSlots: PastSlot[] = [];
 
   /** Whether generation runs on the key/value cache rather than recomputing the sequence. */
   get hasCache(): boolean {
-    return this.cacheSession !== null;
+    return this.cacheGraph !== null;
+  }
+
+  /** The element type ONNX Runtime computes for a graph output the engine reads (float32, float16, ...). */
+  outputType(tensor: string): string | null {
+    return metadataTypes(this.session.outputMetadata).get(tensor)?.type ?? null;
   }
 
   static async load(ort: OrtModule, files: ModelFiles, options: LoadOptions): Promise<EngineModel> {
     const started = now();
     const config = parseModelConfig(files.config, `${files.id}/config.json`);
     const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
-    const file = `${files.id}/onnx/model.onnx`;
+    const file = `${files.id}/${files.onnxFile ?? 'onnx/model.onnx'}`;
     const external = files.externalData ?? [];
     const prepared = prepareGraph(files.onnx, file, new Map(external.map((e) => [e.path, e.data])));
     const missing = prepared.graph.externalFiles.filter((f) => !external.some((e) => e.path === f));
@@ -182,14 +250,13 @@ export class EngineModel {
         `${files.id}/tokenizer.json: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${config.vocabSize} logits (config.json "vocab_size")`,
       );
     }
-    const unsupported = plan.inputs.filter((i) => !['input_ids', 'attention_mask', 'position_ids', 'token_type_ids'].includes(i.name));
+    const unsupported = plan.inputs.filter((i) => !FED_INPUTS.has(i.name) && !PAST_INPUT.test(i.name));
     if (unsupported.length > 0) {
-      const hint = unsupported.some((i) => i.name.startsWith('past_key_values'))
-        ? ' (a decoder that needs a key/value cache as input; export one without past, or a merged decoder with use_cache_branch)'
-        : '';
-      throw new Error(`${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => i.name).join(', ')}${hint}`);
+      throw new Error(
+        `${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => `${i.name} (${ortTypeName(i.elemType)} [${i.dims.join(', ')}])`).join(', ')}; it feeds input_ids, attention_mask, position_ids, token_type_ids, cache_position, use_cache_branch and past_key_values.{layer}.key/value`,
+      );
     }
-    const instrumented = addGraphOutputs(prepared.bytes, plan.probes.map((p) => p.tensor), plan.floatType);
+    const instrumented = addGraphOutputs(prepared.bytes, plan.probes.map((p) => p.tensor));
     if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
     let session: Ort.InferenceSession;
     try {
@@ -201,27 +268,70 @@ export class EngineModel {
       const message = cause instanceof Error ? cause.message : String(cause);
       throw new Error(explainSessionError(message, plan, file, options.backend));
     }
-    let cacheSession: Ort.InferenceSession | null = null;
-    let cacheNote: string | null = null;
-    if (files.onnxWithPast) {
-      try {
-        cacheSession = await ort.InferenceSession.create(files.onnxWithPast, sessionOptions(options));
-        const pastNames = Array.from({ length: config.layers }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
-        const missing = ['input_ids', ...pastNames].filter((n) => !cacheSession?.inputNames.includes(n));
-        if (missing.length > 0 || !cacheSession.outputNames.includes('logits')) {
-          cacheNote = `${files.id}/onnx/decoder_with_past.onnx is not used: it lacks ${missing.length > 0 ? missing.join(', ') : 'a logits output'}`;
-          await cacheSession.release();
-          cacheSession = null;
-        }
-      } catch (cause) {
-        cacheNote = `${files.id}/onnx/decoder_with_past.onnx is not used: ${cause instanceof Error ? cause.message : String(cause)}`;
-        cacheSession = null;
-      }
+    // The graph's own past inputs (Optimum's model.onnx and decoder_model.onnx with past): fed empty
+    // for a whole sequence, and the same session continues from its present outputs.
+    const mainSlots = pastSlots(session, config, file);
+    if (typeof mainSlots === 'string') {
+      await session.release();
+      throw new Error(mainSlots);
     }
-    const model = new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheSession, cacheNote);
+    let cacheGraph: CacheGraph | null = null;
+    let cacheNote: string | null = null;
+    const withPastFile = `${files.id}/${files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx'}`;
+    if (options.cache === false) {
+      cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
+    } else if (mainSlots.length > 0) {
+      cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
+    } else if (prepared.merged) {
+      // A merged decoder: its with-past branch, chosen by use_cache_branch = true.
+      ({ cacheGraph, cacheNote } = await EngineModel.createCacheGraph(ort, files.onnx, file, config, options, external));
+    } else if (files.onnxWithPast) {
+      ({ cacheGraph, cacheNote } = await EngineModel.createCacheGraph(ort, files.onnxWithPast, withPastFile, config, options, []));
+    } else {
+      cacheNote = `${file} has no key/value cache (no past_key_values inputs, and no decoder_with_past file beside it), so generation recomputes the whole sequence at each step`;
+    }
+    const model = new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheGraph, cacheNote);
+    model.mainSlots = mainSlots;
     model.source = { bytes: prepared.bytes, file, external };
     model.graph = prepared.graph;
     return model;
+  }
+
+  /** A session of a graph that generates on the cache, or why it cannot be used (never silently). */
+  private static async createCacheGraph(
+    ort: OrtModule,
+    bytes: Uint8Array,
+    file: string,
+    config: ModelConfig,
+    options: LoadOptions,
+    external: readonly { path: string; data: Uint8Array }[],
+  ): Promise<{ cacheGraph: CacheGraph | null; cacheNote: string | null }> {
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, { ...sessionOptions(options), ...(external.length > 0 ? { externalData: [...external] } : {}) });
+    } catch (cause) {
+      return { cacheGraph: null, cacheNote: `${file} is not used for the key/value cache: ${cause instanceof Error ? cause.message : String(cause)}` };
+    }
+    const slots = pastSlots(session, config, file);
+    const layers = typeof slots === 'string' ? 0 : new Set(slots.map((s) => s.input.split('.')[1])).size;
+    const unknown = session.inputNames.filter((n) => !FED_INPUTS.has(n) && !PAST_INPUT.test(n));
+    const problem =
+      typeof slots === 'string'
+        ? slots
+        : slots.length === 0
+          ? `${file} has no past_key_values inputs`
+          : layers !== config.layers
+            ? `${file} has a cache for ${layers} layers, the model ${config.layers}`
+            : unknown.length > 0
+              ? `${file} takes inputs the engine cannot feed: ${unknown.join(', ')}`
+              : !session.inputNames.includes('input_ids') || !session.outputNames.includes('logits')
+                ? `${file} lacks an input_ids input or a logits output`
+                : null;
+    if (problem !== null || typeof slots === 'string') {
+      await session.release();
+      return { cacheGraph: null, cacheNote: `the key/value cache is not used: ${problem ?? ''}; generation recomputes the whole sequence at each step` };
+    }
+    return { cacheGraph: { session, shared: false, inputs: [...session.inputNames], slots, file }, cacheNote: null };
   }
 
   /** The token embedding and learned positional tables, read from the graph's weights once and kept. */
@@ -260,19 +370,39 @@ export class EngineModel {
     return this.plan.probes.filter((p) => p.role === role);
   }
 
-  /** Feeds for `rows` sequences of equal length, as one [rows, length] batch. */
+  /** Feeds for `rows` sequences of equal length, as one [rows, length] batch, from the start (an empty past where the graph takes one). */
   private feeds(rows: readonly (readonly number[])[]): Record<string, Ort.Tensor> {
+    return this.feedsFor(this.plan.inputs.map((i) => i.name), this.mainSlots, rows, [], 0);
+  }
+
+  /**
+   * Feeds for `rows` new tokens of equal length after `pastLength` cached positions: every input the
+   * graph declares, each past input from `past` (by slot) or empty. The attention mask covers past
+   * and new positions; positions and cache positions count on from the past.
+   */
+  private feedsFor(
+    inputs: readonly string[],
+    slots: readonly PastSlot[],
+    rows: readonly (readonly number[])[],
+    past: readonly (Ort.Tensor | undefined)[],
+    pastLength: number,
+  ): Record<string, Ort.Tensor> {
     const batch = rows.length;
     const n = rows[0]?.length ?? 0;
     const feeds: Record<string, Ort.Tensor> = {};
-    const int64 = (values: (row: number, i: number) => number): Ort.Tensor =>
-      new this.ort.Tensor('int64', BigInt64Array.from({ length: batch * n }, (_, k) => BigInt(values(Math.floor(k / n), k % n))), [batch, n]);
-    for (const input of this.plan.inputs) {
-      if (input.name === 'input_ids') feeds[input.name] = int64((r, i) => rows[r]?.[i] ?? 0);
-      else if (input.name === 'attention_mask') feeds[input.name] = int64(() => 1);
-      else if (input.name === 'position_ids') feeds[input.name] = int64((_, i) => i);
-      else if (input.name === 'token_type_ids') feeds[input.name] = int64(() => 0);
+    const int64 = (width: number, values: (row: number, i: number) => number): Ort.Tensor =>
+      new this.ort.Tensor('int64', BigInt64Array.from({ length: batch * width }, (_, k) => BigInt(values(Math.floor(k / width), k % width))), [batch, width]);
+    for (const name of inputs) {
+      if (name === 'input_ids') feeds[name] = int64(n, (r, i) => rows[r]?.[i] ?? 0);
+      else if (name === 'attention_mask') feeds[name] = int64(pastLength + n, () => 1);
+      else if (name === 'position_ids') feeds[name] = int64(n, (_, i) => pastLength + i);
+      else if (name === 'token_type_ids') feeds[name] = int64(n, () => 0);
+      else if (name === 'cache_position') feeds[name] = new this.ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(pastLength + i)), [n]);
+      else if (name === 'use_cache_branch') feeds[name] = new this.ort.Tensor('bool', new Uint8Array([1]), [1]);
     }
+    slots.forEach((slot, k) => {
+      feeds[slot.input] = past[k] ?? new this.ort.Tensor(slot.type, slot.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, slot.kvHeads, 0, slot.headDim]);
+    });
     return feeds;
   }
 
@@ -334,7 +464,11 @@ export class EngineModel {
     }
     const heads = headCounts(this.plan, { heads: this.config.heads, kvHeads: this.config.kvHeads }).heads;
     const { gate, keep } = interventionMasks(parsed, attention.length, heads, ids.length);
-    this.editSession ??= await this.createEditSession(attention.map((p) => p.tensor));
+    // The gates broadcast over the probabilities: [1, heads, 1, 1], or [1, kv-heads, group, 1, 1] for 5-D ones.
+    if (!this.attentionDims) await this.forward(ids);
+    const dims = this.attentionDims ?? [];
+    const gateShape = dims.length === 5 ? [1, dims[1] ?? 1, -1, 1, 1] : [1, -1, 1, 1];
+    this.editSession ??= await this.createEditSession(attention.map((p) => p.tensor), gateShape);
     const feeds = this.feeds([ids]);
     feeds[HEAD_GATE_INPUT] = new this.ort.Tensor('float32', gate, [attention.length, heads]);
     feeds[KEY_KEEP_INPUT] = new this.ort.Tensor('float32', keep, [attention.length, ids.length, ids.length]);
@@ -344,9 +478,10 @@ export class EngineModel {
     return this.readForward(out, ids, instrument, now() - started);
   }
 
-  private async createEditSession(attentionTensors: string[]): Promise<Ort.InferenceSession> {
+  private async createEditSession(attentionTensors: string[], gateShape: number[]): Promise<Ort.InferenceSession> {
     const { bytes, file, external } = this.source;
-    const edited = addGraphOutputs(addAttentionEdits(bytes, attentionTensors, this.plan.floatType, file), this.plan.probes.map((p) => p.tensor), this.plan.floatType);
+    const probsType = this.outputType(attentionTensors[0] ?? '') === 'float16' ? ONNX_TYPE.float16 : ONNX_TYPE.float;
+    const edited = addGraphOutputs(addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape), this.plan.probes.map((p) => p.tensor));
     try {
       return await this.ort.InferenceSession.create(edited, {
         ...sessionOptions({ backend: this.backend, threads: this.threads }),
@@ -357,14 +492,24 @@ export class EngineModel {
     }
   }
 
-  /** The value vectors of every layer, when the graph shows them as [1, heads or kv-heads, n, headDim]. */
+  /**
+   * The value vectors of every layer, when the graph shows them as [1, heads or kv-heads, n, headDim]
+   * (or [1, kv-heads, group or 1, n, headDim] beside 5-D probabilities, read as heads × group).
+   */
   private readValues(out: Ort.InferenceSession.OnnxValueMapType, n: number, heads: number, layers: number): AttentionResult['values'] {
     const tensors = this.probes('attention-values').map((p) => out[p.tensor]);
-    const dims = tensors[0]?.dims ?? [];
+    const shape = (t: Ort.Tensor | undefined): number[] | null => {
+      const d = t?.dims ?? [];
+      if (d.length === 4) return [...d];
+      return d.length === 5 ? [d[0] ?? 0, (d[1] ?? 0) * (d[2] ?? 0), d[3] ?? 0, d[4] ?? 0] : null;
+    };
+    const dims = shape(tensors[0]) ?? [];
     const valueHeads = dims[1] ?? 0;
     const headDim = dims[3] ?? 0;
-    const fits = (t: Ort.Tensor | undefined): boolean =>
-      t !== undefined && t.dims.length === 4 && t.dims[0] === 1 && t.dims[1] === valueHeads && t.dims[2] === n && t.dims[3] === headDim;
+    const fits = (t: Ort.Tensor | undefined): boolean => {
+      const d = shape(t);
+      return d !== null && d[0] === 1 && d[1] === valueHeads && d[2] === n && d[3] === headDim;
+    };
     if (tensors.length !== layers || !tensors.every(fits) || valueHeads === 0 || heads % valueHeads !== 0) return null;
     return { heads: valueHeads, headDim, data: tensors.map((t) => (t ? toFloat32(t).slice() : new Float32Array())) };
   }
@@ -407,8 +552,11 @@ export class EngineModel {
         const tensor = out[probe.tensor];
         const dims = tensor?.dims ?? [];
         const n = ids.length;
-        if (tensor && dims.length === 4 && dims[2] === n && dims[3] === n) {
-          heads = dims[1] ?? 0;
+        // [1, heads, n, n], or grouped-query attention kept as [1, kv-heads, group, n, n]: the same
+        // memory read as heads kv·group + g, the order in which query heads share key/value heads.
+        if (tensor && (dims.length === 4 || dims.length === 5) && dims[0] === 1 && dims.at(-2) === n && dims.at(-1) === n) {
+          heads = dims.length === 5 ? (dims[1] ?? 0) * (dims[2] ?? 0) : (dims[1] ?? 0);
+          this.attentionDims = [...dims];
           layers.push(ownedFloat32(tensor, taken));
         }
       }
@@ -433,39 +581,36 @@ export class EngineModel {
    * continue theirs); without one, the whole sequence is recomputed.
    */
   async nextLogits(ids: readonly number[]): Promise<Float32Array> {
-    const session = this.cacheSession;
-    if (!session) return (await this.forward(ids, false)).lastLogits;
+    const graph = this.cacheGraph;
+    if (!graph) return (await this.forward(ids, false)).lastLogits;
     this.checkLength(ids.length);
     const best = this.cachedPrefix(ids);
-    const headDim = this.config.hidden / this.config.heads;
     const pastLength = best?.ids.length ?? 0;
     const fresh = ids.slice(pastLength);
-    const feeds: Record<string, Ort.Tensor> = {
-      input_ids: new this.ort.Tensor('int64', BigInt64Array.from(fresh, (id) => BigInt(id)), [1, fresh.length]),
-    };
-    for (let layer = 0; layer < this.config.layers; layer++) {
-      for (const [k, kind] of ['key', 'value'].entries()) {
-        feeds[`past_key_values.${layer}.${kind}`] =
-          best?.past[layer * 2 + k] ?? new this.ort.Tensor('float32', new Float32Array(0), [1, this.config.kvHeads, 0, headDim]);
-      }
-    }
     let out: Ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await session.run(feeds);
+      out = await graph.session.run(this.feedsFor(graph.inputs, graph.slots, [fresh], best?.past ?? [], pastLength), ['logits', ...graph.slots.map((s) => s.output)]);
     } catch (cause) {
-      // A backend that cannot run the cache graph (zero-length past tensors, say): recompute from now on.
-      this.cacheNote = `the key/value cache failed on ${this.backend} (${cause instanceof Error ? cause.message : String(cause)}); generation recomputes the sequence`;
-      this.cacheSession = null;
-      for (const entry of this.cache) for (const t of entry.past) t.dispose();
-      this.cache = [];
-      void session.release();
+      // A backend that cannot run the cache graph (zero-length past tensors, say): recompute from now on, and say so.
+      this.dropCache(cause);
       return (await this.forward(ids, false)).lastLogits;
     }
     const last = lastPositionLogits(out['logits'], fresh.length, 1)[0] ?? new Float32Array();
     out['logits']?.dispose();
-    const past = Array.from({ length: this.config.layers }, (_, layer) => [out[`present.${layer}.key`], out[`present.${layer}.value`]]).flat();
+    const past = graph.slots.map((s) => out[s.output]);
     if (past.every((t) => t !== undefined)) this.remember(ids, past.filter((t) => t !== undefined));
     return last;
+  }
+
+  /** Stops using a cache graph that failed, keeping the reason for the top bar and `--json`. */
+  private dropCache(cause: unknown): void {
+    const graph = this.cacheGraph;
+    if (!graph) return;
+    this.cacheNote = `the key/value cache (${graph.file}) failed on ${this.backend}: ${cause instanceof Error ? cause.message : String(cause)}; generation recomputes the whole sequence at each step`;
+    this.cacheGraph = null;
+    for (const entry of this.cache) for (const t of entry.past) t.dispose();
+    this.cache = [];
+    if (!graph.shared) void graph.session.release();
   }
 
   /** The longest cached sequence that is a proper prefix of `ids`. */
@@ -494,52 +639,50 @@ export class EngineModel {
    * cache back. A model without a cache graph takes `forwardBatch` (recomputing).
    */
   async nextLogitsBatch(rows: readonly (readonly number[])[]): Promise<{ lastLogits: Float32Array[]; forwardMs: number }> {
-    const session = this.cacheSession;
+    const graph = this.cacheGraph;
     const n = rows[0]?.length ?? 0;
-    if (!session || rows.length < 2 || !this.isBatchable || rows.some((r) => r.length !== n)) return this.forwardBatch(rows);
+    if (!graph || rows.length < 2 || !this.isBatchable || rows.some((r) => r.length !== n)) return this.forwardBatch(rows);
     this.checkLength(n);
     const prefixes = rows.map((ids) => this.cachedPrefix(ids));
     const pastLength = Math.min(...prefixes.map((p) => p?.ids.length ?? 0));
     const started = now();
     const batch = rows.length;
-    const headDim = this.config.hidden / this.config.heads;
-    const kv = this.config.kvHeads;
-    const per = kv * pastLength * headDim;
     const fresh = rows.map((ids) => ids.slice(pastLength));
     const width = n - pastLength;
-    const feeds: Record<string, Ort.Tensor> = {
-      input_ids: new this.ort.Tensor('int64', BigInt64Array.from(fresh.flat(), (id) => BigInt(id)), [batch, width]),
-    };
-    for (let layer = 0; layer < this.config.layers; layer++) {
-      for (const [k, kind] of ['key', 'value'].entries()) {
-        const stacked = new Float32Array(batch * per);
-        if (pastLength > 0) {
-          prefixes.forEach((p, r) => {
-            const data = p?.past[layer * 2 + k]?.data;
-            const own = p?.ids.length ?? 0;
-            if (!(data instanceof Float32Array)) return;
-            // Each head's first `pastLength` positions of this row's cache ([1, kv, own, headDim]).
-            for (let h = 0; h < kv; h++) stacked.set(data.subarray(h * own * headDim, (h * own + pastLength) * headDim), r * per + h * pastLength * headDim);
-          });
-        }
-        feeds[`past_key_values.${layer}.${kind}`] = new this.ort.Tensor('float32', stacked, [batch, kv, pastLength, headDim]);
+    const past = graph.slots.map((slot, k) => {
+      const { kvHeads: kv, headDim } = slot;
+      const per = kv * pastLength * headDim;
+      const stacked = slot.type === 'float16' ? new Uint16Array(batch * per) : new Float32Array(batch * per);
+      if (pastLength > 0) {
+        prefixes.forEach((p, r) => {
+          const data = p?.past[k]?.data;
+          const own = p?.ids.length ?? 0;
+          if (!(data instanceof Float32Array || data instanceof Uint16Array)) return;
+          // Each head's first `pastLength` positions of this row's cache ([1, kv, own, headDim]).
+          for (let h = 0; h < kv; h++) stacked.set(data.subarray(h * own * headDim, (h * own + pastLength) * headDim), r * per + h * pastLength * headDim);
+        });
       }
-    }
+      return new this.ort.Tensor(slot.type, stacked, [batch, kv, pastLength, headDim]);
+    });
     let out: Ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await session.run(feeds);
-    } catch {
+      out = await graph.session.run(this.feedsFor(graph.inputs, graph.slots, fresh, past, pastLength), ['logits', ...graph.slots.map((s) => s.output)]);
+    } catch (cause) {
+      this.dropCache(cause);
       return this.forwardBatch(rows);
     }
     const lastLogits = lastPositionLogits(out['logits'], width, batch);
     out['logits']?.dispose();
-    const presents = Array.from({ length: this.config.layers }, (_, layer) => [out[`present.${layer}.key`], out[`present.${layer}.value`]]).flat();
-    if (presents.every((t) => t?.data instanceof Float32Array)) {
+    const presents = graph.slots.map((s) => out[s.output]);
+    if (presents.every((t) => t?.data instanceof Float32Array || t?.data instanceof Uint16Array)) {
       const length = pastLength + width;
-      const size = kv * length * headDim;
       rows.forEach((ids, r) => {
-        const past = presents.map((t) => new this.ort.Tensor('float32', (t?.data as Float32Array).slice(r * size, (r + 1) * size), [1, kv, length, headDim]));
-        this.remember(ids, past);
+        const own = presents.map((t, k) => {
+          const { kvHeads: kv, headDim, type } = graph.slots[k] ?? { kvHeads: 0, headDim: 0, type: 'float32' };
+          const size = kv * length * headDim;
+          return new this.ort.Tensor(type, (t?.data as Float32Array | Uint16Array).slice(r * size, (r + 1) * size), [1, kv, length, headDim]);
+        });
+        this.remember(ids, own);
       });
     }
     for (const t of presents) t?.dispose();
@@ -551,7 +694,8 @@ export class EngineModel {
     this.editSession = null;
     for (const entry of this.cache) for (const t of entry.past) t.dispose();
     this.cache = [];
-    await this.cacheSession?.release();
+    if (this.cacheGraph && !this.cacheGraph.shared) await this.cacheGraph.session.release();
+    this.cacheGraph = null;
     await this.session.release();
   }
 }

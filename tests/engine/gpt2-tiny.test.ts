@@ -139,4 +139,17 @@ describe("a merged decoder (Optimum's decoder_model_merged.onnx: an If on use_ca
     for (let layer = 0; layer < 2; layer++) expect(maxAbsDiff(a.attention?.data[layer] ?? [], b.attention?.data[layer] ?? [NaN])).toBeLessThan(1e-6);
     expect(topK(b.lastLogits, 10).map((t) => t.id)).toEqual(ref.top.map((t) => t.id));
   });
+
+  it('generates on its with-past branch (use_cache_branch = true): each cached step equals recomputing the sequence', async () => {
+    expect(merged.hasCache).toBe(true);
+    expect(merged.cacheNote).toBeNull();
+    const ids = [...(reference.prompts[0]?.ids ?? [])];
+    for (let step = 0; step < 4; step++) {
+      const cached = await merged.nextLogits(ids);
+      const full = (await merged.forward(ids, false)).lastLogits;
+      expect(maxAbsDiff(cached, full)).toBeLessThan(1e-4);
+      ids.push(topK(cached, 1)[0]?.id ?? 0);
+    }
+    expect(merged.hasCache).toBe(true);
+  });
 });

@@ -24,7 +24,7 @@ export async function loadBundled(dir = SEED_WORLD, options: { cache?: boolean; 
       onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
       onnxWithPast: options.cache !== false && existsSync(withPast) ? new Uint8Array(readFileSync(withPast)) : null,
     },
-    options.runtime ?? { backend: 'wasm', threads: 1 },
+    { ...(options.runtime ?? { backend: 'wasm', threads: 1 }), cache: options.cache !== false },
   );
 }
 

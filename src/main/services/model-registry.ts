@@ -5,7 +5,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { z } from 'zod';
 import { parseModelConfig, type ModelConfig } from '../../common/model-config';
 import type { ModelInfo, ModelList, ModelProblem } from '../../common/model-info';
-import { companionFiles, ONNX_CANDIDATES } from '../../common/model-import';
+import { companionFiles, noOnnxMessage, ONNX_CANDIDATES, variantCandidates, variantOf } from '../../common/model-import';
 import { MAX_MODEL_JSON_BYTES, formatBytes, modelSizeProblem } from '../../common/model-limits';
 import { graphFacts, logitsWidth, type GraphFacts } from '../../engine/graph-facts';
 import { checkKnownOperators } from '../../engine/operator-support';
@@ -123,7 +123,7 @@ export class ModelRegistry {
    * A model by id (a folder in one of the roots) or by the path of a model folder. Throws an Error
    * naming the cause when there is no such model or its folder is not valid.
    */
-  async resolve(idOrFolderPath: string): Promise<ModelInfo> {
+  async resolve(idOrFolderPath: string, variant: string | null = null): Promise<ModelInfo> {
     const value = idOrFolderPath.trim();
     if (value === '') throw new RequestError(400, 'no model given');
     const looksLikePath = isAbsolute(value) || value.includes('/') || value.includes('\\') || value.startsWith('.');
@@ -131,7 +131,7 @@ export class ModelRegistry {
       for (const root of this.roots) {
         const folder = join(root.dir, value);
         const exists = await lstat(folder).then(() => true, () => false);
-        if (exists) return this.describe(folder, root);
+        if (exists) return this.describe(folder, root, folder, variant);
       }
     }
     const folder = resolve(value);
@@ -141,7 +141,7 @@ export class ModelRegistry {
       const searched = this.roots.map((r) => r.dir).join(', ');
       throw new RequestError(404, `unknown model "${value}": no folder of that name in ${searched || '(no models folders)'}`);
     }
-    return this.describe(folder, null);
+    return this.describe(folder, null, folder, variant);
   }
 
   /**
@@ -161,7 +161,13 @@ export class ModelRegistry {
     } catch (cause) {
       throw cause instanceof RequestError ? cause : new RequestError(404, errorMessage(cause));
     }
-    const allowed = [info.files.config, info.files.tokenizer, info.files.tokenizerConfig, info.files.card, info.files.onnx, info.files.onnxWithPast, ...info.files.onnxData];
+    const allowed = [
+      info.files.config,
+      info.files.tokenizer,
+      info.files.tokenizerConfig,
+      info.files.card,
+      ...info.variants.flatMap((v) => [v.onnx, v.onnxWithPast, ...v.onnxData]),
+    ];
     if (!allowed.includes(relPath)) {
       throw new RequestError(404, `model "${id}" has no file "${relPath}" to serve`);
     }
@@ -187,11 +193,32 @@ export class ModelRegistry {
    * Validates a model folder outside the roots as the registry would list it, with every check
    * (graph, tokenizer, sizes). Messages name files under `shownAs` (the folder the user chose).
    */
-  async inspect(folder: string, shownAs = folder): Promise<ModelInfo> {
-    return this.describe(folder, null, shownAs);
+  async inspect(folder: string, shownAs = folder, variant: string | null = null): Promise<ModelInfo> {
+    return this.describe(folder, null, shownAs, variant);
   }
 
-  private async describe(folder: string, root: ModelRoot | null, shownAs = folder): Promise<ModelInfo> {
+  /** Every variant in a folder, best first: its ONNX file, cache graph, external data and their bytes. */
+  private async variants(folder: string): Promise<ModelInfo['variants']> {
+    const found: ModelInfo['variants'] = [];
+    for (const onnx of ONNX_CANDIDATES) {
+      const name = variantOf(onnx);
+      if (!name || found.some((v) => v.name === name) || !(await fileExists(join(folder, onnx)))) continue;
+      let onnxWithPast: string | null = null;
+      for (const candidate of companionFiles(onnx).withPast) {
+        if (await fileExists(join(folder, candidate))) {
+          onnxWithPast = candidate;
+          break;
+        }
+      }
+      const onnxData = await this.externalDataBeside(folder, onnx);
+      let bytes = 0;
+      for (const file of [onnx, onnxWithPast, ...onnxData]) if (file) bytes += (await stat(join(folder, file))).size;
+      found.push({ name, onnx, onnxWithPast, onnxData, bytes });
+    }
+    return found;
+  }
+
+  private async describe(folder: string, root: ModelRoot | null, shownAs = folder, variant: string | null = null): Promise<ModelInfo> {
     const id = basename(folder);
     if (root) {
       const realRoot = await realpath(root.dir);
@@ -220,23 +247,17 @@ export class ModelRegistry {
       }
       card = parsed.data;
     }
-    let onnx: string | null = null;
-    for (const candidate of ONNX_CANDIDATES) {
-      if (await fileExists(join(folder, candidate))) {
-        onnx = candidate;
-        break;
-      }
-    }
-    if (onnx === null) throw new Error(`${shownAs}: no ONNX file (looked for ${ONNX_CANDIDATES.slice(0, 4).join(', ')} and their _fp16/_quantized/_q4 variants)`);
+    const variants = await this.variants(folder);
+    const wanted = variantCandidates(variant);
+    const chosen = wanted.map((c) => variants.find((v) => v.onnx === c)).find((v) => v !== undefined);
+    if (!chosen) throw new Error(noOnnxMessage(shownAs, variant, variants.map((v) => v.onnx)));
     // The key/value-cache graph the app generates with, when the folder has one beside the main graph.
-    const withPast = companionFiles(onnx).withPast;
-    const onnxWithPast = withPast !== null && (await fileExists(join(folder, withPast))) ? withPast : null;
+    const { onnx, onnxWithPast, onnxData } = chosen;
     for (const file of ['config.json', 'tokenizer.json', tokenizerConfig, hasCard ? 'card.json' : null, onnx, onnxWithPast]) {
       if (file) await this.safeFile(folder, file);
     }
     const onnxPath = join(folder, onnx);
     const onnxStat = await stat(onnxPath);
-    const onnxData = await this.externalDataBeside(folder, onnx);
     let dataBytes = 0;
     for (const file of onnxData) dataBytes += (await stat(await this.safeFile(folder, file))).size;
     const tooBig = modelSizeProblem(onnxStat.size, dataBytes);
@@ -272,6 +293,8 @@ export class ModelRegistry {
       precision: graph.facts.precision,
       graphInputs: graph.facts.inputs,
       views: graph.facts.views,
+      variant: chosen.name,
+      variants,
       files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, onnxWithPast, onnxData, card: hasCard ? 'card.json' : null },
     };
   }
@@ -352,7 +375,9 @@ export async function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
     tokenizer,
     tokenizerConfig,
     onnx: bytes(onnx as Buffer),
+    onnxFile: info.files.onnx,
     onnxWithPast: onnxWithPast ? bytes(onnxWithPast as Buffer) : null,
+    onnxWithPastFile: withPast,
     externalData: info.files.onnxData.map((file, i) => ({ path: basename(file), data: bytes(data[i] as Buffer) })),
   };
 }

@@ -65,7 +65,17 @@ const host: EngineHost = {
       ...urls.onnxData.map((d) => fetchBytes(d.url)),
     ]);
     const externalData = urls.onnxData.map((d, i) => ({ path: d.path, data: data[i] as Uint8Array }));
-    return { id: urls.id, config, tokenizer, tokenizerConfig, onnx: onnx as Uint8Array, onnxWithPast: onnxWithPast as Uint8Array | null, externalData };
+    return {
+      id: urls.id,
+      config,
+      tokenizer,
+      tokenizerConfig,
+      onnx: onnx as Uint8Array,
+      onnxFile: urls.onnxFile,
+      onnxWithPast: onnxWithPast as Uint8Array | null,
+      onnxWithPastFile: urls.onnxWithPastFile,
+      externalData,
+    };
   },
   async backends(choice: BackendChoice, threads: number) {
     const wasm: BackendAttempt = { backend: 'wasm', ort: () => loadOrt('wasm'), threads };

@@ -73,6 +73,8 @@ function modelUrls(model: ModelInfo): ModelUrls {
     tokenizerConfig: model.files.tokenizerConfig ? absoluteUrl(modelFileUrl(model.id, model.files.tokenizerConfig)) : null,
     onnx: absoluteUrl(modelFileUrl(model.id, model.files.onnx)),
     onnxWithPast: model.files.onnxWithPast ? absoluteUrl(modelFileUrl(model.id, model.files.onnxWithPast)) : null,
+    onnxFile: model.files.onnx,
+    onnxWithPastFile: model.files.onnxWithPast,
     onnxData: model.files.onnxData.map((file) => ({ path: file.split('/').pop() ?? file, url: absoluteUrl(modelFileUrl(model.id, file)) })),
   };
 }
