@@ -8,7 +8,8 @@ export class UsageError extends Error {
 
 type OptionSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean' };
 
-const COMMON = { model: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+/** `--variant fp16|quantized|q4|...` picks one ONNX file of a model folder (transformers.js's suffixes); the full-precision one by default. */
+const COMMON = { model: { type: 'string' }, variant: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 const RUNTIME = { backend: { type: 'string' }, threads: { type: 'string' } } as const;
 
 /** The options each command accepts; anything else is refused. */

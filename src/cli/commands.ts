@@ -9,7 +9,7 @@ import type { ColumnMetrics } from '../engine/sampling/metrics';
 import { firstIssue } from '../engine/sampling/settings';
 import { UsageError, listOption, numberOption, stringOption, type ParsedCommand } from './args';
 import { decoderFromFlags } from './sampler-options';
-import { createRegistry, userModelsDir, encodePrompt, loadModel, loadTokenizer, runtimeOptions, timing } from './model-host';
+import { createRegistry, userModelsDir, encodePrompt, loadModel, loadTokenizer, resolveModel, runtimeOptions, timing } from './model-host';
 import { fixed, quoted, table } from './table';
 
 /** What a command prints: the JSON object for `--json`, and the text for people. */
@@ -18,7 +18,6 @@ export interface CommandOutput {
   text: string;
 }
 
-const modelOption = (values: ParsedCommand['values']): string => stringOption(values, 'model') ?? DEFAULT_MODEL_ID;
 
 /** Checks the prompt before anything slow happens. */
 function promptOption(values: ParsedCommand['values']): string {
@@ -47,6 +46,8 @@ function modelJson(m: ModelInfo): Record<string, unknown> {
     precision: m.precision,
     opset: m.opset,
     sha256: m.sha256,
+    variant: m.variant,
+    variants: m.variants.map((v) => v.name),
     onnx: m.files.onnx,
     onnx_with_past: m.files.onnxWithPast,
     onnx_data: m.files.onnxData,
@@ -98,7 +99,7 @@ export async function importCommand(parsed: ParsedCommand): Promise<CommandOutpu
 }
 
 export async function tokenizeCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
-  const info = await createRegistry().resolve(modelOption(values));
+  const info = await resolveModel(values);
   const tokenizer = await loadTokenizer(info);
   const prompt = stringOption(values, 'prompt');
   const { pieces } = encodePrompt(tokenizer, prompt, Number.MAX_SAFE_INTEGER, info.context);
@@ -126,7 +127,7 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
   });
   const prompt = promptOption(values);
   const runtime = runtimeOptions(values);
-  const info = await createRegistry().resolve(modelOption(values));
+  const info = await resolveModel(values);
   const model = await loadModel(info, runtime);
   const { pieces, truncated } = encodePrompt(model.engine.tokenizer, prompt, info.context, info.context);
   const ids = pieces.map((p) => p.id);
@@ -203,7 +204,7 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
   const headWanted = numberOption(values, 'head', { integer: true, min: 0 });
   const prompt = promptOption(values);
   const runtime = runtimeOptions(values);
-  const info = await createRegistry().resolve(modelOption(values));
+  const info = await resolveModel(values);
   const model = await loadModel(info, runtime);
   const { pieces, truncated } = encodePrompt(model.engine.tokenizer, prompt, info.context, info.context);
   const result = await model.engine.forward(pieces.map((p) => p.id), true);
@@ -292,7 +293,7 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
   const stop = stopOption(values);
   const prompt = promptOption(values);
   const runtime = runtimeOptions(values);
-  const info = await createRegistry().resolve(modelOption(values));
+  const info = await resolveModel(values);
   const model = await loadModel(info, runtime);
   const limit = Math.max(1, info.context - maxTokens);
   const { pieces, truncated } = encodePrompt(model.engine.tokenizer, prompt, limit, info.context);
@@ -358,7 +359,7 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
   }
   const spec = parsed.data;
   const runtime = runtimeOptions(values);
-  const info = await createRegistry().resolve(stringOption(values, 'model') ?? spec.model ?? DEFAULT_MODEL_ID);
+  const info = await resolveModel(values, spec.model ?? DEFAULT_MODEL_ID);
   const model = await loadModel(info, runtime);
   const limit = Math.max(1, info.context - spec.maxTokens);
   const { pieces, truncated } = encodePrompt(model.engine.tokenizer, spec.prompt, limit, info.context);
@@ -428,7 +429,7 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
   if (texts.some((t) => t === undefined || t.trim() === '')) throw new UsageError('context: give both prompts, --a TEXT and --b TEXT');
   const wordWanted = stringOption(values, 'word');
   const runtime = runtimeOptions(values);
-  const info = await createRegistry().resolve(modelOption(values));
+  const info = await resolveModel(values);
   const model = await loadModel(info, runtime);
   const sides = [];
   for (const text of texts) {

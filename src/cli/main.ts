@@ -25,7 +25,8 @@ sampler options (docs/sampling.md):
   --mirostat-tau T --mirostat-eta E --order stage,stage,...
   --beam-width W --length-penalty A (with --strategy beam)
 
-every command: --model <id or folder> (default seed-world), --json
+every command: --model <id or folder> (default seed-world), --variant fp32|fp16|quantized|int8|uint8|q4|q4f16|bnb4
+  (which ONNX file of the folder: model.onnx, model_fp16.onnx, ...; full precision first), --json
 model-running commands: --backend wasm, --threads N`;
 
 async function main(argv: string[]): Promise<number> {
@@ -74,7 +75,9 @@ async function main(argv: string[]): Promise<number> {
       break;
     }
   }
-  process.stdout.write(parsed.values['json'] === true ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
+  // Every result says which engine computed it (the ONNX engine here; GGUF and served models are others).
+  const json = output.json !== null && typeof output.json === 'object' && !Array.isArray(output.json) ? { source: 'onnx', ...output.json } : output.json;
+  process.stdout.write(parsed.values['json'] === true ? `${JSON.stringify(json)}\n` : `${output.text}\n`);
   if (failed > 0) {
     process.stderr.write(`ntl: ${failed} cell${failed === 1 ? '' : 's'} failed (see their "error")\n`);
     return 1;

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelInfo } from '../common/model-info';
+import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
+import { VARIANT_NAMES } from '../common/model-import';
 import { EngineModel } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { ModelRegistry, readModelFiles } from '../main/services/model-registry';
@@ -22,6 +23,13 @@ export function createRegistry(): ModelRegistry {
     { dir: process.env['NTL_BUNDLED_MODELS'] || join(projectRoot, 'resources', 'models'), source: 'bundled' },
     { dir: userModelsDir(), source: 'user' },
   ]);
+}
+
+/** The model a command names (`--model`, else `fallback`), in the variant `--variant` asks for. */
+export async function resolveModel(values: ParsedCommand['values'], fallback = DEFAULT_MODEL_ID): Promise<ModelInfo> {
+  const variant = stringOption(values, 'variant') ?? null;
+  if (variant !== null && !VARIANT_NAMES.includes(variant)) throw new UsageError(`--variant: unknown variant "${variant}"; expected one of ${VARIANT_NAMES.join(', ')}`);
+  return createRegistry().resolve(stringOption(values, 'model') ?? fallback, variant);
 }
 
 export interface RuntimeOptions {
@@ -46,6 +54,8 @@ export interface Timing {
   forward_ms: number;
   /** Whether generation ran on the key/value cache. */
   kv_cache: boolean;
+  /** Why not, when it did not (no cache graph, --no-cache, or one that failed). */
+  kv_cache_note?: string;
 }
 
 export interface LoadedModel {
@@ -87,7 +97,15 @@ export function round(value: number, digits = 1): number {
 }
 
 export function timing(model: LoadedModel, forwardMs: number): Timing {
-  return { backend: model.engine.backend, threads: model.engine.threads, load_ms: round(model.loadMs), forward_ms: round(forwardMs), kv_cache: model.engine.hasCache };
+  const { engine } = model;
+  return {
+    backend: engine.backend,
+    threads: engine.threads,
+    load_ms: round(model.loadMs),
+    forward_ms: round(forwardMs),
+    kv_cache: engine.hasCache,
+    ...(engine.hasCache ? {} : { kv_cache_note: engine.cacheNote ?? 'generation recomputes the whole sequence at each step' }),
+  };
 }
 
 export interface EncodedPrompt {

@@ -10,7 +10,7 @@ import type { TokenPiece } from '../engine/tokenizer';
 import { UsageError, stringOption, type ParsedCommand } from './args';
 import type { CommandOutput } from './commands';
 import { headMatrix } from './commands';
-import { createRegistry, encodePrompt, loadModel, runtimeOptions, timing, type LoadedModel } from './model-host';
+import { encodePrompt, loadModel, resolveModel, runtimeOptions, timing, type LoadedModel } from './model-host';
 import { quoted, table } from './table';
 import { cosineSimilarityMatrix } from '../engine/analysis';
 
@@ -95,7 +95,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   }
   const doc = parseNotebook(json, file);
   const runtime = runtimeOptions(parsed.values);
-  const info = await createRegistry().resolve(stringOption(parsed.values, 'model') ?? doc.model.id);
+  const info = await resolveModel(parsed.values, doc.model.id);
   const model = await loadModel(info, runtime);
   const { pieces, truncated } = encodePrompt(model.engine.tokenizer, doc.prompt, info.context, info.context);
   const started = performance.now();

@@ -16,7 +16,7 @@ export interface GraphFacts {
   opset: number;
   /** Elements of the weight initializers, a tied (transposed) copy counted once; packed 4-bit weights count two per byte. */
   parameters: number;
-  /** The weights' number format, e.g. "float32", "float16", "int8 (quantized)". */
+  /** The weights' number format, e.g. "float32", "fp16", "int8 dynamic (MatMulInteger)", "q4 block 32 (MatMulNBits)". */
   precision: string;
   inputs: string[];
   heads: number;
@@ -35,9 +35,6 @@ const WEIGHT_TYPES: Readonly<Record<number, { name: string; quantized: boolean }
   21: { name: 'uint4', quantized: true },
   22: { name: 'int4', quantized: true },
 };
-
-/** Operators that turn packed integer weights back into floats. */
-const QUANTIZED_OPS = new Set(['DequantizeLinear', 'MatMulInteger', 'DynamicQuantizeLinear', 'QLinearMatMul', 'MatMulNBits', 'GatherBlockQuantized']);
 
 /** Whether `b` [n, m] holds the transpose of `a` [m, n]. */
 function isTranspose(a: Float32Array, b: Float32Array, m: number, n: number): boolean {
@@ -87,10 +84,28 @@ function weightFormat(graph: GraphSummary): { parameters: number; precision: str
   }
   const ranked = [...elementsByType].sort((a, b) => b[1] - a[1]);
   const main = ranked[0]?.[0] ?? 'unknown';
-  const quantizedOps = [...new Set(graph.nodes.filter((n) => QUANTIZED_OPS.has(n.opType)).map((n) => n.opType))];
-  const isQuantized = main === '4-bit' || Object.values(WEIGHT_TYPES).some((t) => t.name === main && t.quantized);
-  const precision = isQuantized ? `${main} (quantized${quantizedOps.length ? `: ${quantizedOps.join(', ')}` : ''})` : main;
-  return { parameters: parameters - tiedCopyElements(graph), precision };
+  return { parameters: parameters - tiedCopyElements(graph), precision: precisionLabel(graph, main) };
+}
+
+/**
+ * The weights' format as people name it: `fp16`, `int8 dynamic` (ONNX Runtime's dynamic
+ * quantization: MatMulInteger on activations quantized at run time), `int8 weights` (weights
+ * dequantized before a float MatMul), `q4 block 32` (MatMulNBits), or the main weight type.
+ */
+function precisionLabel(graph: GraphSummary, main: string): string {
+  const ops = new Set(graph.nodes.map((n) => n.opType));
+  const nBits = graph.nodes.find((n) => n.opType === 'MatMulNBits' || n.opType === 'GatherBlockQuantized');
+  if (nBits) {
+    const bits = nBits.attributes['bits'] ?? 4;
+    const block = nBits.attributes['block_size'];
+    return `q${bits}${block ? ` block ${block}` : ''} (${nBits.opType})`;
+  }
+  if (ops.has('MatMulInteger') || ops.has('DynamicQuantizeLinear') || ops.has('DynamicQuantizeMatMul')) return `${main === 'uint8' ? 'uint8' : 'int8'} dynamic (MatMulInteger)`;
+  if (ops.has('QLinearMatMul')) return `${main} static (QLinearMatMul)`;
+  if (main === 'int8' || main === 'uint8') return `${main} weights (DequantizeLinear)`;
+  if (main === 'float16') return 'fp16';
+  if (main === 'bfloat16') return 'bf16';
+  return main;
 }
 
 function views(plan: GraphPlan): ViewFact[] {

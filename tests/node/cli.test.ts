@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -216,6 +216,38 @@ describe('ntl on the bundled seed-world model', () => {
     expect(cells[0]).toEqual({ id: 'n1', kind: 'note', text: 'Where does the sun rise?' });
     expect(((cells[1]?.['result'] as { top: { token: string }[] }).top[0])?.token).toBe(' east');
     expect(cells[2]?.['skipped']).toContain('cell kind "probe-3d" is not known');
+  });
+});
+
+describe('ntl on the model files people download (tests/fixtures/models/gpt2-hub: one folder, five variants)', () => {
+  const hub = join(projectRoot, 'tests/fixtures/models/gpt2-hub');
+  const reference = JSON.parse(readFileSync(join(projectRoot, 'tests/fixtures/gpt2-hub-reference.json'), 'utf8')) as {
+    files: { file: string; prompts: { prompt: string; top: { id: number; prob: number }[] }[] }[];
+  };
+
+  it.each([
+    ['fp16', 'onnx/model_fp16.onnx'],
+    ['quantized', 'onnx/model_quantized.onnx'],
+  ])('predict --variant %s runs %s: its reference top-5, on the cache, from the ONNX engine', async (variant, file) => {
+    const out = json(await ntl('predict', '--model', hub, '--variant', variant, '--prompt', PROMPT, '--top', '5', '--json'));
+    const expected = reference.files.find((f) => f.file === file)?.prompts[0]?.top.slice(0, 5) ?? [];
+    const top = out['top'] as { id: number; prob: number }[];
+    expect(top.map((t) => t.id)).toEqual(expected.map((t) => t.id));
+    top.forEach((t, i) => expect(Math.abs(t.prob - (expected[i]?.prob ?? NaN))).toBeLessThan(1e-4));
+    expect(out['source']).toBe('onnx');
+    expect(out['timing']).toMatchObject({ kv_cache: true });
+    expect(out['timing']).not.toHaveProperty('kv_cache_note');
+  });
+
+  it('says why generation is not on a cache (--json kv_cache_note), and names the variants a folder has', async () => {
+    const off = json(await ntl('generate', '--model', hub, '--prompt', PROMPT, '--max-tokens', '2', '--no-cache', '--json'));
+    expect(off['timing']).toMatchObject({ kv_cache: false, kv_cache_note: expect.stringMatching(/turned off \(--no-cache\)/) });
+    const missing = await ntl('predict', '--model', hub, '--variant', 'bnb4', '--prompt', PROMPT);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/gpt2-hub: no bnb4 variant \(this folder has fp32, fp16, quantized, int8, q4\)/);
+    const unknown = await ntl('predict', '--model', hub, '--variant', 'fp8', '--prompt', PROMPT);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--variant: unknown variant "fp8"/);
   });
 });
 
