@@ -239,6 +239,11 @@ export class EngineModel {
     return this.cacheGraph !== null;
   }
 
+  /** The file the key/value cache runs on (the model's own graph, its merged decoder, or a decoder_with_past file), when used. */
+  get cacheFile(): string | null {
+    return this.cacheGraph?.file ?? null;
+  }
+
   /** The element type ONNX Runtime computes for a graph output the engine reads (float32, float16, ...). */
   outputType(tensor: string): string | null {
     return metadataTypes(this.session.outputMetadata).get(tensor)?.type ?? null;

@@ -166,6 +166,57 @@ describe('importing a model folder', () => {
   });
 });
 
+describe('importing the forms the hub publishes: each is run before it is accepted', () => {
+  const fixtures = join(projectRoot, 'tests/fixtures/models');
+  const jsonFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+  async function folderWith(files: Record<string, string>): Promise<string> {
+    const dir = await tempDir('form');
+    await mkdir(join(dir, 'onnx'));
+    for (const f of jsonFiles) await copyFile(join(fixtures, 'gpt2-hub', f), join(dir, f));
+    for (const [to, from] of Object.entries(files)) await copyFile(join(fixtures, from), join(dir, to));
+    return dir;
+  }
+
+  it("imports Optimum's decoder_model.onnx with decoder_with_past_model.onnx, and the cache graph comes along", async () => {
+    const { models, importer } = await setup();
+    const dir = await folderWith({
+      'onnx/decoder_model.onnx': 'gpt2-optimum-split/onnx/decoder_model.onnx',
+      'onnx/decoder_with_past_model.onnx': 'gpt2-optimum-split/onnx/decoder_with_past_model.onnx',
+    });
+    const info = await importer.importFolder(dir);
+    expect(info.files.onnx).toBe('onnx/decoder_model.onnx');
+    expect(info.files.onnxWithPast).toBe('onnx/decoder_with_past_model.onnx');
+    expect((await readdir(join(models, info.id, 'onnx'))).sort()).toEqual(['decoder_model.onnx', 'decoder_with_past_model.onnx']);
+  });
+
+  it('refuses a cache graph that does not match the main graph, naming the cache file; nothing stays behind', async () => {
+    const { models, importer } = await setup();
+    // Llama's cache graph beside a GPT-2: both 2 layers and 320 tokens, but other weights and shapes.
+    const dir = await folderWith({ 'onnx/model.onnx': 'gpt2-fp16-io32/onnx/model.onnx', 'onnx/decoder_with_past.onnx': 'llama-gqa5d/onnx/model.onnx' });
+    const { status, message } = await failure(importer.importFolder(dir));
+    expect(status).toBe(422);
+    expect(message).toMatch(/onnx\/decoder_with_past\.onnx: generating on this key\/value cache differs from recomputing the sequence with .*onnx\/model\.onnx by 0\.\d+ in probability at step 1/);
+    expect(await readdir(models)).toEqual([]);
+  });
+
+  it('refuses a quantized file missing a scale, naming the file and the tensor; nothing stays behind', async () => {
+    const { models, importer } = await setup();
+    const onnxProto = (await import('onnx-proto')).default;
+    const bytes = await readFile(join(fixtures, 'gpt2-hub/onnx/model_quantized.onnx'));
+    const model = onnxProto.onnx.ModelProto.decode(bytes);
+    const dq = model.graph?.node?.find((n) => n.opType === 'DequantizeLinear');
+    const scale = dq?.input?.[1] ?? '';
+    model.graph!.initializer = (model.graph?.initializer ?? []).filter((t) => t.name !== scale);
+    const dir = await folderWith({});
+    await writeFile(join(dir, 'onnx/model_quantized.onnx'), onnxProto.onnx.ModelProto.encode(model).finish());
+    const { status, message } = await failure(importer.importFolder(dir));
+    expect(status).toBe(422);
+    expect(message).toContain('onnx/model_quantized.onnx');
+    expect(message).toContain(scale);
+    expect(await readdir(models)).toEqual([]);
+  });
+});
+
 describe('planImport', () => {
   const sized = (paths: string[]): { path: string; size: number }[] => paths.map((path) => ({ path, size: 10 }));
 
@@ -174,6 +225,19 @@ describe('planImport', () => {
     expect(plan.onnx).toBe('onnx/model.onnx');
     expect(plan.files.map((f) => f.path)).toEqual(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data', 'onnx/decoder_with_past.onnx']);
     expect(plan.skipped).toEqual(['onnx/model_q4.onnx', 'onnx/model_fp16.onnx']);
+  });
+
+  it("pairs Optimum's decoder_with_past_model.onnx (with the variant's suffix) with its decoder", () => {
+    const plan = planImport('o', sized(['config.json', 'tokenizer.json', 'onnx/decoder_model.onnx', 'onnx/decoder_with_past_model.onnx', 'onnx/decoder_with_past_model_quantized.onnx']));
+    expect(plan.files.map((f) => f.path)).toEqual(['config.json', 'tokenizer.json', 'onnx/decoder_model.onnx', 'onnx/decoder_with_past_model.onnx']);
+    const quantized = planImport('o', sized(['config.json', 'tokenizer.json', 'onnx/decoder_model_quantized.onnx', 'onnx/decoder_with_past_model_quantized.onnx']));
+    expect(quantized.files.map((f) => f.path)).toContain('onnx/decoder_with_past_model_quantized.onnx');
+  });
+
+  it('takes the variant asked for, and names the variants present when it is missing', () => {
+    const paths = sized(['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_q4.onnx']);
+    expect(planImport('h', paths, 'q4').onnx).toBe('onnx/model_q4.onnx');
+    expect(() => planImport('h', paths, 'quantized')).toThrow('h: no quantized variant (this folder has fp32, fp16, q4)');
   });
 
   it('takes a quantized variant when it is the only graph', () => {

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { ImportBegin, ImportChunk, ImportToken, MODEL_JSON_FILES, modelIdFrom, planImport, type ImportFile } from '../../common/model-import';
 import type { ModelInfo } from '../../common/model-info';
 import type { ModelRegistry } from './model-registry';
+import { verifyModelFolder } from './model-verify';
 import { RequestError, errorMessage } from './request-error';
 
 /** Staging folders start with this; the registry skips dot-folders, so they are never listed. */
@@ -28,7 +29,8 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
 
 /**
  * Adds model folders to the user's models folder. A model is assembled in a hidden staging folder
- * beside the others, validated there with every check the registry makes, and only then renamed
+ * beside the others, validated there with every check the registry makes and run once in a real
+ * session (`verifyModelFolder`), and only then renamed
  * into place (one atomic step); on any failure the staging folder is removed. So the models folder
  * never holds a half-imported model, and the registry never lists one.
  *
@@ -41,6 +43,8 @@ export class ModelImporter {
   constructor(
     private readonly modelsDir: string,
     private readonly registry: ModelRegistry,
+    /** Runs the staged model before it is accepted (a real session, predict, attention, cached steps). */
+    private readonly verify: (info: ModelInfo, shownAs: string) => Promise<unknown> = verifyModelFolder,
   ) {}
 
   /** Removes staging folders left behind by an import that was interrupted (the app was closed). */
@@ -172,7 +176,9 @@ export class ModelImporter {
   /** Validates a staged folder (messages name the user's folder) and renames it into place. */
   private async publish(staging: string, name: string, shownAs: string): Promise<ModelInfo> {
     try {
-      await this.registry.inspect(staging, shownAs);
+      const info = await this.registry.inspect(staging, shownAs);
+      // Proven to run, not only to parse: a file that loads but cannot compute is refused here.
+      await this.verify(info, shownAs);
     } catch (cause) {
       throw new RequestError(422, errorMessage(cause));
     }
