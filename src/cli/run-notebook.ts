@@ -118,6 +118,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   }
   const time = timing(model, performance.now() - started);
   const output = {
+    source: 'onnx',
     notebook: doc.name,
     file,
     model: { id: info.id, sha256: info.sha256, notebook_sha256: doc.model.sha256 },

@@ -94,6 +94,8 @@ export class EngineService {
       backendNote,
       kvCache: m.hasCache,
       kvCacheNote: m.cacheNote,
+      file: m.file,
+      precision: m.precision,
       layers: c.layers,
       heads: c.heads,
       hidden: c.hidden,

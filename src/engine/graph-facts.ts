@@ -65,6 +65,16 @@ function tiedCopyElements(graph: GraphSummary): number {
   return copies;
 }
 
+/** The element type of most matrix weights (float32, float16, int8, ...), without counting parameters. */
+function mainWeightType(graph: GraphSummary): string {
+  const elements = new Map<string, number>();
+  for (const [name, dims] of graph.initializerDims) {
+    const type = WEIGHT_TYPES[graph.initializerTypes.get(name) ?? 0];
+    if (type && dims.length >= 2) elements.set(type.name, (elements.get(type.name) ?? 0) + dims.reduce((a, b) => a * b, 1));
+  }
+  return [...elements].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
+}
+
 function weightFormat(graph: GraphSummary): { parameters: number; precision: string } {
   const nBitsInputs = new Set(graph.nodes.filter((n) => n.opType === 'MatMulNBits' || n.opType === 'GatherBlockQuantized').map((n) => n.inputs[n.opType === 'MatMulNBits' ? 1 : 0] ?? ''));
   const elementsByType = new Map<string, number>();
@@ -92,7 +102,7 @@ function weightFormat(graph: GraphSummary): { parameters: number; precision: str
  * quantization: MatMulInteger on activations quantized at run time), `int8 weights` (weights
  * dequantized before a float MatMul), `q4 block 32` (MatMulNBits), or the main weight type.
  */
-function precisionLabel(graph: GraphSummary, main: string): string {
+export function precisionLabel(graph: GraphSummary, main = mainWeightType(graph)): string {
   const ops = new Set(graph.nodes.map((n) => n.opType));
   const nBits = graph.nodes.find((n) => n.opType === 'MatMulNBits' || n.opType === 'GatherBlockQuantized');
   if (nBits) {

@@ -33,6 +33,9 @@ export interface LoadResult {
   /** Whether generation runs on the model's key/value-cache graph, and why not when it has one. */
   kvCache: boolean;
   kvCacheNote: string | null;
+  /** The ONNX file that runs (`<id>/onnx/model_fp16.onnx`, ...) and its weights' format (fp16, int8 dynamic, q4 block 32, ...). */
+  file: string;
+  precision: string;
   layers: number;
   heads: number;
   hidden: number;

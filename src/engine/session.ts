@@ -12,6 +12,7 @@ import {
 } from './embedding-tables';
 import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KEY_KEEP_INPUT, type InterventionInput } from './intervention';
 import { checkKnownOperators, explainSessionError } from './operator-support';
+import { precisionLabel } from './graph-facts';
 import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
 import { ModelTokenizer } from './tokenizer';
 
@@ -237,6 +238,16 @@ export class EngineModel {
   /** Whether generation runs on the key/value cache rather than recomputing the sequence. */
   get hasCache(): boolean {
     return this.cacheGraph !== null;
+  }
+
+  /** The weights' format as people name it (fp16, int8 dynamic, q4 block 32, float32), read from the graph. */
+  get precision(): string {
+    return this.graph ? precisionLabel(this.graph) : 'unknown';
+  }
+
+  /** The ONNX file this model runs, inside its folder. */
+  get file(): string {
+    return this.source.file;
   }
 
   /** The file the key/value cache runs on (the model's own graph, its merged decoder, or a decoder_with_past file), when used. */

@@ -65,17 +65,19 @@ function absoluteUrl(path: string): string {
   return new URL(path, document.baseURI).href;
 }
 
-function modelUrls(model: ModelInfo): ModelUrls {
+/** The URLs of a model's files, in the variant chosen (fp16, quantized, ...: one of the folder's ONNX files), else its first. */
+function modelUrls(model: ModelInfo, variant: string | null): ModelUrls {
+  const files = model.variants.find((v) => v.name === variant) ?? model.files;
   return {
     id: model.id,
     config: absoluteUrl(modelFileUrl(model.id, model.files.config)),
     tokenizer: absoluteUrl(modelFileUrl(model.id, model.files.tokenizer)),
     tokenizerConfig: model.files.tokenizerConfig ? absoluteUrl(modelFileUrl(model.id, model.files.tokenizerConfig)) : null,
-    onnx: absoluteUrl(modelFileUrl(model.id, model.files.onnx)),
-    onnxWithPast: model.files.onnxWithPast ? absoluteUrl(modelFileUrl(model.id, model.files.onnxWithPast)) : null,
-    onnxFile: model.files.onnx,
-    onnxWithPastFile: model.files.onnxWithPast,
-    onnxData: model.files.onnxData.map((file) => ({ path: file.split('/').pop() ?? file, url: absoluteUrl(modelFileUrl(model.id, file)) })),
+    onnx: absoluteUrl(modelFileUrl(model.id, files.onnx)),
+    onnxWithPast: files.onnxWithPast ? absoluteUrl(modelFileUrl(model.id, files.onnxWithPast)) : null,
+    onnxFile: files.onnx,
+    onnxWithPastFile: files.onnxWithPast,
+    onnxData: files.onnxData.map((file) => ({ path: file.split('/').pop() ?? file, url: absoluteUrl(modelFileUrl(model.id, file)) })),
   };
 }
 
@@ -95,6 +97,8 @@ export const useNotebookStore = defineStore('notebook', () => {
   const models = ref<ModelInfo[]>([]);
   const modelProblems = ref<ModelProblem[]>([]);
   const modelId = ref<string>(DEFAULT_MODEL_ID);
+  /** The variant of the current model in use (a view setting of this window: null is the folder's first, full precision where it has one). */
+  const variant = ref<string | null>(null);
   const prompt = ref<string>(DEFAULT_PROMPT);
   const params = ref<CellParams>(defaultParams());
   const cells = ref<Record<CellKind, CellRuntime>>(freshCells());
@@ -190,7 +194,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     loading.value = true;
     loaded.value = null;
     try {
-      loaded.value = await engine.call('load', { model: modelUrls(info), backend, threads: wasmThreads() }).result;
+      loaded.value = await engine.call('load', { model: modelUrls(info, variant.value), backend, threads: wasmThreads() }).result;
       errorBanner.value = null;
     } catch (cause) {
       errorBanner.value = `Could not load model "${info.id}": ${message(cause)}`;
@@ -216,6 +220,19 @@ export const useNotebookStore = defineStore('notebook', () => {
     const suggested = (m: ModelInfo | null | undefined): string => m?.defaultPrompt ?? DEFAULT_PROMPT;
     if (prompt.value === suggested(model.value)) prompt.value = suggested(models.value.find((m) => m.id === id));
     modelId.value = id;
+    variant.value = null;
+    tokens.value = null;
+    forward.value = null;
+    generation.value = null;
+    markStale(CELL_KINDS);
+    await loadModel();
+  }
+
+  /** Runs another variant of the current model (fp16, quantized, q4, ...): loaded again; every cell is out of date. */
+  async function setVariant(name: string): Promise<void> {
+    const current = variant.value ?? model.value?.variant ?? null;
+    if (name === current || !model.value?.variants.some((v) => v.name === name)) return;
+    variant.value = name;
     tokens.value = null;
     forward.value = null;
     generation.value = null;
@@ -400,7 +417,7 @@ export const useNotebookStore = defineStore('notebook', () => {
   /** A small record of what each finished cell computed, saved with the notebook (bounded by the store). */
   function cachedResults(): Record<string, CachedResult> {
     const out: Record<string, CachedResult> = {};
-    const key = (kind: CellKind): string => resultKey([model.value?.sha256 ?? modelId.value, prompt.value, params.value.tokenize, kind === 'sample' ? params.value.sample : kind === 'predict' ? params.value.predict : null]);
+    const key = (kind: CellKind): string => resultKey([`${model.value?.sha256 ?? modelId.value}${variant.value ? `:${variant.value}` : ''}`, prompt.value, params.value.tokenize, kind === 'sample' ? params.value.sample : kind === 'predict' ? params.value.predict : null]);
     for (const cell of layout.value) {
       if (!isComputedCell(cell) || cells.value[cell.kind].status !== 'done') continue;
       if (cell.kind === 'tokenize' && tokens.value) {
@@ -563,6 +580,8 @@ export const useNotebookStore = defineStore('notebook', () => {
     setBackend,
     refreshModels,
     setModel,
+    variant,
+    setVariant,
     setPrompt,
     setParams,
     runCell,
