@@ -31,9 +31,11 @@ export function explainSessionError(message: string, plan: GraphPlan, file: stri
   if (noKernel) {
     const [, opType = '', version = '', node = ''] = noKernel;
     const op = findOperator(plan, opType);
+    // Some com.microsoft operators exist only in the native build (a variant that uses one runs there).
+    const nativeHint = backend !== 'native' && op.domain === 'com.microsoft' ? '; the native backend (the desktop app, or ntl --backend native) may run it' : '';
     return (
       `${file}: ONNX Runtime's ${backend} backend has no kernel for operator ${opType} (domain ${domainName(op.domain)}, opset ${version}` +
-      `${node ? `, node "${node}"` : ''}) with the data types this graph uses, so the model cannot run here`
+      `${node ? `, node "${node}"` : ''}) with the data types this graph uses, so the model cannot run here${nativeHint}`
     );
   }
   const unregistered = /([\w.]*):(\w+)\((-?\d+)\) is not a registered function\/op/.exec(message);
