@@ -53,8 +53,33 @@ export type Reply = (message: WorkerResponse, transfer?: ArrayBufferLike[]) => v
 export class EngineService {
   private model: EngineModel | null = null;
   private readonly cancelled = new Set<number>();
+  /** Requests queued or running: a cancel for anything else (a run that has ended) is dropped. */
+  private readonly active = new Set<number>();
+  /** The tail of the request queue: each request starts when the one before it has answered. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: EngineHost) {}
+
+  /**
+   * Takes a request from a host (the page's worker, the native engine process): answered in the
+   * order they came, one at a time, so a forward pass waits for the load before it and two passes
+   * never run on one session at once. A cancel acts at once, on a request queued or running.
+   */
+  submit(request: WorkerRequest, reply: Reply): Promise<void> {
+    if (request.type === 'cancel') {
+      if (this.active.has(request.target)) this.cancelled.add(request.target);
+      return Promise.resolve();
+    }
+    this.active.add(request.runId);
+    const run = this.queue.then(() => this.handle(request, reply)).finally(() => this.active.delete(request.runId));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Cancels remembered for requests still queued or running (none outlive their run). */
+  get pendingCancels(): number {
+    return this.cancelled.size;
+  }
 
   private requireModel(): EngineModel {
     if (!this.model) throw new Error('no model is loaded');
@@ -173,13 +198,12 @@ export class EngineService {
     return { result, transfer: result.kind === 'learned' ? [result.vectors.buffer, result.similarity.buffer] : [] };
   }
 
-  /** Answers one request through `reply`; errors become an `error` answer naming the cause. */
-  async handle(request: WorkerRequest, reply: Reply): Promise<void> {
+  /** Answers one request through `reply`; errors become an `error` answer naming the cause. Hosts go through `submit`. */
+  private async handle(request: WorkerRequest, reply: Reply): Promise<void> {
     const { runId } = request;
     try {
       switch (request.type) {
         case 'cancel':
-          this.cancelled.add(request.target);
           return;
         case 'load':
           reply({ runId, type: 'result', result: await this.load(request.model, request.backend, request.threads) });

@@ -33,14 +33,6 @@ export interface EnginePort {
 /** Serves the worker protocol on `port` with a native engine over the given models folders. */
 export function serveNativeEngine(port: EnginePort, roots: readonly ModelRoot[]): EngineService {
   const service = new EngineService(nativeEngineHost(roots));
-  // Requests are answered in order, as a worker's are: a forward pass waits for the load before it.
-  let queue = Promise.resolve();
-  port.onMessage((request) => {
-    if (request.type === 'cancel') {
-      void service.handle(request, (message) => port.post(message));
-      return;
-    }
-    queue = queue.then(() => service.handle(request, (message) => port.post(message)));
-  });
+  port.onMessage((request) => void service.submit(request, (message) => port.post(message)));
   return service;
 }

@@ -91,5 +91,5 @@ const host: EngineHost = {
 const service = new EngineService(host);
 
 self.onmessage = (event: MessageEvent<WorkerRequest>): void => {
-  void service.handle(event.data, (message: WorkerResponse, transfer = []) => self.postMessage(message, transfer as Transferable[]));
+  void service.submit(event.data, (message: WorkerResponse, transfer = []) => self.postMessage(message, transfer as Transferable[]));
 };
