@@ -1,6 +1,7 @@
 import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
 import { ModelImporter } from '../main/services/model-import';
 import { readFile } from 'node:fs/promises';
+import { depthLabel, predictResult } from '../engine/cell-results';
 import { CompareSpec, runColumn, type ColumnResult, type ColumnSpec } from '../engine/compare';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
 import { parseHeadRef } from '../engine/intervention';
@@ -133,8 +134,9 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
   const ids = pieces.map((p) => p.id);
   const result = await model.engine.forward(ids, false);
   const tokenOf = (id: number): string => model.engine.tokenizer.piece(id).text;
-  const top = topK(result.lastLogits, Math.min(k, result.vocab), temperature).map((t) => ({ id: t.id, token: tokenOf(t.id), prob: t.prob, logit: t.logit }));
-  const entropy = entropyBits(softmax(result.lastLogits, temperature));
+  const predicted = predictResult(result.lastLogits, k, temperature);
+  const top = predicted.top.map((t) => ({ id: t.id, token: tokenOf(t.id), prob: t.prob, logit: t.logit }));
+  const entropy = predicted.entropy;
   const time = timing(model, result.forwardMs);
   const header = `${info.id} · ${pieces.length} tokens${truncated ? ` (first ${truncated} dropped)` : ''} · temperature ${temperature}`;
   const json = {
@@ -455,7 +457,7 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
     top_a: top(a.result.lastLogits),
     top_b: top(b.result.lastLogits),
   };
-  const depth = (d: number): string => (d === 0 ? 'embeddings' : d === similarity.length - 1 ? `after block ${d - 1} (final)` : `after block ${d - 1}`);
+  const depth = (d: number): string => depthLabel(d, similarity.length);
   const text = [
     `${info.id} · ${quoted(word)} at position ${chosen.posA} of A and ${chosen.posB} of B`,
     table([{ title: 'depth' }, { title: 'cosine', align: 'right' }], similarity.map((v, d) => [depth(d), fixed(v, 4)])),

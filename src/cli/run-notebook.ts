@@ -4,7 +4,7 @@ import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../commo
 import { isComputedCell, isNoteCell, notebookSizeProblem, parseNotebook } from '../common/notebook-format';
 import { generate } from '../engine/generate';
 import { presetSettings } from '../engine/sampling/strategies';
-import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
+import { fitPrompt, predictResult } from '../engine/cell-results';
 import type { ForwardResult } from '../engine/session';
 import type { TokenPiece } from '../engine/tokenizer';
 import { UsageError, stringOption, type ParsedCommand } from './args';
@@ -54,16 +54,12 @@ async function cellResult(model: LoadedModel, kind: string, rawParams: unknown, 
     }
     case 'predict': {
       const params = PredictParams.parse(rawParams);
-      return {
-        temperature: params.temperature,
-        entropy: entropyBits(softmax(forward.lastLogits, params.temperature)),
-        top: topK(forward.lastLogits, params.topK, params.temperature).map((t) => ({ id: t.id, token: tokenizer.piece(t.id).text, prob: t.prob, logit: t.logit })),
-      };
+      const predicted = predictResult(forward.lastLogits, params.topK, params.temperature);
+      return { ...predicted, top: predicted.top.map((t) => ({ ...t, token: tokenizer.piece(t.id).text })) };
     }
     case 'sample': {
       const params = SampleParams.parse(rawParams);
-      const room = Math.max(1, model.info.context - params.maxTokens);
-      const ids = pieces.slice(Math.max(0, n - room)).map((p) => p.id);
+      const { ids } = fitPrompt(pieces.map((p) => p.id), model.info.context, params.maxTokens);
       const settings = presetSettings(params.sampling, params.knobs);
       const state = await generate(model.engine, ids, { strategy: settings, seed: params.seed, maxTokens: params.maxTokens, stop: params.stop === '' ? undefined : params.stop });
       return {

@@ -1,5 +1,6 @@
 import { compareStepBatch } from './compare-step';
-import { fitToContext, generationStep } from './generate';
+import { fitPrompt } from './cell-results';
+import { generationStep } from './generate';
 import { logitLens } from './logit-lens';
 import type {
   BackendChoice,
@@ -132,7 +133,7 @@ export class EngineService {
   tokenize(text: string): TokenizeResult {
     const m = this.requireModel();
     // Labels for the kept tokens only: a pasted book keeps 128 of its 100,000 tokens.
-    const fitted = fitToContext(m.tokenizer.encode(text), m.config.context);
+    const fitted = fitPrompt(m.tokenizer.encode(text), m.config.context);
     return { pieces: fitted.ids.map((id) => m.tokenizer.piece(id)), dropped: fitted.dropped, context: m.config.context };
   }
 

@@ -39,12 +39,6 @@ export interface StepOptions {
   logits?: Float32Array;
 }
 
-/** Keeps the last `context` tokens; says how many were dropped from the left. */
-export function fitToContext(ids: readonly number[], context: number): { ids: number[]; dropped: number } {
-  const dropped = Math.max(0, ids.length - context);
-  return { ids: ids.slice(dropped), dropped };
-}
-
 const breakerCache = new WeakMap<EngineModel, Map<string, Set<number>>>();
 
 /** Ids of the tokens whose text contains one of DRY's sequence breakers. */

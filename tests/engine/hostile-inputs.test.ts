@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitToContext, generationStep } from '../../src/engine/generate';
+import { fitPrompt } from '../../src/engine/cell-results';
+import { generationStep } from '../../src/engine/generate';
 import { EngineModel, type ModelFiles } from '../../src/engine/session';
 import { ModelTokenizer } from '../../src/engine/tokenizer';
 import { ntl } from '../node/helpers';
@@ -60,7 +61,7 @@ describe('hostile prompts', () => {
     expect(prompt.length).toBe(100_000);
     const started = performance.now();
     const ids = model.tokenizer.encode(prompt);
-    const fitted = fitToContext(ids, model.config.context);
+    const fitted = fitPrompt(ids, model.config.context);
     const pieces = fitted.ids.map((id) => model.tokenizer.piece(id));
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(ids.length).toBeGreaterThan(20_000);

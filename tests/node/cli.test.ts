@@ -192,6 +192,23 @@ describe('ntl on the bundled seed-world model', () => {
     expect(cells[1]?.result['dim_count']).toBe(4);
   });
 
+  it('fits a prompt near the context as ntl generate does: room for the tokens to generate, the same tokens', async () => {
+    const dir = await tempDir('run-long');
+    const doc = JSON.parse(await readFile(join(projectRoot, 'tests', 'node', 'fixtures', 'sun.ntl.json'), 'utf8')) as { prompt: string };
+    // Longer than seed-world's context of 128 tokens: both keep the last 128 − 4 tokens and generate 4.
+    doc.prompt = Array.from({ length: 40 }, () => 'The sun rises in the east.').join(' ');
+    await writeFile(join(dir, 'long.ntl.json'), JSON.stringify(doc));
+    const running = await ntl('run', join(dir, 'long.ntl.json'), '--json');
+    expect(running.code).toBe(0);
+    const run = JSON.parse(running.stdout) as Record<string, unknown>;
+    const sample = (run['cells'] as { kind: string; result: { steps: { id: number }[] } }[]).find((c) => c.kind === 'sample')?.result;
+    const generating = await ntl('generate', '--prompt', doc.prompt, '--strategy', 'greedy', '--max-tokens', '4', '--json');
+    expect(generating.stderr).toMatch(/the model's context of 128 less room to generate\); dropped the first \d+/);
+    const generated = JSON.parse(generating.stdout) as Record<string, unknown>;
+    expect(generated['truncated']).toBeGreaterThan(0);
+    expect(sample?.steps.map((s) => s.id)).toEqual((generated['steps'] as { id: number }[]).map((s) => s.id));
+  });
+
   it('runs a version 2 notebook: notes pass through, a cell of an unknown kind is skipped with the reason', async () => {
     const file = join(await tempDir('run'), 'v2.ntl.json');
     const doc = {

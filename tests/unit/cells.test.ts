@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ancestors, CELL_PARAMS, dependants } from '../../src/common/cells';
 import { notebookFileName, parseNotebook } from '../../src/common/notebook-format';
 import { cosineSimilarityMatrix, attentionRow } from '../../src/engine/analysis';
-import { fitToContext } from '../../src/engine/generate';
+import { depthLabel, fitPrompt, predictResult } from '../../src/engine/cell-results';
 import { visibleText } from '../../src/engine/tokenizer';
 
 describe('cell dependency graph', () => {
@@ -68,8 +68,28 @@ describe('analysis helpers', () => {
   });
 
   it('fits a sequence to the context from the left', () => {
-    expect(fitToContext([1, 2, 3, 4], 3)).toEqual({ ids: [2, 3, 4], dropped: 1 });
-    expect(fitToContext([1, 2], 3)).toEqual({ ids: [1, 2], dropped: 0 });
+    expect(fitPrompt([1, 2, 3, 4], 3)).toEqual({ ids: [2, 3, 4], dropped: 1 });
+    expect(fitPrompt([1, 2], 3)).toEqual({ ids: [1, 2], dropped: 0 });
+  });
+
+  it('leaves room for the tokens to generate, keeping at least one prompt token', () => {
+    expect(fitPrompt([1, 2, 3, 4, 5], 6, 3)).toEqual({ ids: [3, 4, 5], dropped: 2 });
+    expect(fitPrompt([1, 2, 3], 4, 10)).toEqual({ ids: [3], dropped: 2 });
+    expect(fitPrompt([1, 2, 3], 10, 4)).toEqual({ ids: [1, 2, 3], dropped: 0 });
+  });
+
+  it('builds one predict result: top k by probability at a temperature, and the entropy of the whole distribution', () => {
+    const r = predictResult([2, 0, 1, 0], 2, 1);
+    expect(r.top.map((t) => t.id)).toEqual([0, 2]);
+    const z = Math.exp(2) + 2 + Math.exp(1);
+    expect(r.top[0]?.prob).toBeCloseTo(Math.exp(2) / z, 12);
+    const p = [Math.exp(2) / z, 1 / z, Math.exp(1) / z, 1 / z];
+    expect(r.entropy).toBeCloseTo(-p.reduce((a, q) => a + q * Math.log2(q), 0), 12);
+    expect(predictResult([2, 0, 1, 0], 10, 0.5).top).toHaveLength(4);
+  });
+
+  it('names the residual-stream boundaries', () => {
+    expect([0, 1, 2, 3].map((d) => depthLabel(d, 4))).toEqual(['embeddings', 'after block 0', 'after block 1', 'after block 2 (final)']);
   });
 
   it('makes whitespace visible', () => {

@@ -9,7 +9,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { fitToContext, generate, generationStep, type GenerationState } from '../../src/engine/generate';
+import { fitPrompt } from '../../src/engine/cell-results';
+import { generate, generationStep, type GenerationState } from '../../src/engine/generate';
 import { SeededRandom } from '../../src/engine/rng';
 import { softmax, topK } from '../../src/engine/sampling/distribution';
 import { EngineModel, type ModelFiles } from '../../src/engine/session';
@@ -71,7 +72,7 @@ const PROMPTS = ['The sun rises in the', 'The cat sat on the', 'She took her mon
 
 /** What "Run all" does in the app, on one prompt: tokenize, one instrumented pass, predict, an 8-token sample. */
 async function runAll(model: EngineModel, prompt: string, seed: number): Promise<void> {
-  const fitted = fitToContext(model.tokenizer.encode(prompt), model.config.context);
+  const fitted = fitPrompt(model.tokenizer.encode(prompt), model.config.context);
   const pieces = fitted.ids.map((id) => model.tokenizer.piece(id));
   const forward = await model.forward(fitted.ids, true);
   if (!forward.attention || forward.lastLogits.length !== model.config.vocabSize) throw new Error(`${model.id}: the forward pass lacks attention or logits`);

@@ -8,7 +8,7 @@ import { matchNotebookModel } from '../../../common/notebook-model';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
 import { presetSettings } from '../../../engine/sampling/strategies';
-import { topK } from '../../../engine/sampling/distribution';
+import { fitPrompt, predictResult } from '../../../engine/cell-results';
 import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
@@ -285,7 +285,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     const start: GenerationState =
       continuing && previous
         ? { ...previous, stopReason: null }
-        : { ids: promptIds, steps: [], rngState: new SeededRandom(p.seed).snapshot, stopReason: null };
+        : { ids: fitPrompt(promptIds, loaded.value?.context ?? promptIds.length, p.maxTokens).ids, steps: [], rngState: new SeededRandom(p.seed).snapshot, stopReason: null };
     const count = steps ?? p.maxTokens;
     if (!continuing) generation.value = markRaw(start);
     // Plain copies: reactive proxies cannot cross to the worker (the parsed settings are new objects).
@@ -424,7 +424,7 @@ export const useNotebookStore = defineStore('notebook', () => {
         const pieces = tokens.value.pieces;
         out[cell.id] = { key: key('tokenize'), data: { summary: `${pieces.length} tokens`, ids: pieces.map((p) => p.id), text: pieces.map((p) => p.text) } };
       } else if (cell.kind === 'predict' && forward.value) {
-        const top = topK(forward.value.lastLogits, params.value.predict.topK, params.value.predict.temperature);
+        const { top } = predictResult(forward.value.lastLogits, params.value.predict.topK, params.value.predict.temperature);
         const first = top[0];
         out[cell.id] = {
           key: key('predict'),
