@@ -76,10 +76,17 @@ export async function handleIpc(
     throw new Error(`${channel}: bad request: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
   }
   try {
-    // A JSON round trip makes sure only plain data crosses the bridge.
-    const result: unknown = JSON.parse(JSON.stringify(await spec.run(services, parsed.data)));
-    return result;
+    return plainData(await spec.run(services, parsed.data));
   } catch (cause) {
     throw new Error(errorMessage(cause));
   }
+}
+
+/**
+ * A JSON round trip makes sure only plain data crosses the bridge. A handler that answers nothing
+ * (`undefined`, for which `JSON.stringify` gives no text at all) answers `undefined`.
+ */
+export function plainData(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }
