@@ -6,7 +6,7 @@ import { CONTENT_SECURITY_POLICY } from '../common/csp';
 import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
 import { handleIpc } from './ipc';
 import { menuTemplate } from './menu-template';
-import { loadWindowState, saveWindowState, type WindowState } from './window-state';
+import { loadWindowState, saveWindowStateSync, type WindowState } from './window-state';
 import { IPC_EVENTS } from '../common/ipc-channels';
 import { ModelImporter } from './services/model-import';
 import { ModelRegistry, type ModelRoot } from './services/model-registry';
@@ -84,8 +84,11 @@ function createWindow(state: WindowState, stateFile: string): BrowserWindow {
   });
   // The window's title follows the page's: the notebook's name and an unsaved mark.
   win.on('close', () => {
-    const bounds = win.getNormalBounds();
-    void saveWindowState(stateFile, { ...bounds, isMaximized: win.isMaximized() }).catch(() => undefined);
+    try {
+      saveWindowStateSync(stateFile, { ...win.getNormalBounds(), isMaximized: win.isMaximized() });
+    } catch (cause) {
+      console.warn(`Next Token Lab: the window's size and place were not saved: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MenuCommand } from '../../src/common/api';
 import { menuTemplate } from '../../src/main/menu-template';
-import { DEFAULT_WINDOW, loadWindowState, saveWindowState } from '../../src/main/window-state';
+import { DEFAULT_WINDOW, loadWindowState, saveWindowStateSync } from '../../src/main/window-state';
 import { tempDir } from './helpers';
 
 const screen = [{ x: 0, y: 0, width: 1920, height: 1080 }];
@@ -12,13 +12,13 @@ describe('window size and position', () => {
   it('are remembered, and a position on no display is dropped', async () => {
     const file = join(await tempDir('window'), 'window-state.json');
     expect(await loadWindowState(file, screen)).toEqual(DEFAULT_WINDOW);
-    await saveWindowState(file, { x: 100, y: 50, width: 1000, height: 700, isMaximized: false });
+    saveWindowStateSync(file, { x: 100, y: 50, width: 1000, height: 700, isMaximized: false });
     expect(await loadWindowState(file, screen)).toEqual({ x: 100, y: 50, width: 1000, height: 700, isMaximized: false });
-    await saveWindowState(file, { x: 3000, y: 50, width: 1000, height: 700, isMaximized: true });
+    saveWindowStateSync(file, { x: 3000, y: 50, width: 1000, height: 700, isMaximized: true });
     expect(await loadWindowState(file, screen)).toEqual({ width: 1000, height: 700, isMaximized: true });
     await writeFile(file, '{"width": 10');
     expect(await loadWindowState(file, screen)).toEqual(DEFAULT_WINDOW);
-    await saveWindowState(file, { width: 5, height: 5, isMaximized: false });
+    saveWindowStateSync(file, { width: 5, height: 5, isMaximized: false });
     expect(await readFile(file, 'utf8')).toBe('{"width": 10');
   });
 });

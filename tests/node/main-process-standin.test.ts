@@ -4,7 +4,7 @@
  * API (start-up, every IPC channel through the real wrapper, the app:// routes, a second instance,
  * the native engine's process dying); e2e/electron.spec.ts runs the real app where a binary exists.
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IPC } from '../../src/common/api';
@@ -156,5 +156,17 @@ describe('main process under an Electron stand-in (not Electron)', () => {
       expect([403, 404], url).toContain((await e.protocol.request(url)).status);
     }
     expect((await e.protocol.request('app://local/index.html', { method: 'POST', body: 'x' })).status).toBe(405);
+  });
+
+  it('remembers the window’s place when it closes, written before the process can end', async () => {
+    const e = await launch();
+    const [win] = e.BrowserWindow.all;
+    if (!win) throw new Error('no window');
+    win.bounds = { x: 30, y: 40, width: 1000, height: 700 };
+    win.close();
+    // Synchronously: nothing may be left to an event loop that is about to stop.
+    expect(JSON.parse(await readFile(e.userDataFile('window-state.json'), 'utf8'))).toEqual({ x: 30, y: 40, width: 1000, height: 700, isMaximized: false });
+    expect((await readdir(e.userDataFile())).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect((await stat(e.userDataFile('window-state.json'))).isFile()).toBe(true);
   });
 });
