@@ -1,24 +1,54 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { routeAppRequest, type AppRoutes } from './services/app-routes';
+import { jsonResponse, routeAppRequest, type AppRoutes, type RoutedResponse } from './services/app-routes';
 
 /** The app's own origin in Electron: `app://local/...` serves what the HTTP server serves. */
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = 'app://local';
 
-/** Answers one `app://` request through the same routing as the browser build's server. */
-export async function handleAppRequest(routes: AppRoutes, request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  if (url.host !== 'local') {
-    return new Response(JSON.stringify({ error: `unknown host ${url.host}` }), { status: 404 });
+export interface AppRequestOptions {
+  /** The host the request must name: `local` for app://local, the dev server's in development. */
+  host: string;
+  /** Whether an origin (`scheme://host`) may start requests here: the app's own, and the dev server's. */
+  isTrustedOrigin(origin: string): boolean;
+}
+
+/**
+ * The origin that started a request, from its Origin header or else its referrer; null where the
+ * request names none (a top-level load, or a referrer policy that sends nothing).
+ */
+export function requestInitiator(request: Request): string | null {
+  const origin = request.headers.get('origin');
+  const named = origin !== null && origin !== 'null' ? origin : request.referrer;
+  if (!named || named === 'about:client' || named === 'no-referrer') return null;
+  try {
+    const url = new URL(named);
+    // Non-special schemes (app:) report "null" as their origin: scheme and host name it instead.
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return null;
   }
-  const routed = await routeAppRequest(routes, request.method, url.pathname);
-  if (request.method === 'HEAD' || routed.body.kind === 'json') {
-    return new Response(request.method === 'HEAD' ? null : routed.body.kind === 'json' ? routed.body.text : null, {
-      status: routed.status,
-      headers: routed.headers,
-    });
+}
+
+function toResponse(routed: RoutedResponse, method: string): Response {
+  if (method === 'HEAD' || routed.body.kind === 'json') {
+    return new Response(method === 'HEAD' ? null : routed.body.kind === 'json' ? routed.body.text : null, { status: routed.status, headers: routed.headers });
   }
   const stream = Readable.toWeb(createReadStream(routed.body.path));
   return new Response(stream as ReadableStream<Uint8Array>, { status: routed.status, headers: routed.headers });
+}
+
+/**
+ * Answers one `app://` request (or, in development, a model file on the dev server's origin)
+ * through the same routing as the browser build's server. A request another origin started (a page
+ * elsewhere embedding the app's files) is refused.
+ */
+export async function handleAppRequest(routes: AppRoutes, request: Request, options: AppRequestOptions = { host: 'local', isTrustedOrigin: (o) => o === APP_ORIGIN }): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.host !== options.host) return toResponse(jsonResponse(404, { error: `unknown host ${url.host}` }), request.method);
+  const initiator = requestInitiator(request);
+  if (initiator !== null && !options.isTrustedOrigin(initiator)) {
+    return toResponse(jsonResponse(403, { error: `refused a request from ${initiator}` }), request.method);
+  }
+  return toResponse(await routeAppRequest(routes, request.method, url.pathname), request.method);
 }

@@ -25,11 +25,19 @@ const api: NtlApi = {
     drafts: () => ipcRenderer.invoke(IPC.notebooksDrafts),
     discardDraft: (file) => ipcRenderer.invoke(IPC.notebooksDiscardDraft, file),
     firstRun: () => ipcRenderer.invoke(IPC.notebooksFirstRun),
+    pickFile: () => ipcRenderer.invoke(IPC.notebooksPickFile),
   },
   workspace: {
     info: () => ipcRenderer.invoke(IPC.workspaceInfo),
     choose: () => ipcRenderer.invoke(IPC.workspaceChoose),
     useDefault: () => ipcRenderer.invoke(IPC.workspaceUseDefault),
+  },
+  engine: {
+    // Only the reason reaches the page, never the IPC event.
+    onNativeExit: (listener) => {
+      ipcRenderer.on(IPC_EVENTS.nativeEngineExit, (_event, reason: unknown) => listener(typeof reason === 'string' ? reason : 'The native engine stopped'));
+    },
+    restartNative: () => ipcRenderer.invoke(IPC.engineRestartNative),
   },
   menu: {
     // Only the command reaches the page, never the IPC event (it carries the sender).

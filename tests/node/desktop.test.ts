@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MenuCommand } from '../../src/common/api';
 import { menuTemplate } from '../../src/main/menu-template';
+import { appResources } from '../../src/main/resource-paths';
 import { DEFAULT_WINDOW, loadWindowState, saveWindowStateSync } from '../../src/main/window-state';
 import { tempDir } from './helpers';
 
@@ -50,5 +51,35 @@ describe('the desktop menu', () => {
     const empty = menuTemplate([], () => undefined, 'linux').find((m) => m.label === 'File');
     const emptyRecent = (Array.isArray(empty?.submenu) ? empty.submenu : []).find((i) => i.label === 'Open Recent');
     expect(Array.isArray(emptyRecent?.submenu) ? emptyRecent.submenu[0] : null).toMatchObject({ label: 'No recent notebooks', enabled: false });
+  });
+});
+
+describe('where the app finds its bundled models and the guided tour', () => {
+  it('in development: the project’s resources folder (the app path is the project)', () => {
+    expect(appResources({ isPackaged: false, appPath: '/work/ntl', resourcesPath: '/usr/lib/electron/resources' })).toEqual({
+      models: join('/work/ntl', 'resources', 'models'),
+      tour: join('/work/ntl', 'resources', 'notebooks', 'guided-tour.ntl.json'),
+    });
+  });
+
+  it('installed: beside the archive, in process.resourcesPath (electron-builder’s extraResources), never inside app.asar', () => {
+    const layout = { isPackaged: true, appPath: '/opt/Next Token Lab/resources/app.asar', resourcesPath: '/opt/Next Token Lab/resources' };
+    expect(appResources(layout)).toEqual({
+      models: join('/opt/Next Token Lab/resources', 'models'),
+      tour: join('/opt/Next Token Lab/resources', 'notebooks', 'guided-tour.ntl.json'),
+    });
+    expect(() => appResources({ ...layout, resourcesPath: undefined })).toThrow(/process\.resourcesPath/);
+  });
+});
+
+describe('the development menu', () => {
+  it('has Reload and Toggle Developer Tools only when not packaged', () => {
+    const view = (isDevelopment: boolean): unknown[] => {
+      const menu = menuTemplate([], () => undefined, 'linux', isDevelopment).find((m) => m.label === 'View');
+      return (Array.isArray(menu?.submenu) ? menu.submenu : []).map((i) => i.role ?? i.label ?? i.type);
+    };
+    expect(view(true)).toEqual(expect.arrayContaining(['reload', 'forceReload', 'toggleDevTools']));
+    expect(view(false)).not.toEqual(expect.arrayContaining(['reload']));
+    expect(view(false)).not.toEqual(expect.arrayContaining(['toggleDevTools']));
   });
 });

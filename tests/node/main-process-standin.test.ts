@@ -4,10 +4,11 @@
  * API (start-up, every IPC channel through the real wrapper, the app:// routes, a second instance,
  * the native engine's process dying); e2e/electron.spec.ts runs the real app where a binary exists.
  */
-import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IPC } from '../../src/common/api';
+import { IPC_EVENTS } from '../../src/common/ipc-channels';
 import { createElectronStandIn, type ElectronStandIn, type StandInOptions } from './fixtures/electron-standin';
 import { projectRoot, tempDir, writeModelFolder } from './helpers';
 
@@ -33,7 +34,7 @@ async function appFolder(): Promise<string> {
 const saved: { env: Record<string, string | undefined> } = { env: {} };
 
 /** Loads the main process afresh against a new stand-in; `ready` makes the app ready at once. */
-async function launch(options: Partial<StandInOptions> = {}, { ready = true } = {}): Promise<ElectronStandIn> {
+async function launch(options: Partial<StandInOptions> = {}, { ready = true, resourcesPath = '' } = {}): Promise<ElectronStandIn> {
   const appData = options.appData ?? (await tempDir('app-data'));
   const standIn = createElectronStandIn({
     appData,
@@ -41,6 +42,9 @@ async function launch(options: Partial<StandInOptions> = {}, { ready = true } = 
     appPath: options.appPath ?? (await appFolder()),
     ...options,
   });
+  // An installed app finds its models and tour beside the archive, in process.resourcesPath.
+  saved.env['resourcesPath'] ??= process.resourcesPath;
+  Object.assign(process, { resourcesPath: resourcesPath || undefined });
   vi.resetModules();
   vi.doMock('electron', () => standIn.module);
   await import('../../src/main/index');
@@ -53,7 +57,9 @@ async function launch(options: Partial<StandInOptions> = {}, { ready = true } = 
 
 afterEach(() => {
   vi.doUnmock('electron');
-  for (const [key, value] of Object.entries(saved.env)) {
+  const { resourcesPath, ...env } = saved.env;
+  Object.assign(process, { resourcesPath });
+  for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -125,6 +131,10 @@ describe('main process under an Electron stand-in (not Electron)', () => {
     e.answerNextDialog({ canceled: true, filePaths: [] });
     expect(await call(IPC.workspaceChoose)).toBeNull();
     expect(await call(IPC.workspaceUseDefault)).toMatchObject({ isDefault: true });
+    e.answerNextDialog({ canceled: true, filePaths: [] });
+    expect(await call(IPC.notebooksPickFile)).toBeNull();
+    e.BrowserWindow.all[0]?.webContents.emit('did-finish-load');
+    expect(await call(IPC.engineRestartNative)).toBeUndefined();
 
     expect([...seen].sort()).toEqual(Object.values(IPC).sort());
   });
@@ -168,5 +178,149 @@ describe('main process under an Electron stand-in (not Electron)', () => {
     expect(JSON.parse(await readFile(e.userDataFile('window-state.json'), 'utf8'))).toEqual({ x: 30, y: 40, width: 1000, height: 700, isMaximized: false });
     expect((await readdir(e.userDataFile())).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect((await stat(e.userDataFile('window-state.json'))).isFile()).toBe(true);
+  });
+  it('a second instance quits at once, leaving the first one’s import staging alone; the first one comes to the front', async () => {
+    const appData = await tempDir('app-data');
+    const userData = join(appData, 'Next Token Lab');
+    const staging = join(userData, 'models', '.import-in-progress');
+    await mkdir(staging, { recursive: true });
+    const second = await launch({ appData, userData, hasLock: false }, { ready: false });
+    second.app.becomeReady();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(second.app.quitCount).toBe(1);
+    expect(second.BrowserWindow.all).toEqual([]);
+    expect(second.ipcMain.channels()).toEqual([]);
+    expect((await stat(staging)).isDirectory()).toBe(true);
+
+    const first = await launch({ appData: await tempDir('app-data') });
+    const [win] = first.BrowserWindow.all;
+    if (!win) throw new Error('no window');
+    win.minimized = true;
+    first.app.emit('second-instance', {}, ['electron', '.'], '/');
+    expect(win.restoreCount).toBe(1);
+    expect(win.focusCount).toBe(1);
+    expect(first.app.quitCount).toBe(0);
+  });
+
+  it('File ▸ Open Notebook File… shows the dialog in the main process and hands over the file checked; big files refused', async () => {
+    const e = await launch();
+    const dir = await tempDir('picked');
+    const tour = await readFile(TOUR, 'utf8');
+    await writeFile(join(dir, 'Picked.ntl.json'), tour);
+    e.answerNextDialog({ canceled: false, filePaths: [join(dir, 'Picked.ntl.json')] });
+    expect(await e.ipcMain.invoke(IPC.notebooksPickFile)).toEqual({ name: 'Picked.ntl.json', text: tour });
+    expect(e.calls.openDialogs.at(-1)).toMatchObject({ properties: ['openFile'] });
+    e.answerNextDialog({ canceled: true, filePaths: [] });
+    expect(await e.ipcMain.invoke(IPC.notebooksPickFile)).toBeNull();
+    const big = join(dir, 'Big.ntl.json');
+    await writeFile(big, '');
+    const { truncate } = await import('node:fs/promises');
+    await truncate(big, 16 * 1024 * 1024 + 1);
+    e.answerNextDialog({ canceled: false, filePaths: [big] });
+    await expect(e.ipcMain.invoke(IPC.notebooksPickFile)).rejects.toThrow(/Big\.ntl\.json: refused: 16\.0 MiB is more than a notebook can be/);
+    e.answerNextDialog({ canceled: false, filePaths: [dir] });
+    await expect(e.ipcMain.invoke(IPC.notebooksPickFile)).rejects.toThrow(/not a file/);
+    await expect(e.ipcMain.invoke(IPC.notebooksPickFile, { path: '/etc/passwd' })).rejects.toThrow(/bad request/);
+  });
+
+  it('gives the page a native engine; when its process dies, says why and restarts it on request', async () => {
+    const e = await launch();
+    const [win] = e.BrowserWindow.all;
+    if (!win) throw new Error('no window');
+    win.webContents.emit('did-finish-load');
+    expect(e.forked).toHaveLength(1);
+    const [engine] = e.forked;
+    expect(engine?.modulePath).toMatch(/native-engine\.js$/);
+    expect(engine?.posted[0]?.message).toEqual({ roots: [expect.objectContaining({ source: 'bundled' }), expect.objectContaining({ source: 'user' })] });
+    expect(win.webContents.posted.map((p) => p.channel)).toEqual([IPC_EVENTS.nativeEnginePort]);
+
+    engine?.crash(134);
+    const exits = win.webContents.sent.filter((m) => m.channel === IPC_EVENTS.nativeEngineExit);
+    expect(exits).toEqual([{ channel: IPC_EVENTS.nativeEngineExit, args: [expect.stringMatching(/native engine stopped.*exit code 134/)] }]);
+
+    expect(await e.ipcMain.invoke(IPC.engineRestartNative)).toBeUndefined();
+    expect(e.forked).toHaveLength(2);
+    expect(win.webContents.posted.map((p) => p.channel)).toEqual([IPC_EVENTS.nativeEnginePort, IPC_EVENTS.nativeEnginePort]);
+    // A process stopped on purpose (a reload, the window closing) is not reported.
+    win.webContents.emit('did-finish-load');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.forked[1]?.killed).toBe(true);
+    win.close();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.forked[2]?.killed).toBe(true);
+    expect(win.webContents.sent.filter((m) => m.channel === IPC_EVENTS.nativeEngineExit)).toHaveLength(1);
+  });
+
+  it('a start-up failure is shown in a dialog, not only logged', async () => {
+    const e = await launch({ protocolFails: 'the app: scheme is taken' }, { ready: false });
+    e.app.becomeReady();
+    await until(() => e.app.exitCodes.length > 0, 'the exit');
+    expect(e.app.exitCodes).toEqual([1]);
+    expect(e.calls.errorBoxes).toEqual([{ title: 'Next Token Lab could not start', content: expect.stringContaining('the app: scheme is taken') }]);
+  });
+
+  it('keeps the user data of earlier versions (before the app had a product name)', async () => {
+    const appData = await tempDir('app-data');
+    await mkdir(join(appData, 'next-token-lab', 'notebooks'), { recursive: true });
+    const e = await launch({ appData, userData: join(appData, 'Next Token Lab') });
+    expect(e.app.getPath('userData')).toBe(join(appData, 'next-token-lab'));
+    expect(await e.ipcMain.invoke(IPC.workspaceInfo)).toMatchObject({ dir: join(appData, 'next-token-lab', 'notebooks') });
+  });
+
+  it('the menu has Reload and Toggle Developer Tools in development only; installed, the models and tour come from the resources folder', async () => {
+    const dev = await launch();
+    const view = (e: ElectronStandIn): string[] => {
+      const menu = e.calls.menus.at(-1)?.find((m) => m.label === 'View');
+      return (menu?.submenu ?? []).map((i) => i.role ?? i.label ?? i.type ?? '');
+    };
+    expect(view(dev)).toEqual(expect.arrayContaining(['reload', 'toggleDevTools']));
+    // Installed: the archive (app path) holds code only; models and the tour are extra resources beside it.
+    const installed = await tempDir('installed');
+    await writeModelFolder(join(installed, 'resources', 'models', 'beside-the-archive'));
+    await mkdir(join(installed, 'resources', 'notebooks'));
+    await copyFile(TOUR, join(installed, 'resources', 'notebooks', 'guided-tour.ntl.json'));
+    await mkdir(join(installed, 'resources', 'app.asar'));
+    const packaged = await launch({ isPackaged: true, appPath: join(installed, 'resources', 'app.asar') }, { resourcesPath: join(installed, 'resources') });
+    expect(((await packaged.ipcMain.invoke(IPC.modelsList)) as { models: { id: string }[] }).models.map((m) => m.id)).toEqual(['beside-the-archive']);
+    expect(await packaged.ipcMain.invoke(IPC.notebooksFirstRun)).toBe('Guided tour.ntl.json');
+    expect(view(packaged)).not.toContain('reload');
+    expect(view(packaged)).not.toContain('toggleDevTools');
+  });
+
+  it('when the system trash fails, a removed notebook goes to the workspace’s .trash folder', async () => {
+    const e = await launch();
+    await e.ipcMain.invoke(IPC.notebooksFirstRun);
+    e.failTrash('no trash on this file system');
+    expect(await e.ipcMain.invoke(IPC.notebooksRemove, 'Guided tour.ntl.json')).toBeUndefined();
+    const trash = await readdir(e.userDataFile('notebooks', '.trash'));
+    expect(trash).toEqual([expect.stringMatching(/ Guided tour\.ntl\.json$/)]);
+  });
+
+  it('models:list gives the page no absolute paths', async () => {
+    const e = await launch();
+    const list = (await e.ipcMain.invoke(IPC.modelsList)) as { models: Record<string, unknown>[] };
+    expect(list.models[0]).not.toHaveProperty('path');
+    expect(JSON.stringify(list)).not.toContain(e.app.getAppPath());
+  });
+
+  it('app:// refuses requests that another origin starts', async () => {
+    const e = await launch();
+    const fromElsewhere = await e.protocol.request('app://local/models/tiny/config.json', { referrer: 'https://example.com/page' });
+    expect(fromElsewhere.status).toBe(403);
+    expect((await e.protocol.request('app://local/models/tiny/config.json', { referrer: 'app://local/index.html' })).status).toBe(200);
+  });
+
+  it('in development (electron-vite dev) the dev server’s origin serves the model files too', async () => {
+    saved.env['ELECTRON_RENDERER_URL'] = process.env['ELECTRON_RENDERER_URL'];
+    process.env['ELECTRON_RENDERER_URL'] = 'http://localhost:5173';
+    const e = await launch();
+    expect(e.BrowserWindow.all[0]?.url).toBe('http://localhost:5173');
+    const config = await e.protocol.request('http://localhost:5173/models/tiny/config.json');
+    expect(config.status).toBe(200);
+    expect(JSON.parse(await config.text())).toMatchObject({ model_type: 'gpt2' });
+    expect(e.calls.netFetches).toEqual([]);
+    expect(await (await e.protocol.request('http://localhost:5173/src/main.ts')).text()).toBe('from the dev server');
+    expect(await (await e.protocol.request('http://example.com/models/tiny/config.json')).text()).toBe('from the dev server');
+    expect(e.calls.netFetches).toEqual(['http://localhost:5173/src/main.ts', 'http://example.com/models/tiny/config.json']);
   });
 });

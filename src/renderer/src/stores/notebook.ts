@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
-import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
+import { DEFAULT_MODEL_ID, modelFileUrl, type PageModelInfo, type ModelProblem } from '../../../common/model-info';
 import { liveFields } from '../notes/live-fields';
 import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc, type CompareDoc, type ContextDoc } from '../../../common/notebook-format';
 import { matchNotebookModel } from '../../../common/notebook-model';
@@ -65,7 +65,7 @@ function absoluteUrl(path: string): string {
   return new URL(path, document.baseURI).href;
 }
 
-function modelUrls(model: ModelInfo): ModelUrls {
+function modelUrls(model: PageModelInfo): ModelUrls {
   return {
     id: model.id,
     config: absoluteUrl(modelFileUrl(model.id, model.files.config)),
@@ -90,7 +90,7 @@ export const useNotebookStore = defineStore('notebook', () => {
   const engine = markRaw(new EngineClient(api.nativeEngine === true));
   /** Where models run: auto (the native engine in the desktop app, else WebGPU when there is an adapter, else WASM) or one backend. */
   const backendChoice = ref<BackendChoice>('auto');
-  const models = ref<ModelInfo[]>([]);
+  const models = ref<PageModelInfo[]>([]);
   const modelProblems = ref<ModelProblem[]>([]);
   const modelId = ref<string>(DEFAULT_MODEL_ID);
   const prompt = ref<string>(DEFAULT_PROMPT);
@@ -211,7 +211,7 @@ export const useNotebookStore = defineStore('notebook', () => {
   async function setModel(id: string): Promise<void> {
     if (id === modelId.value && loaded.value?.modelId === id) return;
     // A prompt the user has not changed follows the model: each may suggest its own (its card's).
-    const suggested = (m: ModelInfo | null | undefined): string => m?.defaultPrompt ?? DEFAULT_PROMPT;
+    const suggested = (m: PageModelInfo | null | undefined): string => m?.defaultPrompt ?? DEFAULT_PROMPT;
     if (prompt.value === suggested(model.value)) prompt.value = suggested(models.value.find((m) => m.id === id));
     modelId.value = id;
     tokens.value = null;
