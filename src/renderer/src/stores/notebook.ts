@@ -117,6 +117,8 @@ export const useNotebookStore = defineStore('notebook', () => {
   const opened = ref(0);
   /** Said when an opened notebook's model is missing or has another hash; `matches` are model ids to offer. */
   const modelNotice = ref<{ message: string; matches: string[] } | null>(null);
+  /** Said when the desktop app's native engine stopped: the reason; a restart is offered. */
+  const nativeEngineNotice = ref<string | null>(null);
   /** Counts changes to what is saved; `savedRevision` is the count the last save or open saw. */
   const revision = ref(0);
   const savedRevision = ref(0);
@@ -177,6 +179,27 @@ export const useNotebookStore = defineStore('notebook', () => {
     const list = await api.models.list();
     models.value = list.models;
     modelProblems.value = list.problems;
+  }
+
+  // The native engine's process died: what it was running fails with the reason, and the model is
+  // loaded again in the page (WebGPU or WASM) so work can go on; a restart brings it back.
+  api.engine?.onNativeExit((reason) => {
+    const wasNative = engine.nativeStopped(reason);
+    nativeEngineNotice.value = `${reason}. Models run in the page (WebGPU or WASM) until it is restarted.`;
+    if (wasNative && !loading.value) void loadModel(backendChoice.value === 'native' ? 'auto' : backendChoice.value);
+  });
+  engine.onNativeReady = () => {
+    nativeEngineNotice.value = null;
+    if (backendChoice.value === 'auto' || backendChoice.value === 'native') void loadModel();
+  };
+
+  /** Starts the native engine's process again; its port arrives as the first one did (`onNativeReady`). */
+  async function restartNativeEngine(): Promise<void> {
+    try {
+      await api.engine?.restartNative();
+    } catch (cause) {
+      nativeEngineNotice.value = `The native engine could not be restarted: ${message(cause)}`;
+    }
   }
 
   async function loadModel(backend: BackendChoice = backendChoice.value): Promise<void> {
@@ -574,6 +597,8 @@ export const useNotebookStore = defineStore('notebook', () => {
     modelsListed,
     layout,
     modelNotice,
+    nativeEngineNotice,
+    restartNativeEngine,
     revision,
     compareDoc,
     contextDoc,
