@@ -5,7 +5,7 @@ import type { MenuCommand } from '../../src/common/api';
 import { menuTemplate } from '../../src/main/menu-template';
 import { appResources } from '../../src/main/resource-paths';
 import { DEFAULT_WINDOW, loadWindowState, saveWindowStateSync } from '../../src/main/window-state';
-import { tempDir } from './helpers';
+import { projectRoot, tempDir } from './helpers';
 
 const screen = [{ x: 0, y: 0, width: 1920, height: 1080 }];
 
@@ -81,5 +81,12 @@ describe('the development menu', () => {
     expect(view(true)).toEqual(expect.arrayContaining(['reload', 'forceReload', 'toggleDevTools']));
     expect(view(false)).not.toEqual(expect.arrayContaining(['reload']));
     expect(view(false)).not.toEqual(expect.arrayContaining(['toggleDevTools']));
+  });
+});
+
+describe('the app’s name', () => {
+  it('is Next Token Lab (productName): Electron names the user data folder and the menus after it', async () => {
+    const pkg = JSON.parse(await readFile(join(projectRoot, 'package.json'), 'utf8')) as { productName?: string };
+    expect(pkg.productName).toBe('Next Token Lab');
   });
 });
