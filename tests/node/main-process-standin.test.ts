@@ -1,12 +1,19 @@
 /**
- * The main process (src/main/index.ts, loaded as source through Vitest with `electron` replaced by
- * an Electron-shaped stand-in): NOT Electron. It shows what the main process does with Electron's
- * API (start-up, every IPC channel through the real wrapper, the app:// routes, a second instance,
- * the native engine's process dying); e2e/electron.spec.ts runs the real app where a binary exists.
+ * The main process with `electron` replaced by an Electron-shaped stand-in: NOT Electron. It shows
+ * what the main process does with Electron's API (start-up, every IPC channel through the real
+ * wrapper, the app:// routes, a second instance, the native engine's process dying), not that
+ * Electron answers so; e2e/electron.spec.ts runs the real app where a binary exists.
+ *
+ * It runs twice: on the source (src/main/index.ts, through Vitest's module mocking), always; and on
+ * the built entry (out/main/index.js, what Electron loads) when a build newer than the sources is
+ * there (`npx electron-vite build`; `npm run test:e2e` makes one), else that half reports itself
+ * skipped with the reason.
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IPC } from '../../src/common/api';
 import { IPC_EVENTS } from '../../src/common/ipc-channels';
 import { createElectronStandIn, type ElectronStandIn, type StandInOptions } from './fixtures/electron-standin';
@@ -33,6 +40,27 @@ async function appFolder(): Promise<string> {
 
 const saved: { env: Record<string, string | undefined> } = { env: {} };
 
+const SOURCE_ENTRY = join(projectRoot, 'src', 'main', 'index.ts');
+const BUILT_ENTRY = join(projectRoot, 'out', 'main', 'index.js');
+/** Which entry `launch` loads: set by each half of the suite. */
+let entry = SOURCE_ENTRY;
+
+function newestChange(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, name.name);
+    newest = Math.max(newest, name.isDirectory() ? newestChange(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Why the built entry cannot be tested now, or null. */
+function builtEntryProblem(): string | null {
+  if (!existsSync(BUILT_ENTRY)) return 'no build: run `npx electron-vite build`';
+  const sources = Math.max(...['main', 'common', 'preload', 'engine'].map((d) => newestChange(join(projectRoot, 'src', d))));
+  return statSync(BUILT_ENTRY).mtimeMs < sources ? 'the build is older than the sources: run `npx electron-vite build`' : null;
+}
+
 /** Loads the main process afresh against a new stand-in; `ready` makes the app ready at once. */
 async function launch(options: Partial<StandInOptions> = {}, { ready = true, resourcesPath = '' } = {}): Promise<ElectronStandIn> {
   const appData = options.appData ?? (await tempDir('app-data'));
@@ -47,7 +75,7 @@ async function launch(options: Partial<StandInOptions> = {}, { ready = true, res
   Object.assign(process, { resourcesPath: resourcesPath || undefined });
   vi.resetModules();
   vi.doMock('electron', () => standIn.module);
-  await import('../../src/main/index');
+  await import(/* @vite-ignore */ entry);
   if (ready) {
     standIn.app.becomeReady();
     await until(() => standIn.BrowserWindow.all.length === 1 && standIn.calls.menus.length > 0, 'the window');
@@ -66,7 +94,7 @@ afterEach(() => {
   saved.env = {};
 });
 
-describe('main process under an Electron stand-in (not Electron)', () => {
+function mainProcessSuite(): void {
   it('starts: one secure window on app://local, the scheme privileged, permissions refused, a menu', async () => {
     const e = await launch();
     expect(e.calls.privilegedSchemes).toEqual([expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) })]);
@@ -322,5 +350,29 @@ describe('main process under an Electron stand-in (not Electron)', () => {
     expect(await (await e.protocol.request('http://localhost:5173/src/main.ts')).text()).toBe('from the dev server');
     expect(await (await e.protocol.request('http://example.com/models/tiny/config.json')).text()).toBe('from the dev server');
     expect(e.calls.netFetches).toEqual(['http://localhost:5173/src/main.ts', 'http://example.com/models/tiny/config.json']);
+  });
+}
+
+describe('main process under an Electron stand-in (not Electron): the source, src/main/index.ts', () => {
+  beforeAll(() => {
+    entry = SOURCE_ENTRY;
+  });
+  mainProcessSuite();
+});
+
+const builtProblem = builtEntryProblem();
+describe.skipIf(builtProblem !== null)(`main process under an Electron stand-in (not Electron): the built entry, out/main/index.js${builtProblem ? ` (skipped: ${builtProblem})` : ''}`, () => {
+  beforeAll(() => {
+    entry = BUILT_ENTRY;
+  });
+  mainProcessSuite();
+
+  it('hands Electron paths that exist in the build: the preload, the native engine’s entry, the renderer', async () => {
+    const e = await launch();
+    const [win] = e.BrowserWindow.all;
+    expect(existsSync(String(win?.options.webPreferences?.['preload']))).toBe(true);
+    win?.webContents.emit('did-finish-load');
+    expect(existsSync(e.forked[0]?.modulePath ?? '')).toBe(true);
+    expect(fileURLToPath(new URL('../renderer/index.html', `file://${BUILT_ENTRY}`))).toSatisfy(existsSync);
   });
 });
