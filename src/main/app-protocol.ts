@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { CONTENT_SECURITY_POLICY } from '../common/csp';
 import { jsonResponse, routeAppRequest, type AppRoutes, type RoutedResponse } from './services/app-routes';
 
 /** The app's own origin in Electron: `app://local/...` serves what the HTTP server serves. */
@@ -51,4 +52,16 @@ export async function handleAppRequest(routes: AppRoutes, request: Request, opti
     return toResponse(jsonResponse(403, { error: `refused a request from ${initiator}` }), request.method);
   }
   return toResponse(await routeAppRequest(routes, request.method, url.pathname), request.method);
+}
+
+/**
+ * A response of electron-vite's dev server with the headers a build's pages get (the dev server
+ * does not send them): cross-origin isolation, and the Content-Security-Policy on HTML pages.
+ */
+export function withDevHeaders(response: Response): Response {
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  if ((headers.get('content-type') ?? '').startsWith('text/html')) headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

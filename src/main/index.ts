@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, Menu, app, dialog, ipcMain, net, protocol, screen, session, shell } from 'electron';
 import { IPC, type MenuCommand } from '../common/api';
-import { CONTENT_SECURITY_POLICY } from '../common/csp';
-import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
+import { APP_ORIGIN, APP_SCHEME, handleAppRequest, withDevHeaders } from './app-protocol';
 import { handleIpc, type IpcServices } from './ipc';
 import { menuTemplate } from './menu-template';
 import { attachNativeEngine, type NativeEngine } from './native-engine/supervisor';
@@ -130,20 +129,14 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionCheckHandler(() => false);
   if (devOrigin !== null) {
     const devHost = new URL(devOrigin).host;
-    // The dev server does not serve the models: their URLs on its origin are answered here, as
-    // app://local answers them in a build; everything else goes on to the dev server.
-    protocol.handle('http', (request) => {
+    // electron-vite's dev server: the model files, which it does not serve, are answered here on its
+    // origin, as app://local answers them in a build; the rest comes from it with our headers added,
+    // so the page behaves as in a build.
+    protocol.handle('http', async (request) => {
       const url = new URL(request.url);
-      if (url.origin === devOrigin && url.pathname.startsWith('/models/')) return handleAppRequest(routes, request, { host: devHost, isTrustedOrigin });
-      return net.fetch(request, { bypassCustomProtocolHandlers: true });
-    });
-    // The dev server does not send our headers: add them so the page behaves as in a build.
-    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-      const headers = { ...details.responseHeaders };
-      headers['Cross-Origin-Opener-Policy'] = ['same-origin'];
-      headers['Cross-Origin-Embedder-Policy'] = ['require-corp'];
-      if (details.resourceType === 'mainFrame') headers['Content-Security-Policy'] = [CONTENT_SECURITY_POLICY];
-      callback({ responseHeaders: headers });
+      if (url.origin !== devOrigin) return net.fetch(request, { bypassCustomProtocolHandlers: true });
+      if (url.pathname.startsWith('/models/')) return handleAppRequest(routes, request, { host: devHost, isTrustedOrigin });
+      return withDevHeaders(await net.fetch(request, { bypassCustomProtocolHandlers: true }));
     });
   }
 

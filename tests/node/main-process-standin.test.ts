@@ -347,9 +347,15 @@ function mainProcessSuite(): void {
     expect(config.status).toBe(200);
     expect(JSON.parse(await config.text())).toMatchObject({ model_type: 'gpt2' });
     expect(e.calls.netFetches).toEqual([]);
-    expect(await (await e.protocol.request('http://localhost:5173/src/main.ts')).text()).toBe('from the dev server');
+    const script = await e.protocol.request('http://localhost:5173/src/main.ts');
+    expect(await script.text()).toBe('from the dev server');
+    expect(script.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(script.headers.get('content-security-policy')).toBeNull();
+    const devPage = await e.protocol.request('http://localhost:5173/', { headers: { accept: 'text/html' } });
+    expect(devPage.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(devPage.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(await (await e.protocol.request('http://example.com/models/tiny/config.json')).text()).toBe('from the dev server');
-    expect(e.calls.netFetches).toEqual(['http://localhost:5173/src/main.ts', 'http://example.com/models/tiny/config.json']);
+    expect(e.calls.netFetches).toEqual(['http://localhost:5173/src/main.ts', 'http://localhost:5173/', 'http://example.com/models/tiny/config.json']);
   });
 }
 
