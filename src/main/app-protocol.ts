@@ -14,21 +14,31 @@ export interface AppRequestOptions {
   isTrustedOrigin(origin: string): boolean;
 }
 
+/** `scheme://host` of a URL; a blob: URL's is its creator's; null for local schemes (about:, data:) and junk. */
+function originOf(text: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  if (url.protocol === 'blob:') return originOf(url.pathname);
+  if (url.protocol === 'about:' || url.protocol === 'data:') return null;
+  // Non-special schemes (app:) report "null" as their origin: scheme and host name it instead.
+  return `${url.protocol}//${url.host}`;
+}
+
 /**
  * The origin that started a request, from its Origin header or else its referrer; null where the
- * request names none (a top-level load, or a referrer policy that sends nothing).
+ * request names none (a top-level load, a worker started from a blob or data URL, a referrer policy
+ * that sends nothing). Only a named foreign origin is refused: this is a second line behind the
+ * window that cannot navigate anywhere else.
  */
 export function requestInitiator(request: Request): string | null {
   const origin = request.headers.get('origin');
   const named = origin !== null && origin !== 'null' ? origin : request.referrer;
   if (!named || named === 'about:client' || named === 'no-referrer') return null;
-  try {
-    const url = new URL(named);
-    // Non-special schemes (app:) report "null" as their origin: scheme and host name it instead.
-    return `${url.protocol}//${url.host}`;
-  } catch {
-    return null;
-  }
+  return originOf(named);
 }
 
 function toResponse(routed: RoutedResponse, method: string): Response {

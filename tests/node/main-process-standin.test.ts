@@ -335,7 +335,11 @@ function mainProcessSuite(): void {
     const e = await launch();
     const fromElsewhere = await e.protocol.request('app://local/models/tiny/config.json', { referrer: 'https://example.com/page' });
     expect(fromElsewhere.status).toBe(403);
-    expect((await e.protocol.request('app://local/models/tiny/config.json', { referrer: 'app://local/index.html' })).status).toBe(200);
+    expect((await e.protocol.request('app://local/models/tiny/config.json', { headers: { origin: 'https://example.com' } })).status).toBe(403);
+    // The app's own page, its workers (ONNX Runtime starts some from blob: URLs), and loads that name no initiator.
+    for (const init of [{ referrer: 'app://local/index.html' }, { referrer: 'app://local/assets/engine.worker.js' }, { headers: { origin: 'app://local' } }, { referrer: 'blob:app://local/6f1c' }, {}]) {
+      expect((await e.protocol.request('app://local/models/tiny/config.json', init)).status, JSON.stringify(init)).toBe(200);
+    }
   });
 
   it('in development (electron-vite dev) the dev server’s origin serves the model files too', async () => {
