@@ -1,32 +1,70 @@
 #!/usr/bin/env node
-// `npm start`: builds the app and opens the desktop window. Where the Electron binary is missing and
+// `npm start [-- ARGS]`: builds the app once and opens the desktop window; ARGS go on to Electron
+// (`--no-sandbox` is an explicit opt-in, see the README). Where the Electron binary is missing and
 // cannot be downloaded (an offline machine), it says so and serves the same app to a local browser.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { previewCommand, sandboxProblem, startArguments } from './start-checks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (args, options = {}) => spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', ...options });
 const electronVite = join(root, 'node_modules/electron-vite/bin/electron-vite.js');
+/** The first download of the Electron binary is about 100 MB: slow connections need minutes. */
+const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 
 function electronInstalled() {
   const pathFile = join(root, 'node_modules/electron/path.txt');
   return existsSync(pathFile) && existsSync(join(root, 'node_modules/electron/dist', readFileSync(pathFile, 'utf8').trim()));
 }
 
+function readNumber(file) {
+  try {
+    return Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
+function sandboxFacts() {
+  const helper = join(root, 'node_modules/electron/dist/chrome-sandbox');
+  let chromeSandbox = null;
+  try {
+    const info = statSync(helper);
+    chromeSandbox = { path: helper, uid: info.uid, mode: info.mode };
+  } catch {
+    chromeSandbox = null;
+  }
+  return {
+    platform: process.platform,
+    uid: typeof process.getuid === 'function' ? process.getuid() : null,
+    restrictedUserns: readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === 1 || readNumber('/proc/sys/kernel/unprivileged_userns_clone') === 0,
+    chromeSandbox,
+  };
+}
+
+const args = startArguments(process.argv.slice(2));
+
 const built = run([electronVite, 'build']);
 if (built.status !== 0) process.exit(built.status ?? 1);
 
 if (!electronInstalled()) {
-  console.log('Fetching the Electron binary (first start only)…');
-  const fetched = run([join(root, 'node_modules/electron/install.js')], { timeout: 120_000, stdio: 'pipe', encoding: 'utf8' });
-  if (fetched.status !== 0) console.log(`  failed: ${(fetched.stderr || fetched.stdout || '').trim().split('\n')[0]}`);
+  console.log('Fetching the Electron binary (first start only; up to 10 minutes)…');
+  const fetched = run([join(root, 'node_modules/electron/install.js')], { timeout: DOWNLOAD_TIMEOUT_MS, stdio: 'pipe', encoding: 'utf8' });
+  if (fetched.status !== 0) {
+    const why = fetched.error?.code === 'ETIMEDOUT' ? `no answer within ${DOWNLOAD_TIMEOUT_MS / 60_000} minutes` : (fetched.stderr || fetched.stdout || '').trim().split('\n')[0];
+    console.log(`  failed: ${why}`);
+  }
 }
 if (electronInstalled()) {
-  const app = run([electronVite, 'preview']);
-  process.exit(app.status ?? 0);
+  const problem = args.noSandbox ? null : sandboxProblem(sandboxFacts());
+  if (problem) console.log(`Electron will probably refuse to start here:\n${problem}\n`);
+  const app = run(previewCommand(electronVite, args));
+  if (app.status !== 0 && problem) console.log(`\nElectron stopped (exit status ${app.status ?? app.signal}). If it was the sandbox check:\n${problem}`);
+  process.exit(app.status ?? 1);
 }
 console.log('The Electron binary is not available on this machine (its download failed).');
 console.log('Serving the same notebook to your browser instead; press Ctrl+C to stop.');
-run([join(root, 'bin/serve.mjs'), ...process.argv.slice(2)]);
+const served = run([join(root, 'bin/serve.mjs'), ...args.appArgs]);
+process.exit(served.status ?? 0);

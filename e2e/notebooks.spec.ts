@@ -134,12 +134,13 @@ test.describe('notebook files, notes and exports', () => {
     await page.goto(server.url);
     await nb.waitForModel();
     await expect(nb.prompt).toHaveValue('The sun rises in the');
-    const banner = page.getByTestId('draft-banner');
+    // The suite's tests share one workspace: another test's leftover draft may be offered too.
+    const banner = page.getByTestId('draft-banner').filter({ hasText: '(Untitled.ntl.json,' });
     await expect(banner).toContainText('Unsaved changes to “Untitled”');
     await banner.getByTestId('draft-restore').click();
     await expect(nb.prompt).toHaveValue('The stars rise in the');
     await new FilesPage(page).waitSaved();
-    expect(drafts()).toEqual([]);
+    expect(drafts()).not.toContain('Untitled.ntl.json');
   });
 
   test('a notebook whose model is missing says so and offers the model with its hash', async ({ page, server }) => {

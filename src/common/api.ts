@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ImportBegin, ImportChunk } from './model-import';
-import type { ModelInfo, ModelList } from './model-info';
-import { NotebookDoc } from './notebook-format';
+import type { PageModelInfo, PageModelList } from './model-info';
+import { MAX_NOTEBOOK_BYTES, NotebookDoc } from './notebook-format';
 
 /** A notebook file in the workspace folder, as the sidebar lists it. */
 export const NotebookEntry = z.object({
@@ -53,6 +53,10 @@ export const ReadNotebookRequest = z.object({ file: NotebookFileName, copy: Note
 export const WorkspaceInfo = z.object({ dir: z.string(), isDefault: z.boolean(), canChoose: z.boolean() });
 export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
 
+/** A notebook file the user picked in the system's file dialog (desktop app): its name and text, at most a notebook's size. */
+export const PickedNotebookFile = z.object({ name: z.string().min(1).max(255), text: z.string().max(MAX_NOTEBOOK_BYTES) });
+export type PickedNotebookFile = z.infer<typeof PickedNotebookFile>;
+
 /** What a desktop menu item asks the window to do. */
 export const MenuCommand = z.discriminatedUnion('command', [
   z.object({ command: z.enum(['new', 'open', 'save', 'save-as', 'export-report', 'export-notebook', 'toggle-sidebar', 'open-workspace']) }),
@@ -70,11 +74,11 @@ export interface NtlApi {
   /** Whether a native engine (onnxruntime-node in the desktop app's utility process) will send its port to the page. */
   readonly nativeEngine?: boolean;
   models: {
-    list(): Promise<ModelList>;
+    list(): Promise<PageModelList>;
     /** Adding a model folder the user picked: announce its files, send them in pieces, then commit. */
     importBegin(request: ImportBegin): Promise<{ token: string }>;
     importWrite(chunk: ImportChunk): Promise<void>;
-    importCommit(token: string): Promise<ModelInfo>;
+    importCommit(token: string): Promise<PageModelInfo>;
     importAbort(token: string): Promise<void>;
   };
   notebooks: {
@@ -91,6 +95,11 @@ export interface NtlApi {
     discardDraft(file: string): Promise<void>;
     /** The first time the app opens the workspace: the guided tour's file, put there to be opened; else null. */
     firstRun(): Promise<string | null>;
+    /**
+     * Shows the system's file dialog (desktop app only: a native menu click is not a user action
+     * in the page, so the page's own file chooser would not open): the file picked, or null.
+     */
+    pickFile?(): Promise<PickedNotebookFile | null>;
   };
   workspace: {
     info(): Promise<WorkspaceInfo>;
@@ -101,6 +110,13 @@ export interface NtlApi {
     choose(): Promise<WorkspaceInfo | null>;
     /** Back to the default folder under the app's user data. Desktop app only. */
     useDefault(): Promise<WorkspaceInfo>;
+  };
+  /** The desktop app's native engine process (absent in the browser build). */
+  engine?: {
+    /** Called when the process ended on its own (a crash), with the reason in words. */
+    onNativeExit(listener: (reason: string) => void): void;
+    /** Starts it again; its new port reaches the page as the first one did. */
+    restartNative(): Promise<void>;
   };
   /** The desktop app's menu (absent in the browser build): each item the user picks. */
   menu?: {

@@ -19,9 +19,13 @@ export const IPC = {
   notebooksDrafts: 'notebooks:drafts',
   notebooksDiscardDraft: 'notebooks:discard-draft',
   notebooksFirstRun: 'notebooks:first-run',
+  /** The system's file dialog, shown by the main process; the file picked comes back checked. */
+  notebooksPickFile: 'notebooks:pick-file',
   workspaceInfo: 'workspace:info',
   workspaceChoose: 'workspace:choose',
   workspaceUseDefault: 'workspace:use-default',
+  /** Starts the native engine's process again (after it stopped); its new port comes as `nativeEnginePort`. */
+  engineRestartNative: 'engine:restart-native',
 } as const;
 
 /** Messages from the main process to the window (not requests: nothing is answered). */
@@ -29,4 +33,6 @@ export const IPC_EVENTS = {
   menuCommand: 'menu:command',
   /** The window's end of the native engine's message channel (the desktop app only). */
   nativeEnginePort: 'engine:native-port',
+  /** The native engine's process ended on its own (a crash): the reason, in words. */
+  nativeEngineExit: 'engine:native-exit',
 } as const;

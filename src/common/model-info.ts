@@ -67,12 +67,31 @@ export const ModelInfo = z.object({
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 
+/**
+ * A model as the page sees it: without the folder's absolute path, which the page does not need
+ * (it fetches files by URL and the native engine finds them by id) and should not be told.
+ */
+export const PageModelInfo = ModelInfo.omit({ path: true });
+export type PageModelInfo = z.infer<typeof PageModelInfo>;
+
+export function toPageModelInfo(info: ModelInfo): PageModelInfo {
+  return PageModelInfo.parse(info);
+}
+
 /** A folder that looked like a model but could not be used, and why. */
 export const ModelProblem = z.object({ path: z.string(), message: z.string() });
 export type ModelProblem = z.infer<typeof ModelProblem>;
 
 export const ModelList = z.object({ models: z.array(ModelInfo), problems: z.array(ModelProblem) });
 export type ModelList = z.infer<typeof ModelList>;
+
+/** The models list as the page gets it. A problem keeps its folder's path: it tells the user which folder to fix. */
+export const PageModelList = z.object({ models: z.array(PageModelInfo), problems: z.array(ModelProblem) });
+export type PageModelList = z.infer<typeof PageModelList>;
+
+export function toPageModelList(list: ModelList): PageModelList {
+  return { models: list.models.map(toPageModelInfo), problems: list.problems };
+}
 
 /** The URL path (relative to the app's origin) of a file of a model. */
 export function modelFileUrl(modelId: string, file: string): string {

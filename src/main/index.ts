@@ -1,15 +1,19 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Menu, MessageChannelMain, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { BrowserWindow, Menu, app, dialog, ipcMain, net, protocol, screen, session, shell } from 'electron';
 import { IPC, type MenuCommand } from '../common/api';
-import { CONTENT_SECURITY_POLICY } from '../common/csp';
-import { APP_ORIGIN, APP_SCHEME, handleAppRequest } from './app-protocol';
-import { handleIpc } from './ipc';
+import { APP_ORIGIN, APP_SCHEME, handleAppRequest, withDevHeaders } from './app-protocol';
+import { handleIpc, type IpcServices } from './ipc';
 import { menuTemplate } from './menu-template';
-import { loadWindowState, saveWindowState, type WindowState } from './window-state';
+import { attachNativeEngine, type NativeEngine } from './native-engine/supervisor';
+import { appResources } from './resource-paths';
+import { loadWindowState, saveWindowStateSync, type WindowState } from './window-state';
 import { IPC_EVENTS } from '../common/ipc-channels';
 import { ModelImporter } from './services/model-import';
 import { ModelRegistry, type ModelRoot } from './services/model-registry';
+import { readPickedNotebook } from './services/picked-notebook';
+import { errorMessage } from './services/request-error';
 import { Workspace } from './services/workspace';
 
 // Standard + secure makes app://local a real origin (fetch, workers, cross-origin isolation).
@@ -23,10 +27,9 @@ const devOrigin = devUrl ? new URL(devUrl).origin : null;
 
 function isTrustedOrigin(url: string): boolean {
   try {
-    const origin = new URL(url).origin;
-    // Non-special schemes report "null" as origin: compare scheme and host instead.
     const parsed = new URL(url);
-    return (parsed.protocol === `${APP_SCHEME}:` && parsed.host === 'local') || (devOrigin !== null && origin === devOrigin);
+    // Non-special schemes report "null" as origin: compare scheme and host instead.
+    return (parsed.protocol === `${APP_SCHEME}:` && parsed.host === 'local') || (devOrigin !== null && parsed.origin === devOrigin);
   } catch {
     return false;
   }
@@ -37,28 +40,6 @@ const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.ur
 const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
 
 const nativeEnginePath = fileURLToPath(new URL('./native-engine.js', import.meta.url));
-
-/**
- * Gives the window a native engine (onnxruntime-node in a utility process, not in this process,
- * which must stay responsive): on every page load a fresh process and a message channel, one end to
- * the process, the other to the page (through the preload). The page speaks the worker protocol to it.
- */
-function attachNativeEngine(win: BrowserWindow, roots: readonly ModelRoot[]): void {
-  let child: UtilityProcess | null = null;
-  const stop = (): void => {
-    child?.kill();
-    child = null;
-  };
-  win.webContents.on('did-finish-load', () => {
-    stop();
-    const engine = utilityProcess.fork(nativeEnginePath, [], { serviceName: 'Next Token Lab native engine', stdio: 'inherit' });
-    const { port1, port2 } = new MessageChannelMain();
-    engine.postMessage({ roots }, [port1]);
-    win.webContents.postMessage(IPC_EVENTS.nativeEnginePort, null, [port2]);
-    child = engine;
-  });
-  win.on('closed', stop);
-}
 
 function createWindow(state: WindowState, stateFile: string): BrowserWindow {
   const win = new BrowserWindow({
@@ -84,8 +65,11 @@ function createWindow(state: WindowState, stateFile: string): BrowserWindow {
   });
   // The window's title follows the page's: the notebook's name and an unsaved mark.
   win.on('close', () => {
-    const bounds = win.getNormalBounds();
-    void saveWindowState(stateFile, { ...bounds, isMaximized: win.isMaximized() }).catch(() => undefined);
+    try {
+      saveWindowStateSync(stateFile, { ...win.getNormalBounds(), isMaximized: win.isMaximized() });
+    } catch (cause) {
+      console.warn(`Next Token Lab: the window's size and place were not saved: ${errorMessage(cause)}`);
+    }
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -93,37 +77,66 @@ function createWindow(state: WindowState, stateFile: string): BrowserWindow {
   return win;
 }
 
+/**
+ * Before the app had a product name its user data was `<appData>/next-token-lab`: where that folder
+ * is and the new one is not, it stays in use, so notebooks and imported models are not left behind.
+ */
+function keepEarlierUserData(): void {
+  const earlier = join(app.getPath('appData'), 'next-token-lab');
+  if (!existsSync(app.getPath('userData')) && existsSync(earlier)) app.setPath('userData', earlier);
+}
+
+/** Opens the window (set once started): a second instance or the dock may ask for it. */
+let openWindow: (() => Promise<void>) | null = null;
+
+/** Another launch of the app (which quits at once): the window there is brought to the front. */
+function showExistingWindow(): void {
+  const win = BrowserWindow.getAllWindows()[0];
+  if (!win) {
+    void openWindow?.();
+    return;
+  }
+  if (win.isMinimized()) win.restore();
+  win.show();
+  win.focus();
+}
+
 async function start(): Promise<void> {
+  keepEarlierUserData();
   await app.whenReady();
   const userData = app.getPath('userData');
   const userModels = join(userData, 'models');
+  const resources = appResources({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath });
   const modelRoots: ModelRoot[] = [
-    { dir: join(app.getAppPath(), 'resources', 'models'), source: 'bundled' },
+    { dir: resources.models, source: 'bundled' },
     { dir: userModels, source: 'user' },
   ];
   const registry = new ModelRegistry(modelRoots);
   const importer = new ModelImporter(userModels, registry);
+  // Only the one instance there is gets here (the single-instance lock): no import can be under way.
   await importer.removeStale();
   const workspace = new Workspace(join(userData, 'notebooks'), join(userData, 'settings.json'), {
     trash: (path) => shell.trashItem(path),
-    tour: join(app.getAppPath(), 'resources', 'notebooks', 'guided-tour.ntl.json'),
+    tour: resources.tour,
     canChoose: true,
   });
   const restored = await workspace.restore();
   if (restored.problem !== null) console.warn(`Next Token Lab: ${restored.problem}`);
   const routes = { rendererDir, registry };
 
-  protocol.handle(APP_SCHEME, (request) => handleAppRequest(routes, request));
+  protocol.handle(APP_SCHEME, (request) => handleAppRequest(routes, request, { host: 'local', isTrustedOrigin }));
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   if (devOrigin !== null) {
-    // The dev server does not send our headers: add them so the page behaves as in a build.
-    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-      const headers = { ...details.responseHeaders };
-      headers['Cross-Origin-Opener-Policy'] = ['same-origin'];
-      headers['Cross-Origin-Embedder-Policy'] = ['require-corp'];
-      if (details.resourceType === 'mainFrame') headers['Content-Security-Policy'] = [CONTENT_SECURITY_POLICY];
-      callback({ responseHeaders: headers });
+    const devHost = new URL(devOrigin).host;
+    // electron-vite's dev server: the model files, which it does not serve, are answered here on its
+    // origin, as app://local answers them in a build; the rest comes from it with our headers added,
+    // so the page behaves as in a build.
+    protocol.handle('http', async (request) => {
+      const url = new URL(request.url);
+      if (url.origin !== devOrigin) return net.fetch(request, { bypassCustomProtocolHandlers: true });
+      if (url.pathname.startsWith('/models/')) return handleAppRequest(routes, request, { host: devHost, isTrustedOrigin });
+      return withDevHeaders(await net.fetch(request, { bypassCustomProtocolHandlers: true }));
     });
   }
 
@@ -132,11 +145,12 @@ async function start(): Promise<void> {
     const send = (command: MenuCommand): void => {
       BrowserWindow.getFocusedWindow()?.webContents.send(IPC_EVENTS.menuCommand, command);
     };
-    Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(recent, send)));
+    Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(recent, send, process.platform, !app.isPackaged)));
   };
   await refreshMenu();
 
-  const services = {
+  const engines = new WeakMap<object, NativeEngine>();
+  const services: IpcServices = {
     registry,
     importer,
     get store() {
@@ -153,36 +167,68 @@ async function start(): Promise<void> {
       },
       useDefault: () => workspace.useDefault(),
     },
+    pickNotebookFile: async () => {
+      const owner = BrowserWindow.getFocusedWindow();
+      const options = {
+        title: 'Open a notebook file',
+        properties: ['openFile' as const],
+        filters: [
+          { name: 'Notebooks', extensions: ['json'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      };
+      const picked = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
+      const file = picked.filePaths[0];
+      return picked.canceled || file === undefined ? null : readPickedNotebook(file);
+    },
+    restartNativeEngine: (sender) => {
+      const engine = typeof sender === 'object' && sender !== null ? engines.get(sender) : undefined;
+      if (!engine) throw new Error('this window has no native engine');
+      engine.restart();
+    },
   };
+  const changesFiles = (channel: string): boolean =>
+    (channel.startsWith('notebooks:') && !channel.endsWith('draft') && channel !== IPC.notebooksList && channel !== IPC.notebooksPickFile) || channel.startsWith('workspace:');
   for (const channel of Object.values(IPC)) {
     ipcMain.handle(channel, async (event, payload: unknown) => {
       const result = await handleIpc(services, isTrustedOrigin, channel, event, payload);
       // Open Recent follows what was opened, saved, renamed or removed.
-      if ((channel.startsWith('notebooks:') && !channel.endsWith('draft') && channel !== IPC.notebooksList) || channel.startsWith('workspace:')) void refreshMenu();
+      if (changesFiles(channel)) void refreshMenu();
       return result;
     });
   }
 
   const stateFile = join(userData, 'window-state.json');
-  const open = async (): Promise<void> => {
+  openWindow = async (): Promise<void> => {
     const win = createWindow(await loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea)), stateFile);
-    attachNativeEngine(win, modelRoots);
+    engines.set(win.webContents, attachNativeEngine(win, modelRoots, nativeEnginePath));
   };
-  await open();
+  await openWindow();
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void open();
+    if (BrowserWindow.getAllWindows().length === 0) void openWindow?.();
   });
 }
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
+// One instance at a time: a second one would remove the first one's import staging folders and
+// write the same files. It quits before doing anything; the first one comes to the front.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', showExistingWindow);
 
-app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-});
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
 
-start().catch((cause: unknown) => {
-  console.error(`Next Token Lab could not start: ${cause instanceof Error ? cause.message : String(cause)}`);
-  app.exit(1);
-});
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+  });
+
+  start().catch((cause: unknown) => {
+    const message = errorMessage(cause);
+    console.error(`Next Token Lab could not start: ${message}`);
+    // The console is nowhere to be seen in an installed app.
+    dialog.showErrorBox('Next Token Lab could not start', message);
+    app.exit(1);
+  });
+}

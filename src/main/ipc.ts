@@ -1,6 +1,7 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
-import { DraftRequest, IPC, type WorkspaceInfo, NotebookFileName, ReadNotebookRequest, RenameNotebookRequest, SaveNotebookRequest } from '../common/api';
+import { DraftRequest, IPC, type WorkspaceInfo, NotebookFileName, PickedNotebookFile, ReadNotebookRequest, RenameNotebookRequest, SaveNotebookRequest } from '../common/api';
+import { toPageModelInfo, toPageModelList } from '../common/model-info';
 import { ImportBegin, ImportChunk, ImportToken } from '../common/model-import';
 import type { ModelImporter } from './services/model-import';
 import type { ModelRegistry } from './services/model-registry';
@@ -18,25 +19,36 @@ export interface IpcServices {
     choose(): Promise<WorkspaceInfo | null>;
     useDefault(): Promise<WorkspaceInfo>;
   };
+  /** Shows the system's file dialog; the notebook file picked, read within a notebook's size, or null. */
+  pickNotebookFile(): Promise<PickedNotebookFile | null>;
+  /** Starts again the native engine process of the window that asks. */
+  restartNativeEngine(sender: unknown): void;
+}
+
+/** What a handler knows of the call besides its payload: which page's contents sent it. */
+export interface IpcCall {
+  sender: unknown;
 }
 
 type Channel = (typeof IPC)[keyof typeof IPC];
 
 interface Handler<S extends z.ZodType> {
   payload: S;
-  run(services: IpcServices, payload: z.infer<S>): Promise<unknown>;
+  run(services: IpcServices, payload: z.infer<S>, call: IpcCall): Promise<unknown>;
+  /** Where given, what the handler answers is checked with it before it reaches the page. */
+  answer?: z.ZodType;
 }
 
-function handler<S extends z.ZodType>(payload: S, run: (services: IpcServices, payload: z.infer<S>) => Promise<unknown>): Handler<S> {
-  return { payload, run };
+function handler<S extends z.ZodType>(payload: S, run: (services: IpcServices, payload: z.infer<S>, call: IpcCall) => Promise<unknown>, answer?: z.ZodType): Handler<S> {
+  return { payload, run, answer };
 }
 
 /** One handler per channel of `IPC`: the payload schema and the service call. */
 export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
-  [IPC.modelsList]: handler(z.undefined(), (s) => s.registry.list()),
+  [IPC.modelsList]: handler(z.undefined(), async (s) => toPageModelList(await s.registry.list())),
   [IPC.modelsImportBegin]: handler(ImportBegin, (s, request) => s.importer.begin(request)),
   [IPC.modelsImportWrite]: handler(ImportChunk, (s, chunk) => s.importer.write(chunk)),
-  [IPC.modelsImportCommit]: handler(ImportToken, (s, token) => s.importer.commit(token)),
+  [IPC.modelsImportCommit]: handler(ImportToken, async (s, token) => toPageModelInfo(await s.importer.commit(token))),
   [IPC.modelsImportAbort]: handler(ImportToken, (s, token) => s.importer.abort(token)),
   [IPC.notebooksList]: handler(z.undefined(), (s) => s.store.list()),
   [IPC.notebooksRead]: handler(ReadNotebookRequest, (s, { file, copy }) => s.store.read(file, copy)),
@@ -49,20 +61,23 @@ export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.notebooksDrafts]: handler(z.undefined(), (s) => s.store.drafts()),
   [IPC.notebooksDiscardDraft]: handler(NotebookFileName, (s, file) => s.store.discardDraft(file)),
   [IPC.notebooksFirstRun]: handler(z.undefined(), (s) => s.store.firstRun()),
+  [IPC.notebooksPickFile]: handler(z.undefined(), (s) => s.pickNotebookFile(), PickedNotebookFile.nullable()),
   [IPC.workspaceInfo]: handler(z.undefined(), (s) => Promise.resolve(s.workspace.info())),
   [IPC.workspaceChoose]: handler(z.undefined(), (s) => s.workspace.choose()),
   [IPC.workspaceUseDefault]: handler(z.undefined(), (s) => s.workspace.useDefault()),
+  [IPC.engineRestartNative]: handler(z.undefined(), async (s, _payload, call) => s.restartNativeEngine(call.sender)),
 };
 
 /**
  * The one wrapper every IPC call goes through: the sender must be the top frame of the app's own
- * origin, the payload must parse with the channel's schema, and what comes back is plain data.
+ * origin, the payload must parse with the channel's schema, and what comes back is plain data
+ * (checked with the channel's answer schema where it has one).
  */
 export async function handleIpc(
   services: IpcServices,
   isTrustedOrigin: (url: string) => boolean,
   channel: Channel,
-  event: Pick<IpcMainInvokeEvent, 'senderFrame'>,
+  event: Pick<IpcMainInvokeEvent, 'senderFrame'> & { sender?: unknown },
   payload: unknown,
 ): Promise<unknown> {
   const frame = event.senderFrame;
@@ -76,10 +91,18 @@ export async function handleIpc(
     throw new Error(`${channel}: bad request: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
   }
   try {
-    // A JSON round trip makes sure only plain data crosses the bridge.
-    const result: unknown = JSON.parse(JSON.stringify(await spec.run(services, parsed.data)));
-    return result;
+    const result = plainData(await spec.run(services, parsed.data, { sender: event.sender }));
+    return spec.answer ? spec.answer.parse(result) : result;
   } catch (cause) {
     throw new Error(errorMessage(cause));
   }
+}
+
+/**
+ * A JSON round trip makes sure only plain data crosses the bridge. A handler that answers nothing
+ * (`undefined`, for which `JSON.stringify` gives no text at all) answers `undefined`.
+ */
+export function plainData(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }

@@ -3,9 +3,15 @@ import type { MenuCommand } from '../common/api';
 
 /**
  * The desktop menu: File (New, Open, Open Recent, Save, Save As, Export), Edit, View. Each item
- * sends its command to the window, which does the work as its own buttons and shortcuts do.
+ * sends its command to the window, which does the work as its own buttons and shortcuts do. When
+ * not packaged (`npm start`, `npm run dev`), View also has Reload and Toggle Developer Tools.
  */
-export function menuTemplate(recent: readonly string[], send: (command: MenuCommand) => void, platform: NodeJS.Platform = process.platform): MenuItemConstructorOptions[] {
+export function menuTemplate(
+  recent: readonly string[],
+  send: (command: MenuCommand) => void,
+  platform: NodeJS.Platform = process.platform,
+  isDevelopment = false,
+): MenuItemConstructorOptions[] {
   const isMac = platform === 'darwin';
   const item = (label: string, command: MenuCommand, accelerator?: string): MenuItemConstructorOptions => ({ label, accelerator, click: () => send(command) });
   const recentItems: MenuItemConstructorOptions[] =
@@ -34,7 +40,16 @@ export function menuTemplate(recent: readonly string[], send: (command: MenuComm
     { role: 'editMenu' },
     {
       label: 'View',
-      submenu: [item('Notebooks Sidebar', { command: 'toggle-sidebar' }, 'CmdOrCtrl+B'), { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }],
+      submenu: [
+        item('Notebooks Sidebar', { command: 'toggle-sidebar' }, 'CmdOrCtrl+B'),
+        { type: 'separator' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+        ...(isDevelopment ? [{ type: 'separator' as const }, { role: 'reload' as const }, { role: 'forceReload' as const }, { role: 'toggleDevTools' as const }] : []),
+      ],
     },
   ];
 }

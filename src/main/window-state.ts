@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
@@ -39,10 +40,14 @@ export async function loadWindowState(file: string, displays: readonly Area[]): 
   return isVisible ? state : { width: state.width, height: state.height, isMaximized: state.isMaximized };
 }
 
-export async function saveWindowState(file: string, state: WindowState): Promise<void> {
+/**
+ * Remembers the window's state, written before it returns: on `close` the process may end before an
+ * asynchronous write has run, and the state would be lost. A few bytes, so the wait is nothing.
+ */
+export function saveWindowStateSync(file: string, state: WindowState): void {
   const parsed = WindowState.safeParse(state);
   if (!parsed.success) return;
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(`${file}.tmp`, `${JSON.stringify(parsed.data)}\n`);
-  await rename(`${file}.tmp`, file);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(parsed.data)}\n`);
+  renameSync(`${file}.tmp`, file);
 }

@@ -2,34 +2,54 @@ import { contextBridge, ipcRenderer } from 'electron';
 import type { MenuCommand, NtlApi } from '../common/api';
 import { IPC, IPC_EVENTS } from '../common/ipc-channels';
 
+/**
+ * `ipcRenderer.invoke`, but a refusal carries the main process's own words: Electron passes on only
+ * the message, with "Error invoking remote method '<channel>': Error: " before it, which the page
+ * would otherwise show to the user.
+ */
+function invoke<T>(channel: string, ...args: unknown[]): Promise<T> {
+  return ipcRenderer.invoke(channel, ...args).catch((cause: unknown) => {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new Error(message.replace(/^Error invoking remote method '[^']*': (?:[A-Za-z]*Error: )?/, ''));
+  });
+}
+
 /** The main-process services, one function per IPC channel; no generic invoke. */
 const api: NtlApi = {
   transport: 'ipc',
   nativeEngine: true,
   models: {
-    list: () => ipcRenderer.invoke(IPC.modelsList),
-    importBegin: (request) => ipcRenderer.invoke(IPC.modelsImportBegin, request),
-    importWrite: (chunk) => ipcRenderer.invoke(IPC.modelsImportWrite, chunk),
-    importCommit: (token) => ipcRenderer.invoke(IPC.modelsImportCommit, token),
-    importAbort: (token) => ipcRenderer.invoke(IPC.modelsImportAbort, token),
+    list: () => invoke(IPC.modelsList),
+    importBegin: (request) => invoke(IPC.modelsImportBegin, request),
+    importWrite: (chunk) => invoke(IPC.modelsImportWrite, chunk),
+    importCommit: (token) => invoke(IPC.modelsImportCommit, token),
+    importAbort: (token) => invoke(IPC.modelsImportAbort, token),
   },
   notebooks: {
-    list: () => ipcRenderer.invoke(IPC.notebooksList),
-    read: (file, copy) => ipcRenderer.invoke(IPC.notebooksRead, { file, copy }),
-    save: (request) => ipcRenderer.invoke(IPC.notebooksSave, request),
-    rename: (request) => ipcRenderer.invoke(IPC.notebooksRename, request),
-    duplicate: (file) => ipcRenderer.invoke(IPC.notebooksDuplicate, file),
-    remove: (file) => ipcRenderer.invoke(IPC.notebooksRemove, file),
-    recent: () => ipcRenderer.invoke(IPC.notebooksRecent),
-    saveDraft: (request) => ipcRenderer.invoke(IPC.notebooksSaveDraft, request),
-    drafts: () => ipcRenderer.invoke(IPC.notebooksDrafts),
-    discardDraft: (file) => ipcRenderer.invoke(IPC.notebooksDiscardDraft, file),
-    firstRun: () => ipcRenderer.invoke(IPC.notebooksFirstRun),
+    list: () => invoke(IPC.notebooksList),
+    read: (file, copy) => invoke(IPC.notebooksRead, { file, copy }),
+    save: (request) => invoke(IPC.notebooksSave, request),
+    rename: (request) => invoke(IPC.notebooksRename, request),
+    duplicate: (file) => invoke(IPC.notebooksDuplicate, file),
+    remove: (file) => invoke(IPC.notebooksRemove, file),
+    recent: () => invoke(IPC.notebooksRecent),
+    saveDraft: (request) => invoke(IPC.notebooksSaveDraft, request),
+    drafts: () => invoke(IPC.notebooksDrafts),
+    discardDraft: (file) => invoke(IPC.notebooksDiscardDraft, file),
+    firstRun: () => invoke(IPC.notebooksFirstRun),
+    pickFile: () => invoke(IPC.notebooksPickFile),
   },
   workspace: {
-    info: () => ipcRenderer.invoke(IPC.workspaceInfo),
-    choose: () => ipcRenderer.invoke(IPC.workspaceChoose),
-    useDefault: () => ipcRenderer.invoke(IPC.workspaceUseDefault),
+    info: () => invoke(IPC.workspaceInfo),
+    choose: () => invoke(IPC.workspaceChoose),
+    useDefault: () => invoke(IPC.workspaceUseDefault),
+  },
+  engine: {
+    // Only the reason reaches the page, never the IPC event.
+    onNativeExit: (listener) => {
+      ipcRenderer.on(IPC_EVENTS.nativeEngineExit, (_event, reason: unknown) => listener(typeof reason === 'string' ? reason : 'The native engine stopped'));
+    },
+    restartNative: () => invoke(IPC.engineRestartNative),
   },
   menu: {
     // Only the command reaches the page, never the IPC event (it carries the sender).

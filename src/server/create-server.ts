@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { toPageModelInfo, toPageModelList } from '../common/model-info';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorResponse, jsonResponse, routeAppRequest, type RoutedResponse } from '../main/services/app-routes';
 import type { ModelImporter } from '../main/services/model-import';
@@ -61,7 +62,7 @@ async function routeImports(options: ServerOptions, request: IncomingMessage, ur
   if (extra.length > 0) throw new RequestError(404, `no such API: ${url.pathname}`);
   if (action === 'commit') {
     if (method !== 'POST') return notAllowed(method, 'POST');
-    return jsonResponse(200, await options.importer.commit(token));
+    return jsonResponse(200, toPageModelInfo(await options.importer.commit(token)));
   }
   if (action !== undefined) throw new RequestError(404, `no such API: ${url.pathname}`);
   if (method === 'DELETE') {
@@ -138,7 +139,7 @@ async function routeApi(options: ServerOptions, request: IncomingMessage, url: U
   if (resource === 'imports') return routeImports(options, request, url, segments.slice(2));
   if (resource === 'models' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
-    return jsonResponse(200, await options.registry.list());
+    return jsonResponse(200, toPageModelList(await options.registry.list()));
   }
   if (resource === 'workspace' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');

@@ -19,7 +19,7 @@ const MAX_RECENT = 10;
 const PREVIEW_CHARS = 120;
 
 export interface NotebookStoreOptions {
-  /** Moves a file to the system trash (Electron's shell.trashItem); without it, to the workspace's `.trash` folder. */
+  /** Moves a file to the system trash (Electron's shell.trashItem); without it, or when it fails, to the workspace's `.trash` folder. */
   trash?: (path: string) => Promise<void>;
   /** The file operations saves make (Node's by default); tests simulate a full disk or a read-only folder with it. */
   io?: SaveIo;
@@ -338,9 +338,10 @@ export class NotebookStore {
     const path = join(this.dir, name);
     if (!(await this.exists(path))) throw new RequestError(404, `${name}: no such notebook in ${this.dir}`);
     await this.serial(name, async () => {
-      if (this.trash) {
-        await this.trash(path);
-      } else {
+      // Where the system trash fails (no trash on that file system, a network drive), the
+      // workspace's own `.trash` folder keeps the file: removing never loses it outright.
+      const isTrashed = this.trash ? await this.trash(path).then(() => true, () => false) : false;
+      if (!isTrashed) {
         const trashDir = join(this.dir, '.trash');
         await mkdir(trashDir, { recursive: true });
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');

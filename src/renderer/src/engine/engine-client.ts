@@ -23,49 +23,102 @@ export function routeFor(choice: BackendChoice, hasNative: boolean): EngineRoute
   return hasNative && (choice === 'native' || choice === 'auto') ? 'native' : 'worker';
 }
 
-/** The native engine's port, sent by the desktop app's preload as a window message; null in a browser or after the wait. */
-function nativeEnginePort(expected: boolean): Promise<MessagePort | null> {
-  if (!expected) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), NATIVE_WAIT_MS);
-    const onMessage = (event: MessageEvent): void => {
-      const data: unknown = event.data;
-      const port = event.ports[0];
-      if (event.source !== window || !port || data === null || typeof data !== 'object' || !('ntl' in data) || data.ntl !== 'native-engine-port') return;
-      window.removeEventListener('message', onMessage);
-      clearTimeout(timer);
-      resolve(port);
-    };
-    window.addEventListener('message', onMessage);
-  });
+/** The native engine's port when `event` is the desktop app's preload handing one over, else null. */
+function nativeEnginePortOf(event: MessageEvent): MessagePort | null {
+  const data: unknown = event.data;
+  const port = event.ports[0];
+  if (event.source !== window || !port || data === null || typeof data !== 'object' || !('ntl' in data) || data.ntl !== 'native-engine-port') return null;
+  return port;
 }
 
 /**
  * Typed RPC to the engine: one request, one answer, matched by run id. The engine is the page's
  * Web Worker or, in the desktop app, the native engine process (the same protocol over a message
- * port); each model load decides which, and later calls go where the model is.
+ * port); each model load decides which, and later calls go where the model is. When the native
+ * engine's process stops, what it was asked is rejected with the reason and the page's worker
+ * takes over; a port that comes later (a restart) is taken up again.
  */
 export class EngineClient {
   private worker: Worker;
-  private readonly native: Promise<MessagePort | null>;
+  /** The native engine's port: null in a browser, before it arrives and after its process stopped. */
+  private nativePort: MessagePort | null = null;
+  /** Settles when the first port arrived, or when the page stops waiting for it. */
+  private readonly nativeReady: Promise<void>;
   private route: EngineRoute = 'worker';
   private nextRunId = 1;
   private pending = new Map<number, Pending>();
+  /** Runs sent to the native engine and not answered yet. */
+  private nativeRuns = new Set<number>();
+  /** Called when a native engine's port arrives after the page stopped waiting (a restart). */
+  onNativeReady: (() => void) | null = null;
 
   constructor(hasNativeEngine = false) {
     this.worker = this.spawn();
-    this.native = nativeEnginePort(hasNativeEngine).then((port) => {
-      if (port) {
-        port.onmessage = (event: MessageEvent<WorkerResponse>) => this.receive(event.data);
-        port.start();
-      }
-      return port;
+    this.nativeReady = hasNativeEngine ? this.listenForNative() : Promise.resolve();
+  }
+
+  private listenForNative(): Promise<void> {
+    return new Promise((resolve) => {
+      let isWaiting = true;
+      const stopWaiting = (): void => {
+        isWaiting = false;
+        resolve();
+      };
+      const timer = setTimeout(stopWaiting, NATIVE_WAIT_MS);
+      window.addEventListener('message', (event: MessageEvent) => {
+        const port = nativeEnginePortOf(event);
+        if (!port) return;
+        this.useNativePort(port);
+        if (isWaiting) {
+          clearTimeout(timer);
+          stopWaiting();
+        } else {
+          this.onNativeReady?.();
+        }
+      });
     });
+  }
+
+  private useNativePort(port: MessagePort): void {
+    this.nativePort?.close();
+    this.nativePort = port;
+    port.onmessage = (event: MessageEvent<WorkerResponse>) => {
+      if (event.data.type !== 'progress') this.nativeRuns.delete(event.data.runId);
+      this.receive(event.data);
+    };
+    port.start();
   }
 
   /** Whether a native engine is there to run models on (waits for it in the desktop app). */
   async hasNative(): Promise<boolean> {
-    return (await this.native) !== null;
+    await this.nativeReady;
+    return this.nativePort !== null;
+  }
+
+  /**
+   * The native engine's process stopped (`reason` says how): every call it had is rejected with the
+   * reason (a load that may fall back goes to the worker), and later calls go to the worker.
+   * Returns whether the model was running there, so the caller loads it again in the page.
+   */
+  nativeStopped(reason: string): boolean {
+    const wasNative = this.route === 'native';
+    this.nativePort?.close();
+    this.nativePort = null;
+    this.route = 'worker';
+    const error = new Error(reason);
+    const runs = [...this.nativeRuns];
+    this.nativeRuns.clear();
+    for (const runId of runs) {
+      const pending = this.pending.get(runId);
+      this.pending.delete(runId);
+      pending?.reject(error);
+    }
+    return wasNative;
+  }
+
+  private postNative(port: MessagePort, message: WorkerRequest): void {
+    if (message.type !== 'cancel') this.nativeRuns.add(message.runId);
+    port.postMessage(message);
   }
 
   private spawn(): Worker {
@@ -92,8 +145,9 @@ export class EngineClient {
   }
 
   private async post(message: WorkerRequest): Promise<void> {
-    const port = this.route === 'native' ? await this.native : null;
-    if (port) port.postMessage(message);
+    if (this.route === 'native') await this.nativeReady;
+    const port = this.route === 'native' ? this.nativePort : null;
+    if (port) this.postNative(port, message);
     else this.worker.postMessage(message);
   }
 
@@ -102,7 +156,8 @@ export class EngineClient {
    * `auto` load runs on the worker instead and says why.
    */
   private async load(runId: number, body: RequestBody<'load'>): Promise<void> {
-    const port = await this.native;
+    await this.nativeReady;
+    const port = this.nativePort;
     const route = routeFor(body.backend, port !== null);
     const pending = this.pending.get(runId);
     if (route === 'native' && port && pending) {
@@ -128,7 +183,7 @@ export class EngineClient {
           this.worker.postMessage({ runId, type: 'load', ...body, backend: 'auto' } satisfies WorkerRequest);
         },
       });
-      port.postMessage({ runId, type: 'load', ...body } satisfies WorkerRequest);
+      this.postNative(port, { runId, type: 'load', ...body } satisfies WorkerRequest);
       return;
     }
     this.route = 'worker';
@@ -164,6 +219,7 @@ export class EngineClient {
       p.reject(new Error(reason));
     }
     this.pending.clear();
+    this.nativeRuns.clear();
     this.worker.terminate();
     this.worker = this.spawn();
     this.route = 'worker';

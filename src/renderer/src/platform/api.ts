@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DraftEntry, NotebookEntry, WorkspaceInfo, type NtlApi, type SaveNotebookRequest } from '../../../common/api';
-import { ModelInfo, ModelList } from '../../../common/model-info';
+import { PageModelInfo, PageModelList } from '../../../common/model-info';
 import { parseNotebook } from '../../../common/notebook-format';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -25,7 +25,7 @@ async function request(path: string, init?: RequestInit): Promise<unknown> {
 const httpApi: NtlApi = {
   transport: 'http',
   models: {
-    list: async () => ModelList.parse(await request('api/models')),
+    list: async () => PageModelList.parse(await request('api/models')),
     importBegin: async (begin) =>
       (await request('api/imports', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(begin) })) as { token: string },
     importWrite: async ({ token, file, offset, data }) => {
@@ -33,7 +33,7 @@ const httpApi: NtlApi = {
       const body = new Uint8Array(data);
       await request(`api/imports/${encodeURIComponent(token)}?${query}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body });
     },
-    importCommit: async (token) => ModelInfo.parse(await request(`api/imports/${encodeURIComponent(token)}/commit`, { method: 'POST' })),
+    importCommit: async (token) => PageModelInfo.parse(await request(`api/imports/${encodeURIComponent(token)}/commit`, { method: 'POST' })),
     importAbort: async (token) => {
       await request(`api/imports/${encodeURIComponent(token)}`, { method: 'DELETE' });
     },

@@ -1,5 +1,5 @@
 import { IMPORT_CHUNK_BYTES, planImport, type ImportPlan } from '../../../common/model-import';
-import type { ModelInfo } from '../../../common/model-info';
+import type { PageModelInfo } from '../../../common/model-info';
 import { api } from './api';
 
 /** A file of a folder the user picked or dropped, with its path inside that folder. */
@@ -59,7 +59,7 @@ export function planFolder(folder: PickedFolder): ImportPlan {
  * Sends a picked folder to the main process in pieces; it validates the whole model before it
  * appears in the models folder. `onProgress` gets the fraction of bytes sent.
  */
-export async function importFolder(folder: PickedFolder, plan: ImportPlan, onProgress: (fraction: number, file: string) => void, signal?: AbortSignal): Promise<ModelInfo> {
+export async function importFolder(folder: PickedFolder, plan: ImportPlan, onProgress: (fraction: number, file: string) => void, signal?: AbortSignal): Promise<PageModelInfo> {
   const byPath = new Map(folder.files.map((f) => [f.path, f.file]));
   const total = plan.files.reduce((sum, f) => sum + f.size, 0) || 1;
   const { token } = await api.models.importBegin({ name: plan.name, files: plan.files });

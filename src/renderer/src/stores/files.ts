@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
-import type { DraftEntry, NotebookCopy, NotebookEntry, WorkspaceInfo } from '../../../common/api';
+import { PickedNotebookFile, type DraftEntry, type NotebookCopy, type NotebookEntry, type WorkspaceInfo } from '../../../common/api';
 import { boundResults, formatNotebook, notebookFileName, notebookSizeProblem, parseNotebook } from '../../../common/notebook-format';
 import { downloadBlob } from '../components/export';
 import { api } from '../platform/api';
@@ -246,6 +246,23 @@ export const useFilesStore = defineStore('files', () => {
     return importText(file.name, await file.text());
   }
 
+  /**
+   * File ▸ Open Notebook File… in the desktop app: the main process shows the system's file dialog
+   * (a menu click is not a user action in the page, so the page's own chooser would not open) and
+   * hands the file over, checked; it is then imported as a dropped file is. False when cancelled.
+   */
+  async function openPickedFile(): Promise<boolean> {
+    if (!api.notebooks.pickFile) return false;
+    let picked: PickedNotebookFile | null;
+    try {
+      picked = PickedNotebookFile.nullable().parse(await api.notebooks.pickFile());
+    } catch (cause) {
+      notebook.errorBanner = `Could not open the file: ${message(cause)}`;
+      return false;
+    }
+    return picked === null ? false : importText(picked.name, picked.text);
+  }
+
   /** The same, from text already read. */
   async function importText(fileName: string, text: string): Promise<boolean> {
     let doc;
@@ -351,6 +368,7 @@ export const useFilesStore = defineStore('files', () => {
     duplicate,
     remove,
     importText,
+    openPickedFile,
     importFile,
     exportNotebook,
     recover,

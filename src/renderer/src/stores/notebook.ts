@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams, type CellStatus } from '../../../common/cells';
-import { DEFAULT_MODEL_ID, modelFileUrl, type ModelInfo, type ModelProblem } from '../../../common/model-info';
+import { DEFAULT_MODEL_ID, modelFileUrl, type PageModelInfo, type ModelProblem } from '../../../common/model-info';
 import { liveFields } from '../notes/live-fields';
 import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc, type CompareDoc, type ContextDoc } from '../../../common/notebook-format';
 import { matchNotebookModel } from '../../../common/notebook-model';
@@ -66,7 +66,7 @@ function absoluteUrl(path: string): string {
 }
 
 /** The URLs of a model's files, in the variant chosen (fp16, quantized, ...: one of the folder's ONNX files), else its first. */
-function modelUrls(model: ModelInfo, variant: string | null): ModelUrls {
+function modelUrls(model: PageModelInfo, variant: string | null): ModelUrls {
   const files = model.variants.find((v) => v.name === variant) ?? model.files;
   return {
     id: model.id,
@@ -94,7 +94,7 @@ export const useNotebookStore = defineStore('notebook', () => {
   const engine = markRaw(new EngineClient(api.nativeEngine === true));
   /** Where models run: auto (the native engine in the desktop app, else WebGPU when there is an adapter, else WASM) or one backend. */
   const backendChoice = ref<BackendChoice>('auto');
-  const models = ref<ModelInfo[]>([]);
+  const models = ref<PageModelInfo[]>([]);
   const modelProblems = ref<ModelProblem[]>([]);
   const modelId = ref<string>(DEFAULT_MODEL_ID);
   /** The variant of the current model in use (a view setting of this window: null is the folder's first, full precision where it has one). */
@@ -123,6 +123,8 @@ export const useNotebookStore = defineStore('notebook', () => {
   const opened = ref(0);
   /** Said when an opened notebook's model is missing or has another hash; `matches` are model ids to offer. */
   const modelNotice = ref<{ message: string; matches: string[] } | null>(null);
+  /** Said when the desktop app's native engine stopped: the reason; a restart is offered. */
+  const nativeEngineNotice = ref<string | null>(null);
   /** Counts changes to what is saved; `savedRevision` is the count the last save or open saw. */
   const revision = ref(0);
   const savedRevision = ref(0);
@@ -185,6 +187,27 @@ export const useNotebookStore = defineStore('notebook', () => {
     modelProblems.value = list.problems;
   }
 
+  // The native engine's process died: what it was running fails with the reason, and the model is
+  // loaded again in the page (WebGPU or WASM) so work can go on; a restart brings it back.
+  api.engine?.onNativeExit((reason) => {
+    const wasNative = engine.nativeStopped(reason);
+    nativeEngineNotice.value = `${reason}. Models run in the page (WebGPU or WASM) until it is restarted.`;
+    if (wasNative && !loading.value) void loadModel(backendChoice.value === 'native' ? 'auto' : backendChoice.value);
+  });
+  engine.onNativeReady = () => {
+    nativeEngineNotice.value = null;
+    if (backendChoice.value === 'auto' || backendChoice.value === 'native') void loadModel();
+  };
+
+  /** Starts the native engine's process again; its port arrives as the first one did (`onNativeReady`). */
+  async function restartNativeEngine(): Promise<void> {
+    try {
+      await api.engine?.restartNative();
+    } catch (cause) {
+      nativeEngineNotice.value = `The native engine could not be restarted: ${message(cause)}`;
+    }
+  }
+
   async function loadModel(backend: BackendChoice = backendChoice.value): Promise<void> {
     const info = model.value;
     if (!info) {
@@ -217,7 +240,7 @@ export const useNotebookStore = defineStore('notebook', () => {
   async function setModel(id: string): Promise<void> {
     if (id === modelId.value && loaded.value?.modelId === id) return;
     // A prompt the user has not changed follows the model: each may suggest its own (its card's).
-    const suggested = (m: ModelInfo | null | undefined): string => m?.defaultPrompt ?? DEFAULT_PROMPT;
+    const suggested = (m: PageModelInfo | null | undefined): string => m?.defaultPrompt ?? DEFAULT_PROMPT;
     if (prompt.value === suggested(model.value)) prompt.value = suggested(models.value.find((m) => m.id === id));
     modelId.value = id;
     variant.value = null;
@@ -595,6 +618,8 @@ export const useNotebookStore = defineStore('notebook', () => {
     modelsListed,
     layout,
     modelNotice,
+    nativeEngineNotice,
+    restartNativeEngine,
     revision,
     compareDoc,
     contextDoc,

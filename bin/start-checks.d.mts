@@ -1,0 +1,14 @@
+export declare const NO_SANDBOX: '--no-sandbox';
+export interface StartArguments {
+  noSandbox: boolean;
+  appArgs: string[];
+}
+export declare function startArguments(argv: readonly string[]): StartArguments;
+export declare function previewCommand(electronVite: string, args: StartArguments): string[];
+export interface SandboxFacts {
+  platform: string;
+  uid: number | null;
+  restrictedUserns: boolean;
+  chromeSandbox: { path: string; uid: number; mode: number } | null;
+}
+export declare function sandboxProblem(facts: SandboxFacts): string | null;
