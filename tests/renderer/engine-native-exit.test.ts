@@ -36,7 +36,7 @@ async function until(condition: () => boolean): Promise<void> {
   if (!condition()) throw new Error('timed out');
 }
 
-const model = { id: 'seed-world', config: '', tokenizer: '', tokenizerConfig: null, onnx: '', onnxWithPast: null, onnxData: [] };
+const model = { id: 'seed-world', config: '', tokenizer: '', tokenizerConfig: null, onnx: '', onnxWithPast: null, onnxFile: 'onnx/model.onnx', onnxWithPastFile: null, onnxData: [] };
 const loaded = { modelId: 'seed-world', backend: 'native', threads: 1 };
 
 describe('the page’s engine client when the native engine’s process dies', () => {

@@ -39,6 +39,8 @@ const model = {
   id: 'seed-world', name: 'Seed world', source: 'bundled', description: '', defaultPrompt: null, modelType: 'gpt2', layers: 3, heads: 4, kvHeads: 4, hidden: 128,
   vocab: 1024, context: 128, parameters: 1, bytes: 1, sha256: 'x', opset: 17, precision: 'float32', graphInputs: ['input_ids'], views: [],
   files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig: null, onnx: 'onnx/model.onnx', onnxWithPast: null, onnxData: [], card: null },
+  variant: 'fp32',
+  variants: [],
 };
 const loadResult = (backend: string): unknown => ({ modelId: 'seed-world', backend, threads: 1, backendNote: null });
 
