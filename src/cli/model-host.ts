@@ -1,28 +1,22 @@
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
 import { VARIANT_NAMES } from '../common/model-import';
 import { EngineModel } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
-import { ModelRegistry, readModelFiles } from '../main/services/model-registry';
+import { readTokenizerFiles } from '../engine/model-files';
+import { diskReader, folderSources, readModelFiles, type ModelRegistry } from '../main/services/model-registry';
+import { nodeModelRegistry } from '../main/services/model-roots';
 import { loadOrt } from '../main/services/ort-runtime';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The user's models folder, as the browser build uses it. */
-export function userModelsDir(): string {
-  return process.env['NTL_MODELS_DIR'] || join(homedir(), '.next-token-lab', 'models');
-}
+export { userModelsDir } from '../main/services/model-roots';
 
-/** The same roots as the app: bundled models, then the user's models folder. */
+/** The same roots as the browser build: bundled models, then the user's models folder. */
 export function createRegistry(): ModelRegistry {
-  return new ModelRegistry([
-    { dir: process.env['NTL_BUNDLED_MODELS'] || join(projectRoot, 'resources', 'models'), source: 'bundled' },
-    { dir: userModelsDir(), source: 'user' },
-  ]);
+  return nodeModelRegistry(projectRoot);
 }
 
 /** The model a command names (`--model`, else `fallback`), in the variant `--variant` asks for. */
@@ -78,17 +72,8 @@ export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promi
 
 /** Only the tokenizer, for commands that do not run the model (the ONNX file is not read). */
 export async function loadTokenizer(info: ModelInfo): Promise<ModelTokenizer> {
-  const readJson = async (file: string): Promise<unknown> => {
-    const path = join(info.path, file);
-    try {
-      return JSON.parse(await readFile(path, 'utf8'));
-    } catch (cause) {
-      throw new Error(`${path}: ${cause instanceof Error ? cause.message : String(cause)}`);
-    }
-  };
-  const tokenizerJson = await readJson(info.files.tokenizer);
-  const tokenizerConfig = info.files.tokenizerConfig ? await readJson(info.files.tokenizerConfig) : {};
-  return new ModelTokenizer(tokenizerJson, tokenizerConfig);
+  const files = await readTokenizerFiles(folderSources(info), diskReader);
+  return new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
 }
 
 export function round(value: number, digits = 1): number {

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ModelImporter } from '../main/services/model-import';
-import { ModelRegistry } from '../main/services/model-registry';
+import { nodeModelRegistry, userModelsDir } from '../main/services/model-roots';
 import { NotebookStore } from '../main/services/notebook-store';
 import { createServer } from './create-server';
 
@@ -36,11 +36,8 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
   fail(`${join(rendererDir, 'index.html')} is missing: run npm run build first`);
 }
 const home = join(homedir(), '.next-token-lab');
-const userModels = process.env['NTL_MODELS_DIR'] || join(home, 'models');
-const registry = new ModelRegistry([
-  { dir: process.env['NTL_BUNDLED_MODELS'] || join(projectRoot, 'resources', 'models'), source: 'bundled' },
-  { dir: userModels, source: 'user' },
-]);
+const userModels = userModelsDir();
+const registry = nodeModelRegistry(projectRoot);
 const importer = new ModelImporter(userModels, registry);
 await importer.removeStale();
 const store = new NotebookStore(workspace ?? join(home, 'notebooks'), { tour: join(projectRoot, 'resources', 'notebooks', 'guided-tour.ntl.json') });

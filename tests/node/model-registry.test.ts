@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { readFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelRegistry, readModelFiles } from '../../src/main/services/model-registry';
+import { readModelFolder } from '../../src/engine/model-files';
+import { folderSources, ModelRegistry, readModelFiles } from '../../src/main/services/model-registry';
 import { RequestError } from '../../src/main/services/request-error';
 import { seedWorld, bundledModels, tempDir, writeModelFolder } from './helpers';
 
@@ -144,5 +145,22 @@ describe('ModelRegistry', () => {
     const files = await readModelFiles(info);
     expect(files.id).toBe('seed-world');
     expect(Buffer.from(files.onnx).equals(onnx)).toBe(true);
+  });
+
+  it('reads a folder without tokenizer_config.json the same way in every host: an empty tokenizer config', async () => {
+    const root = await tempDir('models');
+    await writeModelFolder(join(root, 'bare'));
+    await rm(join(root, 'bare', 'tokenizer_config.json'), { force: true });
+    const info = await new ModelRegistry([{ dir: root, source: 'user' }]).resolve('bare');
+    expect(info.files.tokenizerConfig).toBeNull();
+    const files = await readModelFiles(info);
+    expect(files.tokenizerConfig).toEqual({});
+    // The page's worker reads through the same function, with fetch instead of fs.
+    const fetched = await readModelFolder(
+      { ...folderSources(info), config: 'config', tokenizer: 'tokenizer', onnx: 'onnx', onnxData: [] },
+      { json: async (name) => (name === 'config' ? files.config : files.tokenizer), bytes: async () => files.onnx },
+    );
+    expect(fetched.tokenizerConfig).toEqual({});
+    expect(fetched.onnxFile).toBe('onnx/model.onnx');
   });
 });

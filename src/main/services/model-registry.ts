@@ -10,6 +10,7 @@ import { MAX_MODEL_JSON_BYTES, formatBytes, modelSizeProblem } from '../../commo
 import { graphFacts, logitsWidth, type GraphFacts } from '../../engine/graph-facts';
 import { checkKnownOperators } from '../../engine/operator-support';
 import { planGraph, prepareGraph } from '../../engine/onnx-graph';
+import { readModelFolder, type FolderReader, type FolderSources } from '../../engine/model-files';
 import type { ModelFiles } from '../../engine/session';
 import { ModelTokenizer } from '../../engine/tokenizer';
 import { RequestError, errorMessage } from './request-error';
@@ -236,7 +237,7 @@ export class ModelRegistry {
       throw new Error(`${label('tokenizer.json')}: field "model" is missing; expected a Hugging Face tokenizers file`);
     }
     const tokenizerConfig = (await fileExists(join(folder, 'tokenizer_config.json'))) ? 'tokenizer_config.json' : null;
-    if (tokenizerConfig) await readJson(join(folder, tokenizerConfig), label(tokenizerConfig));
+    const tokenizerConfigJson = tokenizerConfig ? await readJson(join(folder, tokenizerConfig), label(tokenizerConfig)) : {};
     let card: z.infer<typeof Card> = {};
     const hasCard = await fileExists(join(folder, 'card.json'));
     if (hasCard) {
@@ -265,7 +266,7 @@ export class ModelRegistry {
     const key = `${onnxPath}\0${onnxStat.size}\0${onnxStat.mtimeMs}\0${dataBytes}`;
     let graph = this.graphs.get(key);
     if (!graph) {
-      graph = await this.inspectGraph(onnxPath, onnxData, label(onnx), label('tokenizer.json'), tokenizerJson, config);
+      graph = await this.inspectGraph(onnxPath, onnxData, label(onnx), label('tokenizer.json'), tokenizerJson, tokenizerConfigJson, config);
       this.graphs.set(key, graph);
     }
     const missingData = graph.externalFiles.map((f) => join(dirname(onnx), f)).filter((f) => !onnxData.includes(f));
@@ -316,6 +317,7 @@ export class ModelRegistry {
     onnxLabel: string,
     tokenizerLabel: string,
     tokenizerJson: unknown,
+    tokenizerConfig: unknown,
     config: ModelConfig,
   ): Promise<GraphInspection> {
     const bytes = await readFile(onnxPath);
@@ -329,7 +331,7 @@ export class ModelRegistry {
     checkKnownOperators(plan, onnxLabel);
     let tokenizer: ModelTokenizer;
     try {
-      tokenizer = new ModelTokenizer(tokenizerJson, null);
+      tokenizer = new ModelTokenizer(tokenizerJson, tokenizerConfig);
     } catch (cause) {
       throw new Error(`${tokenizerLabel}: ${errorMessage(cause).replace(/^tokenizer\.json: /, '')}`);
     }
@@ -356,28 +358,32 @@ export class ModelRegistry {
   }
 }
 
-/** Reads a model's files for `EngineModel.load` (the ONNX bytes as one Uint8Array). */
-export async function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
+/** Where a listed model's files are on disk, for the one folder reader (`src/engine/model-files.ts`). */
+export function folderSources(info: ModelInfo): FolderSources<string> {
   const at = (file: string): string => join(info.path, file);
-  const withPast = info.files.onnxWithPast;
-  const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast, ...data] = await Promise.all([
-    readJson(at(info.files.config), at(info.files.config)),
-    readJson(at(info.files.tokenizer), at(info.files.tokenizer)),
-    info.files.tokenizerConfig ? readJson(at(info.files.tokenizerConfig), at(info.files.tokenizerConfig)) : Promise.resolve(null),
-    readFile(at(info.files.onnx)),
-    withPast ? readFile(at(withPast)) : Promise.resolve(null),
-    ...info.files.onnxData.map((file) => readFile(at(file))),
-  ]);
-  const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   return {
     id: info.id,
-    config,
-    tokenizer,
-    tokenizerConfig,
-    onnx: bytes(onnx as Buffer),
+    config: at(info.files.config),
+    tokenizer: at(info.files.tokenizer),
+    tokenizerConfig: info.files.tokenizerConfig ? at(info.files.tokenizerConfig) : null,
+    onnx: at(info.files.onnx),
+    onnxWithPast: info.files.onnxWithPast ? at(info.files.onnxWithPast) : null,
+    onnxData: info.files.onnxData.map((file) => ({ path: basename(file), source: at(file) })),
     onnxFile: info.files.onnx,
-    onnxWithPast: onnxWithPast ? bytes(onnxWithPast as Buffer) : null,
-    onnxWithPastFile: withPast,
-    externalData: info.files.onnxData.map((file, i) => ({ path: basename(file), data: bytes(data[i] as Buffer) })),
+    onnxWithPastFile: info.files.onnxWithPast,
   };
+}
+
+/** Reads files from disk: JSON within the size limit of a model's JSON file, bytes as one Uint8Array. */
+export const diskReader: FolderReader<string> = {
+  json: (path) => readJson(path, path),
+  bytes: async (path) => {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  },
+};
+
+/** Reads a model's files for `EngineModel.load` (the ONNX bytes as one Uint8Array). */
+export function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
+  return readModelFolder(folderSources(info), diskReader);
 }

@@ -5,6 +5,7 @@ import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { EngineService, type BackendAttempt, type EngineHost } from '../../../engine/engine-service';
 import type { BackendChoice, ModelUrls, WorkerRequest, WorkerResponse } from '../../../engine/protocol';
 import type { ModelFiles } from '../../../engine/session';
+import { readModelFolder, type FolderSources } from '../../../engine/model-files';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -55,27 +56,9 @@ async function webgpuMissing(): Promise<string | null> {
 
 /** The page's engine: model files fetched by URL, onnxruntime-web on WebGPU when there is an adapter, else WebAssembly. */
 const host: EngineHost = {
-  async readModel(urls: ModelUrls): Promise<ModelFiles> {
-    const [config, tokenizer, tokenizerConfig, onnx, onnxWithPast, ...data] = await Promise.all([
-      fetchJson(urls.config, `${urls.id}/config.json`),
-      fetchJson(urls.tokenizer, `${urls.id}/tokenizer.json`),
-      urls.tokenizerConfig ? fetchJson(urls.tokenizerConfig, `${urls.id}/tokenizer_config.json`) : Promise.resolve({}),
-      fetchBytes(urls.onnx),
-      urls.onnxWithPast ? fetchBytes(urls.onnxWithPast) : Promise.resolve(null),
-      ...urls.onnxData.map((d) => fetchBytes(d.url)),
-    ]);
-    const externalData = urls.onnxData.map((d, i) => ({ path: d.path, data: data[i] as Uint8Array }));
-    return {
-      id: urls.id,
-      config,
-      tokenizer,
-      tokenizerConfig,
-      onnx: onnx as Uint8Array,
-      onnxFile: urls.onnxFile,
-      onnxWithPast: onnxWithPast as Uint8Array | null,
-      onnxWithPastFile: urls.onnxWithPastFile,
-      externalData,
-    };
+  readModel(urls: ModelUrls): Promise<ModelFiles> {
+    const sources: FolderSources<string> = { ...urls, onnxData: urls.onnxData.map((d) => ({ path: d.path, source: d.url })) };
+    return readModelFolder(sources, { json: (url, label) => fetchJson(url, label), bytes: (url) => fetchBytes(url) });
   },
   async backends(choice: BackendChoice, threads: number) {
     const wasm: BackendAttempt = { backend: 'wasm', ort: () => loadOrt('wasm'), threads };
