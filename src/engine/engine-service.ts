@@ -1,6 +1,6 @@
 import { compareStepBatch } from './compare-step';
 import { fitPrompt } from './cell-results';
-import { generationStep } from './generate';
+import { continueGeneration } from './generate';
 import { logitLens } from './logit-lens';
 import type {
   BackendChoice,
@@ -242,18 +242,15 @@ export class EngineService {
           reply({ runId, type: 'result', result: await compareStepBatch(this.requireModel(), request.items) });
           return;
         case 'generate': {
-          const m = this.requireModel();
-          let state = request.state;
-          for (let i = 0; i < request.count && state.stopReason === null; i++) {
-            if (this.cancelled.has(runId)) {
-              state = { ...state, stopReason: 'cancelled' };
-              break;
-            }
-            state = await generationStep(m, state, request.sampling, { stop: request.stop });
-            reply({ runId, type: 'progress', progress: state });
-            // Let a cancel message in between steps.
-            await new Promise((resolve) => setTimeout(resolve, 0));
-          }
+          const state = await continueGeneration(this.requireModel(), request.state, request.sampling, request.count, {
+            stop: request.stop,
+            isCancelled: () => this.cancelled.has(runId),
+            onStep: async (progress) => {
+              reply({ runId, type: 'progress', progress });
+              // Let a cancel message in between steps.
+              await new Promise((resolve) => setTimeout(resolve, 0));
+            },
+          });
           reply({ runId, type: 'result', result: state });
           return;
         }

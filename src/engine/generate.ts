@@ -90,24 +90,39 @@ export async function generationStep(model: EngineModel, state: GenerationState,
   };
 }
 
-export interface GenerateOptions {
+export interface ContinueOptions {
+  stop?: string;
+  /** Asked before each step: a cancelled run stops with `cancelled`. */
+  isCancelled?: () => boolean;
+  /** Sees each step's state (the engine reports progress here, and lets a cancel message in). */
+  onStep?: (state: GenerationState) => void | Promise<void>;
+}
+
+/**
+ * The generation loop, the one every host runs: up to `count` more steps from `state`, stopping at
+ * end of text, a stop string, a full context or a cancel. The stop reason stays null when the count
+ * is reached, so the run can be continued.
+ */
+export async function continueGeneration(model: EngineModel, state: GenerationState, sampling: Sampling, count: number, options: ContinueOptions = {}): Promise<GenerationState> {
+  let current = state;
+  for (let i = 0; i < count && current.stopReason === null; i++) {
+    if (options.isCancelled?.()) return { ...current, stopReason: 'cancelled' };
+    current = await generationStep(model, current, sampling, { stop: options.stop });
+    await options.onStep?.(current);
+  }
+  return current;
+}
+
+export interface GenerateOptions extends ContinueOptions {
   /** A preset of the Sample cell or full sampler settings. */
   strategy: Sampling;
   seed: number;
   maxTokens: number;
-  stop?: string;
-  isCancelled?: () => boolean;
-  onStep?: (state: GenerationState) => void;
 }
 
 /** Generates up to `maxTokens` tokens after `promptIds`, stopping at end of text, a stop string or a full context. */
 export async function generate(model: EngineModel, promptIds: readonly number[], options: GenerateOptions): Promise<GenerationState> {
-  let state: GenerationState = { ids: [...promptIds], steps: [], rngState: new SeededRandom(options.seed).snapshot, stopReason: null };
-  while (state.stopReason === null) {
-    if (state.steps.length >= options.maxTokens) return { ...state, stopReason: 'max-tokens' };
-    if (options.isCancelled?.()) return { ...state, stopReason: 'cancelled' };
-    state = await generationStep(model, state, options.strategy, { stop: options.stop });
-    options.onStep?.(state);
-  }
-  return state;
+  const start: GenerationState = { ids: [...promptIds], steps: [], rngState: new SeededRandom(options.seed).snapshot, stopReason: null };
+  const state = await continueGeneration(model, start, options.strategy, options.maxTokens, options);
+  return state.stopReason === null ? { ...state, stopReason: 'max-tokens' } : state;
 }
