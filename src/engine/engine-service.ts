@@ -151,18 +151,7 @@ export class EngineService {
     const m = this.requireModel();
     const r = await m.forward(ids, true);
     const payload: ForwardPayload = {
-      ids: r.ids,
-      vocab: r.vocab,
-      dim: r.embeddings.dim,
-      lastLogits: r.lastLogits,
-      attention: r.attention,
-      attentionNote: r.attentionNote,
-      tokenEmbedding: r.embeddings.token,
-      positionEmbedding: r.embeddings.position,
-      embeddingSum: r.embeddings.sum,
-      forwardMs: r.forwardMs,
-      residual: r.residual,
-      residualMid: r.residualMid,
+      ...r,
       ...this.lensFor(m, r),
       // A selection, not a sort of the whole vocabulary: this runs on every forward pass.
       topPieces: topOrder(Float64Array.from(r.lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),

@@ -1,3 +1,4 @@
+import type { AttentionResult, ForwardResult } from './session';
 import type { TokenPiece } from './tokenizer';
 import type { Sampling } from './sampling/strategies';
 import type { GenerationState } from './generate';
@@ -51,34 +52,19 @@ export interface TokenizeResult {
 }
 
 /** Attention weights per layer, [head][query][key]; with the value vectors they multiply when the graph shows them. */
-export interface AttentionPayload {
-  layers: number;
-  heads: number;
-  data: Float32Array[];
-  values?: { heads: number; headDim: number; data: Float32Array[] } | null;
-}
+export type AttentionPayload = AttentionResult;
 
-export interface ForwardPayload {
-  ids: number[];
-  vocab: number;
-  dim: number;
-  lastLogits: Float32Array;
-  attention: AttentionPayload | null;
-  attentionNote: string | null;
-  tokenEmbedding: Float32Array | null;
-  positionEmbedding: Float32Array | null;
-  embeddingSum: Float32Array | null;
-  forwardMs: number;
-  /** The residual stream entering each block and the final norm, [position][hidden] each; null when the graph hides it. */
-  residual: Float32Array[] | null;
-  /** The stream inside each block after the attention's addition (before the MLP); null when not found. */
-  residualMid: Float32Array[] | null;
+/**
+ * One forward pass as the page receives it: the engine's result itself (one shape, no renaming), with
+ * what the engine adds next to the tokenizer: the logit lens and the labels of the likely next tokens.
+ */
+export type ForwardPayload = ForwardResult & {
   /** Logit lens: [depth][position] top-1 token and probability; depth 0 is the embeddings. */
   lens: { id: number; prob: number; piece: TokenPiece }[][] | null;
   lensNote: string | null;
   /** Pieces of the most likely next tokens (by logit), so the UI can label them without the tokenizer. */
   topPieces: TokenPiece[];
-}
+};
 
 /** The forward pass with heads switched off or tokens removed from attention: what Predict compares. */
 export interface InterveneResult {

@@ -12,7 +12,7 @@ function run(partial: Partial<LiveRun> = {}): LiveRun {
     model: { id: 'seed-world', layers: 3, heads: 4, hidden: 128, vocab: 1024, context: 128 },
     prompt: 'The sun rises',
     tokens: pieces,
-    forward: { ids: [0, 1, 2], lastLogits: new Float32Array([Math.log(0.1), Math.log(0.7), Math.log(0.2)]), attention: { layers: 1, heads: 1, data: [attention] }, dim: 128 },
+    forward: { ids: [0, 1, 2], lastLogits: new Float32Array([Math.log(0.1), Math.log(0.7), Math.log(0.2)]), attention: { layers: 1, heads: 1, data: [attention] } },
     attend: { layer: 0, head: 0, query: -1 },
     temperature: 1,
     piece: (id) => pieces[id] ?? { id, text: '?', display: '?' },

@@ -8,7 +8,7 @@ export interface LiveRun {
   model: { id: string; layers: number; heads: number; hidden: number; vocab: number; context: number } | null;
   prompt: string;
   tokens: readonly TokenPiece[] | null;
-  forward: { ids: readonly number[]; lastLogits: Float32Array; attention: { layers: number; heads: number; data: readonly Float32Array[] } | null; dim: number } | null;
+  forward: { ids: readonly number[]; lastLogits: Float32Array; attention: { layers: number; heads: number; data: readonly Float32Array[] } | null } | null;
   /** The Attend cell's layer, head and query (-1: the last token). */
   attend: { layer: number; head: number; query: number };
   temperature: number;
