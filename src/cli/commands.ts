@@ -7,7 +7,7 @@ import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
 import { parseHeadRef } from '../engine/intervention';
 import { contextSimilarity, sharedTokens } from '../engine/analysis';
 import type { ColumnMetrics } from '../engine/sampling/metrics';
-import { firstIssue } from '../engine/sampling/settings';
+import { firstIssue } from '../common/sampler-settings';
 import { UsageError, listOption, numberOption, stringOption, type ParsedCommand } from './args';
 import { decoderFromFlags } from './sampler-options';
 import { createRegistry, userModelsDir, encodePrompt, loadModel, loadTokenizer, resolveModel, runtimeOptions, timing } from './model-host';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
 import { isComputedCell, isNoteCell, notebookSizeProblem, parseNotebook } from '../common/notebook-format';
 import { generate } from '../engine/generate';
-import { presetSettings } from '../engine/sampling/strategies';
+import { presetSettings } from '../common/sampling-strategy';
 import { fitPrompt, predictResult } from '../engine/cell-results';
 import type { ForwardResult } from '../engine/session';
 import type { TokenPiece } from '../engine/tokenizer';

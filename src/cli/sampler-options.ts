@@ -1,5 +1,5 @@
 import type { ZodError } from 'zod';
-import { BeamSettings, SamplerSettings, firstIssue } from '../engine/sampling/settings';
+import { BeamSettings, SamplerSettings, firstIssue } from '../common/sampler-settings';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
 
 /** The sampler flags of `ntl generate` and the settings each one sets. */

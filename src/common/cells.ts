@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { SamplerKnobs, SamplerSettings } from '../engine/sampling/settings';
-import { presetInput, SamplingStrategy } from '../engine/sampling/strategies';
+import { SamplerKnobs, SamplerSettings } from './sampler-settings';
+import { presetInput, SamplingStrategy } from './sampling-strategy';
 
 export const CELL_KINDS = ['tokenize', 'embed', 'attend', 'predict', 'sample'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SamplingStrategy } from '../engine/sampling/strategies';
+import { SamplingStrategy } from './sampling-strategy';
 import { CELL_KINDS, CELL_PARAMS } from './cells';
 import { formatBytes } from './model-limits';
 

@@ -1,7 +1,7 @@
 import type { GenerationState, GenerationStep, StopReason } from './generate';
 import type { EngineModel } from './session';
 import { entropyBits, rankOrder, softmax } from './sampling/distribution';
-import type { BeamSettings } from './sampling/settings';
+import type { BeamSettings } from '../common/sampler-settings';
 
 interface Beam {
   ids: number[];

@@ -2,7 +2,7 @@ import { generationStep, type GenerationState, type GenerationStep, type StepOpt
 import type { EngineModel } from './session';
 import type { ChainResult } from './sampling/chain';
 import { rankOrder } from './sampling/distribution';
-import type { Sampling } from './sampling/strategies';
+import type { Sampling } from '../common/sampling-strategy';
 
 /** How many of the most likely tokens a comparison keeps per step. */
 export const ALTERNATIVES = 10;

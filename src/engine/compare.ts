@@ -3,8 +3,8 @@ import { beamSearch } from './beam-search';
 import { generate, type GenerationState } from './generate';
 import type { EngineModel } from './session';
 import { columnMetrics, type ColumnMetrics } from './sampling/metrics';
-import { BeamSettings, SamplerSettings } from './sampling/settings';
-import { SamplingStrategy } from './sampling/strategies';
+import { BeamSettings, SamplerSettings } from '../common/sampler-settings';
+import { SamplingStrategy } from '../common/sampling-strategy';
 
 /**
  * One column of a comparison: a name, a seed, and one way to decode: full sampler `settings`, a

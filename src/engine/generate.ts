@@ -2,7 +2,7 @@ import { SeededRandom } from './rng';
 import type { EngineModel } from './session';
 import { applyChain, type ChainResult } from './sampling/chain';
 import { entropyBits } from './sampling/distribution';
-import { resolveSampling, type Sampling } from './sampling/strategies';
+import { resolveSampling, type Sampling } from '../common/sampling-strategy';
 
 export interface GenerationStep {
   id: number;

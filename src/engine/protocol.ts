@@ -1,6 +1,6 @@
 import type { AttentionResult, ForwardResult } from './session';
 import type { TokenPiece } from './tokenizer';
-import type { Sampling } from './sampling/strategies';
+import type { Sampling } from '../common/sampling-strategy';
 import type { GenerationState } from './generate';
 import type { StepDetail } from './compare-step';
 import type { InterventionInput } from './intervention';

@@ -3,7 +3,7 @@ import { compareStep, compareStepBatch, type BatchItem } from '../../src/engine/
 import type { GenerationState } from '../../src/engine/generate';
 import { SeededRandom } from '../../src/engine/rng';
 import type { EngineModel } from '../../src/engine/session';
-import type { SamplingStrategy } from '../../src/engine/sampling/strategies';
+import type { SamplingStrategy } from '../../src/common/sampling-strategy';
 import { loadBundled } from './load-model';
 
 let model: EngineModel;

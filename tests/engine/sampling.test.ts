@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beamSearch } from '../../src/engine/beam-search';
 import { generate } from '../../src/engine/generate';
 import { columnMetrics } from '../../src/engine/sampling/metrics';
-import { SamplerSettings } from '../../src/engine/sampling/settings';
+import { SamplerSettings } from '../../src/common/sampler-settings';
 import type { EngineModel } from '../../src/engine/session';
 import { loadBundled } from './load-model';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decoderFromFlags } from '../../src/cli/sampler-options';
 import { SampleParams } from '../../src/common/cells';
-import { presetSettings } from '../../src/engine/sampling/strategies';
+import { presetSettings } from '../../src/common/sampling-strategy';
 import { ntl, tempDir, type Run } from './helpers';
 
 

@@ -18,8 +18,8 @@ import {
 } from '../../src/engine/sampling/filters';
 import { isComputedCell, parseNotebook } from '../../src/common/notebook-format';
 import { columnMetrics } from '../../src/engine/sampling/metrics';
-import { BeamSettings, DEFAULT_ORDER, firstIssue, SamplerSettings, type SamplerSettingsInput } from '../../src/engine/sampling/settings';
-import { presetSettings } from '../../src/engine/sampling/strategies';
+import { BeamSettings, DEFAULT_ORDER, firstIssue, SamplerSettings, type SamplerSettingsInput } from '../../src/common/sampler-settings';
+import { presetSettings } from '../../src/common/sampling-strategy';
 
 // Probabilities 0.5, 0.25, 0.125, 0.125.
 const P = [0.5, 0.25, 0.125, 0.125];

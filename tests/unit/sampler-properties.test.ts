@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChain } from '../../src/engine/sampling/chain';
 import { liveOrder, minPFilter, topKFilter, topOrder, topPFilter } from '../../src/engine/sampling/filters';
-import { SamplerSettings, STAGES, type SamplerSettingsInput } from '../../src/engine/sampling/settings';
+import { SamplerSettings, STAGES, type SamplerSettingsInput } from '../../src/common/sampler-settings';
 
 const logitsArb = fc.array(fc.double({ min: -30, max: 30, noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 40 }).map((a) => Float64Array.from(a));
 const historyArb = fc.array(fc.nat({ max: 39 }), { maxLength: 30 });

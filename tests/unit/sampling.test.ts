@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/engine/rng';
 import { entropyBits, rankOrder, softmax, topK } from '../../src/engine/sampling/distribution';
-import { filterDistribution, sampleToken, SamplingStrategy } from '../../src/engine/sampling/strategies';
+import { filterDistribution, sampleToken } from '../../src/engine/sampling/strategies';
+import { SamplingStrategy } from '../../src/common/sampling-strategy';
 
 const sum = (a: ArrayLike<number>): number => Array.from(a).reduce((x, y) => x + y, 0);
 // Probabilities 0.5, 0.25, 0.125, 0.125 at temperature 1.

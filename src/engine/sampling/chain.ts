@@ -18,7 +18,7 @@ import {
   xtcFilter,
   type Logits,
 } from './filters';
-import type { SamplerSettings, StageName } from './settings';
+import type { SamplerSettings, StageName } from '../../common/sampler-settings';
 
 /**
  * What a sampler carries from one step to the next. Plain numbers, so a run can be saved and

@@ -1,7 +1,7 @@
 import type { StepDetail } from '../../../engine/compare-step';
 import type { GenerationState } from '../../../engine/generate';
 import { columnMetrics, type ColumnMetrics } from '../../../engine/sampling/metrics';
-import type { SamplingStrategy } from '../../../engine/sampling/strategies';
+import type { SamplingStrategy } from '../../../common/sampling-strategy';
 import type { TreeNode } from '../charts/options';
 
 /** A column of the Compare cell: its settings and, once stepped, its generation. */

@@ -3,7 +3,7 @@ import { computed, markRaw, ref, watch } from 'vue';
 import { ColumnSpec, CompareSpec } from '../../../engine/compare';
 import { forkState, type Alternative } from '../../../engine/compare-step';
 import { SeededRandom } from '../../../engine/rng';
-import { presetSettings, SamplingStrategy } from '../../../engine/sampling/strategies';
+import { presetSettings, SamplingStrategy } from '../../../common/sampling-strategy';
 import type { CompareDoc } from '../../../common/notebook-format';
 import type { CompareColumn } from '../cells/compare-data';
 import { useNotebookStore } from './notebook';

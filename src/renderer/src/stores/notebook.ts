@@ -7,7 +7,7 @@ import { isComputedCell, isNoteCell, NOTE_KIND, NOTEBOOK_VERSION, NotebookDoc, t
 import { matchNotebookModel } from '../../../common/notebook-model';
 import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
-import { presetSettings } from '../../../engine/sampling/strategies';
+import { presetSettings } from '../../../common/sampling-strategy';
 import { fitPrompt, predictResult } from '../../../engine/cell-results';
 import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
