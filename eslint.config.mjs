@@ -1,6 +1,7 @@
 import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 import vueParser from 'vue-eslint-parser';
+import layers from './tools/lint/layers.mjs';
 
 /** Layers: what each part of the app may import (see shared/guide/style.md). */
 const noNodeOrElectron = {
@@ -30,6 +31,12 @@ export default tseslint.config(
       'vue/html-closing-bracket-newline': 'off',
       'vue/first-attribute-linebreak': 'off',
     },
+  },
+  {
+    // The direction of imports between src/'s layers (tools/lint/layers.mjs), and no import cycles.
+    files: ['src/**/*.{ts,vue}'],
+    plugins: { layers },
+    rules: { 'layers/allowed-imports': 'error', 'layers/no-cycle': 'error' },
   },
   {
     files: ['src/renderer/**/*.{ts,vue}', 'src/engine/**/*.ts', 'src/common/**/*.ts'],

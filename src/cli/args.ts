@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util';
 import { SAMPLER_OPTIONS } from './sampler-options';
+import { UsageError, type ParsedCommand } from './option-values';
 
-/** A mistake in how the command was called: reported with exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError, listOption, numberOption, stringOption, type ParsedCommand } from './option-values';
 
 type OptionSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean' };
 
@@ -48,11 +46,6 @@ export function isCommand(name: string | undefined): name is CommandName {
   return name !== undefined && Object.hasOwn(COMMAND_OPTIONS, name);
 }
 
-export interface ParsedCommand {
-  values: Record<string, string | string[] | boolean | undefined>;
-  positionals: string[];
-}
-
 /** `--flag -1` as `--flag=-1`: parseArgs would take "-1" for an option of its own. */
 function joinNegativeNumbers(args: string[], options: Record<string, OptionSpec>): string[] {
   const out: string[] = [];
@@ -80,27 +73,4 @@ export function parseCommand(command: CommandName, args: string[]): ParsedComman
     const message = cause instanceof Error ? cause.message.split('\n')[0] ?? cause.message : String(cause);
     throw new UsageError(`${command}: ${message.replace(/^Unknown option/, 'unknown option')}`);
   }
-}
-
-/** A repeatable option: every value given, in order. */
-export function listOption(values: ParsedCommand['values'], name: string): string[] {
-  const value = values[name];
-  return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
-}
-
-export function stringOption(values: ParsedCommand['values'], name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** A number option; `integer` refuses fractions. The message names the option and the value. */
-export function numberOption(values: ParsedCommand['values'], name: string, options: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
-  const text = stringOption(values, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name}: expected a number, got "${text}"`);
-  if (options.integer && !Number.isInteger(value)) throw new UsageError(`--${name}: expected a whole number, got "${text}"`);
-  if (options.min !== undefined && value < options.min) throw new UsageError(`--${name}: must be at least ${options.min}, got ${text}`);
-  if (options.max !== undefined && value > options.max) throw new UsageError(`--${name}: must be at most ${options.max}, got ${text}`);
-  return value;
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
-import { ModelImporter } from '../main/services/model-import';
+import { ModelImporter } from '../node/model-import';
 import { readFile } from 'node:fs/promises';
 import { depthLabel, predictResult } from '../engine/cell-results';
 import { CompareSpec, runColumn, type ColumnResult, type ColumnSpec } from '../engine/compare';

@@ -5,14 +5,14 @@ import { VARIANT_NAMES } from '../common/model-import';
 import { EngineModel } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { readTokenizerFiles } from '../engine/model-files';
-import { diskReader, folderSources, readModelFiles, type ModelRegistry } from '../main/services/model-registry';
-import { nodeModelRegistry } from '../main/services/model-roots';
-import { loadOrt } from '../main/services/ort-runtime';
+import { diskReader, folderSources, readModelFiles, type ModelRegistry } from '../node/model-registry';
+import { nodeModelRegistry } from '../node/model-roots';
+import { loadOrt } from '../node/ort-runtime';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-export { userModelsDir } from '../main/services/model-roots';
+export { userModelsDir } from '../node/model-roots';
 
 /** The same roots as the browser build: bundled models, then the user's models folder. */
 export function createRegistry(): ModelRegistry {

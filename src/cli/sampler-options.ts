@@ -1,6 +1,6 @@
 import type { ZodError } from 'zod';
 import { BeamSettings, SamplerSettings, firstIssue } from '../common/sampler-settings';
-import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
+import { UsageError, numberOption, stringOption, type ParsedCommand } from './option-values';
 
 /** The sampler flags of `ntl generate` and the settings each one sets. */
 export const SAMPLER_FLAGS = {

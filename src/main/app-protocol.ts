@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { CONTENT_SECURITY_POLICY } from '../common/csp';
-import { jsonResponse, routeAppRequest, type AppRoutes, type RoutedResponse } from './services/app-routes';
+import { jsonResponse, routeAppRequest, type AppRoutes, type RoutedResponse } from '../node/app-routes';
 
 /** The app's own origin in Electron: `app://local/...` serves what the HTTP server serves. */
 export const APP_SCHEME = 'app';

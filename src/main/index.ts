@@ -10,11 +10,11 @@ import { attachNativeEngine, type NativeEngine } from './native-engine/superviso
 import { appResources } from './resource-paths';
 import { loadWindowState, saveWindowStateSync, type WindowState } from './window-state';
 import { IPC_EVENTS } from '../common/ipc-channels';
-import { ModelImporter } from './services/model-import';
-import { ModelRegistry, type ModelRoot } from './services/model-registry';
-import { readPickedNotebook } from './services/picked-notebook';
-import { errorMessage } from './services/request-error';
-import { Workspace } from './services/workspace';
+import { ModelImporter } from '../node/model-import';
+import { ModelRegistry, type ModelRoot } from '../node/model-registry';
+import { readPickedNotebook } from '../node/picked-notebook';
+import { errorMessage } from '../node/request-error';
+import { Workspace } from '../node/workspace';
 
 // Standard + secure makes app://local a real origin (fetch, workers, cross-origin isolation).
 protocol.registerSchemesAsPrivileged([

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { DraftRequest, IPC, type WorkspaceInfo, NotebookFileName, PickedNotebookFile, ReadNotebookRequest, RenameNotebookRequest, SaveNotebookRequest } from '../common/api';
 import { toPageModelInfo, toPageModelList } from '../common/model-info';
 import { ImportBegin, ImportChunk, ImportToken } from '../common/model-import';
-import type { ModelImporter } from './services/model-import';
-import type { ModelRegistry } from './services/model-registry';
-import type { NotebookStore } from './services/notebook-store';
-import { errorMessage } from './services/request-error';
+import type { ModelImporter } from '../node/model-import';
+import type { ModelRegistry } from '../node/model-registry';
+import type { NotebookStore } from '../node/notebook-store';
+import { errorMessage } from '../node/request-error';
 
 export interface IpcServices {
   registry: ModelRegistry;

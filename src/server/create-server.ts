@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { toPageModelInfo, toPageModelList } from '../common/model-info';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { errorResponse, jsonResponse, routeAppRequest, type RoutedResponse } from '../main/services/app-routes';
-import type { ModelImporter } from '../main/services/model-import';
-import type { ModelRegistry } from '../main/services/model-registry';
-import type { NotebookStore } from '../main/services/notebook-store';
-import { RequestError, errorMessage } from '../main/services/request-error';
+import { errorResponse, jsonResponse, routeAppRequest, type RoutedResponse } from '../node/app-routes';
+import type { ModelImporter } from '../node/model-import';
+import type { ModelRegistry } from '../node/model-registry';
+import type { NotebookStore } from '../node/notebook-store';
+import { RequestError, errorMessage } from '../node/request-error';
 import { IMPORT_CHUNK_BYTES } from '../common/model-import';
 
 export interface ServerOptions {

@@ -3,9 +3,9 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ModelImporter } from '../main/services/model-import';
-import { nodeModelRegistry, userModelsDir } from '../main/services/model-roots';
-import { NotebookStore } from '../main/services/notebook-store';
+import { ModelImporter } from '../node/model-import';
+import { nodeModelRegistry, userModelsDir } from '../node/model-roots';
+import { NotebookStore } from '../node/notebook-store';
 import { createServer } from './create-server';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

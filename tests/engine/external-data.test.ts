@@ -2,7 +2,7 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { ModelRegistry, readModelFiles } from '../../src/main/services/model-registry';
+import { ModelRegistry, readModelFiles } from '../../src/node/model-registry';
 import { EngineModel } from '../../src/engine/session';
 import { tempDir } from '../node/helpers';
 import { withExternalData } from '../node/tiny-onnx';

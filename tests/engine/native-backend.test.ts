@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineModel } from '../../src/engine/session';
-import { loadOrt } from '../../src/main/services/ort-runtime';
+import { loadOrt } from '../../src/node/ort-runtime';
 import { loadBundled } from './load-model';
 import { describeReference, maxAbsDiff } from './reference-checks';
 

@@ -4,7 +4,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import { companionFiles } from '../../src/common/model-import';
-import { ModelRegistry, readModelFiles } from '../../src/main/services/model-registry';
+import { ModelRegistry, readModelFiles } from '../../src/node/model-registry';
 import { softmax, topK } from '../../src/engine/sampling/distribution';
 import { EngineModel, type BackendName, type OrtModule } from '../../src/engine/session';
 import { ROOT, fixture } from './load-model';

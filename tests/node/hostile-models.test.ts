@@ -2,8 +2,8 @@ import { readdir, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_MODEL_JSON_BYTES } from '../../src/common/model-limits';
-import { ModelImporter } from '../../src/main/services/model-import';
-import { ModelRegistry } from '../../src/main/services/model-registry';
+import { ModelImporter } from '../../src/node/model-import';
+import { ModelRegistry } from '../../src/node/model-registry';
 import { tempDir, writeModelFolder } from './helpers';
 
 /** A row of docs/hostile-inputs.md: a tokenizer.json too large to be one. */

@@ -2,9 +2,9 @@ import { chmod, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_NOTEBOOK_BYTES, formatNotebook, type NotebookDoc } from '../../src/common/notebook-format';
-import { NODE_IO, type SaveIo } from '../../src/main/services/atomic-write';
-import { ModelRegistry } from '../../src/main/services/model-registry';
-import { NotebookStore } from '../../src/main/services/notebook-store';
+import { NODE_IO, type SaveIo } from '../../src/node/atomic-write';
+import { ModelRegistry } from '../../src/node/model-registry';
+import { NotebookStore } from '../../src/node/notebook-store';
 import { bundledModels, ntl, tempDir } from './helpers';
 import { sunDoc } from './fixtures/sun-doc';
 

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_MODEL_BYTES } from '../../src/common/model-limits';
 import { modelIdFrom, planImport } from '../../src/common/model-import';
-import { ModelImporter } from '../../src/main/services/model-import';
-import { ModelRegistry } from '../../src/main/services/model-registry';
-import { RequestError } from '../../src/main/services/request-error';
+import { ModelImporter } from '../../src/node/model-import';
+import { ModelRegistry } from '../../src/node/model-registry';
+import { RequestError } from '../../src/node/request-error';
 import { projectRoot, seedWorld, tempDir, tinyTokenizer, writeModelFolder } from './helpers';
 import { tinyOnnx } from './tiny-onnx';
 

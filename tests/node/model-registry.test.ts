@@ -3,8 +3,8 @@ import { readFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelFolder } from '../../src/engine/model-files';
-import { folderSources, ModelRegistry, readModelFiles } from '../../src/main/services/model-registry';
-import { RequestError } from '../../src/main/services/request-error';
+import { folderSources, ModelRegistry, readModelFiles } from '../../src/node/model-registry';
+import { RequestError } from '../../src/node/request-error';
 import { seedWorld, bundledModels, tempDir, writeModelFolder } from './helpers';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNotebook } from '../../src/common/notebook-format';
-import { NotebookStore } from '../../src/main/services/notebook-store';
+import { NotebookStore } from '../../src/node/notebook-store';
 import { loopDoc } from './fixtures/loop-doc';
 import { projectRoot, tempDir } from './helpers';
 

@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatNotebook, type NotebookDoc } from '../../src/common/notebook-format';
-import { NotebookStore } from '../../src/main/services/notebook-store';
+import { NotebookStore } from '../../src/node/notebook-store';
 import { tempDir } from './helpers';
 import { sunDoc } from './fixtures/sun-doc';
 

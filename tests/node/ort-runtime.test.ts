@@ -6,7 +6,7 @@ vi.mock('onnxruntime-node', () => {
 
 describe('loadOrt where onnxruntime-node does not load', () => {
   it('says the native backend is not available and why, and wasm still loads', async () => {
-    const { loadOrt } = await import('../../src/main/services/ort-runtime');
+    const { loadOrt } = await import('../../src/node/ort-runtime');
     await expect(loadOrt('native')).rejects.toThrow(/^the native backend is not available: onnxruntime-node could not be loaded on \S+ \(.+\); use --backend wasm$/);
     await expect(loadOrt('webgpu')).rejects.toThrow('the webgpu backend is not available in Node');
     const ort = await loadOrt('wasm');

@@ -3,9 +3,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/common/csp';
-import { ModelImporter } from '../../src/main/services/model-import';
-import { ModelRegistry } from '../../src/main/services/model-registry';
-import { NotebookStore } from '../../src/main/services/notebook-store';
+import { ModelImporter } from '../../src/node/model-import';
+import { ModelRegistry } from '../../src/node/model-registry';
+import { NotebookStore } from '../../src/node/notebook-store';
 import { createServer } from '../../src/server/create-server';
 import { tempDir, writeModelFolder } from './helpers';
 

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NotebookStore, TOUR_FILE } from '../../src/main/services/notebook-store';
+import { NotebookStore, TOUR_FILE } from '../../src/node/notebook-store';
 import { projectRoot, tempDir } from './helpers';
 
 const TOUR = join(projectRoot, 'resources', 'notebooks', 'guided-tour.ntl.json');

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Workspace } from '../../src/main/services/workspace';
+import { Workspace } from '../../src/node/workspace';
 import { sunDoc } from './fixtures/sun-doc';
 import { tempDir } from './helpers';
 

@@ -10,7 +10,7 @@ import type { BackendName } from '../../src/engine/session';
 import { median, runChild, type ChildPlan, type Measure } from './engine-bench';
 import { uiBench, type UiResult } from './ui-bench';
 import { formatNotebook, parseNotebook } from '../../src/common/notebook-format';
-import { NotebookStore } from '../../src/main/services/notebook-store';
+import { NotebookStore } from '../../src/node/notebook-store';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
 import { EngineModel, type BackendName, type ModelFiles } from '../../src/engine/session';
-import { loadOrt } from '../../src/main/services/ort-runtime';
+import { loadOrt } from '../../src/node/ort-runtime';
 
 export interface Measure {
   metric: string;

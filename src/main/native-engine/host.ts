@@ -1,7 +1,7 @@
 import { EngineService, type EngineHost } from '../../engine/engine-service';
 import type { WorkerRequest, WorkerResponse } from '../../engine/protocol';
-import { ModelRegistry, readModelFiles, type ModelRoot } from '../services/model-registry';
-import { loadNativeOrt } from '../services/ort-runtime';
+import { ModelRegistry, readModelFiles, type ModelRoot } from '../../node/model-registry';
+import { loadNativeOrt } from '../../node/ort-runtime';
 
 /**
  * The desktop app's native engine: the same service as the page's worker, on onnxruntime-node's CPU

@@ -1,6 +1,6 @@
 import { MessageChannelMain, utilityProcess, type BrowserWindow, type UtilityProcess } from 'electron';
 import { IPC_EVENTS } from '../../common/ipc-channels';
-import type { ModelRoot } from '../services/model-registry';
+import type { ModelRoot } from '../../node/model-registry';
 
 /** The native engine of one window: started again on request, after its process stopped. */
 export interface NativeEngine {

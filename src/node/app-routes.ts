@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../../common/csp';
+import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../common/csp';
 import type { ModelRegistry } from './model-registry';
 import { RequestError, errorMessage } from './request-error';
 

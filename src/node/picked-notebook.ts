@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { PickedNotebookFile } from '../../common/api';
-import { notebookSizeProblem } from '../../common/notebook-format';
+import { PickedNotebookFile } from '../common/api';
+import { notebookSizeProblem } from '../common/notebook-format';
 import { RequestError, errorMessage } from './request-error';
 
 /**

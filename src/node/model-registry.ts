@@ -3,16 +3,16 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { parseModelConfig, type ModelConfig } from '../../common/model-config';
-import type { ModelInfo, ModelList, ModelProblem } from '../../common/model-info';
-import { companionFiles, noOnnxMessage, ONNX_CANDIDATES, variantCandidates, variantOf } from '../../common/model-import';
-import { MAX_MODEL_JSON_BYTES, formatBytes, modelSizeProblem } from '../../common/model-limits';
-import { graphFacts, logitsWidth, type GraphFacts } from '../../engine/graph-facts';
-import { checkKnownOperators } from '../../engine/operator-support';
-import { planGraph, prepareGraph } from '../../engine/onnx-graph';
-import { readModelFolder, type FolderReader, type FolderSources } from '../../engine/model-files';
-import type { ModelFiles } from '../../engine/session';
-import { ModelTokenizer } from '../../engine/tokenizer';
+import { parseModelConfig, type ModelConfig } from '../common/model-config';
+import type { ModelInfo, ModelList, ModelProblem } from '../common/model-info';
+import { companionFiles, noOnnxMessage, ONNX_CANDIDATES, variantCandidates, variantOf } from '../common/model-import';
+import { MAX_MODEL_JSON_BYTES, formatBytes, modelSizeProblem } from '../common/model-limits';
+import { graphFacts, logitsWidth, type GraphFacts } from '../engine/graph-facts';
+import { checkKnownOperators } from '../engine/operator-support';
+import { planGraph, prepareGraph } from '../engine/onnx-graph';
+import { readModelFolder, type FolderReader, type FolderSources } from '../engine/model-files';
+import type { ModelFiles } from '../engine/session';
+import { ModelTokenizer } from '../engine/tokenizer';
 import { RequestError, errorMessage } from './request-error';
 
 export interface ModelRoot {

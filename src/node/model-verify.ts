@@ -1,6 +1,6 @@
-import type { ModelInfo } from '../../common/model-info';
-import { EngineModel, type BackendName, type OrtModule } from '../../engine/session';
-import { verifyModel, type VerifyReport } from '../../engine/verify-model';
+import type { ModelInfo } from '../common/model-info';
+import { EngineModel, type BackendName, type OrtModule } from '../engine/session';
+import { verifyModel, type VerifyReport } from '../engine/verify-model';
 import { readModelFiles } from './model-registry';
 import { loadNativeOrt, loadOrt } from './ort-runtime';
 

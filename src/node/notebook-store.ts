@@ -9,8 +9,8 @@ import {
   type DraftEntry,
   type NotebookCopy,
   type NotebookEntry,
-} from '../../common/api';
-import { boundResults, formatNotebook, isNoteCell, notebookFileName, notebookSizeProblem, parseNotebook, type NotebookDoc } from '../../common/notebook-format';
+} from '../common/api';
+import { boundResults, formatNotebook, isNoteCell, notebookFileName, notebookSizeProblem, parseNotebook, type NotebookDoc } from '../common/notebook-format';
 import { NODE_IO, fileCause, removeStaleTemps, writeFileAtomic, type SaveIo } from './atomic-write';
 import { RequestError, errorMessage } from './request-error';
 

@@ -1,4 +1,4 @@
-import type { BackendName, OrtModule } from '../../engine/session';
+import type { BackendName, OrtModule } from '../engine/session';
 
 /**
  * The ONNX Runtime build for a backend in Node: onnxruntime-web for wasm, onnxruntime-node for

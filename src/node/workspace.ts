@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import type { WorkspaceInfo } from '../../common/api';
+import type { WorkspaceInfo } from '../common/api';
 import { writeFileAtomic } from './atomic-write';
 import { NotebookStore, type NotebookStoreOptions } from './notebook-store';
 import { RequestError, errorMessage } from './request-error';
