@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
 import { VARIANT_NAMES } from '../common/model-import';
-import { EngineModel } from '../engine/session';
+import { OnnxModel } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { readTokenizerFiles } from '../engine/model-files';
 import { diskReader, folderSources, readModelFiles, type ModelRegistry } from '../node/model-registry';
@@ -54,7 +54,7 @@ export interface Timing {
 
 export interface LoadedModel {
   info: ModelInfo;
-  engine: EngineModel;
+  engine: OnnxModel;
   loadMs: number;
 }
 
@@ -62,7 +62,7 @@ export interface LoadedModel {
 export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promise<LoadedModel> {
   const started = performance.now();
   const [ort, files] = await Promise.all([loadOrt(runtime.backend), readModelFiles(info)]);
-  const engine = await EngineModel.load(ort, files, runtime);
+  const engine = await OnnxModel.load(ort, files, runtime);
   // One short pass starts the backend's threads and kernels (counted in load_ms), so the timed
   // forward_ms is the model run alone, as the app's worker does after loading. A graph that refuses
   // it (a fixed sequence length, say) reports its error on the real run instead.

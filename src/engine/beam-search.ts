@@ -1,5 +1,5 @@
 import type { GenerationState, GenerationStep, StopReason } from './generate';
-import type { EngineModel } from './session';
+import type { EngineModel } from './contract';
 import { entropyBits, rankOrder, softmax } from './sampling/distribution';
 import type { BeamSettings } from '../common/sampler-settings';
 
@@ -51,7 +51,7 @@ export async function beamSearch(model: EngineModel, promptIds: readonly number[
         finished.push({ ...beam, stopReason: 'context-full' });
         continue;
       }
-      const { lastLogits } = await model.forward(beam.ids, false);
+      const lastLogits = (await model.forwardBatch([beam.ids])).lastLogits[0] ?? new Float32Array();
       const probs = softmax(lastLogits, 1);
       const entropy = entropyBits(probs);
       rankOrder(probs)

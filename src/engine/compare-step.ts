@@ -1,5 +1,5 @@
 import { generationStep, type GenerationState, type GenerationStep, type StepOptions } from './generate';
-import type { EngineModel } from './session';
+import type { EngineModel } from './contract';
 import type { ChainResult } from './sampling/chain';
 import { rankOrder } from './sampling/distribution';
 import type { Sampling } from '../common/sampling-strategy';

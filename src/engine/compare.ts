@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { beamSearch } from './beam-search';
 import { generate, type GenerationState } from './generate';
-import type { EngineModel } from './session';
+import type { EngineModel } from './contract';
 import { columnMetrics, type ColumnMetrics } from './sampling/metrics';
 import { BeamSettings, SamplerSettings } from '../common/sampler-settings';
 import { SamplingStrategy } from '../common/sampling-strategy';

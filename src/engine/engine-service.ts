@@ -15,7 +15,7 @@ import type {
   WorkerResponse,
 } from './protocol';
 import { topOrder } from './sampling/filters';
-import { EngineModel, type BackendName, type ForwardResult, type ModelFiles, type OrtModule } from './session';
+import { OnnxModel, type BackendName, type ForwardResult, type ModelFiles, type OrtModule } from './session';
 
 /** Labels sent with each forward pass: enough for the Predict cell's largest k. */
 const TOP_PIECES = 50;
@@ -52,7 +52,7 @@ export type Reply = (message: WorkerResponse, transfer?: ArrayBufferLike[]) => v
  * a time, every request answered once (generation also reports progress), cancellable between steps.
  */
 export class EngineService {
-  private model: EngineModel | null = null;
+  private model: OnnxModel | null = null;
   private readonly cancelled = new Set<number>();
   /** Requests queued or running: a cancel for anything else (a run that has ended) is dropped. */
   private readonly active = new Set<number>();
@@ -82,7 +82,7 @@ export class EngineService {
     return this.cancelled.size;
   }
 
-  private requireModel(): EngineModel {
+  private requireModel(): OnnxModel {
     if (!this.model) throw new Error('no model is loaded');
     return this.model;
   }
@@ -98,7 +98,7 @@ export class EngineService {
     let lastError: unknown = new Error('no backend to run the model on');
     for (const attempt of plan.attempts) {
       try {
-        this.model = await EngineModel.load(await attempt.ort(), files, { backend: attempt.backend, threads: attempt.threads });
+        this.model = await OnnxModel.load(await attempt.ort(), files, { backend: attempt.backend, threads: attempt.threads });
         break;
       } catch (cause) {
         lastError = cause;
@@ -107,13 +107,15 @@ export class EngineService {
         backendNote = `${attempt.backend === 'webgpu' ? 'WebGPU' : attempt.backend} failed (${cause instanceof Error ? cause.message : String(cause)}); running on ${next.backend === 'wasm' ? 'WASM' : next.backend}.`;
       }
     }
-    const m = this.model as EngineModel | null;
+    const m = this.model as OnnxModel | null;
     if (!m) throw lastError;
     // One short pass compiles the kernels, so the user's first run is as fast as the next ones.
     await m.forward([0], false);
     const c = m.config;
     return {
       modelId: urls.id,
+      source: m.source,
+      capabilities: m.capabilities,
       backend: m.backend,
       threads: m.backend === 'webgpu' ? 0 : m.threads,
       loadMs: this.host.now() - started,
@@ -137,7 +139,7 @@ export class EngineService {
     return { pieces: fitted.ids.map((id) => m.tokenizer.piece(id)), dropped: fitted.dropped, context: m.config.context };
   }
 
-  private lensFor(m: EngineModel, r: ForwardResult): Pick<ForwardPayload, 'lens' | 'lensNote'> {
+  private lensFor(m: OnnxModel, r: ForwardResult): Pick<ForwardPayload, 'lens' | 'lensNote'> {
     const params = m.plan.lens;
     if ('unavailable' in params) return { lens: null, lensNote: `The logit lens is not available for this model: ${params.unavailable}.` };
     if (!r.residual) return { lens: null, lensNote: 'The logit lens is not available: the residual stream could not be read.' };

@@ -1,5 +1,5 @@
 import { SeededRandom } from './rng';
-import type { EngineModel } from './session';
+import type { EngineModel } from './contract';
 import { applyChain, type ChainResult } from './sampling/chain';
 import { entropyBits } from './sampling/distribution';
 import { resolveSampling, type Sampling } from '../common/sampling-strategy';

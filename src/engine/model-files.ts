@@ -34,7 +34,7 @@ export async function readTokenizerFiles<S>(sources: FolderSources<S>, reader: F
 }
 
 /**
- * Every file `EngineModel.load` needs from a model folder: the one reader of model folders for the
+ * Every file `OnnxModel.load` needs from a model folder: the one reader of model folders for the
  * page's worker, the native engine, the command line and the import check.
  */
 export async function readModelFolder<S>(sources: FolderSources<S>, reader: FolderReader<S>): Promise<ModelFiles> {

@@ -1,3 +1,4 @@
+import type { Capabilities, ModelSource } from './contract';
 import type { AttentionResult, ForwardResult } from './session';
 import type { TokenPiece } from './tokenizer';
 import type { Sampling } from '../common/sampling-strategy';
@@ -26,6 +27,9 @@ export interface ModelUrls {
 
 export interface LoadResult {
   modelId: string;
+  /** Which engine runs the model, and what it can show of it (the engine contract, contract.ts). */
+  source: ModelSource;
+  capabilities: Capabilities;
   backend: 'wasm' | 'webgpu' | 'native';
   threads: number;
   loadMs: number;

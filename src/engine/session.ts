@@ -15,6 +15,8 @@ import { checkKnownOperators, explainSessionError } from './operator-support';
 import { precisionLabel } from './graph-facts';
 import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
 import { ModelTokenizer } from './tokenizer';
+import type { Capabilities, EngineModel } from './contract';
+import { supportedViews } from './supported-views';
 
 /** onnxruntime-web, or onnxruntime-node for the `native` backend: both are onnxruntime-common's API. */
 export type OrtModule = typeof Ort;
@@ -204,8 +206,8 @@ function lastPositionLogits(logits: Ort.Tensor | undefined, n: number, rows: num
   return Array.from({ length: rows }, (_, r) => all.slice(((r + 1) * n - 1) * vocab, (r + 1) * n * vocab));
 }
 
-/** A loaded model: tokenizer, parsed config, and one instrumented ONNX Runtime session. */
-export class EngineModel {
+/** A loaded ONNX model (the engine contract's ONNX engine): tokenizer, parsed config, and one instrumented ONNX Runtime session. */
+export class OnnxModel implements EngineModel {
   private constructor(
     readonly id: string,
     readonly config: ModelConfig,
@@ -225,7 +227,7 @@ export class EngineModel {
   /** The graph with attention edits (interventions), created on first use. */
   private editSession: Ort.InferenceSession | null = null;
   /** The prepared graph bytes, kept to build the edited graph from. */
-  private source: { bytes: Uint8Array; file: string; external: readonly { path: string; data: Uint8Array }[] } = { bytes: new Uint8Array(), file: '', external: [] };
+  private graphSource: { bytes: Uint8Array; file: string; external: readonly { path: string; data: Uint8Array }[] } = { bytes: new Uint8Array(), file: '', external: [] };
   /** The decoded graph, kept to read its embedding tables on first use. */
   private graph: GraphSummary | null = null;
   private tables: EmbeddingTables | null = null;
@@ -234,6 +236,22 @@ export class EngineModel {
   private attentionDims: number[] | null = null;
   /** The past inputs of the instrumented graph (a graph with Optimum's cache inputs), fed empty for a whole-sequence pass. */
   private mainSlots: PastSlot[] = [];
+
+  readonly source = 'onnx' as const;
+
+  /** What this graph shows, read from its plan: the views the instrumentation found, and the cache. */
+  get capabilities(): Capabilities {
+    const views = supportedViews(this.plan);
+    return {
+      attention: views.attention.ok,
+      embeddings: views.embeddings.ok,
+      residual: views.residual.ok,
+      logitLens: views.logitLens.ok,
+      interventions: views.attention.ok,
+      fullVocabulary: true,
+      kvCache: this.hasCache,
+    };
+  }
 
   /** Whether generation runs on the key/value cache rather than recomputing the sequence. */
   get hasCache(): boolean {
@@ -247,7 +265,7 @@ export class EngineModel {
 
   /** The ONNX file this model runs, inside its folder. */
   get file(): string {
-    return this.source.file;
+    return this.graphSource.file;
   }
 
   /** The file the key/value cache runs on (the model's own graph, its merged decoder, or a decoder_with_past file), when used. */
@@ -260,7 +278,7 @@ export class EngineModel {
     return metadataTypes(this.session.outputMetadata).get(tensor)?.type ?? null;
   }
 
-  static async load(ort: OrtModule, files: ModelFiles, options: LoadOptions): Promise<EngineModel> {
+  static async load(ort: OrtModule, files: ModelFiles, options: LoadOptions): Promise<OnnxModel> {
     const started = now();
     const config = parseModelConfig(files.config, `${files.id}/config.json`);
     const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
@@ -310,15 +328,15 @@ export class EngineModel {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
     } else if (prepared.merged) {
       // A merged decoder: its with-past branch, chosen by use_cache_branch = true.
-      ({ cacheGraph, cacheNote } = await EngineModel.createCacheGraph(ort, files.onnx, file, config, options, external));
+      ({ cacheGraph, cacheNote } = await OnnxModel.createCacheGraph(ort, files.onnx, file, config, options, external));
     } else if (files.onnxWithPast) {
-      ({ cacheGraph, cacheNote } = await EngineModel.createCacheGraph(ort, files.onnxWithPast, withPastFile, config, options, []));
+      ({ cacheGraph, cacheNote } = await OnnxModel.createCacheGraph(ort, files.onnxWithPast, withPastFile, config, options, []));
     } else {
       cacheNote = `${file} has no key/value cache (no past_key_values inputs, and no decoder_with_past file beside it), so generation recomputes the whole sequence at each step`;
     }
-    const model = new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheGraph, cacheNote);
+    const model = new OnnxModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheGraph, cacheNote);
     model.mainSlots = mainSlots;
-    model.source = { bytes: prepared.bytes, file, external };
+    model.graphSource = { bytes: prepared.bytes, file, external };
     model.graph = prepared.graph;
     return model;
   }
@@ -505,7 +523,7 @@ export class EngineModel {
   }
 
   private async createEditSession(attentionTensors: string[], gateShape: number[]): Promise<Ort.InferenceSession> {
-    const { bytes, file, external } = this.source;
+    const { bytes, file, external } = this.graphSource;
     const probsType = this.outputType(attentionTensors[0] ?? '') === 'float16' ? ONNX_TYPE.float16 : ONNX_TYPE.float;
     const edited = addGraphOutputs(addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape), this.plan.probes.map((p) => p.tensor));
     try {

@@ -1,5 +1,5 @@
 import { softmax, topK } from './sampling/distribution';
-import type { EngineModel } from './session';
+import type { OnnxModel } from './session';
 
 /** What running a model once showed: the views that produced numbers and whether the cache agrees. */
 export interface VerifyReport {
@@ -36,7 +36,7 @@ const finite = (values: ArrayLike<number>): boolean => {
  * (logits finite, attention rows summing to 1), then two generation steps on the key/value cache,
  * each compared with recomputing the sequence. Throws an Error naming the file and what failed.
  */
-export async function verifyModel(model: EngineModel, file: string): Promise<VerifyReport> {
+export async function verifyModel(model: OnnxModel, file: string): Promise<VerifyReport> {
   const started = performance.now();
   const ids = model.tokenizer.encode(PROMPT).slice(0, Math.max(1, model.config.context - STEPS - 1));
   if (ids.length === 0) throw new Error(`${file}: the tokenizer gives no tokens for "${PROMPT}"`);

@@ -383,7 +383,7 @@ export const diskReader: FolderReader<string> = {
   },
 };
 
-/** Reads a model's files for `EngineModel.load` (the ONNX bytes as one Uint8Array). */
+/** Reads a model's files for `OnnxModel.load` (the ONNX bytes as one Uint8Array). */
 export function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
   return readModelFolder(folderSources(info), diskReader);
 }

@@ -1,5 +1,5 @@
 import type { ModelInfo } from '../common/model-info';
-import { EngineModel, type BackendName, type OrtModule } from '../engine/session';
+import { OnnxModel, type BackendName, type OrtModule } from '../engine/session';
 import { verifyModel, type VerifyReport } from '../engine/verify-model';
 import { readModelFiles } from './model-registry';
 import { loadNativeOrt, loadOrt } from './ort-runtime';
@@ -20,7 +20,7 @@ export async function verifyModelFolder(info: ModelInfo, shownAs: string): Promi
     backend = 'wasm';
   }
   const files = { ...(await readModelFiles(info)), id: shownAs };
-  const model = await EngineModel.load(ort, files, { backend, threads: 1 });
+  const model = await OnnxModel.load(ort, files, { backend, threads: 1 });
   try {
     return await verifyModel(model, `${shownAs}/${info.files.onnx}`);
   } finally {

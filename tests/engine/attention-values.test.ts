@@ -4,12 +4,12 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { weightedSum } from '../../src/engine/analysis';
 import { addGraphOutputs, decodeModel } from '../../src/engine/onnx-graph';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { loadFixtureModel } from './fixture-models';
 import { loadBundled, SEED_WORLD } from './load-model';
 
 /** The graph's own probs · V product for one layer, read by adding the MatMul's output as a graph output. */
-async function matmulOutput(onnxPath: string, model: EngineModel, ids: number[], layer: number): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function matmulOutput(onnxPath: string, model: OnnxModel, ids: number[], layer: number): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const bytes = new Uint8Array(readFileSync(onnxPath));
   const probe = model.probes('attention-values').find((p) => p.layer === layer);
   const node = decodeModel(bytes).nodes.find((n) => n.name === probe?.node);

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareStep, forkState, type StepDetail } from '../../src/engine/compare-step';
 import { generate, type GenerationState } from '../../src/engine/generate';
 import { SeededRandom } from '../../src/engine/rng';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import type { SamplingStrategy } from '../../src/common/sampling-strategy';
 import { loadBundled } from './load-model';
 
-let model: EngineModel;
+let model: OnnxModel;
 
 beforeAll(async () => {
   model = await loadBundled();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NeighbourIndex, rotaryAngles, rowSimilarities, type EmbeddingTable } from '../../src/engine/embedding-tables';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { loadFixtureModel } from './fixture-models';
 import { join } from 'node:path';
 import { loadBundled, ROOT } from './load-model';
@@ -14,7 +14,7 @@ function table<T>(value: T | { unavailable: string } | null): T {
 }
 
 describe('embedding tables of seed-world, read from the graph', () => {
-  let model: EngineModel;
+  let model: OnnxModel;
   beforeAll(async () => {
     model = await loadBundled();
   });
@@ -101,7 +101,7 @@ describe('embedding tables of seed-world, read from the graph', () => {
 });
 
 describe('tiny-shakespeare, the other bundled model', () => {
-  let model: EngineModel;
+  let model: OnnxModel;
   beforeAll(async () => {
     model = await loadBundled(join(ROOT, 'resources/models/tiny-shakespeare'), { cache: false });
   });
@@ -118,7 +118,7 @@ describe('tiny-shakespeare, the other bundled model', () => {
 });
 
 describe('positions of a rotary model (llama-tiny)', () => {
-  let model: EngineModel;
+  let model: OnnxModel;
   beforeAll(async () => {
     model = await loadFixtureModel('llama-tiny');
   });

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineService, type EngineHost } from '../../src/engine/engine-service';
 import type { ModelUrls, WorkerRequest, WorkerResponse } from '../../src/engine/protocol';
-import { EngineModel } from '../../src/engine/session';
+import { OnnxModel } from '../../src/engine/session';
 import { SEED_WORLD } from './load-model';
 
 const json = (file: string): unknown => JSON.parse(readFileSync(join(SEED_WORLD, file), 'utf8'));
@@ -50,17 +50,23 @@ describe('EngineService: one request queue for every host', () => {
     const load = send({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 });
     const forward = send({ runId: 2, type: 'forward', ids: [1, 2, 3] });
     await Promise.all([load, forward]);
-    expect(final(answers, 1)?.type).toBe('result');
+    expect(final(answers, 1)).toMatchObject({
+      type: 'result',
+      result: {
+        source: 'onnx',
+        capabilities: { attention: true, embeddings: true, residual: true, logitLens: true, interventions: true, fullVocabulary: true, kvCache: true },
+      },
+    });
     expect(final(answers, 2)).toMatchObject({ type: 'result', result: { ids: [1, 2, 3] } });
   });
 
   it('never runs two passes on one session at once', async () => {
     const { send } = client();
     await send({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 });
-    const original = EngineModel.prototype.forward;
+    const original = OnnxModel.prototype.forward;
     let inFlight = 0;
     let most = 0;
-    EngineModel.prototype.forward = async function (this: EngineModel, ...args: Parameters<EngineModel['forward']>) {
+    OnnxModel.prototype.forward = async function (this: OnnxModel, ...args: Parameters<OnnxModel['forward']>) {
       inFlight++;
       most = Math.max(most, inFlight);
       try {
@@ -72,7 +78,7 @@ describe('EngineService: one request queue for every host', () => {
     try {
       await Promise.all([2, 3, 4, 5].map((runId) => send({ runId, type: 'forward', ids: [runId, 7, 9] })));
     } finally {
-      EngineModel.prototype.forward = original;
+      OnnxModel.prototype.forward = original;
     }
     expect(most).toBe(1);
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { ModelRegistry, readModelFiles } from '../../src/node/model-registry';
-import { EngineModel } from '../../src/engine/session';
+import { OnnxModel } from '../../src/engine/session';
 import { tempDir } from '../node/helpers';
 import { withExternalData } from '../node/tiny-onnx';
 import { ROOT } from './load-model';
@@ -27,7 +27,7 @@ describe('a model whose weights are in an external data file (model.onnx_data)',
     expect(info.views.find((v) => v.view === 'logitLens')?.ok).toBe(true);
     expect(await registry.fileForRequest('llama-external', 'onnx/model.onnx_data')).toBe(join(folder, 'onnx/model.onnx_data'));
 
-    const load = async (id: string): Promise<EngineModel> => EngineModel.load(ort, await readModelFiles(await registry.resolve(id)), { backend: 'wasm', threads: 1 });
+    const load = async (id: string): Promise<OnnxModel> => OnnxModel.load(ort, await readModelFiles(await registry.resolve(id)), { backend: 'wasm', threads: 1 });
     await cp(source, join(root, 'llama-single'), { recursive: true });
     const [external, single] = [await load('llama-external'), await load('llama-single')];
     try {

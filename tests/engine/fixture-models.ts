@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-web';
 import { expect } from 'vitest';
 import { logitLens } from '../../src/engine/logit-lens';
 import { topK } from '../../src/engine/sampling/distribution';
-import { EngineModel } from '../../src/engine/session';
+import { OnnxModel } from '../../src/engine/session';
 import { fixture, ROOT } from './load-model';
 
 /** PyTorch's values for a fixture model (tools/fixtures/build_*_fixture.py). */
@@ -26,9 +26,9 @@ export interface FixtureReference {
 const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
 /** Loads tests/fixtures/models/<name> with the engine on onnxruntime-web's Node build. */
-export async function loadFixtureModel(name: string): Promise<EngineModel> {
+export async function loadFixtureModel(name: string): Promise<OnnxModel> {
   const dir = join(ROOT, 'tests/fixtures/models', name);
-  return EngineModel.load(
+  return OnnxModel.load(
     ort,
     {
       id: name,
@@ -50,7 +50,7 @@ export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number =
 };
 
 /** The engine's top-k at the last position equals PyTorch's: same ids in order, logits within 1e-4. */
-export async function expectReferenceLogits(model: EngineModel, ref: FixtureReference['prompts'][number]): Promise<void> {
+export async function expectReferenceLogits(model: OnnxModel, ref: FixtureReference['prompts'][number]): Promise<void> {
   expect(model.tokenizer.encode(ref.prompt)).toEqual(ref.ids);
   const result = await model.forward(ref.ids);
   const top = topK(result.lastLogits, ref.top.length);
@@ -59,7 +59,7 @@ export async function expectReferenceLogits(model: EngineModel, ref: FixtureRefe
 }
 
 /** The logit lens over the probed residual stream gives PyTorch's top-1 at every boundary and position. */
-export async function expectReferenceLens(model: EngineModel, ref: FixtureReference['prompts'][number]): Promise<void> {
+export async function expectReferenceLens(model: OnnxModel, ref: FixtureReference['prompts'][number]): Promise<void> {
   const lens = model.plan.lens;
   if ('unavailable' in lens) throw new Error(lens.unavailable);
   const result = await model.forward(ref.ids);

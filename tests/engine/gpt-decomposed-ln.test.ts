@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { supportedViews } from '../../src/engine/supported-views';
 import {
   expectReferenceAttention,
@@ -12,7 +12,7 @@ import {
 } from './fixture-models';
 
 const reference = referenceOf('gpt-decomposed-ln');
-let model: EngineModel;
+let model: OnnxModel;
 beforeAll(async () => {
   model = await loadFixtureModel('gpt-decomposed-ln');
 });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { supportedViews } from '../../src/engine/supported-views';
 import { expectReferenceLens, expectReferenceLogits, loadFixtureModel, referenceOf } from './fixture-models';
 
 const reference = referenceOf('gpt-fused-attention');
-let model: EngineModel;
+let model: OnnxModel;
 beforeAll(async () => {
   model = await loadFixtureModel('gpt-fused-attention');
 });

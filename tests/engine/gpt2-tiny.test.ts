@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-web';
 import { getEncoding } from 'js-tiktoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topK } from '../../src/engine/sampling/distribution';
-import { EngineModel } from '../../src/engine/session';
+import { OnnxModel } from '../../src/engine/session';
 import { ROOT, fixture, loadBundled } from './load-model';
 import { maxAbsDiff } from './reference-checks';
 
@@ -20,7 +20,7 @@ interface Gpt2Reference {
 
 const DIR = join(ROOT, 'tests/fixtures/models/gpt2-tiny');
 const reference = fixture<Gpt2Reference>('gpt2-tiny-reference.json');
-let model: EngineModel;
+let model: OnnxModel;
 
 beforeAll(async () => {
   model = await loadBundled(DIR);
@@ -106,9 +106,9 @@ describe('gpt2-tiny on the engine: an Optimum-style GPT-2 graph (input_ids, atte
 
 describe("a merged decoder (Optimum's decoder_model_merged.onnx: an If on use_cache_branch)", () => {
   const json = (name: string): unknown => JSON.parse(readFileSync(join(DIR, name), 'utf8'));
-  let merged: EngineModel;
+  let merged: OnnxModel;
   beforeAll(async () => {
-    merged = await EngineModel.load(
+    merged = await OnnxModel.load(
       ort,
       {
         id: 'gpt2-tiny-merged',

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitPrompt } from '../../src/engine/cell-results';
 import { generationStep } from '../../src/engine/generate';
-import { EngineModel, type ModelFiles } from '../../src/engine/session';
+import { OnnxModel, type ModelFiles } from '../../src/engine/session';
 import { ModelTokenizer } from '../../src/engine/tokenizer';
 import { ntl } from '../node/helpers';
 import { loadBundled, SEED_WORLD } from './load-model';
@@ -16,7 +16,7 @@ const { onnx } = onnxProto;
 const json = (file: string): unknown => JSON.parse(readFileSync(join(SEED_WORLD, file), 'utf8'));
 const seedOnnx = new Uint8Array(readFileSync(join(SEED_WORLD, 'onnx/model.onnx')));
 
-let model: EngineModel;
+let model: OnnxModel;
 beforeAll(async () => {
   model = await loadBundled(SEED_WORLD, { cache: false });
 });
@@ -31,7 +31,7 @@ function files(replace: Partial<ModelFiles>): ModelFiles {
 
 async function loadFailure(replace: Partial<ModelFiles>): Promise<string> {
   try {
-    const loaded = await EngineModel.load(ort, files(replace), { backend: 'wasm', threads: 1 });
+    const loaded = await OnnxModel.load(ort, files(replace), { backend: 'wasm', threads: 1 });
     await loaded.release();
   } catch (cause) {
     expect(cause).toBeInstanceOf(Error);

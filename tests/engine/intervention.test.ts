@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { interventionMasks, parseHeadRef } from '../../src/engine/intervention';
 import { softmax, topK } from '../../src/engine/sampling/distribution';
-import type { EngineModel, ForwardResult } from '../../src/engine/session';
+import type { OnnxModel, ForwardResult } from '../../src/engine/session';
 import { loadFixtureModel, maxAbsDiff } from './fixture-models';
 import { loadBundled } from './load-model';
 
-let model: EngineModel;
+let model: OnnxModel;
 const PROMPT = 'The sun rises in the';
 let ids: number[];
 let plain: ForwardResult;

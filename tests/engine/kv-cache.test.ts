@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/engine/generate';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { loadBundled } from './load-model';
 
-let cached: EngineModel;
-let plain: EngineModel;
+let cached: OnnxModel;
+let plain: OnnxModel;
 beforeAll(async () => {
   cached = await loadBundled(undefined, { cache: true });
   plain = await loadBundled(undefined, { cache: false });

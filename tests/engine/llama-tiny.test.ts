@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lensLogits } from '../../src/engine/logit-lens';
 import { headCounts } from '../../src/engine/onnx-graph';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { supportedViews } from '../../src/engine/supported-views';
 import {
   expectReferenceAttention,
@@ -14,7 +14,7 @@ import {
 } from './fixture-models';
 
 const reference = referenceOf('llama-tiny');
-let model: EngineModel;
+let model: OnnxModel;
 beforeAll(async () => {
   model = await loadFixtureModel('llama-tiny');
 });

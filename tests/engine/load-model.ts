@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { EngineModel, type LoadOptions, type OrtModule } from '../../src/engine/session';
+import { OnnxModel, type LoadOptions, type OrtModule } from '../../src/engine/session';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SEED_WORLD = join(ROOT, 'resources/models/seed-world');
@@ -12,9 +12,9 @@ const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
  * Loads a bundled model straight from its folder with the engine and onnxruntime-web's Node build
  * (or another ONNX Runtime module and backend: onnxruntime-node for native).
  */
-export async function loadBundled(dir = SEED_WORLD, options: { cache?: boolean; ort?: OrtModule; runtime?: LoadOptions } = {}): Promise<EngineModel> {
+export async function loadBundled(dir = SEED_WORLD, options: { cache?: boolean; ort?: OrtModule; runtime?: LoadOptions } = {}): Promise<OnnxModel> {
   const withPast = join(dir, 'onnx/decoder_with_past.onnx');
-  return EngineModel.load(
+  return OnnxModel.load(
     options.ort ?? ort,
     {
       id: basename(dir),

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lensLogits, logitLens } from '../../src/engine/logit-lens';
 import { softmax } from '../../src/engine/sampling/distribution';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { loadBundled } from './load-model';
 
-let model: EngineModel;
+let model: OnnxModel;
 beforeAll(async () => {
   model = await loadBundled();
 });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
 import { loadBundled } from './load-model';
 import { describeReference, maxAbsDiff } from './reference-checks';
 
-let native: EngineModel;
-let wasm: EngineModel;
+let native: OnnxModel;
+let wasm: OnnxModel;
 
 beforeAll(async () => {
   native = await loadBundled(undefined, { ort: await loadOrt('native'), runtime: { backend: 'native', threads: 2 } });

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { companionFiles } from '../../src/common/model-import';
 import { ModelRegistry, readModelFiles } from '../../src/node/model-registry';
 import { softmax, topK } from '../../src/engine/sampling/distribution';
-import { EngineModel, type BackendName, type OrtModule } from '../../src/engine/session';
+import { OnnxModel, type BackendName, type OrtModule } from '../../src/engine/session';
 import { ROOT, fixture } from './load-model';
 import { maxAbsDiff } from './reference-checks';
 
@@ -36,13 +36,13 @@ interface FormReference {
 
 const MODELS = join(ROOT, 'tests/fixtures/models');
 const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
-const loaded: EngineModel[] = [];
+const loaded: OnnxModel[] = [];
 
 /** Loads one file of a fixture folder with the cache graph the registry would pair with it. */
-async function loadForm(folder: string, file: string, ort: OrtModule = ortWeb, backend: BackendName = 'wasm'): Promise<EngineModel> {
+async function loadForm(folder: string, file: string, ort: OrtModule = ortWeb, backend: BackendName = 'wasm'): Promise<OnnxModel> {
   const dir = join(MODELS, folder);
   const withPast = companionFiles(file).withPast.find((f) => existsSync(join(dir, f))) ?? null;
-  const model = await EngineModel.load(
+  const model = await OnnxModel.load(
     ort,
     {
       id: folder,
@@ -65,7 +65,7 @@ afterAll(async () => {
 });
 
 /** Greedy decoding through the engine's generation path (the key/value cache where there is one). */
-async function greedy(model: EngineModel, ids: number[], steps: number): Promise<number[]> {
+async function greedy(model: OnnxModel, ids: number[], steps: number): Promise<number[]> {
   const seq = [...ids];
   for (let i = 0; i < steps; i++) seq.push(topK(await model.nextLogits(seq), 1)[0]?.id ?? -1);
   return seq.slice(ids.length);
@@ -79,7 +79,7 @@ describe.each(CASES)('%s', (_, folder, ref) => {
   // Float32 files equal PyTorch within 1e-4; reduced precision equals the same file in onnxruntime-node
   // within 1e-4 too (wasm and native compute the file as written: 4e-6 apart at most, for float16).
   const TOLERANCE = 1e-4;
-  let model: EngineModel;
+  let model: OnnxModel;
 
   it('loads, and generates on a key/value cache wherever the file has one (or says why not)', async () => {
     model = await loadForm(folder, ref.file);

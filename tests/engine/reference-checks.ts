@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { topK } from '../../src/engine/sampling/distribution';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { fixture } from './load-model';
 
 /** The PyTorch values tools/train/train.py writes for a bundled model (tests/fixtures/<id>-reference.json). */
@@ -28,7 +28,7 @@ export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number =
  * The checks every bundled model passes against the values its training run computed in PyTorch:
  * token ids, top-10 logits, attention rows (causal, summing to 1) and embeddings.
  */
-export function describeReference(id: string, model: () => EngineModel): void {
+export function describeReference(id: string, model: () => OnnxModel): void {
   const reference = fixture<Reference>(`${id}-reference.json`);
 
   it('finds what the cells need in the graph', () => {

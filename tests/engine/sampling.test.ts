@@ -3,10 +3,10 @@ import { beamSearch } from '../../src/engine/beam-search';
 import { generate } from '../../src/engine/generate';
 import { columnMetrics } from '../../src/engine/sampling/metrics';
 import { SamplerSettings } from '../../src/common/sampler-settings';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { loadBundled } from './load-model';
 
-let model: EngineModel;
+let model: OnnxModel;
 
 beforeAll(async () => {
   model = await loadBundled();

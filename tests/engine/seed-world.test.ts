@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/engine/generate';
 import { softmax, topK } from '../../src/engine/sampling/distribution';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { loadBundled } from './load-model';
 import { describeReference } from './reference-checks';
 
-let model: EngineModel;
+let model: OnnxModel;
 
 beforeAll(async () => {
   model = await loadBundled();

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/engine/generate';
 import { topK } from '../../src/engine/sampling/distribution';
-import type { EngineModel } from '../../src/engine/session';
+import type { OnnxModel } from '../../src/engine/session';
 import { ROOT, loadBundled } from './load-model';
 import { describeReference } from './reference-checks';
 
 const DIR = join(ROOT, 'resources/models/tiny-shakespeare');
-let model: EngineModel;
+let model: OnnxModel;
 
 beforeAll(async () => {
   model = await loadBundled(DIR);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { EngineModel } from '../../src/engine/session';
+import { OnnxModel } from '../../src/engine/session';
 import { ROOT } from './load-model';
 import { tinyModel, type TinyGraph } from './tiny-graph';
 
@@ -11,8 +11,8 @@ const BFLOAT16 = 16;
 const llama = join(ROOT, 'tests/fixtures/models/llama-tiny');
 const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
-async function load(graph: TinyGraph): Promise<EngineModel> {
-  return EngineModel.load(
+async function load(graph: TinyGraph): Promise<OnnxModel> {
+  return OnnxModel.load(
     ort,
     {
       id: 'broken',

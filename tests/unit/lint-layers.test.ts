@@ -20,7 +20,7 @@ async function lint(files: Record<string, string>): Promise<{ file: string; rule
 describe('the layers of src/ as lint rules (tools/lint/layers.mjs)', () => {
   it('fails on a forbidden import: common may not import the engine, the engine not the UI or the Node services', async () => {
     const messages = await lint({
-      'src/common/.lint-deliberate.ts': "import { EngineModel } from '../engine/session';\nexport const x = EngineModel;\n",
+      'src/common/.lint-deliberate.ts': "import { OnnxModel } from '../engine/session';\nexport const x = OnnxModel;\n",
       'src/engine/.lint-deliberate.ts': "import { ModelRegistry } from '../node/model-registry';\nexport const y = ModelRegistry;\n",
     });
     expect(messages.filter((m) => m.rule === 'layers/allowed-imports')).toEqual([

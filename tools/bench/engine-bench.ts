@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
-import { EngineModel, type BackendName, type ModelFiles } from '../../src/engine/session';
+import { OnnxModel, type BackendName, type ModelFiles } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
 
 export interface Measure {
@@ -76,7 +76,7 @@ async function timePair(runs: number, a: () => Promise<number>, b: () => Promise
  * Tokens per second for `count` greedy steps of generate.ts after `prompt`, the prompt's own pass
  * (prefill) not timed: on the cache (nextLogits) or recomputing the whole sequence every step.
  */
-async function generationRate(model: EngineModel, prompt: number[], count: number, cache: boolean): Promise<number> {
+async function generationRate(model: OnnxModel, prompt: number[], count: number, cache: boolean): Promise<number> {
   const greedy = { strategy: 'greedy' } as const;
   const logitsFor = async (ids: number[]): Promise<Float32Array | undefined> => (cache ? undefined : (await model.forward(ids, false)).lastLogits);
   let state: GenerationState = { ids: [...prompt], steps: [], rngState: 1, stopReason: null };
@@ -91,11 +91,11 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
   const files = readFiles(dir);
   const out: Measure[] = [];
   const loads: number[] = [];
-  let model: EngineModel | null = null;
+  let model: OnnxModel | null = null;
   for (let i = 0; i < plan.loads; i++) {
     await model?.release();
     const t = performance.now();
-    model = await EngineModel.load(ort, files, { backend, threads });
+    model = await OnnxModel.load(ort, files, { backend, threads });
     loads.push(performance.now() - t);
   }
   if (!model) throw new Error('no model');

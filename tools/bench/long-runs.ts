@@ -13,7 +13,7 @@ import { fitPrompt } from '../../src/engine/cell-results';
 import { generate, generationStep, type GenerationState } from '../../src/engine/generate';
 import { SeededRandom } from '../../src/engine/rng';
 import { softmax, topK } from '../../src/engine/sampling/distribution';
-import { EngineModel, type ModelFiles } from '../../src/engine/session';
+import { OnnxModel, type ModelFiles } from '../../src/engine/session';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MODELS = ['seed-world', 'tiny-shakespeare'] as const;
@@ -66,12 +66,12 @@ function modelFiles(id: string): ModelFiles {
   return files;
 }
 
-const load = (id: string): Promise<EngineModel> => EngineModel.load(ort, modelFiles(id), { backend: 'wasm', threads: THREADS });
+const load = (id: string): Promise<OnnxModel> => OnnxModel.load(ort, modelFiles(id), { backend: 'wasm', threads: THREADS });
 
 const PROMPTS = ['The sun rises in the', 'The cat sat on the', 'She took her money to the bank. At the bank she', 'ROMEO:\nBut soft, what light'];
 
 /** What "Run all" does in the app, on one prompt: tokenize, one instrumented pass, predict, an 8-token sample. */
-async function runAll(model: EngineModel, prompt: string, seed: number): Promise<void> {
+async function runAll(model: OnnxModel, prompt: string, seed: number): Promise<void> {
   const fitted = fitPrompt(model.tokenizer.encode(prompt), model.config.context);
   const pieces = fitted.ids.map((id) => model.tokenizer.piece(id));
   const forward = await model.forward(fitted.ids, true);
@@ -88,7 +88,7 @@ async function runAll(model: EngineModel, prompt: string, seed: number): Promise
  * does not slide a window: each run stops at the model's context with the reason "context-full",
  * and the next one starts again from the prompt, until `total` tokens were generated.
  */
-async function generateLong(model: EngineModel, total: number): Promise<{ tokens: number; contextStops: number; msPerToken: number }> {
+async function generateLong(model: OnnxModel, total: number): Promise<{ tokens: number; contextStops: number; msPerToken: number }> {
   const prompt = model.tokenizer.encode('The sun rises in the');
   const sampling = { strategy: 'top-p', temperature: 1, topP: 0.95 } as const;
   let tokens = 0;

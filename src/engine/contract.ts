@@ -1,0 +1,40 @@
+import type { ModelConfig } from '../common/model-config';
+import type { ModelTokenizer } from './tokenizer';
+
+/**
+ * The engine contract: what every engine's loaded model gives the cells that do not look inside it
+ * (Predict, Sample, Generate, Compare, beam search). The ONNX engine (`OnnxModel`, session.ts) is one;
+ * GGUF and served models implement the same, each saying through `capabilities` what it can show, so a
+ * cell that needs more says so in words instead of failing.
+ */
+
+/** Which engine computed a model's numbers; `--json` carries it as `source`. */
+export type ModelSource = 'onnx' | 'gguf' | 'remote';
+
+/** What an engine can show of a model, beyond the next-token distribution every engine gives. */
+export const CAPABILITY_NAMES = ['attention', 'embeddings', 'residual', 'logitLens', 'interventions', 'fullVocabulary', 'kvCache'] as const;
+export type Capability = (typeof CAPABILITY_NAMES)[number];
+export type Capabilities = Readonly<Record<Capability, boolean>>;
+
+export interface EngineModel {
+  readonly source: ModelSource;
+  readonly id: string;
+  readonly config: ModelConfig;
+  readonly tokenizer: ModelTokenizer;
+  /** Where it runs (wasm, webgpu, native for ONNX) and on how many threads. */
+  readonly backend: string;
+  readonly threads: number;
+  readonly capabilities: Capabilities;
+  /** Whether generation continues from a key/value cache; when not, `cacheNote` says why. */
+  readonly hasCache: boolean;
+  readonly cacheNote: string | null;
+  /** Whether several sequences can run in one pass (`forwardBatch` with more than one row). */
+  readonly isBatchable: boolean;
+  /** Next-token logits for a sequence, on the cache where there is one. */
+  nextLogits(ids: readonly number[]): Promise<Float32Array>;
+  /** Next-token logits for sequences of equal length, recomputed from the start. */
+  forwardBatch(rows: readonly (readonly number[])[]): Promise<{ lastLogits: Float32Array[]; forwardMs: number }>;
+  /** Next-token logits for sequences of equal length, each continuing its own cache where there is one. */
+  nextLogitsBatch(rows: readonly (readonly number[])[]): Promise<{ lastLogits: Float32Array[]; forwardMs: number }>;
+  release(): Promise<void>;
+}
