@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
+
+/** The app's version, from package.json: written into notebooks and comparison files. */
+const APP_VERSION = (JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { version: string }).version;
 
 export default defineConfig({
   main: {
@@ -26,6 +30,7 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     plugins: [vue()],
+    define: { __APP_VERSION__: JSON.stringify(APP_VERSION) },
     worker: { format: 'es' },
     optimizeDeps: { exclude: ['onnxruntime-web', 'onnxruntime-web/wasm'] },
     build: {

@@ -377,7 +377,6 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
   };
 }
 
-/** Finds the inputs, the logits and the tensors worth observing in a decoder graph. */
 /** The MatMul that multiplies attention probabilities by the values (probs · V), through casts and identities. */
 export function valueMatMul(ix: GraphIndex, probs: string): GraphNode | null {
   let tensor = probs;
@@ -395,6 +394,7 @@ export function valueMatMul(ix: GraphIndex, probs: string): GraphNode | null {
 /** The ONNX operator sets the engine reads: what torch.onnx and Optimum export today. */
 export const OPSET_RANGE = { min: 13, max: 21 } as const;
 
+/** Finds the inputs, the logits and the tensors worth observing in a decoder graph. */
 export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
   const { inputs } = graph;
   if (graph.opset < OPSET_RANGE.min || graph.opset > OPSET_RANGE.max) {

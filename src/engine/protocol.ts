@@ -7,7 +7,7 @@ import type { StepDetail } from './compare-step';
 import type { InterventionInput } from './intervention';
 import type { PositionsView } from './embedding-tables';
 
-/** What the page asks for: auto picks WebGPU when an adapter exists, else the native engine in the desktop app, else WebAssembly. */
+/** What the page asks for: auto picks the native engine in the desktop app, else WebGPU when an adapter exists, else WebAssembly (renderer/engine/engine-client.ts routeFor). */
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu' | 'native';
 
 /** Absolute URLs of a model's files; the worker fetches them itself so bytes never cross the UI thread. */

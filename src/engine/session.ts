@@ -475,13 +475,13 @@ export class OnnxModel implements EngineModel {
     }
   }
 
-  /** Runs the model once; with `instrument`, also reads attention and embeddings. */
   /** Refuses an empty sequence or one longer than the context, naming the limit. */
   private checkLength(n: number): void {
     if (n === 0) throw new Error('the prompt has no tokens');
     if (n > this.config.context) throw new Error(`${n} tokens exceed the model's context of ${this.config.context}`);
   }
 
+  /** Runs the model once; with `instrument`, also reads attention and embeddings. */
   async forward(ids: readonly number[], instrument = true): Promise<ForwardResult> {
     this.checkLength(ids.length);
     const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];

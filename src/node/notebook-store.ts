@@ -374,8 +374,9 @@ export class NotebookStore {
 
   private async storeRecent(files: string[]): Promise<void> {
     this.recentFiles = files;
-    await mkdir(this.dir, { recursive: true });
-    await this.serial('.recent.json', () => writeFileAtomic(this.dir, '.recent.json', `${JSON.stringify(files, null, 2)}\n`)).catch(() => undefined);
+    // Through the injected file layer, like every other write of the store.
+    await this.io.mkdir(this.dir);
+    await this.serial('.recent.json', () => writeFileAtomic(this.dir, '.recent.json', `${JSON.stringify(files, null, 2)}\n`, { io: this.io })).catch(() => undefined);
   }
 
   private async touchRecent(file: string): Promise<void> {

@@ -30,7 +30,7 @@ describe('the native engine as the desktop app starts it (its utility-process en
     port2.postMessage({
       runId: 1,
       type: 'load',
-      model: { id: 'seed-world', config: '', tokenizer: '', tokenizerConfig: null, onnx: '', onnxWithPast: null, onnxData: [] },
+      model: { id: 'seed-world', config: '', tokenizer: '', tokenizerConfig: null, onnx: '', onnxWithPast: null, onnxFile: 'onnx/model.onnx', onnxWithPastFile: null, onnxData: [] },
       backend: 'auto',
       threads: 1,
     });
@@ -41,5 +41,11 @@ describe('the native engine as the desktop app starts it (its utility-process en
     const tokens = await answer(2);
     expect(tokens).toMatchObject({ type: 'result', result: { pieces: [{ text: 'The' }, { text: ' sun' }, { text: ' rises' }, { text: ' in' }, { text: ' the' }] } });
     expect(answers.some((a) => (a.runId as unknown) === 'x')).toBe(false);
+    // Every field is checked, not only runId and type: ids that are not token ids, a count out of range.
+    port2.postMessage({ runId: 3, type: 'forward', ids: ['1', 2] });
+    port2.postMessage({ runId: 4, type: 'generate', state: { ids: [1], steps: [], rngState: 1, stopReason: null }, sampling: { strategy: 'greedy' }, count: -5 });
+    port2.postMessage({ runId: 5, type: 'forward', ids: [1, 2] });
+    expect(await answer(5)).toMatchObject({ type: 'result', result: { ids: [1, 2] } });
+    expect(answers.some((a) => a.runId === 3 || a.runId === 4)).toBe(false);
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import type { MessagePortMain } from 'electron';
 import { z } from 'zod';
 import type { WorkerRequest } from '../../engine/protocol';
+import { WorkerRequestSchema } from '../../engine/protocol-schema';
 import { serveNativeEngine } from './host';
 
 /**
@@ -9,8 +10,6 @@ import { serveNativeEngine } from './host';
  * other end the window holds; the window then speaks the worker protocol to it.
  */
 const Init = z.object({ roots: z.array(z.object({ dir: z.string().min(1), source: z.enum(['bundled', 'user']) })).min(1).max(8) });
-/** Every request is checked for its shape before the engine sees it. */
-const Request = z.looseObject({ runId: z.number().int().min(0), type: z.string().min(1).max(40) });
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown; ports: MessagePortMain[] }) => void): void;
@@ -26,7 +25,8 @@ parentPort.on('message', (event) => {
     {
       onMessage: (listener) =>
         port.on('message', (message) => {
-          if (Request.safeParse(message.data).success) listener(message.data as WorkerRequest);
+          // Every request is checked for its shape before the engine sees it; one that does not fit is dropped.
+          if (WorkerRequestSchema.safeParse(message.data).success) listener(message.data as WorkerRequest);
         }),
       post: (message) => port.postMessage(message),
     },

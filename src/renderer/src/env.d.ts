@@ -5,3 +5,6 @@ declare module '*.vue' {
   export default component;
 }
 
+
+/** The app's version from package.json, set at build time (electron.vite.config.ts, vitest.config.ts). */
+declare const __APP_VERSION__: string;

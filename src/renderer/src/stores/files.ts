@@ -63,7 +63,6 @@ export const useFilesStore = defineStore('files', () => {
     }
   }
 
-  /** After the models are listed: drafts left by a crash are offered; the notebook in the address is reopened. */
   /** Unsaved changes left in the workspace by a crash, to offer back. */
   async function loadDrafts(): Promise<void> {
     try {
@@ -73,6 +72,7 @@ export const useFilesStore = defineStore('files', () => {
     }
   }
 
+  /** After the models are listed: drafts left by a crash are offered; the notebook in the address is reopened. */
   async function start(): Promise<void> {
     await loadDrafts();
     const file = fileFromHash();

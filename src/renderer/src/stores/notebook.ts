@@ -21,7 +21,7 @@ export const DEFAULT_CONTEXT: ContextDoc = {
   b: 'She rowed her boat down the river to the bank. At the bank she',
   word: ' bank',
 };
-const APP_VERSION = '0.1.0';
+const APP_VERSION = __APP_VERSION__;
 
 interface CellRuntime {
   status: CellStatus;
