@@ -12,6 +12,7 @@ import {
 } from './embedding-tables';
 import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KEY_KEEP_INPUT, type InterventionInput } from './intervention';
 import { checkKnownOperators, explainSessionError } from './operator-support';
+import { addFusedEdits, addFusedRecompute } from './fused-attention';
 import { precisionLabel } from './graph-facts';
 import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
 import { ModelTokenizer } from './tokenizer';
@@ -282,7 +283,10 @@ export class EngineModel {
         `${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => `${i.name} (${ortTypeName(i.elemType)} [${i.dims.join(', ')}])`).join(', ')}; it feeds input_ids, attention_mask, position_ids, token_type_ids, cache_position, use_cache_branch and past_key_values.{layer}.key/value`,
       );
     }
-    const instrumented = addGraphOutputs(prepared.bytes, plan.probes.map((p) => p.tensor));
+    // Fused attention operators get their weights recomputed beside them (instrumented pass only).
+    const recompute = plan.fusedRecompute?.ok ? plan.fusedRecompute : null;
+    const observed = recompute ? addFusedRecompute(prepared.bytes, recompute, prepared.graph.nodes, file) : prepared.bytes;
+    const instrumented = addGraphOutputs(observed, plan.probes.map((p) => p.tensor));
     if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
     let session: Ort.InferenceSession;
     try {
@@ -306,6 +310,9 @@ export class EngineModel {
     const withPastFile = `${files.id}/${files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx'}`;
     if (options.cache === false) {
       cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
+    } else if (mainSlots.length > 0 && recompute) {
+      // Generation keeps the fused operators' own path: a session of the graph as it is.
+      ({ cacheGraph, cacheNote } = await EngineModel.createCacheGraph(ort, prepared.bytes, file, config, options, external));
     } else if (mainSlots.length > 0) {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
     } else if (prepared.merged) {
@@ -318,7 +325,7 @@ export class EngineModel {
     }
     const model = new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheGraph, cacheNote);
     model.mainSlots = mainSlots;
-    model.source = { bytes: prepared.bytes, file, external };
+    model.source = { bytes: observed, file, external };
     model.graph = prepared.graph;
     return model;
   }
@@ -507,7 +514,10 @@ export class EngineModel {
   private async createEditSession(attentionTensors: string[], gateShape: number[]): Promise<Ort.InferenceSession> {
     const { bytes, file, external } = this.source;
     const probsType = this.outputType(attentionTensors[0] ?? '') === 'float16' ? ONNX_TYPE.float16 : ONNX_TYPE.float;
-    const edited = addGraphOutputs(addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape), this.plan.probes.map((p) => p.tensor));
+    let withEdits = addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape);
+    // Fused operators: a switched-off head's slice of the output zeroed, a layer with a token taken out decomposed.
+    if (this.plan.fusedRecompute?.ok) withEdits = addFusedEdits(withEdits, this.plan.fusedRecompute, this.plan.opset, file);
+    const edited = addGraphOutputs(withEdits, this.plan.probes.map((p) => p.tensor));
     try {
       return await this.ort.InferenceSession.create(edited, {
         ...sessionOptions({ backend: this.backend, threads: this.threads }),
@@ -591,7 +601,8 @@ export class EngineModel {
         result.attention = { layers: layers.length, heads, kvHeads, data: layers, values: this.readValues(out, ids.length, heads, layers.length) };
       }
       else if (this.plan.fusedAttention.length > 0) {
-        result.attentionNote = `This model computes attention inside fused ${this.plan.fusedAttention.join(', ')} operators, so its attention weights never exist as a tensor and cannot be shown.`;
+        const refused = this.plan.fusedRecompute && !this.plan.fusedRecompute.ok ? ` They are not recomputed: ${this.plan.fusedRecompute.reason}.` : '';
+        result.attentionNote = `This model computes attention inside fused ${this.plan.fusedAttention.join(', ')} operators, so its attention weights never exist as a tensor and cannot be shown.${refused}`;
       } else {
         result.attentionNote = 'No Softmax over attention scores was found in this graph, so attention weights cannot be shown.';
       }
