@@ -225,6 +225,9 @@ export class EngineModel {
   private cache: CacheEntry[] = [];
   /** The graph with attention edits (interventions), created on first use. */
   private editSession: Ort.InferenceSession | null = null;
+  /** With recomputed fused attention: the graph as it is, for passes that read only logits (created on first use). */
+  private plainSession: Ort.InferenceSession | null = null;
+  private plainBytes: Uint8Array | null = null;
   /** The prepared graph bytes, kept to build the edited graph from. */
   private source: { bytes: Uint8Array; file: string; external: readonly { path: string; data: Uint8Array }[] } = { bytes: new Uint8Array(), file: '', external: [] };
   /** The decoded graph, kept to read its embedding tables on first use. */
@@ -326,6 +329,7 @@ export class EngineModel {
     const model = new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheGraph, cacheNote);
     model.mainSlots = mainSlots;
     model.source = { bytes: observed, file, external };
+    if (recompute) model.plainBytes = prepared.bytes;
     model.graph = prepared.graph;
     return model;
   }
@@ -455,7 +459,7 @@ export class EngineModel {
     if (rows.some((r) => r.length !== n)) throw new Error('a batch needs sequences of equal length');
     if (rows.length > 1 && !this.isBatchable) throw new Error('this graph has a fixed batch size of 1');
     const started = now();
-    const out = await this.session.run(this.feeds(rows), [this.plan.logitsOutput]);
+    const out = await (await this.logitsSession()).run(this.feeds(rows), [this.plan.logitsOutput]);
     const forwardMs = now() - started;
     try {
       return { lastLogits: lastPositionLogits(out[this.plan.logitsOutput], n, rows.length), forwardMs };
@@ -475,7 +479,7 @@ export class EngineModel {
     this.checkLength(ids.length);
     const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
     const started = now();
-    const out = await this.session.run(this.feeds([ids]), wanted);
+    const out = await (instrument ? this.session : await this.logitsSession()).run(this.feeds([ids]), wanted);
     return this.readForward(out, ids, instrument, now() - started);
   }
 
@@ -726,7 +730,24 @@ export class EngineModel {
     return { lastLogits, forwardMs: now() - started };
   }
 
+  /**
+   * The session for passes that read only logits. ONNX Runtime computes every graph output whatever
+   * is fetched, so a model whose fused attention is recomputed generates on a session of the graph as
+   * it is: the operators' own path, without the recomputation.
+   */
+  private async logitsSession(): Promise<Ort.InferenceSession> {
+    if (!this.plainBytes) return this.session;
+    const { external } = this.source;
+    this.plainSession ??= await this.ort.InferenceSession.create(this.plainBytes, {
+      ...sessionOptions({ backend: this.backend, threads: this.threads }),
+      ...(external.length > 0 ? { externalData: [...external] } : {}),
+    });
+    return this.plainSession;
+  }
+
   async release(): Promise<void> {
+    await this.plainSession?.release();
+    this.plainSession = null;
     await this.editSession?.release();
     this.editSession = null;
     for (const entry of this.cache) for (const t of entry.past) t.dispose();
