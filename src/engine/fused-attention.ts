@@ -8,7 +8,8 @@ type INode = onnxProto.onnx.INodeProto;
 /**
  * Attention weights of fused attention operators, recomputed inside the graph (issue 15).
  *
- * A fused operator (com.microsoft GroupQueryAttention, MultiHeadAttention, Attention) never writes
+ * A fused operator (com.microsoft GroupQueryAttention, MultiHeadAttention, Attention, or ONNX's own
+ * Attention of opset 23) never writes
  * its probabilities to a tensor. For each one, nodes are added that read the operator's own inputs
  * and compute what it computes: its packing of Q, K and V, its rotary rotation with the graph's own
  * cos/sin caches, its past, its key/value head sharing, its scale, softcap, causal and local-window
@@ -69,7 +70,14 @@ function refusal(node: GraphNode): string | null {
       return inputs({ 4: 'key_padding_mask', 5: 'attention_bias', 8: 'past_sequence_length', 9: 'cache_indirection' });
     }
     case 'Attention': {
-      if (node.domain !== 'com.microsoft') return `ONNX's own Attention operator is not recomputed`;
+      if (node.domain !== 'com.microsoft') {
+        // ONNX's own Attention (opset 23).
+        if (!a['q_num_heads'] || !a['kv_num_heads']) return `Attention (ONNX): 4-D Q, K and V (no q_num_heads and kv_num_heads attributes) are not recomputed`;
+        if (attr('softcap') !== 0) return `Attention (ONNX): softcap=${attr('softcap')} is not recomputed`;
+        if (attr('qk_matmul_output_mode') !== 0) return `Attention (ONNX): qk_matmul_output_mode=${attr('qk_matmul_output_mode')} is not recomputed`;
+        if (present(node, 4) !== present(node, 5)) return `Attention (ONNX): past_key without past_value (or the reverse) is not recomputed`;
+        return inputs({ 3: 'attn_mask', 6: 'nonpad_kv_seqlen' })?.replace(/^Attention:/, 'Attention (ONNX):') ?? null;
+      }
       if (!a['num_heads']) return `${op}: num_heads is missing`;
       if (attr('do_rotary') !== 0) return `${op}: do_rotary=${attr('do_rotary')} is not recomputed`;
       if (attr('past_present_share_buffer') !== 0) return `${op}: past_present_share_buffer=1 is not recomputed`;
@@ -93,8 +101,9 @@ export function planFusedAttention(nodes: readonly GraphNode[]): FusedPlan {
     if (reason) return { ok: false, reason };
     const output = node.outputs[0];
     if (!output) return { ok: false, reason: `${node.opType}: the node has no output` };
-    const heads = node.attributes['num_heads'] ?? 0;
-    const kvHeads = node.opType === 'GroupQueryAttention' ? (node.attributes['kv_num_heads'] ?? 0) : heads;
+    const onnxAttention = node.opType === 'Attention' && node.domain !== 'com.microsoft';
+    const heads = node.attributes[onnxAttention ? 'q_num_heads' : 'num_heads'] ?? 0;
+    const kvHeads = node.opType === 'GroupQueryAttention' || onnxAttention ? (node.attributes['kv_num_heads'] ?? 0) : heads;
     if (heads % kvHeads !== 0) return { ok: false, reason: `${node.opType}: num_heads=${heads} is not a multiple of kv_num_heads=${kvHeads}` };
     const p = `${PREFIX}/${layers.length}`;
     layers.push({ op: node.opType, output, heads, kvHeads, probs: `${p}/probs`, values: `${p}/values` });
@@ -266,6 +275,22 @@ function mhaInputs(b: Builder, node: GraphNode, heads: number): Projected {
   };
 }
 
+/** ONNX's Attention (opset 23) on 3-D Q [B, n, heads·d], K and V [B, t, kvHeads·d], past [B, kvHeads, p, d]. */
+function onnxAttentionInputs(b: Builder, node: GraphNode, heads: number, kvHeads: number): Projected {
+  const [query = '', key = '', value = '', , pastKey, pastValue] = node.inputs;
+  return {
+    q: b.toFloat(b.splitHeads(query, heads)),
+    k: b.toFloat(concatPast(b, pastKey, b.splitHeads(key, kvHeads))),
+    v: concatPast(b, pastValue, b.splitHeads(value, kvHeads)),
+    // is_causal aligns the mask to the upper left (query i sees keys j ≤ i), as the operator's definition says.
+    past: b.ints([0]),
+    scale: node.attributes['scale'] ?? 0,
+    softcap: 0,
+    causal: (node.attributes['is_causal'] ?? 0) !== 0,
+    window: -1,
+  };
+}
+
 function attentionInputs(b: Builder, node: GraphNode, heads: number): Projected {
   const [input = '', weights = '', bias, , past] = node.inputs;
   let qkv = b.op('MatMul', [input, weights]);
@@ -339,7 +364,9 @@ export function addFusedRecompute(bytes: Uint8Array, plan: FusedPlan & { ok: tru
         ? gqaInputs(b, node, layer.heads, layer.kvHeads)
         : node.opType === 'MultiHeadAttention'
           ? mhaInputs(b, node, layer.heads)
-          : attentionInputs(b, node, layer.heads);
+          : node.domain === 'com.microsoft'
+            ? attentionInputs(b, node, layer.heads)
+            : onnxAttentionInputs(b, node, layer.heads, layer.kvHeads);
     // The values first: the attention edits go right after the probabilities, and read them.
     b.op('Identity', [projected.v], {}, layer.values);
     probabilities(b, projected, layer.heads, layer.kvHeads, layer.probs);

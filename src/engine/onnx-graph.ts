@@ -395,8 +395,8 @@ export function valueMatMul(ix: GraphIndex, probs: string): GraphNode | null {
   return null;
 }
 
-/** The ONNX operator sets the engine reads: what torch.onnx and Optimum export today. */
-export const OPSET_RANGE = { min: 13, max: 21 } as const;
+/** The ONNX operator sets the engine reads: what torch.onnx and Optimum export today, and opset 23 (ONNX's own Attention operator). */
+export const OPSET_RANGE = { min: 13, max: 23 } as const;
 
 export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
   const { inputs } = graph;

@@ -22,6 +22,7 @@ const CASES = [
   { fused: 'llama-fused-gqa', twin: 'llama-fused-decomposed', op: 'GroupQueryAttention', kvHeads: 2, cache: true },
   { fused: 'llama-fused-gqa-packed', twin: 'llama-fused-decomposed-capped', op: 'GroupQueryAttention', kvHeads: 2, cache: false },
   { fused: 'llama-fused-mha', twin: 'llama-fused-decomposed', op: 'MultiHeadAttention', kvHeads: 8, cache: false },
+  { fused: 'llama-fused-attention23', twin: 'llama-fused-decomposed', op: 'Attention', kvHeads: 2, cache: false },
 ] as const;
 
 const BACKENDS: { name: BackendName; ort: () => Promise<OrtModule> }[] = [
@@ -190,7 +191,9 @@ describe('configurations the recomputation does not cover: refused, naming the o
     [node('MultiHeadAttention', ['q', 'k', 'v', '', 'pad'], { num_heads: 8 }), 'MultiHeadAttention: its input "key_padding_mask" is not recomputed'],
     [node('Attention', ['x', 'w', 'b', 'mask'], { num_heads: 4 }), 'Attention: its input "mask_index" is not recomputed'],
     [node('Attention', ['x', 'w', 'b'], { num_heads: 4, do_rotary: 1 }), 'Attention: do_rotary=1 is not recomputed'],
-    [node('Attention', ['q', 'k', 'v'], { q_num_heads: 4 }, ''), "ONNX's own Attention operator is not recomputed"],
+    [node('Attention', ['q', 'k', 'v'], {}, ''), 'Attention (ONNX): 4-D Q, K and V (no q_num_heads and kv_num_heads attributes) are not recomputed'],
+    [node('Attention', ['q', 'k', 'v', 'mask'], { q_num_heads: 8, kv_num_heads: 2 }, ''), 'Attention (ONNX): its input "attn_mask" is not recomputed'],
+    [node('Attention', ['q', 'k', 'v'], { q_num_heads: 8, kv_num_heads: 2, softcap: 30 }, ''), 'Attention (ONNX): softcap=30 is not recomputed'],
     [node('PackedAttention', ['x', 'w'], { num_heads: 4 }), 'com.microsoft.PackedAttention is not recomputed'],
   ])('%#: %s', (n, reason) => {
     expect(planFusedAttention([n])).toEqual({ ok: false, reason });
