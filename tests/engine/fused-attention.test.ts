@@ -4,7 +4,8 @@ import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planFusedAttention } from '../../src/engine/fused-attention';
 import { addGraphOutputs, type GraphNode } from '../../src/engine/onnx-graph';
-import type { BackendName, EngineModel, ForwardResult, OrtModule } from '../../src/engine/session';
+import onnxProto from 'onnx-proto';
+import { EngineModel, type BackendName, type ForwardResult, type OrtModule } from '../../src/engine/session';
 import { supportedViews } from '../../src/engine/supported-views';
 import { loadOrt } from '../../src/main/services/ort-runtime';
 import { loadBundled, ROOT } from './load-model';
@@ -45,8 +46,9 @@ afterAll(async () => {
 });
 
 /** The fused operators' own outputs for `ids`, from a plain session of the file with those tensors added as outputs. */
-async function operatorOutputs(ort: OrtModule, name: string, outputs: string[], ids: number[]): Promise<Float32Array[]> {
-  const bytes = addGraphOutputs(new Uint8Array(readFileSync(join(MODELS, name, 'onnx/model.onnx'))), outputs);
+async function operatorOutputs(ort: OrtModule, name: string | Uint8Array, outputs: string[], ids: number[]): Promise<Float32Array[]> {
+  const file = typeof name === 'string' ? new Uint8Array(readFileSync(join(MODELS, name, 'onnx/model.onnx'))) : name;
+  const bytes = addGraphOutputs(file, outputs);
   const session = await ort.InferenceSession.create(bytes);
   const n = ids.length;
   const int64 = (values: number[]): ortWeb.Tensor => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, values.length]);
@@ -197,5 +199,49 @@ describe('configurations the recomputation does not cover: refused, naming the o
     [node('PackedAttention', ['x', 'w'], { num_heads: 4 }), 'com.microsoft.PackedAttention is not recomputed'],
   ])('%#: %s', (n, reason) => {
     expect(planFusedAttention([n])).toEqual({ ok: false, reason });
+  });
+});
+
+describe.each(BACKENDS.map((b) => [b.name, b] as const))('GroupQueryAttention variants checked against the operator itself on %s', (_, backend) => {
+  /** The GQA fixture with its operators' attributes changed: interleaved rotary, a softcap and a local window at once. */
+  function variant(): Uint8Array {
+    const model = onnxProto.onnx.ModelProto.decode(readFileSync(join(MODELS, 'llama-fused-gqa/onnx/model.onnx')));
+    for (const node of model.graph?.node ?? []) {
+      if (node.opType !== 'GroupQueryAttention') continue;
+      node.attribute = (node.attribute ?? []).filter((a) => a.name !== 'rotary_interleaved');
+      node.attribute.push(
+        { name: 'rotary_interleaved', type: onnxProto.onnx.AttributeProto.AttributeType.INT, i: 1 },
+        { name: 'softcap', type: onnxProto.onnx.AttributeProto.AttributeType.FLOAT, f: 1.5 },
+        { name: 'local_window_size', type: onnxProto.onnx.AttributeProto.AttributeType.INT, i: 4 },
+      );
+    }
+    return onnxProto.onnx.ModelProto.encode(model).finish();
+  }
+
+  it('interleaved rotary, softcap 1.5 and a window of 4: the weighted sum equals the operator\'s output within 1e-5, rows sum to 1', async () => {
+    const bytes = variant();
+    const dir = join(MODELS, 'llama-fused-gqa');
+    const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    const ort = await backend.ort();
+    const m = await EngineModel.load(
+      ort,
+      { id: 'gqa-variant', config: json('config.json'), tokenizer: json('tokenizer.json'), tokenizerConfig: json('tokenizer_config.json'), onnx: bytes },
+      { backend: backend.name, threads: 1 },
+    );
+    try {
+      const ids = m.tokenizer.encode(PROMPTS[1] ?? '');
+      const n = ids.length;
+      const result = await m.forward(ids);
+      const layers = m.plan.fusedRecompute?.ok ? m.plan.fusedRecompute.layers : [];
+      const own = await operatorOutputs(ort, bytes, layers.map((l) => l.output), ids);
+      own.forEach((out, l) => expect(maxAbsDiff(weightedSum(result, l), out)).toBeLessThan(TOLERANCE));
+      // The window: query n − 1 gives no weight to keys before n − 4.
+      expect(result.attention?.data[0]?.subarray((n - 1) * n, (n - 1) * n + n - 4).every((p) => p === 0)).toBe(true);
+      result.attention?.data.forEach((layer) => {
+        for (let row = 0; row < 8 * n; row++) expect(Math.abs(layer.subarray(row * n, (row + 1) * n).reduce((a, p) => a + p, 0) - 1)).toBeLessThan(TOLERANCE);
+      });
+    } finally {
+      await m.release();
+    }
   });
 });
