@@ -111,6 +111,12 @@ export function planFusedAttention(nodes: readonly GraphNode[]): FusedPlan {
   return { ok: true, layers, ops: [...new Set(layers.map((l) => l.op))] };
 }
 
+/** A plan without the recomputation (its probes dropped), saying why: for a graph that does not load with it. */
+export function withoutRecompute<P extends { probes: readonly { tensor: string }[]; fusedRecompute: FusedPlan | null }>(plan: P, reason: string): P {
+  const made = new Set(plan.fusedRecompute?.ok ? plan.fusedRecompute.layers.flatMap((l) => [l.probs, l.values]) : []);
+  return { ...plan, probes: plan.probes.filter((p) => !made.has(p.tensor)), fusedRecompute: { ok: false, reason } };
+}
+
 /** Builds nodes and constants into a list, with unique names under a prefix. */
 class Builder {
   readonly nodes: INode[] = [];

@@ -12,7 +12,7 @@ import {
 } from './embedding-tables';
 import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KEY_KEEP_INPUT, type InterventionInput } from './intervention';
 import { checkKnownOperators, explainSessionError } from './operator-support';
-import { addFusedEdits, addFusedRecompute } from './fused-attention';
+import { addFusedEdits, addFusedRecompute, withoutRecompute } from './fused-attention';
 import { precisionLabel } from './graph-facts';
 import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
 import { ModelTokenizer } from './tokenizer';
@@ -273,7 +273,7 @@ export class EngineModel {
     const prepared = prepareGraph(files.onnx, file, new Map(external.map((e) => [e.path, e.data])));
     const missing = prepared.graph.externalFiles.filter((f) => !external.some((e) => e.path === f));
     if (missing.length > 0) throw new Error(`${file}: its weights are in external data ${missing.join(', ')}, which was not provided`);
-    const plan = planGraph(prepared.graph, file);
+    let plan = planGraph(prepared.graph, file);
     checkKnownOperators(plan, file);
     if (tokenizer.info.vocabSize > config.vocabSize) {
       throw new Error(
@@ -287,15 +287,23 @@ export class EngineModel {
       );
     }
     // Fused attention operators get their weights recomputed beside them (instrumented pass only).
-    const recompute = plan.fusedRecompute?.ok ? plan.fusedRecompute : null;
-    const observed = recompute ? addFusedRecompute(prepared.bytes, recompute, prepared.graph.nodes, file) : prepared.bytes;
-    const instrumented = addGraphOutputs(observed, plan.probes.map((p) => p.tensor));
+    let recompute = plan.fusedRecompute?.ok ? plan.fusedRecompute : null;
+    let observed = recompute ? addFusedRecompute(prepared.bytes, recompute, prepared.graph.nodes, file) : prepared.bytes;
     if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(instrumented, {
+    const create = (bytes: Uint8Array): Promise<Ort.InferenceSession> =>
+      ort.InferenceSession.create(addGraphOutputs(bytes, plan.probes.map((p) => p.tensor)), {
         ...sessionOptions(options),
         ...(external.length > 0 ? { externalData: external } : {}),
+      });
+    let session: Ort.InferenceSession;
+    try {
+      session = await create(observed).catch(async (cause: unknown) => {
+        if (!recompute) throw cause;
+        // The model still runs without the recomputation; its attention view then says why it has no weights.
+        plan = withoutRecompute(plan, `the graph with the recomputation could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`);
+        recompute = null;
+        observed = prepared.bytes;
+        return create(observed);
       });
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planFusedAttention } from '../../src/engine/fused-attention';
+import { planFusedAttention, withoutRecompute } from '../../src/engine/fused-attention';
 import { addGraphOutputs, type GraphNode } from '../../src/engine/onnx-graph';
 import onnxProto from 'onnx-proto';
 import { EngineModel, type BackendName, type ForwardResult, type OrtModule } from '../../src/engine/session';
@@ -199,6 +199,18 @@ describe('configurations the recomputation does not cover: refused, naming the o
     [node('PackedAttention', ['x', 'w'], { num_heads: 4 }), 'com.microsoft.PackedAttention is not recomputed'],
   ])('%#: %s', (n, reason) => {
     expect(planFusedAttention([n])).toEqual({ ok: false, reason });
+  });
+
+  it('a graph that does not load with the recomputation runs without it, saying why', async () => {
+    const m = await model('llama-fused-gqa', BACKENDS[0] ?? { name: 'wasm', ort: async () => ortWeb });
+    const plan = withoutRecompute(m.plan, 'the graph with the recomputation could not be loaded: (cause)');
+    expect(plan.probes.filter((p) => p.role === 'attention' || p.role === 'attention-values')).toEqual([]);
+    expect(plan.probes.filter((p) => p.role === 'residual')).toHaveLength(3);
+    expect(supportedViews(plan).attention).toEqual({
+      ok: false,
+      reason:
+        'attention is fused into com.microsoft.GroupQueryAttention; its weights are never materialised and are not recomputed (the graph with the recomputation could not be loaded: (cause)), so they cannot be shown',
+    });
   });
 });
 
