@@ -214,30 +214,70 @@ describe('configurations the recomputation does not cover: refused, naming the o
   });
 });
 
-describe.each(BACKENDS.map((b) => [b.name, b] as const))('GroupQueryAttention variants checked against the operator itself on %s', (_, backend) => {
-  /** The GQA fixture with its operators' attributes changed: interleaved rotary, a softcap and a local window at once. */
-  function variant(): Uint8Array {
-    const model = onnxProto.onnx.ModelProto.decode(readFileSync(join(MODELS, 'llama-fused-gqa/onnx/model.onnx')));
-    for (const node of model.graph?.node ?? []) {
-      if (node.opType !== 'GroupQueryAttention') continue;
-      node.attribute = (node.attribute ?? []).filter((a) => a.name !== 'rotary_interleaved');
-      node.attribute.push(
-        { name: 'rotary_interleaved', type: onnxProto.onnx.AttributeProto.AttributeType.INT, i: 1 },
-        { name: 'softcap', type: onnxProto.onnx.AttributeProto.AttributeType.FLOAT, f: 1.5 },
-        { name: 'local_window_size', type: onnxProto.onnx.AttributeProto.AttributeType.INT, i: 4 },
-      );
-    }
-    return onnxProto.onnx.ModelProto.encode(model).finish();
-  }
+type ModelProto = onnxProto.onnx.ModelProto;
+function graphOf(model: ModelProto): onnxProto.onnx.IGraphProto & { input: onnxProto.onnx.IValueInfoProto[]; initializer: onnxProto.onnx.ITensorProto[]; node: onnxProto.onnx.INodeProto[] } {
+  const graph = model.graph;
+  if (!graph) throw new Error('no graph');
+  graph.input ??= [];
+  graph.initializer ??= [];
+  graph.node ??= [];
+  return { ...graph, input: graph.input, initializer: graph.initializer, node: graph.node };
+}
+const INT = onnxProto.onnx.AttributeProto.AttributeType.INT;
+const FLOAT = onnxProto.onnx.AttributeProto.AttributeType.FLOAT;
 
-  it('interleaved rotary, softcap 1.5 and a window of 4: the weighted sum equals the operator\'s output within 1e-5, rows sum to 1', async () => {
-    const bytes = variant();
-    const dir = join(MODELS, 'llama-fused-gqa');
+/** Fixtures with their fused operators changed in ways a decomposed twin is not written for: checked against the operator's own output. */
+const VARIANTS: { name: string; fixture: string; op: string; edit: (node: onnxProto.onnx.INodeProto, model: ModelProto) => void }[] = [
+  {
+    name: 'GroupQueryAttention: interleaved rotary, softcap 1.5 and a window of 4 at once',
+    fixture: 'llama-fused-gqa',
+    op: 'GroupQueryAttention',
+    edit: (node) => {
+      node.attribute = (node.attribute ?? []).filter((a) => a.name !== 'rotary_interleaved');
+      node.attribute.push({ name: 'rotary_interleaved', type: INT, i: 1 }, { name: 'softcap', type: FLOAT, f: 1.5 }, { name: 'local_window_size', type: INT, i: 4 });
+    },
+  },
+  {
+    name: 'GroupQueryAttention: rotary at a position_ids input',
+    fixture: 'llama-fused-gqa',
+    op: 'GroupQueryAttention',
+    edit: (node, model) => {
+      const graph = graphOf(model);
+      if (!graph.input.some((i) => i.name === 'position_ids')) {
+        const dim = [{ dimParam: 'batch' }, { dimParam: 'sequence' }];
+        graph.input.push(onnxProto.onnx.ValueInfoProto.create({ name: 'position_ids', type: { tensorType: { elemType: 7, shape: { dim } } } }));
+      }
+      node.input = [...(node.input ?? []), '', '', '', '', '', '', '', '', '', ''].slice(0, 9).concat('position_ids');
+    },
+  },
+  {
+    name: 'MultiHeadAttention: a bias for Q, K and V',
+    fixture: 'llama-fused-mha',
+    op: 'MultiHeadAttention',
+    edit: (node, model) => {
+      const name = 'test_qkv_bias';
+      const { initializer } = graphOf(model);
+      if (!initializer.some((t) => t.name === name)) {
+        const floatData = Array.from({ length: 3 * 128 }, (_, i) => 0.5 * Math.sin(i));
+        initializer.push(onnxProto.onnx.TensorProto.create({ name, dataType: 1, dims: [3 * 128], floatData }));
+      }
+      const [query = '', key = '', value = ''] = node.input ?? [];
+      node.input = [query, key, value, name];
+    },
+  },
+];
+
+describe.each(BACKENDS.map((b) => [b.name, b] as const))('fused operator variants checked against the operator itself on %s', (_, backend) => {
+  it.each(VARIANTS.map((v) => [v.name, v] as const))('%s: the weighted sum equals the operator\'s output within 1e-5, rows sum to 1', async (_name, v) => {
+    const model = onnxProto.onnx.ModelProto.decode(readFileSync(join(MODELS, v.fixture, 'onnx/model.onnx')));
+    for (const node of graphOf(model).node) if (node.opType === v.op) v.edit(node, model);
+    const bytes = onnxProto.onnx.ModelProto.encode(model).finish();
+    const dir = join(MODELS, v.fixture);
     const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
     const ort = await backend.ort();
     const m = await EngineModel.load(
       ort,
-      { id: 'gqa-variant', config: json('config.json'), tokenizer: json('tokenizer.json'), tokenizerConfig: json('tokenizer_config.json'), onnx: bytes },
+      { id: 'variant', config: json('config.json'), tokenizer: json('tokenizer.json'), tokenizerConfig: json('tokenizer_config.json'), onnx: bytes },
       { backend: backend.name, threads: 1 },
     );
     try {
@@ -245,13 +285,15 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('GroupQueryAttention va
       const n = ids.length;
       const result = await m.forward(ids);
       const layers = m.plan.fusedRecompute?.ok ? m.plan.fusedRecompute.layers : [];
+      expect(layers).toHaveLength(2);
       const own = await operatorOutputs(ort, bytes, layers.map((l) => l.output), ids);
       own.forEach((out, l) => expect(maxAbsDiff(weightedSum(result, l), out)).toBeLessThan(TOLERANCE));
-      // The window: query n − 1 gives no weight to keys before n − 4.
-      expect(result.attention?.data[0]?.subarray((n - 1) * n, (n - 1) * n + n - 4).every((p) => p === 0)).toBe(true);
       result.attention?.data.forEach((layer) => {
         for (let row = 0; row < 8 * n; row++) expect(Math.abs(layer.subarray(row * n, (row + 1) * n).reduce((a, p) => a + p, 0) - 1)).toBeLessThan(TOLERANCE);
       });
+      const windowed = v.name.includes('window of 4');
+      // With the window, query n − 1 gives no weight to keys before n − 4.
+      if (windowed) expect(result.attention?.data[0]?.subarray((n - 1) * n, (n - 1) * n + n - 4).every((p) => p === 0)).toBe(true);
     } finally {
       await m.release();
     }
