@@ -207,6 +207,14 @@ function lastPositionLogits(logits: Ort.Tensor | undefined, n: number, rows: num
 
 /** A loaded model: tokenizer, parsed config, and one instrumented ONNX Runtime session. */
 export class EngineModel {
+  /**
+   * With recomputed fused attention, generation and logits-only passes run a second session of the
+   * graph as it is, so the recomputation never slows them; that session holds the weights again, so
+   * it is made only for graphs up to this size (onnxruntime-web's sessions share one 4 GiB wasm
+   * memory). Larger graphs generate on the instrumented session, recomputation included.
+   */
+  static plainSessionMaxBytes = 512 * 2 ** 20;
+
   private constructor(
     readonly id: string,
     readonly config: ModelConfig,
@@ -318,10 +326,12 @@ export class EngineModel {
     }
     let cacheGraph: CacheGraph | null = null;
     let cacheNote: string | null = null;
+    const weightBytes = prepared.bytes.byteLength + external.reduce((sum, e) => sum + e.data.byteLength, 0);
+    const plainPath = recompute !== null && weightBytes <= EngineModel.plainSessionMaxBytes;
     const withPastFile = `${files.id}/${files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx'}`;
     if (options.cache === false) {
       cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
-    } else if (mainSlots.length > 0 && recompute) {
+    } else if (mainSlots.length > 0 && plainPath) {
       // Generation keeps the fused operators' own path: a session of the graph as it is.
       ({ cacheGraph, cacheNote } = await EngineModel.createCacheGraph(ort, prepared.bytes, file, config, options, external));
     } else if (mainSlots.length > 0) {
@@ -337,7 +347,7 @@ export class EngineModel {
     const model = new EngineModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheGraph, cacheNote);
     model.mainSlots = mainSlots;
     model.source = { bytes: observed, file, external };
-    if (recompute) model.plainBytes = prepared.bytes;
+    if (plainPath) model.plainBytes = prepared.bytes;
     model.graph = prepared.graph;
     return model;
   }

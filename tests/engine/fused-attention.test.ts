@@ -174,6 +174,34 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('fused attention recomp
   });
 });
 
+describe.each(BACKENDS.map((b) => [b.name, b] as const))('a fused model too large for a second session, on %s', (_, backend) => {
+  it('generates on the instrumented session, the recomputation running over the cache, as the decomposed graph does', async () => {
+    const limit = EngineModel.plainSessionMaxBytes;
+    EngineModel.plainSessionMaxBytes = 0;
+    let fused: EngineModel | null = null;
+    try {
+      fused = await loadBundled(join(MODELS, 'llama-fused-gqa'), { ort: await backend.ort(), runtime: { backend: backend.name, threads: 1 } });
+    } finally {
+      EngineModel.plainSessionMaxBytes = limit;
+    }
+    try {
+      const twin = await model('llama-fused-decomposed', backend);
+      expect(fused.hasCache).toBe(true);
+      expect(fused.cacheFile).toBe('llama-fused-gqa/onnx/model.onnx');
+      let ids = fused.tokenizer.encode(PROMPTS[0] ?? '');
+      for (let step = 0; step < 6; step++) {
+        const [a, b] = [await fused.nextLogits(ids), await twin.forward(ids, false)];
+        expect(maxAbsDiff(a, b.lastLogits)).toBeLessThan(1e-4);
+        ids = [...ids, b.lastLogits.indexOf(Math.max(...b.lastLogits))];
+      }
+      const [a, b] = [await fused.forward(ids), await twin.forward(ids)];
+      a.attention?.data.forEach((layer, l) => expect(maxAbsDiff(layer, b.attention?.data[l] ?? [])).toBeLessThan(TOLERANCE));
+    } finally {
+      await fused.release();
+    }
+  });
+});
+
 describe('configurations the recomputation does not cover: refused, naming the operator and the attribute or input', () => {
   const node = (opType: string, inputs: string[], attributes: Record<string, number>, domain = 'com.microsoft'): GraphNode => ({
     name: opType,
