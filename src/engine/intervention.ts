@@ -64,7 +64,8 @@ export function addAttentionEdits(
   float(`${prefix}/one`, 1);
   float(`${prefix}/half`, 0.5);
   const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []): onnxProto.onnx.INodeProto =>
-    onnx.NodeProto.create({ name: output, opType, input, output: [output], attribute });
+    // Named apart from its output: the edited tensor keeps the Softmax output's name, which may also be the Softmax node's.
+    onnx.NodeProto.create({ name: `ntl_edit_node:${output}`, opType, input, output: [output], attribute });
   // Model inputs are float32; a float16 graph gets them cast to its type.
   const cast = (name: string, added: onnxProto.onnx.INodeProto[]): string => {
     if (floatType === onnx.TensorProto.DataType.FLOAT) return name;

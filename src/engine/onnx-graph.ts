@@ -11,6 +11,7 @@ import {
   type NormSite,
   type PositionKind,
 } from './graph-patterns';
+import { planFusedAttention, type FusedPlan } from './fused-attention';
 
 const { onnx } = onnxProto;
 
@@ -63,6 +64,8 @@ export interface GraphPlan {
   /** Fused attention operators (domain-qualified, e.g. "com.microsoft.MultiHeadAttention"): their probabilities are not observable. */
   fusedAttention: string[];
   attention: AttentionLayout;
+  /** Fused attention operators' weights recomputed beside them (fused-attention.ts), or why not; null without fused operators. */
+  fusedRecompute: FusedPlan | null;
   /** How positions enter: learned embeddings added to the tokens, rotary (applied to queries and keys), or none found. */
   positions: PositionKind;
   /** For rotary positions, the cos and sin tensors, when the graph has them as tensors. */
@@ -391,8 +394,8 @@ export function valueMatMul(ix: GraphIndex, probs: string): GraphNode | null {
   return null;
 }
 
-/** The ONNX operator sets the engine reads: what torch.onnx and Optimum export today. */
-export const OPSET_RANGE = { min: 13, max: 21 } as const;
+/** The ONNX operator sets the engine reads: what torch.onnx and Optimum export today, and opset 23 (ONNX's own Attention operator). */
+export const OPSET_RANGE = { min: 13, max: 23 } as const;
 
 /** Finds the inputs, the logits and the tensors worth observing in a decoder graph. */
 export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
@@ -428,6 +431,12 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
   // The value vectors each layer's weights multiply (probs · V): the weighted sum made concrete.
   const values = observed.map((s) => (s.probs ? valueMatMul(ix, s.probs) : null));
   if (values.every((v) => v !== null)) values.forEach((v, layer) => probe('attention-values', v?.inputs[1], v, layer));
+  // Fused operators: their weights recomputed from their own inputs, in the same pass (fused-attention.ts).
+  const fusedRecompute = observed.length === 0 && fusedSites.length > 0 ? planFusedAttention(fusedSites.map((s) => s.node)) : null;
+  if (fusedRecompute?.ok) {
+    fusedRecompute.layers.forEach((l, layer) => probe('attention', l.probs, fusedSites[layer]?.node, layer));
+    fusedRecompute.layers.forEach((l, layer) => probe('attention-values', l.values, fusedSites[layer]?.node, layer));
+  }
   const firstScores = observed[0]?.scores;
   const widths = firstScores ? projectionWidths(ix, firstScores) : null;
   const fusedNode = fusedSites[0]?.node;
@@ -490,6 +499,7 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
     opTypes,
     fusedAttention,
     attention,
+    fusedRecompute,
     positions: positions.kind,
     rotary: positions.rotary,
     residualNote,

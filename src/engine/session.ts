@@ -12,6 +12,7 @@ import {
 } from './embedding-tables';
 import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KEY_KEEP_INPUT, type InterventionInput } from './intervention';
 import { checkKnownOperators, explainSessionError } from './operator-support';
+import { addFusedEdits, addFusedRecompute, withoutRecompute } from './fused-attention';
 import { precisionLabel } from './graph-facts';
 import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
 import { ModelTokenizer } from './tokenizer';
@@ -208,6 +209,14 @@ function lastPositionLogits(logits: Ort.Tensor | undefined, n: number, rows: num
 
 /** A loaded ONNX model (the engine contract's ONNX engine): tokenizer, parsed config, and one instrumented ONNX Runtime session. */
 export class OnnxModel implements EngineModel {
+  /**
+   * With recomputed fused attention, generation and logits-only passes run a second session of the
+   * graph as it is, so the recomputation never slows them; that session holds the weights again, so
+   * it is made only for graphs up to this size (onnxruntime-web's sessions share one 4 GiB wasm
+   * memory). Larger graphs generate on the instrumented session, recomputation included.
+   */
+  static plainSessionMaxBytes = 512 * 2 ** 20;
+
   private constructor(
     readonly id: string,
     readonly config: ModelConfig,
@@ -226,6 +235,9 @@ export class OnnxModel implements EngineModel {
   private cache: CacheEntry[] = [];
   /** The graph with attention edits (interventions), created on first use. */
   private editSession: Ort.InferenceSession | null = null;
+  /** With recomputed fused attention: the graph as it is, for passes that read only logits (created on first use). */
+  private plainSession: Ort.InferenceSession | null = null;
+  private plainBytes: Uint8Array | null = null;
   /** The prepared graph bytes, kept to build the edited graph from. */
   private graphSource: { bytes: Uint8Array; file: string; external: readonly { path: string; data: Uint8Array }[] } = { bytes: new Uint8Array(), file: '', external: [] };
   /** The decoded graph, kept to read its embedding tables on first use. */
@@ -287,7 +299,7 @@ export class OnnxModel implements EngineModel {
     const prepared = prepareGraph(files.onnx, file, new Map(external.map((e) => [e.path, e.data])));
     const missing = prepared.graph.externalFiles.filter((f) => !external.some((e) => e.path === f));
     if (missing.length > 0) throw new Error(`${file}: its weights are in external data ${missing.join(', ')}, which was not provided`);
-    const plan = planGraph(prepared.graph, file);
+    let plan = planGraph(prepared.graph, file);
     checkKnownOperators(plan, file);
     if (tokenizer.info.vocabSize > config.vocabSize) {
       throw new Error(
@@ -300,13 +312,24 @@ export class OnnxModel implements EngineModel {
         `${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => `${i.name} (${ortTypeName(i.elemType)} [${i.dims.join(', ')}])`).join(', ')}; it feeds input_ids, attention_mask, position_ids, token_type_ids, cache_position, use_cache_branch and past_key_values.{layer}.key/value`,
       );
     }
-    const instrumented = addGraphOutputs(prepared.bytes, plan.probes.map((p) => p.tensor));
+    // Fused attention operators get their weights recomputed beside them (instrumented pass only).
+    let recompute = plan.fusedRecompute?.ok ? plan.fusedRecompute : null;
+    let observed = recompute ? addFusedRecompute(prepared.bytes, recompute, prepared.graph.nodes, file) : prepared.bytes;
     if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(instrumented, {
+    const create = (bytes: Uint8Array): Promise<Ort.InferenceSession> =>
+      ort.InferenceSession.create(addGraphOutputs(bytes, plan.probes.map((p) => p.tensor)), {
         ...sessionOptions(options),
         ...(external.length > 0 ? { externalData: external } : {}),
+      });
+    let session: Ort.InferenceSession;
+    try {
+      session = await create(observed).catch(async (cause: unknown) => {
+        if (!recompute) throw cause;
+        // The model still runs without the recomputation; its attention view then says why it has no weights.
+        plan = withoutRecompute(plan, `the graph with the recomputation could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`);
+        recompute = null;
+        observed = prepared.bytes;
+        return create(observed);
       });
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);
@@ -321,9 +344,14 @@ export class OnnxModel implements EngineModel {
     }
     let cacheGraph: CacheGraph | null = null;
     let cacheNote: string | null = null;
+    const weightBytes = prepared.bytes.byteLength + external.reduce((sum, e) => sum + e.data.byteLength, 0);
+    const plainPath = recompute !== null && weightBytes <= OnnxModel.plainSessionMaxBytes;
     const withPastFile = `${files.id}/${files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx'}`;
     if (options.cache === false) {
       cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
+    } else if (mainSlots.length > 0 && plainPath) {
+      // Generation keeps the fused operators' own path: a session of the graph as it is.
+      ({ cacheGraph, cacheNote } = await OnnxModel.createCacheGraph(ort, prepared.bytes, file, config, options, external));
     } else if (mainSlots.length > 0) {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
     } else if (prepared.merged) {
@@ -336,7 +364,8 @@ export class OnnxModel implements EngineModel {
     }
     const model = new OnnxModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, cacheGraph, cacheNote);
     model.mainSlots = mainSlots;
-    model.graphSource = { bytes: prepared.bytes, file, external };
+    model.graphSource = { bytes: observed, file, external };
+    if (plainPath) model.plainBytes = prepared.bytes;
     model.graph = prepared.graph;
     return model;
   }
@@ -466,7 +495,7 @@ export class OnnxModel implements EngineModel {
     if (rows.some((r) => r.length !== n)) throw new Error('a batch needs sequences of equal length');
     if (rows.length > 1 && !this.isBatchable) throw new Error('this graph has a fixed batch size of 1');
     const started = now();
-    const out = await this.session.run(this.feeds(rows), [this.plan.logitsOutput]);
+    const out = await (await this.logitsSession()).run(this.feeds(rows), [this.plan.logitsOutput]);
     const forwardMs = now() - started;
     try {
       return { lastLogits: lastPositionLogits(out[this.plan.logitsOutput], n, rows.length), forwardMs };
@@ -486,7 +515,7 @@ export class OnnxModel implements EngineModel {
     this.checkLength(ids.length);
     const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
     const started = now();
-    const out = await this.session.run(this.feeds([ids]), wanted);
+    const out = await (instrument ? this.session : await this.logitsSession()).run(this.feeds([ids]), wanted);
     return this.readForward(out, ids, instrument, now() - started);
   }
 
@@ -525,7 +554,10 @@ export class OnnxModel implements EngineModel {
   private async createEditSession(attentionTensors: string[], gateShape: number[]): Promise<Ort.InferenceSession> {
     const { bytes, file, external } = this.graphSource;
     const probsType = this.outputType(attentionTensors[0] ?? '') === 'float16' ? ONNX_TYPE.float16 : ONNX_TYPE.float;
-    const edited = addGraphOutputs(addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape), this.plan.probes.map((p) => p.tensor));
+    let withEdits = addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape);
+    // Fused operators: a switched-off head's slice of the output zeroed, a layer with a token taken out decomposed.
+    if (this.plan.fusedRecompute?.ok) withEdits = addFusedEdits(withEdits, this.plan.fusedRecompute, this.plan.opset, file);
+    const edited = addGraphOutputs(withEdits, this.plan.probes.map((p) => p.tensor));
     try {
       return await this.ort.InferenceSession.create(edited, {
         ...sessionOptions({ backend: this.backend, threads: this.threads }),
@@ -609,7 +641,8 @@ export class OnnxModel implements EngineModel {
         result.attention = { layers: layers.length, heads, kvHeads, data: layers, values: this.readValues(out, ids.length, heads, layers.length) };
       }
       else if (this.plan.fusedAttention.length > 0) {
-        result.attentionNote = `This model computes attention inside fused ${this.plan.fusedAttention.join(', ')} operators, so its attention weights never exist as a tensor and cannot be shown.`;
+        const refused = this.plan.fusedRecompute && !this.plan.fusedRecompute.ok ? ` They are not recomputed: ${this.plan.fusedRecompute.reason}.` : '';
+        result.attentionNote = `This model computes attention inside fused ${this.plan.fusedAttention.join(', ')} operators, so its attention weights never exist as a tensor and cannot be shown.${refused}`;
       } else {
         result.attentionNote = 'No Softmax over attention scores was found in this graph, so attention weights cannot be shown.';
       }
@@ -733,7 +766,24 @@ export class OnnxModel implements EngineModel {
     return { lastLogits, forwardMs: now() - started };
   }
 
+  /**
+   * The session for passes that read only logits. ONNX Runtime computes every graph output whatever
+   * is fetched, so a model whose fused attention is recomputed generates on a session of the graph as
+   * it is: the operators' own path, without the recomputation.
+   */
+  private async logitsSession(): Promise<Ort.InferenceSession> {
+    if (!this.plainBytes) return this.session;
+    const { external } = this.graphSource;
+    this.plainSession ??= await this.ort.InferenceSession.create(this.plainBytes, {
+      ...sessionOptions({ backend: this.backend, threads: this.threads }),
+      ...(external.length > 0 ? { externalData: [...external] } : {}),
+    });
+    return this.plainSession;
+  }
+
   async release(): Promise<void> {
+    await this.plainSession?.release();
+    this.plainSession = null;
     await this.editSession?.release();
     this.editSession = null;
     for (const entry of this.cache) for (const t of entry.past) t.dispose();

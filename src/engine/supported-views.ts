@@ -1,3 +1,4 @@
+import { recomputedNote } from './fused-attention';
 import type { GraphPlan } from './onnx-graph';
 
 /** The views of a model the notebook's cells show. */
@@ -13,17 +14,22 @@ function attentionSupport(plan: GraphPlan): ViewSupport {
   const hasProbes = plan.probes.some((p) => p.role === 'attention');
   if (!hasProbes) {
     if (plan.fusedAttention.length > 0) {
+      const refused = plan.fusedRecompute && !plan.fusedRecompute.ok ? ` and are not recomputed (${plan.fusedRecompute.reason})` : '';
       return {
         ok: false,
-        reason: `attention is fused into ${plan.fusedAttention.join(' and ')}; its weights are never materialised, so they cannot be shown`,
+        reason: `attention is fused into ${plan.fusedAttention.join(' and ')}; its weights are never materialised${refused}, so they cannot be shown`,
       };
     }
     return { ok: false, reason: 'no Softmax over attention scores (query · key) was found in this graph, so there are no attention weights to show' };
   }
   const notes: string[] = [];
-  const { queryWidth: q, keyWidth: k } = attention;
-  if (q && k && q > k && q % k === 0) notes.push(`grouped-query attention: each key/value head is shared by ${q / k} query heads; the weights are shown per query head`);
-  if (plan.fusedAttention.length > 0) notes.push(`some layers use fused ${plan.fusedAttention.join(', ')} and are not shown`);
+  const recomputed = plan.fusedRecompute?.ok ? plan.fusedRecompute : null;
+  if (recomputed) notes.push(recomputedNote(recomputed));
+  const { queryWidth: q, keyWidth: k, heads, kvHeads } = attention;
+  // The group: from the projection widths (Softmax graphs), or a fused operator's num_heads / kv_num_heads.
+  const group = q && k && q > k && q % k === 0 ? q / k : recomputed && heads && kvHeads && heads > kvHeads ? heads / kvHeads : null;
+  if (group) notes.push(`grouped-query attention: each key/value head is shared by ${group} query heads; the weights are shown per query head`);
+  if (plan.fusedAttention.length > 0 && !recomputed) notes.push(`some layers use fused ${plan.fusedAttention.join(', ')} and are not shown`);
   return notes.length > 0 ? { ok: true, note: notes.join('; ') } : { ok: true };
 }
 

@@ -126,7 +126,8 @@ describe('planGraph on other exporters\' patterns', () => {
     const views = supportedViews(plan);
     expect(views.attention).toEqual({
       ok: false,
-      reason: 'attention is fused into com.microsoft.GroupQueryAttention; its weights are never materialised, so they cannot be shown',
+      reason:
+        'attention is fused into com.microsoft.GroupQueryAttention; its weights are never materialised and are not recomputed (GroupQueryAttention: its seqlens_k input is missing), so they cannot be shown',
     });
     // SkipLayerNormalization outputs the sum it normalises: that is the stream entering the final norm.
     expect(plan.probes.filter((p) => p.role === 'residual').map((p) => p.tensor)).toEqual(['x0', 'x1']);

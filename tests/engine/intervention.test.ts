@@ -110,14 +110,15 @@ describe('interventions on other graphs', () => {
     }
   });
 
-  it('fused attention cannot be edited, and says why', async () => {
+  it('fused attention is edited on its recomputed weights (tests/engine/fused-attention.test.ts has the exact checks)', async () => {
     const fused = await loadFixtureModel('gpt-fused-attention');
     try {
-      await expect(fused.forwardEdited(fused.tokenizer.encode('the cat'), { ablateHeads: [{ layer: 0, head: 0 }] })).rejects.toThrow(
-        'attention is computed inside fused com.microsoft.Attention operators; its weights never exist, so they cannot be edited',
-      );
+      const ids = fused.tokenizer.encode('the cat');
+      const edited = await fused.forwardEdited(ids, { ablateHeads: [{ layer: 0, head: 0 }] });
+      expect(edited.attention?.data[0]?.subarray(0, ids.length * ids.length).every((p) => p === 0)).toBe(true);
     } finally {
       await fused.release();
     }
   });
+
 });
