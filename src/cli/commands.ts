@@ -10,7 +10,7 @@ import type { ColumnMetrics } from '../engine/sampling/metrics';
 import { firstIssue } from '../common/sampler-settings';
 import { UsageError, listOption, numberOption, stringOption, type ParsedCommand } from './args';
 import { decoderFromFlags } from './sampler-options';
-import { createRegistry, userModelsDir, encodePrompt, loadModel, loadTokenizer, resolveModel, runtimeOptions, timing } from './model-host';
+import { createRegistry, userModelsDir, encodePrompt, loadTokenizer, loadWithPrompt, resolveModel, runtimeOptions, loadModel, timing } from './model-host';
 import { fixed, quoted, table } from './table';
 
 /** What a command prints: the JSON object for `--json`, and the text for people. */
@@ -103,7 +103,7 @@ export async function tokenizeCommand(values: ParsedCommand['values']): Promise<
   const info = await resolveModel(values);
   const tokenizer = await loadTokenizer(info);
   const prompt = stringOption(values, 'prompt');
-  const { pieces } = encodePrompt(tokenizer, prompt, Number.MAX_SAFE_INTEGER, info.context);
+  const { pieces } = encodePrompt(tokenizer, prompt, Number.MAX_SAFE_INTEGER);
   const tokens = pieces.map((p) => ({ id: p.id, text: p.text }));
   const text = [
     `${info.id} · ${tokens.length} tokens`,
@@ -126,11 +126,7 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
       throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
   });
-  const prompt = promptOption(values);
-  const runtime = runtimeOptions(values);
-  const info = await resolveModel(values);
-  const model = await loadModel(info, runtime);
-  const { pieces, truncated } = encodePrompt(model.engine.tokenizer, prompt, info.context, info.context);
+  const { info, model, pieces, truncated } = await loadWithPrompt(values, promptOption(values));
   const ids = pieces.map((p) => p.id);
   const result = await model.engine.forward(ids, false);
   const tokenOf = (id: number): string => model.engine.tokenizer.piece(id).text;
@@ -205,10 +201,7 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
   const layerWanted = numberOption(values, 'layer', { integer: true, min: 0 });
   const headWanted = numberOption(values, 'head', { integer: true, min: 0 });
   const prompt = promptOption(values);
-  const runtime = runtimeOptions(values);
-  const info = await resolveModel(values);
-  const model = await loadModel(info, runtime);
-  const { pieces, truncated } = encodePrompt(model.engine.tokenizer, prompt, info.context, info.context);
+  const { info, model, pieces, truncated } = await loadWithPrompt(values, prompt);
   const result = await model.engine.forward(pieces.map((p) => p.id), true);
   const attention = result.attention;
   if (!attention) throw new Error(`${info.id}: ${result.attentionNote ?? 'no attention weights'}`);
@@ -294,11 +287,7 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
   const maxTokens = numberOption(values, 'max-tokens', { integer: true, min: 1, max: 4096 }) ?? 12;
   const stop = stopOption(values);
   const prompt = promptOption(values);
-  const runtime = runtimeOptions(values);
-  const info = await resolveModel(values);
-  const model = await loadModel(info, runtime);
-  const limit = Math.max(1, info.context - maxTokens);
-  const { pieces, truncated } = encodePrompt(model.engine.tokenizer, prompt, limit, info.context);
+  const { info, model, pieces, truncated } = await loadWithPrompt(values, prompt, { reserve: maxTokens });
   const column = decoder.kind === 'beam' ? { seed, beam: decoder.beam } : { seed, settings: decoder.settings };
   const result = await runColumn(model.engine, pieces.map((p) => p.id), column, { maxTokens, stop });
   const { state } = result;
@@ -360,11 +349,7 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
     throw new UsageError(`--spec ${file}: ${where === '' ? '' : `${where}: `}${firstIssue(parsed.error).message}`);
   }
   const spec = parsed.data;
-  const runtime = runtimeOptions(values);
-  const info = await resolveModel(values, spec.model ?? DEFAULT_MODEL_ID);
-  const model = await loadModel(info, runtime);
-  const limit = Math.max(1, info.context - spec.maxTokens);
-  const { pieces, truncated } = encodePrompt(model.engine.tokenizer, spec.prompt, limit, info.context);
+  const { info, model, pieces, truncated } = await loadWithPrompt(values, spec.prompt, { reserve: spec.maxTokens, fallback: spec.model ?? DEFAULT_MODEL_ID });
   const ids = pieces.map((p) => p.id);
   const prompt = truncated ? model.engine.tokenizer.decode(ids) : spec.prompt;
   const results: { column: ColumnSpec; result: ColumnResult }[] = [];
@@ -435,7 +420,7 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
   const model = await loadModel(info, runtime);
   const sides = [];
   for (const text of texts) {
-    const { pieces } = encodePrompt(model.engine.tokenizer, text ?? '', info.context, info.context);
+    const { pieces } = encodePrompt(model.engine.tokenizer, text ?? '', info.context);
     sides.push({ pieces, result: await model.engine.forward(pieces.map((p) => p.id), true) });
   }
   const [a, b] = sides;

@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
 import { VARIANT_NAMES } from '../common/model-import';
+import { fitPrompt } from '../engine/cell-results';
 import { OnnxModel } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { readTokenizerFiles } from '../engine/model-files';
@@ -100,20 +101,36 @@ export interface EncodedPrompt {
 }
 
 /**
- * Encodes a prompt; one longer than `limit` tokens keeps its last `limit` tokens, and a note on
- * stderr says how many were dropped.
+ * Encodes a prompt and fits it to the context as every host does (`fitPrompt`): with `reserve`, room
+ * is left for that many generated tokens; a note on stderr says how many tokens were dropped.
  */
-export function encodePrompt(tokenizer: ModelTokenizer, prompt: string | undefined, limit: number, context: number): EncodedPrompt {
+export function encodePrompt(tokenizer: ModelTokenizer, prompt: string | undefined, context: number, reserve = 0): EncodedPrompt {
   if (prompt === undefined) throw new UsageError('--prompt is required');
   if (prompt === '') throw new UsageError('the prompt is empty');
   const ids = tokenizer.encode(prompt);
   if (ids.length === 0) throw new UsageError('the prompt has no tokens');
-  const truncated = Math.max(0, ids.length - limit);
-  if (truncated > 0) {
+  const fitted = fitPrompt(ids, context, reserve);
+  if (fitted.dropped > 0) {
+    const limit = fitted.ids.length;
     process.stderr.write(
-      `ntl: note: the prompt has ${ids.length} tokens, more than ${limit === context ? `the model's context of ${context}` : `${limit} (the model's context of ${context} less room to generate)`}; dropped the first ${truncated}\n`,
+      `ntl: note: the prompt has ${ids.length} tokens, more than ${limit === context ? `the model's context of ${context}` : `${limit} (the model's context of ${context} less room to generate)`}; dropped the first ${fitted.dropped}\n`,
     );
   }
   // Labels for the kept tokens only: a long prompt's dropped tokens would cost seconds for nothing.
-  return { pieces: ids.slice(truncated).map((id) => tokenizer.piece(id)), truncated };
+  return { pieces: fitted.ids.map((id) => tokenizer.piece(id)), truncated: fitted.dropped };
+}
+
+/**
+ * What every model-running command starts with: the model `--model`/`--variant` name (else
+ * `fallback`), loaded on `--backend`/`--threads`, and the prompt encoded and fitted to its context.
+ */
+export async function loadWithPrompt(
+  values: ParsedCommand['values'],
+  prompt: string | undefined,
+  options: { reserve?: number; fallback?: string } = {},
+): Promise<{ info: ModelInfo; model: LoadedModel } & EncodedPrompt> {
+  const runtime = runtimeOptions(values);
+  const info = await resolveModel(values, options.fallback);
+  const model = await loadModel(info, runtime);
+  return { info, model, ...encodePrompt(model.engine.tokenizer, prompt, info.context, options.reserve) };
 }

@@ -10,7 +10,7 @@ import type { TokenPiece } from '../engine/tokenizer';
 import { UsageError, stringOption, type ParsedCommand } from './args';
 import type { CommandOutput } from './commands';
 import { headMatrix } from './commands';
-import { encodePrompt, loadModel, resolveModel, runtimeOptions, timing, type LoadedModel } from './model-host';
+import { loadWithPrompt, timing, type LoadedModel } from './model-host';
 import { quoted, table } from './table';
 import { cosineSimilarityMatrix } from '../engine/analysis';
 
@@ -90,10 +90,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
     throw new Error(`${file}: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
   const doc = parseNotebook(json, file);
-  const runtime = runtimeOptions(parsed.values);
-  const info = await resolveModel(parsed.values, doc.model.id);
-  const model = await loadModel(info, runtime);
-  const { pieces, truncated } = encodePrompt(model.engine.tokenizer, doc.prompt, info.context, info.context);
+  const { info, model, pieces, truncated } = await loadWithPrompt(parsed.values, doc.prompt, { fallback: doc.model.id });
   const started = performance.now();
   const forward = await model.engine.forward(pieces.map((p) => p.id), true);
   const cells: { id: string; kind: string; result?: unknown; error?: string; text?: string; skipped?: string }[] = [];
