@@ -1,5 +1,5 @@
 import { findPositions, gatherTable, GraphIndex } from './graph-patterns';
-import type { GraphNode, GraphSummary } from './onnx-graph';
+import type { GraphNode, GraphSummary } from './onnx-decode';
 
 /**
  * The token embedding table and the learned positional table, read from the graph's weights (the

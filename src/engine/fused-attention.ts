@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import type { GraphNode } from './onnx-graph';
+import type { GraphNode } from './onnx-decode';
 import { HEAD_GATE_INPUT, KEY_KEEP_INPUT } from './intervention';
 
 const { onnx } = onnxProto;

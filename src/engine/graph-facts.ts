@@ -1,4 +1,5 @@
-import { headCounts, type GraphPlan, type GraphSummary } from './onnx-graph';
+import { headCounts, type GraphPlan } from './onnx-graph';
+import { type GraphSummary } from './onnx-decode';
 import { supportedViews, VIEW_NAMES, type ViewName } from './supported-views';
 
 /** One view of the notebook and whether this graph supports it, as plain data for the model list. */

@@ -1,4 +1,4 @@
-import type { GraphNode, GraphSummary } from './onnx-graph';
+import type { GraphNode, GraphSummary } from './onnx-decode';
 
 /**
  * Recognisers for the parts of a decoder graph the engine instruments: norms (fused or spelled out

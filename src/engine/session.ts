@@ -1,6 +1,8 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { addGraphOutputs, headCounts, planGraph, prepareGraph, type GraphPlan, type GraphSummary, type Probe } from './onnx-graph';
+import { addGraphOutputs, prepareGraph } from './onnx-edit';
+import { headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { type GraphSummary } from './onnx-decode';
 import {
   learnedPositions,
   NeighbourIndex,

@@ -9,7 +9,8 @@ import { companionFiles, noOnnxMessage, ONNX_CANDIDATES, variantCandidates, vari
 import { MAX_MODEL_JSON_BYTES, formatBytes, modelSizeProblem } from '../common/model-limits';
 import { graphFacts, logitsWidth, type GraphFacts } from '../engine/graph-facts';
 import { checkKnownOperators } from '../engine/operator-support';
-import { planGraph, prepareGraph } from '../engine/onnx-graph';
+import { planGraph } from '../engine/onnx-graph';
+import { prepareGraph } from '../engine/onnx-edit';
 import { readModelFolder, type FolderReader, type FolderSources } from '../engine/model-files';
 import type { ModelFiles } from '../engine/session';
 import { ModelTokenizer } from '../engine/tokenizer';

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseNotebook } from '../../src/common/notebook-format';
-import { addGraphOutputs, planGraph, prepareGraph } from '../../src/engine/onnx-graph';
+import { addGraphOutputs, prepareGraph } from '../../src/engine/onnx-edit';
+import { planGraph } from '../../src/engine/onnx-graph';
 import { ModelTokenizer } from '../../src/engine/tokenizer';
 import { ROOT } from './load-model';
 

@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
-import { decodeModel, planGraph, type GraphPlan } from '../../src/engine/onnx-graph';
+import { decodeModel } from '../../src/engine/onnx-decode';
+import { planGraph, type GraphPlan } from '../../src/engine/onnx-graph';
 
 const { onnx } = onnxProto;
 

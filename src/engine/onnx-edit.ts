@@ -1,0 +1,142 @@
+import onnxProto from 'onnx-proto';
+import { decodeModel, type GraphSummary } from './onnx-decode';
+
+/**
+ * Edits of ONNX bytes the engine makes before a session: extra graph outputs (appended without
+ * re-encoding the weights), and a merged decoder's no-cache branch inlined.
+ */
+
+const { onnx } = onnxProto;
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+
+function readVarint(bytes: Uint8Array, start: number): [value: number, next: number] {
+  let value = 0;
+  let scale = 1;
+  let pos = start;
+  for (;;) {
+    const b = bytes[pos];
+    if (b === undefined) throw new Error('truncated varint');
+    value += (b & 0x7f) * scale;
+    pos++;
+    if (b < 0x80) return [value, pos];
+    scale *= 0x80;
+  }
+}
+
+/**
+ * Returns model bytes whose graph also outputs `tensors`. The graph message is extended in place
+ * (protobuf appends repeated fields), so the weights are copied once and never re-encoded. The
+ * outputs are declared without a type: ONNX Runtime gives each the type its producer computes
+ * (float32, float16, int8, ...), and the session's output metadata then says which.
+ */
+export function addGraphOutputs(bytes: Uint8Array, tensors: readonly string[]): Uint8Array {
+  if (tensors.length === 0) return bytes;
+  const extra: number[] = [];
+  // One tensor can serve two probes (the embedding sum is also the stream entering block 0): output it once.
+  for (const name of new Set(tensors)) {
+    const info = onnx.ValueInfoProto.encode({ name }).finish();
+    extra.push(...varint((12 << 3) | 2), ...varint(info.length), ...info);
+  }
+  let pos = 0;
+  while (pos < bytes.length) {
+    const [tag, afterTag] = readVarint(bytes, pos);
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
+    if (wire === 2) {
+      const [length, afterLength] = readVarint(bytes, afterTag);
+      const end = afterLength + length;
+      if (field === 7) {
+        const header = [...varint(tag), ...varint(length + extra.length)];
+        const out = new Uint8Array(bytes.length - (afterLength - pos) + header.length + extra.length);
+        out.set(bytes.subarray(0, pos), 0);
+        out.set(header, pos);
+        out.set(bytes.subarray(afterLength, end), pos + header.length);
+        out.set(extra, pos + header.length + length);
+        out.set(bytes.subarray(end), pos + header.length + length + extra.length);
+        return out;
+      }
+      pos = end;
+    } else if (wire === 0) {
+      pos = readVarint(bytes, afterTag)[1];
+    } else if (wire === 1) {
+      pos = afterTag + 8;
+    } else if (wire === 5) {
+      pos = afterTag + 4;
+    } else {
+      throw new Error(`model.onnx: unexpected protobuf wire type ${wire}`);
+    }
+  }
+  throw new Error('model.onnx: no graph field found');
+}
+
+/** The bool input of Optimum's merged decoders that picks the branch with the key/value cache. */
+const USE_CACHE_BRANCH = 'use_cache_branch';
+
+/** Whether the graph is a merged decoder: an If on `use_cache_branch` choosing with or without past. */
+export function isMergedDecoder(graph: GraphSummary): boolean {
+  return graph.inputs.some((i) => i.name === USE_CACHE_BRANCH) && graph.nodes.some((n) => n.opType === 'If');
+}
+
+/**
+ * A merged decoder (Optimum's decoder_model_merged.onnx) keeps both decoders as the branches of an
+ * If node, where their attention and residual tensors cannot become graph outputs. Since the app runs
+ * the whole prompt at once (an empty past), this returns the model with the If replaced by its
+ * no-cache branch inlined into the main graph, and the inputs only the other branch read (the
+ * past_key_values and use_cache_branch) removed. The weights are re-encoded once.
+ */
+export function inlineNoCacheBranch(bytes: Uint8Array, file = 'model.onnx'): Uint8Array {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph;
+  const index = graph?.node?.findIndex((n) => n.opType === 'If' && n.input?.[0] === USE_CACHE_BRANCH) ?? -1;
+  const ifNode = graph?.node?.[index];
+  const branch = ifNode?.attribute?.find((a) => a.name === 'else_branch')?.g;
+  if (!graph?.node || !ifNode || !branch) throw new Error(`${file}: no If node on "${USE_CACHE_BRANCH}" with an else branch was found`);
+  const outputs = branch.output ?? [];
+  // Each branch output becomes the If output of the same position.
+  const bridge = (ifNode.output ?? []).flatMap((name, i) => {
+    const from = outputs[i]?.name;
+    return from && from !== name ? [onnx.NodeProto.create({ name: `inlined/${name}`, opType: 'Identity', input: [from], output: [name] })] : [];
+  });
+  graph.node.splice(index, 1, ...(branch.node ?? []), ...bridge);
+  graph.initializer = [...(graph.initializer ?? []), ...(branch.initializer ?? [])];
+  graph.valueInfo = [...(graph.valueInfo ?? []), ...(branch.valueInfo ?? [])];
+  const read = new Set<string>();
+  const visit = (nodes: onnxProto.onnx.INodeProto[]): void => {
+    for (const n of nodes) {
+      for (const i of n.input ?? []) read.add(i);
+      for (const a of n.attribute ?? []) {
+        if (a.g?.node) visit(a.g.node);
+        for (const g of a.graphs ?? []) visit(g.node ?? []);
+      }
+    }
+  };
+  visit(graph.node);
+  const outputsRead = new Set((graph.output ?? []).map((o) => o.name));
+  graph.input = (graph.input ?? []).filter((i) => read.has(i.name ?? '') || outputsRead.has(i.name ?? ''));
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * The bytes the engine instruments and their decoded graph: the file as it is, or for a merged
+ * decoder the file with its no-cache branch inlined.
+ */
+export function prepareGraph(
+  bytes: Uint8Array,
+  file = 'model.onnx',
+  external: ReadonlyMap<string, Uint8Array> = new Map(),
+): { bytes: Uint8Array; graph: GraphSummary; merged: boolean } {
+  const graph = decodeModel(bytes, file, external);
+  if (!isMergedDecoder(graph)) return { bytes, graph, merged: false };
+  const inlined = inlineNoCacheBranch(bytes, file);
+  return { bytes: inlined, graph: decodeModel(inlined, file, external), merged: true };
+}
