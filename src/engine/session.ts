@@ -17,6 +17,7 @@ import { checkKnownOperators, explainSessionError } from './operator-support';
 import { addFusedEdits, addFusedRecompute, withoutRecompute } from './fused-attention';
 import { precisionLabel } from './graph-facts';
 import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
+import { CACHE_ENTRIES, feedsFor, FED_INPUTS, metadataTypes, openCacheGraph, PAST_INPUT, pastSlots, type CacheEntry, type CacheGraph, type PastSlot } from './kv-cache';
 import { ModelTokenizer } from './tokenizer';
 import type { Capabilities, EngineModel } from './contract';
 import { supportedViews } from './supported-views';
@@ -42,43 +43,6 @@ export interface ModelFiles {
   /** External data files of the graph (`model.onnx_data`), by the file name the graph refers to. */
   externalData?: { path: string; data: Uint8Array }[];
 }
-
-/** A cached past for one token sequence: the present keys and values after it, one per past input of the cache graph. */
-interface CacheEntry {
-  ids: number[];
-  past: Ort.Tensor[];
-}
-
-/** Inputs the engine knows how to feed, besides the key/value cache. */
-const FED_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'token_type_ids', 'cache_position', 'use_cache_branch']);
-/** Optimum's cache inputs, `past_key_values.{layer}.key|value`. */
-const PAST_INPUT = /^past_key_values\.(\d+)\.(key|value)$/;
-
-/** One key or value cache input of a graph and the output that hands back its next state. */
-interface PastSlot {
-  input: string;
-  output: string;
-  type: 'float32' | 'float16';
-  /** Key/value heads and head size, from the input's declared shape [batch, kv-heads, past, head size]. */
-  kvHeads: number;
-  headDim: number;
-}
-
-/**
- * A graph that generates on the key/value cache: Optimum's past_key_values inputs and present
- * outputs, plus whichever of attention_mask, position_ids, cache_position and use_cache_branch it declares.
- */
-interface CacheGraph {
-  session: Ort.InferenceSession;
-  /** Whether the session is the instrumented one (a graph with past inputs serves both). */
-  shared: boolean;
-  inputs: string[];
-  slots: PastSlot[];
-  file: string;
-}
-
-/** How many sequences keep their cache: enough for six comparison columns and the Sample cell. */
-const CACHE_ENTRIES = 8;
 
 export interface LoadOptions {
   backend: BackendName;
@@ -158,33 +122,6 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 
 function toFloat32(tensor: Ort.Tensor): Float32Array {
   return tensorToFloat32(tensor);
-}
-
-/** The element type ONNX Runtime reports for each value of a session (graph inputs or outputs). */
-function metadataTypes(list: readonly Ort.InferenceSession.ValueMetadata[]): Map<string, { type: string; shape: readonly (number | string)[] }> {
-  const types = new Map<string, { type: string; shape: readonly (number | string)[] }>();
-  for (const m of list) if (m.isTensor) types.set(m.name, { type: m.type, shape: m.shape });
-  return types;
-}
-
-/** The past inputs of a session paired with their present outputs; a string naming what is missing when they do not pair up. */
-function pastSlots(session: Ort.InferenceSession, config: ModelConfig, file: string): PastSlot[] | string {
-  const inputs = metadataTypes(session.inputMetadata);
-  const slots: PastSlot[] = [];
-  for (const name of session.inputNames) {
-    if (!PAST_INPUT.test(name)) continue;
-    const output = name.replace(/^past_key_values\./, 'present.');
-    if (!session.outputNames.includes(output)) return `${file} takes "${name}" but has no "${output}" output to hand the cache back`;
-    const meta = inputs.get(name);
-    const type = meta?.type;
-    if (type !== 'float32' && type !== 'float16') return `${file}: the cache input "${name}" is of type ${type ?? 'unknown'}, not float32 or float16`;
-    const dim = (i: number, fallback: number): number => {
-      const d = meta?.shape[i];
-      return typeof d === 'number' && d > 0 ? d : fallback;
-    };
-    slots.push({ input: name, output, type, kvHeads: dim(1, config.kvHeads), headDim: dim(3, config.headDim) });
-  }
-  return slots;
 }
 
 /**
@@ -353,14 +290,14 @@ export class OnnxModel implements EngineModel {
       cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
     } else if (mainSlots.length > 0 && plainPath) {
       // Generation keeps the fused operators' own path: a session of the graph as it is.
-      ({ cacheGraph, cacheNote } = await OnnxModel.createCacheGraph(ort, prepared.bytes, file, config, options, external));
+      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, prepared.bytes, file, config, sessionOptions(options), external));
     } else if (mainSlots.length > 0) {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
     } else if (prepared.merged) {
       // A merged decoder: its with-past branch, chosen by use_cache_branch = true.
-      ({ cacheGraph, cacheNote } = await OnnxModel.createCacheGraph(ort, files.onnx, file, config, options, external));
+      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, files.onnx, file, config, sessionOptions(options), external));
     } else if (files.onnxWithPast) {
-      ({ cacheGraph, cacheNote } = await OnnxModel.createCacheGraph(ort, files.onnxWithPast, withPastFile, config, options, []));
+      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, files.onnxWithPast, withPastFile, config, sessionOptions(options), []));
     } else {
       cacheNote = `${file} has no key/value cache (no past_key_values inputs, and no decoder_with_past file beside it), so generation recomputes the whole sequence at each step`;
     }
@@ -370,43 +307,6 @@ export class OnnxModel implements EngineModel {
     if (plainPath) model.plainBytes = prepared.bytes;
     model.graph = prepared.graph;
     return model;
-  }
-
-  /** A session of a graph that generates on the cache, or why it cannot be used (never silently). */
-  private static async createCacheGraph(
-    ort: OrtModule,
-    bytes: Uint8Array,
-    file: string,
-    config: ModelConfig,
-    options: LoadOptions,
-    external: readonly { path: string; data: Uint8Array }[],
-  ): Promise<{ cacheGraph: CacheGraph | null; cacheNote: string | null }> {
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, { ...sessionOptions(options), ...(external.length > 0 ? { externalData: [...external] } : {}) });
-    } catch (cause) {
-      return { cacheGraph: null, cacheNote: `${file} is not used for the key/value cache: ${cause instanceof Error ? cause.message : String(cause)}` };
-    }
-    const slots = pastSlots(session, config, file);
-    const layers = typeof slots === 'string' ? 0 : new Set(slots.map((s) => s.input.split('.')[1])).size;
-    const unknown = session.inputNames.filter((n) => !FED_INPUTS.has(n) && !PAST_INPUT.test(n));
-    const problem =
-      typeof slots === 'string'
-        ? slots
-        : slots.length === 0
-          ? `${file} has no past_key_values inputs`
-          : layers !== config.layers
-            ? `${file} has a cache for ${layers} layers, the model ${config.layers}`
-            : unknown.length > 0
-              ? `${file} takes inputs the engine cannot feed: ${unknown.join(', ')}`
-              : !session.inputNames.includes('input_ids') || !session.outputNames.includes('logits')
-                ? `${file} lacks an input_ids input or a logits output`
-                : null;
-    if (problem !== null || typeof slots === 'string') {
-      await session.release();
-      return { cacheGraph: null, cacheNote: `the key/value cache is not used: ${problem ?? ''}; generation recomputes the whole sequence at each step` };
-    }
-    return { cacheGraph: { session, shared: false, inputs: [...session.inputNames], slots, file }, cacheNote: null };
   }
 
   /** The token embedding and learned positional tables, read from the graph's weights once and kept. */
@@ -447,38 +347,7 @@ export class OnnxModel implements EngineModel {
 
   /** Feeds for `rows` sequences of equal length, as one [rows, length] batch, from the start (an empty past where the graph takes one). */
   private feeds(rows: readonly (readonly number[])[]): Record<string, Ort.Tensor> {
-    return this.feedsFor(this.plan.inputs.map((i) => i.name), this.mainSlots, rows, [], 0);
-  }
-
-  /**
-   * Feeds for `rows` new tokens of equal length after `pastLength` cached positions: every input the
-   * graph declares, each past input from `past` (by slot) or empty. The attention mask covers past
-   * and new positions; positions and cache positions count on from the past.
-   */
-  private feedsFor(
-    inputs: readonly string[],
-    slots: readonly PastSlot[],
-    rows: readonly (readonly number[])[],
-    past: readonly (Ort.Tensor | undefined)[],
-    pastLength: number,
-  ): Record<string, Ort.Tensor> {
-    const batch = rows.length;
-    const n = rows[0]?.length ?? 0;
-    const feeds: Record<string, Ort.Tensor> = {};
-    const int64 = (width: number, values: (row: number, i: number) => number): Ort.Tensor =>
-      new this.ort.Tensor('int64', BigInt64Array.from({ length: batch * width }, (_, k) => BigInt(values(Math.floor(k / width), k % width))), [batch, width]);
-    for (const name of inputs) {
-      if (name === 'input_ids') feeds[name] = int64(n, (r, i) => rows[r]?.[i] ?? 0);
-      else if (name === 'attention_mask') feeds[name] = int64(pastLength + n, () => 1);
-      else if (name === 'position_ids') feeds[name] = int64(n, (_, i) => pastLength + i);
-      else if (name === 'token_type_ids') feeds[name] = int64(n, () => 0);
-      else if (name === 'cache_position') feeds[name] = new this.ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(pastLength + i)), [n]);
-      else if (name === 'use_cache_branch') feeds[name] = new this.ort.Tensor('bool', new Uint8Array([1]), [1]);
-    }
-    slots.forEach((slot, k) => {
-      feeds[slot.input] = past[k] ?? new this.ort.Tensor(slot.type, slot.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, slot.kvHeads, 0, slot.headDim]);
-    });
-    return feeds;
+    return feedsFor(this.ort, this.plan.inputs.map((i) => i.name), this.mainSlots, rows, [], 0);
   }
 
   /** Whether the graph takes several sequences at once (a dynamic batch dimension on input_ids). */
@@ -668,7 +537,7 @@ export class OnnxModel implements EngineModel {
     const fresh = ids.slice(pastLength);
     let out: Ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await graph.session.run(this.feedsFor(graph.inputs, graph.slots, [fresh], best?.past ?? [], pastLength), ['logits', ...graph.slots.map((s) => s.output)]);
+      out = await graph.session.run(feedsFor(this.ort, graph.inputs, graph.slots, [fresh], best?.past ?? [], pastLength), ['logits', ...graph.slots.map((s) => s.output)]);
     } catch (cause) {
       // A backend that cannot run the cache graph (zero-length past tensors, say): recompute from now on, and say so.
       this.dropCache(cause);
@@ -745,7 +614,7 @@ export class OnnxModel implements EngineModel {
     });
     let out: Ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await graph.session.run(this.feedsFor(graph.inputs, graph.slots, fresh, past, pastLength), ['logits', ...graph.slots.map((s) => s.output)]);
+      out = await graph.session.run(feedsFor(this.ort, graph.inputs, graph.slots, fresh, past, pastLength), ['logits', ...graph.slots.map((s) => s.output)]);
     } catch (cause) {
       this.dropCache(cause);
       return this.forwardBatch(rows);
