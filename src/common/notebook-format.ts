@@ -48,10 +48,6 @@ export function isComputedCell(cell: CellDoc): cell is ComputedCellDoc {
 export function isNoteCell(cell: CellDoc): cell is NoteCellDoc {
   return cell.kind === NOTE_KIND;
 }
-export function isUnknownCell(cell: CellDoc): boolean {
-  return !isComputedCell(cell) && !isNoteCell(cell);
-}
-
 function schemaFor(kind: unknown): z.ZodType<CellDoc> {
   if (typeof kind === 'string' && (CELL_KINDS as readonly string[]).includes(kind)) return ComputedCellSchema;
   if (kind === NOTE_KIND) return NoteCellSchema;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyChain, initialSamplerState, type SamplerState } from '../../src/engine/sampling/chain';
+import { applyChain, type SamplerState } from '../../src/engine/sampling/chain';
+import { SeededRandom } from '../../src/engine/rng';
 import {
   applyDry,
   applyPenalties,
@@ -20,6 +21,10 @@ import { isComputedCell, parseNotebook } from '../../src/common/notebook-format'
 import { columnMetrics } from '../../src/engine/sampling/metrics';
 import { BeamSettings, DEFAULT_ORDER, firstIssue, SamplerSettings, type SamplerSettingsInput } from '../../src/common/sampler-settings';
 import { presetSettings } from '../../src/common/sampling-strategy';
+
+function initialSamplerState(seed: number, settings: Pick<SamplerSettings, 'mirostatTau'>): SamplerState {
+  return { rng: new SeededRandom(seed).snapshot, mu: settings.mirostatTau !== undefined ? 2 * settings.mirostatTau : null };
+}
 
 // Probabilities 0.5, 0.25, 0.125, 0.125.
 const P = [0.5, 0.25, 0.125, 0.125];

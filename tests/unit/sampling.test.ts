@@ -1,8 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/engine/rng';
 import { entropyBits, rankOrder, softmax, topK } from '../../src/engine/sampling/distribution';
-import { filterDistribution, sampleToken } from '../../src/engine/sampling/strategies';
-import { SamplingStrategy } from '../../src/common/sampling-strategy';
+import { presetSettings, SamplingStrategy } from '../../src/common/sampling-strategy';
+import { applyChain } from '../../src/engine/sampling/chain';
+
+// What the Sample cell's presets do to one distribution, as the tests read it: the chain with no history.
+interface FilteredDistribution {
+  /** Probabilities after temperature and before filtering. */
+  probs: Float64Array;
+  /** Renormalised probabilities of the kept tokens (zero elsewhere). */
+  filtered: Float64Array;
+  kept: number;
+}
+
+/** Applies a strategy's temperature and filters to logits (no penalties: there is no history). */
+function filterDistribution(logits: ArrayLike<number>, strategy: SamplingStrategy): FilteredDistribution {
+  const temperature = strategy.strategy === 'greedy' ? 1 : strategy.temperature;
+  const { filtered, kept } = applyChain(logits, [], presetSettings(strategy), { rng: 0, mu: null });
+  return { probs: softmax(logits, temperature), filtered, kept };
+}
+
+interface SampledToken {
+  id: number;
+  /** Probability of the chosen token under the model (temperature 1, before filtering). */
+  prob: number;
+  /** 1-based rank of the chosen token under the model. */
+  rank: number;
+  /** Probability of the chosen token in the distribution it was drawn from. */
+  sampledProb: number;
+  kept: number;
+}
+
+/** Picks the next token with a strategy and a seeded generator (advanced by the draw). */
+function sampleToken(logits: ArrayLike<number>, strategy: SamplingStrategy, rng: SeededRandom): SampledToken {
+  const result = applyChain(logits, [], presetSettings(strategy), { rng: rng.snapshot, mu: null });
+  rng.restore(result.state.rng);
+  return { id: result.id, prob: result.prob, rank: result.rank, sampledProb: result.sampledProb, kept: result.kept };
+}
+
 
 const sum = (a: ArrayLike<number>): number => Array.from(a).reduce((x, y) => x + y, 0);
 // Probabilities 0.5, 0.25, 0.125, 0.125 at temperature 1.

@@ -31,10 +31,6 @@ export interface SamplerState {
   mu: number | null;
 }
 
-export function initialSamplerState(seed: number, settings: Pick<SamplerSettings, 'mirostatTau'>): SamplerState {
-  return { rng: new SeededRandom(seed).snapshot, mu: settings.mirostatTau !== undefined ? 2 * settings.mirostatTau : null };
-}
-
 export interface ChainResult {
   /** The model's distribution: softmax of the raw logits at temperature 1. */
   probs: Float64Array;
