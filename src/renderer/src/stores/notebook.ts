@@ -230,11 +230,16 @@ export const useNotebookStore = defineStore('notebook', () => {
   async function setBackend(choice: BackendChoice): Promise<void> {
     if (choice === backendChoice.value) return;
     backendChoice.value = choice;
+    await reload();
+  }
+
+  /** Results belong to the model, file and backend that computed them: dropped, every cell out of date, the model loaded again. */
+  async function reload(): Promise<void> {
     tokens.value = null;
     forward.value = null;
     generation.value = null;
     markStale(CELL_KINDS);
-    await loadModel(choice);
+    await loadModel();
   }
 
   async function setModel(id: string): Promise<void> {
@@ -244,11 +249,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     if (prompt.value === suggested(model.value)) prompt.value = suggested(models.value.find((m) => m.id === id));
     modelId.value = id;
     variant.value = null;
-    tokens.value = null;
-    forward.value = null;
-    generation.value = null;
-    markStale(CELL_KINDS);
-    await loadModel();
+    await reload();
   }
 
   /** Runs another variant of the current model (fp16, quantized, q4, ...): loaded again; every cell is out of date. */
@@ -256,11 +257,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     const current = variant.value ?? model.value?.variant ?? null;
     if (name === current || !model.value?.variants.some((v) => v.name === name)) return;
     variant.value = name;
-    tokens.value = null;
-    forward.value = null;
-    generation.value = null;
-    markStale(CELL_KINDS);
-    await loadModel();
+    await reload();
   }
 
   function setPrompt(text: string): void {
