@@ -6,7 +6,7 @@ import { IPC, type MenuCommand } from '../common/api';
 import { APP_ORIGIN, APP_SCHEME, handleAppRequest, withDevHeaders } from './app-protocol';
 import { handleIpc, type IpcServices } from './ipc';
 import { menuTemplate } from './menu-template';
-import { attachNativeEngine, type NativeEngine } from './native-engine/supervisor';
+import { attachNativeEngine, verifyInUtilityProcess, type NativeEngine } from './native-engine/supervisor';
 import { appResources } from './resource-paths';
 import { loadWindowState, saveWindowStateSync, type WindowState } from './window-state';
 import { IPC_EVENTS } from '../common/ipc-channels';
@@ -112,7 +112,8 @@ async function start(): Promise<void> {
     { dir: userModels, source: 'user' },
   ];
   const registry = new ModelRegistry(modelRoots);
-  const importer = new ModelImporter(userModels, registry);
+  // Each import is run once in a utility process before it is added (never onnxruntime in the main process).
+  const importer = new ModelImporter(userModels, registry, verifyInUtilityProcess(nativeEnginePath));
   // Only the one instance there is gets here (the single-instance lock): no import can be under way.
   await importer.removeStale();
   const workspace = new Workspace(join(userData, 'notebooks'), join(userData, 'settings.json'), {

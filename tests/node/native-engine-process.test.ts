@@ -49,3 +49,28 @@ describe('the native engine as the desktop app starts it (its utility-process en
     expect(answers.some((a) => a.runId === 3 || a.runId === 4)).toBe(false);
   }, 60_000);
 });
+
+describe('the import check as the desktop app runs it (a utility process of its own, not the main process)', () => {
+  const check = async (folder: string, shownAs: string): Promise<{ verified?: { worked: string[]; kvCache: boolean }; verifyError?: string }> => {
+    const worker = new Worker(join(projectRoot, 'tests/node/fixtures/utility-process-shim.mjs'), {
+      workerData: { entry: join(projectRoot, 'src/main/native-engine/process.ts') },
+    });
+    try {
+      const reply = new Promise<{ verified?: { worked: string[]; kvCache: boolean }; verifyError?: string }>((resolve) => worker.once('message', resolve));
+      worker.postMessage({ verify: { folder, shownAs, variant: 'fp32' } });
+      return await reply;
+    } finally {
+      await worker.terminate();
+    }
+  };
+
+  it('runs a model folder once and answers with what worked; a folder that cannot run is named', async () => {
+    const ok = await check(join(bundledModels, 'seed-world'), 'My Seed World');
+    expect(ok.verified).toMatchObject({ worked: ['attention', 'embeddings', 'residual'], kvCache: true });
+    const merged = await check(join(projectRoot, 'tests/fixtures/models/gpt2-optimum-split'), 'split');
+    expect(merged.verified).toMatchObject({ kvCache: true });
+    const missing = await check(join(projectRoot, 'tests/fixtures/no-such-folder'), 'gone');
+    expect(missing.verifyError).toMatch(/^gone.config\.json is missing/);
+  }, 60_000);
+});
+

@@ -2,6 +2,7 @@ import type { MessagePortMain } from 'electron';
 import { z } from 'zod';
 import type { WorkerRequest } from '../../engine/protocol';
 import { WorkerRequestSchema } from '../../engine/protocol-schema';
+import { answerVerify } from './verify-request';
 import { serveNativeEngine } from './host';
 
 /**
@@ -13,11 +14,18 @@ const Init = z.object({ roots: z.array(z.object({ dir: z.string().min(1), source
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown; ports: MessagePortMain[] }) => void): void;
+  postMessage(message: unknown): void;
 }
+
 
 const parentPort = (process as NodeJS.Process & { parentPort?: ParentPort }).parentPort;
 if (!parentPort) throw new Error('the native engine runs as an Electron utility process');
 parentPort.on('message', (event) => {
+  const check = answerVerify(event.data);
+  if (check) {
+    void check.then((reply) => parentPort.postMessage(reply));
+    return;
+  }
   const init = Init.safeParse(event.data);
   const port = event.ports[0];
   if (!init.success || !port) return;

@@ -2,6 +2,33 @@ import { MessageChannelMain, utilityProcess, type BrowserWindow, type UtilityPro
 import { IPC_EVENTS } from '../../common/ipc-channels';
 import type { ModelRoot } from '../../node/model-registry';
 
+/**
+ * The import check (`verifyModelFolder`: a real session, predict, attention, cached steps) in a
+ * utility process of its own, so loading a large model never stalls the main process: the staged
+ * folder goes in, the report or the failure comes back, and the process ends.
+ */
+export function verifyInUtilityProcess(entry: string): (info: { path: string; variant: string }, shownAs: string) => Promise<unknown> {
+  return (info, shownAs) =>
+    new Promise((resolve, reject) => {
+      const child = utilityProcess.fork(entry, [], { serviceName: 'Next Token Lab model check', stdio: 'inherit' });
+      let settled = false;
+      child.on('message', (message: unknown) => {
+        const m = message as { verified?: unknown; verifyError?: string } | null;
+        if (settled || m === null || typeof m !== 'object') return;
+        settled = true;
+        child.kill();
+        if (typeof m.verifyError === 'string') reject(new Error(m.verifyError));
+        else resolve(m.verified);
+      });
+      child.once('exit', (code: number) => {
+        if (settled) return;
+        settled = true;
+        reject(new Error(`${shownAs}: the process that runs the model once before it is added stopped (exit code ${code}); the model was not added`));
+      });
+      child.postMessage({ verify: { folder: info.path, shownAs, variant: info.variant } });
+    });
+}
+
 /** The native engine of one window: started again on request, after its process stopped. */
 export interface NativeEngine {
   restart(): void;
