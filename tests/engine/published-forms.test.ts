@@ -223,3 +223,23 @@ describe('interventions on the published forms (float16 probabilities, 5-D group
     expect(maxAbsDiff(edited.lastLogits, plain.lastLogits)).toBeGreaterThan(1e-4);
   });
 });
+
+describe("comparison columns on a graph's own cache (one batched pass)", () => {
+  it.each(['onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx'])('%s: each column continues its own cache, equal to recomputing it', async (file) => {
+    const model = await loadForm('gpt2-hub', file);
+    const base = model.tokenizer.encode('The cat sat on the mat and the dog');
+    let rows = [0, 1, 2].map((k) => [...base, 100 + k]);
+    // Each column's prefix cached, then two batched steps of all three.
+    for (const row of rows) await model.nextLogits(row);
+    for (let step = 0; step < 2; step++) {
+      rows = rows.map((r, k) => [...r, 200 + step * 3 + k]);
+      const { lastLogits } = await model.nextLogitsBatch(rows);
+      for (const [k, row] of rows.entries()) {
+        const full = (await model.forward(row, false)).lastLogits;
+        // Dynamic quantization scales each pass's activations as a whole, so a cached step is close, not equal.
+        expect(maxAbsDiff(softmax(lastLogits[k] ?? new Float32Array()), softmax(full))).toBeLessThan(file.includes('quantized') ? 2e-2 : 1e-4);
+      }
+    }
+    expect(model.hasCache).toBe(true);
+  });
+});
