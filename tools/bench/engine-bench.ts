@@ -4,7 +4,8 @@
  * key/value cache and by recomputation, a 4-column batched step, peak memory. Run by bench.ts as
  * `node bin/bench.mjs --child <model folder> <backend> <threads>`; prints one JSON line.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { basename, join } from 'node:path';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
 import { EngineModel, type BackendName, type ModelFiles } from '../../src/engine/session';
@@ -12,7 +13,8 @@ import { loadOrt } from '../../src/main/services/ort-runtime';
 
 export interface Measure {
   metric: string;
-  unit: 'ms' | 'tokens/s' | 'MB' | '%' | '×';
+  /** Δp and Δlogit: differences from the float32 model (reduced-precision variants). */
+  unit: 'ms' | 'tokens/s' | 'MB' | '%' | '×' | 'Δp' | 'Δlogit';
   value: number;
   /** Whether a larger value is better (throughput): the ratio to native is then native / this. */
   higherIsBetter?: boolean;
@@ -33,6 +35,12 @@ export interface ChildPlan {
   /** New tokens timed when recomputing; fewer than newTokens on big models, at the same end of context. */
   recomputeTokens: number;
   batchLengths: number[];
+  /** The variant's files: onnx/model_<variant>.onnx and onnx/decoder_with_past_<variant>.onnx (none: float32's). */
+  variant?: string;
+  /** The last position's logits for `prompt`, written as float32 to `out`, to compare variants with float32. */
+  probe?: { prompt: string; out: string };
+  /** Only load and write the probe (a float32 reference wanted by a variant), nothing timed. */
+  probeOnly?: boolean;
 }
 
 /** The middle value (the upper of the two middle ones for an even count); NaN for none. */
@@ -41,16 +49,21 @@ export const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
 
-function readFiles(dir: string): ModelFiles {
+function readFiles(dir: string, variant?: string): ModelFiles {
   const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
-  const withPast = join(dir, 'onnx/decoder_with_past.onnx');
+  const suffix = variant ? `_${variant}` : '';
+  const onnxFile = `onnx/model${suffix}.onnx`;
+  const withPastFile = `onnx/decoder_with_past${suffix}.onnx`;
+  const withPast = join(dir, withPastFile);
   return {
     id: basename(dir),
     config: json('config.json'),
     tokenizer: json('tokenizer.json'),
     tokenizerConfig: existsSync(join(dir, 'tokenizer_config.json')) ? json('tokenizer_config.json') : {},
-    onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
+    onnx: new Uint8Array(readFileSync(join(dir, onnxFile))),
+    onnxFile,
     onnxWithPast: existsSync(withPast) ? new Uint8Array(readFileSync(withPast)) : null,
+    onnxWithPastFile: withPastFile,
   };
 }
 
@@ -88,18 +101,27 @@ async function generationRate(model: EngineModel, prompt: number[], count: numbe
 
 export async function runChild(dir: string, backend: BackendName, threads: number, plan: ChildPlan): Promise<Measure[]> {
   const ort = await loadOrt(backend);
-  const files = readFiles(dir);
+  const files = readFiles(dir, plan.variant);
   const out: Measure[] = [];
   const loads: number[] = [];
   let model: EngineModel | null = null;
-  for (let i = 0; i < plan.loads; i++) {
+  for (let i = 0; i < Math.max(1, plan.loads); i++) {
     await model?.release();
     const t = performance.now();
     model = await EngineModel.load(ort, files, { backend, threads });
     loads.push(performance.now() - t);
   }
   if (!model) throw new Error('no model');
-  out.push({ metric: 'session creation (instrumented graph + cache graph)', unit: 'ms', value: median(loads) });
+  if (plan.probe) {
+    const { lastLogits } = await model.forward(model.tokenizer.encode(plan.probe.prompt), false);
+    mkdirSync(dirname(plan.probe.out), { recursive: true });
+    writeFileSync(plan.probe.out, new Uint8Array(Float32Array.from(lastLogits).buffer));
+  }
+  if (plan.probeOnly) {
+    await model.release();
+    return out;
+  }
+  out.push({ metric: 'session creation (instrumented graph + cache graph)', unit: 'ms', value: median(loads), ...(model.cacheNote ? { note: model.cacheNote } : {}) });
   const vocab = model.tokenizer.info.vocabSize;
   const context = model.config.context;
   for (const n of plan.lengths.filter((n) => n <= context)) {
@@ -124,14 +146,15 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
   const windowLabel = `${window} tokens (${end - window}→${end})`;
   const recompute: number[] = [];
   const cached: number[] = [];
-  for (let i = 0; i < genRuns; i++) {
+  // window 0: no recomputation timed (the reduced-precision variants; float32's rows have it).
+  for (let i = 0; i < (window > 0 ? genRuns : 0); i++) {
     recompute.push(await generationRate(model, tokens(end - window, vocab, i), window, false));
     if (model.hasCache && window !== plan.newTokens) cached.push(await generationRate(model, tokens(end - window, vocab, i), window, true));
   }
-  out.push({ metric: `generate ${windowLabel}, recomputing`, unit: 'tokens/s', value: median(recompute), higherIsBetter: true });
+  if (recompute.length > 0) out.push({ metric: `generate ${windowLabel}, recomputing`, unit: 'tokens/s', value: median(recompute), higherIsBetter: true });
   if (cached.length > 0) out.push({ metric: `generate ${windowLabel}, key/value cache`, unit: 'tokens/s', value: median(cached), higherIsBetter: true });
   const cacheRate = cached.length > 0 ? median(cached) : out.find((m) => m.metric.endsWith('key/value cache'))?.value;
-  if (cacheRate !== undefined) {
+  if (cacheRate !== undefined && recompute.length > 0) {
     out.push({ metric: `cache speed-up over recomputing at ${end} context`, unit: '×', value: cacheRate / median(recompute), higherIsBetter: true });
   }
   for (const n of plan.batchLengths.filter((n) => n <= context)) {
