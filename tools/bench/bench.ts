@@ -64,6 +64,8 @@ const GPT2_VARIANTS: Record<string, { variant: string; label: string }> = {
   'gpt2-small-int8': { variant: 'quantized', label: 'gpt2-small int8' },
   'gpt2-small-q4': { variant: 'q4', label: 'gpt2-small q4' },
   'gpt2-small-fp16': { variant: 'fp16', label: 'gpt2-small fp16' },
+  // Not a transformers.js file name: q4 written with MatMulNBits' accuracy_level 4 (int8 activations, ONNX Runtime's CPU int8 kernels).
+  'gpt2-small-q4-acc4': { variant: 'q4_acc4', label: 'gpt2-small q4 acc4' },
 };
 /** BENCH_MODELS=gpt2-small-variants: float32 and every variant. */
 const MODEL_ALIASES: Record<string, string[]> = { 'gpt2-small-variants': ['gpt2-small', ...Object.keys(GPT2_VARIANTS)] };
@@ -153,7 +155,7 @@ function planFor(model: string, context: number, backend: string, threads: numbe
     batchLengths: big ? [16] : [16, 64],
     ...(big ? { probe: { prompt: BENCH_PROMPT, out: probeFile(variant, backend, threads) } } : {}),
     // The variants: forward, generation on the cache and memory; no recomputation or batched rows (float32 has them).
-    ...(variant ? { variant, recomputeTokens: 0, batchLengths: [] } : {}),
+    ...(variant ? { variant, recomputeTokens: 0, batchLengths: [], pairWithFloat32: { tokens: Number(process.env['BENCH_PAIRED_TOKENS'] ?? 16) } } : {}),
   };
 }
 
@@ -227,15 +229,16 @@ async function engine(): Promise<void> {
 function printVariantTargets(): void {
   const labels = Object.values(GPT2_VARIANTS).map((v) => v.label);
   if (!engineRows.some((r) => labels.includes(r.model))) return;
-  const speed = engineRows.filter((r) => labels.includes(r.model) && r.metric.endsWith("/ float32's"));
+  const speed = engineRows.filter((r) => labels.includes(r.model) && r.metric.startsWith("generation on the cache / float32's, paired"));
   const describe = (rs: EngineRow[]): string => rs.map((r) => `${r.model.replace('gpt2-small ', '')} ${r.backend} ${r.threads}T ${r.value.toFixed(2)}×`).join(', ');
   const quantNative = speed.filter((r) => r.backend === 'native' && !r.model.endsWith('fp16'));
+  const separate = engineRows.filter((r) => labels.includes(r.model) && r.metric.endsWith("/ float32's"));
   const close = engineRows.filter((r) => labels.includes(r.model) && r.unit === 'Δp');
   const maxDp = close.reduce((m, r) => Math.max(m, r.value), 0);
   targets.push({
-    target: "q4 or int8 generation on the cache ≥ 2.5× float32's tokens/s on native",
+    target: "q4 or int8 generation on the cache ≥ 2.5× float32's tokens/s on native (paired in one process)",
     met: quantNative.length > 0 ? quantNative.some((r) => r.value >= 2.5) : null,
-    figure: describe(speed) || 'not measured',
+    figure: `${describe(speed) || 'not measured'}; from the separate processes' 128-token rows: ${describe(separate) || 'not measured'}`,
   });
   targets.push({
     target: "variants' top-10 probabilities within 2e-2 of float32's on the benchmark prompt",

@@ -9,6 +9,8 @@ float32 files (default folder .cache/bench/gpt2-small, built first by build_gpt2
         com.microsoft.MatMulNBits, 4 bits, block 32, zero points; the rest float32)
     onnx/model_fp16.onnx + onnx/decoder_with_past_fp16.onnx             fp16 (convert_float_to_float16,
         keep_io_types=False: float16 logits, past and present)
+    onnx/model_q4_acc4.onnx + onnx/decoder_with_past_q4_acc4.onnx       q4 as above with accuracy_level 4
+        (int8 activations inside MatMulNBits), the benchmark's own name
 
 Each variant is the float32 model.onnx (the graph the engine instruments) and decoder_with_past.onnx
 (its key/value-cache graph) put through the same converter, the layout the engine finds by name
@@ -30,14 +32,29 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
 import onnx  # noqa: E402
 from build_published_forms import convert_float_to_float16, quantize_dynamic, quantize_q4  # noqa: E402
 
+
+
+def quantize_q4_accuracy_level_4(model):
+    """quantize_q4 with MatMul4BitsQuantizer's accuracy_level=4 (the attribute MatMulNBits reads): the
+    activations quantized to int8 per block inside the kernel, so ONNX Runtime's CPU provider runs
+    MLAS' int8 4-bit kernels (VNNI here) instead of dequantizing to float32."""
+    model = quantize_q4(model)
+    for n in model.graph.node:
+        if n.op_type == "MatMulNBits":
+            n.attribute.append(onnx.helper.make_attribute("accuracy_level", 4))
+    return model
+
+
 # name -> (file suffix, converter, dtype label as the models cards write it)
 VARIANTS = {
     "quantized": ("_quantized", quantize_dynamic, "int8 dynamic"),
     "q4": ("_q4", quantize_q4, "q4 block 32"),
     "fp16": ("_fp16", convert_float_to_float16, "fp16"),
+    # Not a transformers.js file name; the benchmark's own (BENCH_MODELS=gpt2-small-q4-acc4).
+    "q4_acc4": ("_q4_acc4", quantize_q4_accuracy_level_4, "q4 block 32, accuracy_level 4"),
 }
 # What each converter must have turned every weight MatMul into.
-EXPECT = {"quantized": "MatMulInteger", "q4": "MatMulNBits", "fp16": "MatMul"}
+EXPECT = {"quantized": "MatMulInteger", "q4": "MatMulNBits", "q4_acc4": "MatMulNBits", "fp16": "MatMul"}
 
 
 def weight_matmuls(model):
@@ -48,7 +65,7 @@ def weight_matmuls(model):
 
 def main():
     folder = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".cache", "bench", "gpt2-small"))
-    wanted = sys.argv[2].split(",") if len(sys.argv) > 2 else list(VARIANTS)
+    wanted = sys.argv[2].split(",") if len(sys.argv) > 2 else list(VARIANTS)  # e.g. quantized,q4
     onnx_dir = os.path.join(folder, "onnx")
     summary_path = os.path.join(onnx_dir, "variants.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}

@@ -41,6 +41,12 @@ export interface ChildPlan {
   probe?: { prompt: string; out: string };
   /** Only load and write the probe (a float32 reference wanted by a variant), nothing timed. */
   probeOnly?: boolean;
+  /**
+   * A variant's generation against float32's in this same process: both loaded, `tokens` cached
+   * steps of each in turns (after a warm-up of each, `runs` times), so that load from elsewhere on
+   * the machine falls on both alike. Timed after the peak-memory row, which stays the variant's own.
+   */
+  pairWithFloat32?: { tokens: number };
 }
 
 /** The middle value (the upper of the two middle ones for an even count); NaN for none. */
@@ -186,7 +192,23 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
       out.push({ metric: `4-column cached batched step / one column's cached step at ${n} tokens`, unit: '×', value: cachedBatch / cachedOne });
     }
   }
-  await model.release();
   out.push({ metric: 'peak memory (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024 });
+  if (plan.pairWithFloat32 && plan.variant && model.hasCache) {
+    const float32 = await EngineModel.load(ort, readFiles(dir), { backend, threads });
+    const n = plan.pairWithFloat32.tokens;
+    const start = Math.min(context - n, plan.prompt);
+    let round = 0;
+    const [variantRate, float32Rate] = await timePair(
+      Math.max(3, plan.runs),
+      () => generationRate(model, tokens(start, vocab, 100 + round), n, true),
+      () => generationRate(float32, tokens(start, vocab, 100 + round++), n, true),
+    );
+    await float32.release();
+    const label = `${n} tokens (${start}→${start + n})`;
+    out.push({ metric: `generate ${label}, key/value cache, paired with float32`, unit: 'tokens/s', value: variantRate, higherIsBetter: true });
+    out.push({ metric: `float32 in the same process, ${label}`, unit: 'tokens/s', value: float32Rate, higherIsBetter: true });
+    out.push({ metric: `generation on the cache / float32's, paired (${label})`, unit: '×', value: variantRate / float32Rate, higherIsBetter: true, note: 'the two models in one process, timed in turns' });
+  }
+  await model.release();
   return out;
 }
