@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { basename, join } from 'node:path';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
+import type * as Ort from 'onnxruntime-web';
 import { EngineModel, type BackendName, type ModelFiles } from '../../src/engine/session';
 import { loadOrt } from '../../src/main/services/ort-runtime';
 
@@ -205,6 +206,32 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
     );
     await float32.release();
     const label = `${n} tokens (${start}→${start + n})`;
+    if (backend === 'native') {
+      // The same two cache graphs in bare onnxruntime-node sessions, timed in turns: what the kernels
+      // give without the engine's per-step work (sampling over the vocabulary, cache bookkeeping).
+      const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' } as const;
+      const bare = async (file: string, half: boolean): Promise<() => Promise<number>> => {
+        const session = await ort.InferenceSession.create(readFileSync(join(dir, file)), options);
+        const past = session.inputNames.filter((name) => name.startsWith('past_key_values.'));
+        const ids = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
+        const heads = model.config.heads;
+        const headDim = model.config.headDim;
+        return async () => {
+          const empty = new ort.Tensor(half ? 'float16' : 'float32', half ? new Uint16Array(0) : new Float32Array(0), [1, heads, 0, headDim]);
+          let out = await session.run({ input_ids: ids(tokens(start, vocab, 7)), ...Object.fromEntries(past.map((name) => [name, empty])) });
+          const started = performance.now();
+          for (let k = 0; k < n; k++) {
+            const feeds: Record<string, Ort.Tensor> = { input_ids: ids([(k * 31 + 5) % vocab]) };
+            for (const name of past) feeds[name] = out[name.replace('past_key_values.', 'present.')] as Ort.Tensor;
+            out = await session.run(feeds);
+          }
+          return n / ((performance.now() - started) / 1000);
+        };
+      };
+      const [bareVariant, bareFloat32] = await timePair(Math.max(3, plan.runs), await bare(files.onnxWithPastFile ?? '', plan.variant === 'fp16'), await bare('onnx/decoder_with_past.onnx', false));
+      out.push({ metric: `bare onnxruntime session, cache graph, ${label}`, unit: 'tokens/s', value: bareVariant, higherIsBetter: true });
+      out.push({ metric: `bare onnxruntime session, cache graph / float32's, paired (${label})`, unit: '×', value: bareVariant / bareFloat32, higherIsBetter: true, note: `float32 ${bareFloat32.toFixed(1)} tokens/s; no engine, no sampling` });
+    }
     out.push({ metric: `generate ${label}, key/value cache, paired with float32`, unit: 'tokens/s', value: variantRate, higherIsBetter: true });
     out.push({ metric: `float32 in the same process, ${label}`, unit: 'tokens/s', value: float32Rate, higherIsBetter: true });
     out.push({ metric: `generation on the cache / float32's, paired (${label})`, unit: '×', value: variantRate / float32Rate, higherIsBetter: true, note: 'the two models in one process, timed in turns' });
