@@ -51,8 +51,27 @@ interface EngineRow extends Measure {
   ratio_to_native: number | null;
 }
 const engineRows: EngineRow[] = [];
+const failures: { model: string; backend: string; threads: number; error: string }[] = [];
 const CACHE = join(ROOT, '.cache/bench');
 const GPT2 = join(CACHE, 'gpt2-small');
+
+/**
+ * Reduced-precision variants of the GPT-2-small-shaped model (issue 13), opt-in through BENCH_MODELS:
+ * the float32 graphs put through ONNX Runtime's quantizers and onnxconverter-common's float16
+ * converter as tools/bench/build_gpt2_small_variants.py writes them, each with its cache graph.
+ */
+const GPT2_VARIANTS: Record<string, { variant: string; label: string }> = {
+  'gpt2-small-int8': { variant: 'quantized', label: 'gpt2-small int8' },
+  'gpt2-small-q4': { variant: 'q4', label: 'gpt2-small q4' },
+  'gpt2-small-fp16': { variant: 'fp16', label: 'gpt2-small fp16' },
+  // Not a transformers.js file name: q4 written with MatMulNBits' accuracy_level 4 (int8 activations, ONNX Runtime's CPU int8 kernels).
+  'gpt2-small-q4-acc4': { variant: 'q4_acc4', label: 'gpt2-small q4 acc4' },
+};
+/** BENCH_MODELS=gpt2-small-variants: float32 and every variant. */
+const MODEL_ALIASES: Record<string, string[]> = { 'gpt2-small-variants': ['gpt2-small', ...Object.keys(GPT2_VARIANTS)] };
+/** The prompt whose next-token probabilities the variants are compared on (float32's from the same backend and thread count). */
+const BENCH_PROMPT = 'The sun rises in the';
+const probeFile = (variant: string | undefined, backend: string, threads: number): string => join(GPT2, 'probe', `${variant ?? 'float32'}-${backend}-${threads}T.f32`);
 
 /** The GPT-2-small-shaped model, built by tools/bench/build_gpt2_small.py (torch) when the cache lacks it. */
 function ensureGpt2(): string | null {
@@ -73,8 +92,54 @@ function ensureGpt2(): string | null {
   return GPT2;
 }
 
-function planFor(model: string, context: number): ChildPlan {
-  const big = model === 'gpt2-small';
+/** The float32 model plus one variant's files, written by tools/bench/build_gpt2_small_variants.py when missing. */
+function ensureGpt2Variant(variant: string): string | null {
+  const dir = ensureGpt2();
+  if (!dir) return null;
+  if (existsSync(join(dir, `onnx/model_${variant}.onnx`)) && existsSync(join(dir, `onnx/decoder_with_past_${variant}.onnx`))) return dir;
+  console.log(`writing the ${variant} variant of ${dir} (tools/bench/build_gpt2_small_variants.py, seconds)…`);
+  const python = process.env['BENCH_PYTHON'] ?? '/usr/bin/python3';
+  const r = spawnSync(python, [join(ROOT, 'tools/bench/build_gpt2_small_variants.py'), dir, variant], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`could not write it (${python} exited ${r.status ?? r.signal}): the ${variant} rows are skipped`);
+    return null;
+  }
+  return dir;
+}
+
+const readLogits = (file: string): Float32Array => {
+  const b = readFileSync(file);
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+};
+const softmax = (logits: Float32Array): Float64Array => {
+  let max = -Infinity;
+  for (const x of logits) max = Math.max(max, x);
+  const p = Float64Array.from(logits, (x) => Math.exp(x - max));
+  const sum = p.reduce((a, b) => a + b, 0);
+  return p.map((x) => x / sum);
+};
+const topIds = (p: Float64Array, k: number): number[] => [...p.keys()].sort((a, b) => (p[b] ?? 0) - (p[a] ?? 0)).slice(0, k);
+
+/** A variant's next-token probabilities on the benchmark prompt against float32's, both from the same backend and thread count. */
+function compareWithFloat32(variantFile: string, float32File: string): Measure[] {
+  const p = softmax(readLogits(variantFile));
+  const q = softmax(readLogits(float32File));
+  const top = topIds(q, 10);
+  const own = topIds(p, 10);
+  const union = [...new Set([...top, ...own])];
+  const dp = Math.max(...union.map((i) => Math.abs((p[i] ?? 0) - (q[i] ?? 0))));
+  const dlog = Math.max(...top.map((i) => Math.abs(Math.log(p[i] ?? 0) - Math.log(q[i] ?? 0))));
+  const shared = own.filter((i) => top.includes(i)).length;
+  const note = `"${BENCH_PROMPT}": float32's top-1 p = ${(q[top[0] ?? 0] ?? 0).toPrecision(3)}; top-1 ${own[0] === top[0] ? 'the same' : 'differs'}, ${shared}/10 of the top-10 shared`;
+  return [
+    { metric: 'max |p − p_float32| over the top-10, benchmark prompt', unit: 'Δp', value: dp, note },
+    { metric: 'max |log p − log p_float32| over float32\'s top-10', unit: 'Δlogit', value: dlog, note },
+  ];
+}
+
+function planFor(model: string, context: number, backend: string, threads: number): ChildPlan {
+  const variant = GPT2_VARIANTS[model]?.variant;
+  const big = model.startsWith('gpt2-small');
   const prompt = Math.min(128, context / 2);
   const newTokens = Math.min(128, context - prompt);
   return {
@@ -88,6 +153,9 @@ function planFor(model: string, context: number): ChildPlan {
     cacheRuns: big ? 1 : 3,
     generationRuns: big ? 2 : 3,
     batchLengths: big ? [16] : [16, 64],
+    ...(big ? { probe: { prompt: BENCH_PROMPT, out: probeFile(variant, backend, threads) } } : {}),
+    // The variants: forward, generation on the cache and memory; no recomputation or batched rows (float32 has them).
+    ...(variant ? { variant, recomputeTokens: 0, batchLengths: [], pairWithFloat32: { tokens: Number(process.env['BENCH_PAIRED_TOKENS'] ?? 16) } } : {}),
   };
 }
 
@@ -98,40 +166,94 @@ const CONFIGS = (process.env['BENCH_CONFIGS'] ?? 'wasm:1,native:1,wasm:2,native:
 });
 
 async function engine(): Promise<void> {
-  const names = (process.env['BENCH_MODELS'] ?? 'seed-world,tiny-shakespeare,gpt2-small').split(',');
+  const names = (process.env['BENCH_MODELS'] ?? 'seed-world,tiny-shakespeare,gpt2-small').split(',').flatMap((n) => MODEL_ALIASES[n] ?? [n]);
+  const runOne = (dir: string, backend: string, threads: number, plan: ChildPlan): { measures: Measure[] } | { error: string } => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/bench.mjs'), '--child', dir, backend, String(threads), JSON.stringify(plan)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    const last = r.stdout.trim().split('\n').at(-1) ?? '';
+    if (r.status !== 0 || !last.startsWith('[')) return { error: r.stderr.trim().split('\n').filter((l) => /error/i.test(l)).at(-1) ?? r.stderr.trim().split('\n').at(-1) ?? String(r.status ?? r.signal) };
+    return { measures: JSON.parse(last) as Measure[] };
+  };
   for (const name of names) {
-    const dir = name === 'gpt2-small' ? ensureGpt2() : join(ROOT, 'resources/models', name);
+    const variant = GPT2_VARIANTS[name];
+    const dir = name === 'gpt2-small' ? ensureGpt2() : variant ? ensureGpt2Variant(variant.variant) : join(ROOT, 'resources/models', name);
     if (!dir) continue;
+    const label = variant?.label ?? name;
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { n_positions?: number };
-    const plan = planFor(name, config.n_positions ?? 128);
     for (const { backend, threads } of CONFIGS) {
+      const plan = planFor(name, config.n_positions ?? 128, backend, threads);
       const started = performance.now();
-      const r = spawnSync(process.execPath, [join(ROOT, 'bin/bench.mjs'), '--child', dir, backend, String(threads), JSON.stringify(plan)], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        maxBuffer: 1 << 24,
-      });
-      const last = r.stdout.trim().split('\n').at(-1) ?? '';
-      if (r.status !== 0 || !last.startsWith('[')) {
-        console.log(`${name} on ${backend} ${threads}: failed (${r.stderr.trim().split('\n').at(-1) ?? r.status})`);
+      const r = runOne(dir, backend, threads, plan);
+      if ('error' in r) {
+        console.log(`${label} on ${backend} ${threads}: failed (${r.error})`);
+        failures.push({ model: label, backend, threads, error: r.error });
         continue;
       }
-      const measures = JSON.parse(last) as Measure[];
-      for (const m of measures) engineRows.push({ ...m, model: name, backend, threads, ratio_to_native: null });
-      console.log(`${name} on ${backend}, ${threads} thread${threads === 1 ? '' : 's'}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      const measures = r.measures;
+      if (variant) {
+        // float32's logits on the same backend and thread count: from this run, or a probe-only child.
+        const reference = probeFile(undefined, backend, threads);
+        if (!engineRows.some((e) => e.model === 'gpt2-small' && e.backend === backend && e.threads === threads)) {
+          const ref = runOne(dir, backend, threads, { ...planFor('gpt2-small', config.n_positions ?? 128, backend, threads), probeOnly: true, loads: 1 });
+          if ('error' in ref) console.log(`float32 reference on ${backend} ${threads}: failed (${ref.error})`);
+        }
+        if (existsSync(reference) && plan.probe) measures.push(...compareWithFloat32(plan.probe.out, reference));
+      }
+      for (const m of measures) engineRows.push({ ...m, model: label, backend, threads, ratio_to_native: null });
+      const note = measures.find((m) => m.metric.startsWith('session creation'))?.note;
+      console.log(`${label} on ${backend}, ${threads} thread${threads === 1 ? '' : 's'}: ${((performance.now() - started) / 1000).toFixed(0)} s${note ? ` (${note})` : ''}`);
+    }
+  }
+  // Each variant's generation on the cache against float32's, same backend and thread count.
+  for (const row of [...engineRows]) {
+    if (!Object.values(GPT2_VARIANTS).some((v) => v.label === row.model) || !row.metric.endsWith('key/value cache') || row.unit !== 'tokens/s') continue;
+    const base = engineRows.find((r) => r.model === 'gpt2-small' && r.backend === row.backend && r.threads === row.threads && r.metric === row.metric);
+    if (base) {
+      engineRows.push({ model: row.model, backend: row.backend, threads: row.threads, metric: `${row.metric.replace(/^generate /, 'generation ')} / float32's`, unit: '×', value: row.value / base.value, ratio_to_native: null, higherIsBetter: true });
     }
   }
   for (const row of engineRows) {
-    if (row.backend === 'native' || row.unit === '%' || row.unit === '×') continue;
+    if (row.backend === 'native' || row.unit === '%' || row.unit === '×' || row.unit === 'Δp' || row.unit === 'Δlogit') continue;
     const native = engineRows.find((r) => r.backend === 'native' && r.threads === row.threads && r.model === row.model && r.metric === row.metric);
     if (native) row.ratio_to_native = row.higherIsBetter ? native.value / row.value : row.value / native.value;
   }
   printEngineTable();
   printTargets();
+  printVariantTargets();
+}
+
+/** Issue 13's target: q4 or int8 generation ≥ 2.5× float32's tokens/s on native, predictions within 2e-2 of float32's. */
+function printVariantTargets(): void {
+  const labels = Object.values(GPT2_VARIANTS).map((v) => v.label);
+  if (!engineRows.some((r) => labels.includes(r.model))) return;
+  const speed = engineRows.filter((r) => labels.includes(r.model) && r.metric.startsWith("generation on the cache / float32's, paired"));
+  const describe = (rs: EngineRow[]): string => rs.map((r) => `${r.model.replace('gpt2-small ', '')} ${r.backend} ${r.threads}T ${r.value.toFixed(2)}×`).join(', ');
+  const quantNative = speed.filter((r) => r.backend === 'native' && !r.model.endsWith('fp16'));
+  const bare = engineRows.filter((r) => labels.includes(r.model) && r.metric.startsWith("bare onnxruntime session, cache graph / float32's"));
+  const separate = engineRows.filter((r) => labels.includes(r.model) && r.metric.endsWith("/ float32's"));
+  const close = engineRows.filter((r) => labels.includes(r.model) && r.unit === 'Δp');
+  const maxDp = close.reduce((m, r) => Math.max(m, r.value), 0);
+  targets.push({
+    target: "q4 or int8 generation on the cache ≥ 2.5× float32's tokens/s on native (paired in one process)",
+    met: quantNative.length > 0 ? quantNative.some((r) => r.value >= 2.5) : null,
+    figure: `${describe(speed) || 'not measured'}; bare onnxruntime sessions of the cache graphs (no engine): ${describe(bare) || 'not measured'}; from the separate processes' 128-token rows: ${describe(separate) || 'not measured'}`,
+  });
+  targets.push({
+    target: "variants' top-10 probabilities within 2e-2 of float32's on the benchmark prompt",
+    met: close.length > 0 ? maxDp <= 2e-2 : null,
+    figure: close.map((r) => `${r.model.replace('gpt2-small ', '')} ${r.backend} ${r.threads}T ${r.value.toExponential(1)}`).join(', '),
+  });
+  console.log("\nIssue 13's targets (GPT-2-small-shaped, reduced precision against float32):");
+  for (const g of targets.slice(-2)) console.log(`  ${g.met === null ? 'not measured' : g.met ? 'met   ' : 'missed'}  ${g.target}: ${g.figure}`);
+  for (const f of failures) console.log(`  failed: ${f.model} on ${f.backend} ${f.threads}T: ${f.error}`);
 }
 
 const fmt = (m: EngineRow | undefined): string => {
   if (!m) return '—';
+  if (m.unit === 'Δp' || m.unit === 'Δlogit') return m.value.toExponential(1);
   const digits = m.unit === '×' ? 2 : m.unit === 'MB' ? 0 : 1;
   return `${m.value.toFixed(digits)}${m.unit === '%' ? '%' : m.unit === '×' ? '×' : ''}`;
 };
@@ -258,6 +380,6 @@ for (const name of wanted) if (!(name in SECTIONS)) throw new Error(`no bench se
 for (const [name, run] of Object.entries(SECTIONS)) if (wanted.length === 0 || wanted.includes(name)) await run();
 const out = join(ROOT, 'bench-results.json');
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 100) / 100);
-const engineJson = engineRows.map((r) => ({ model: r.model, metric: r.metric, unit: r.unit, backend: r.backend, threads: r.threads, value: round(r.value), ratio_to_native: round(r.ratio_to_native), ...(r.note ? { note: r.note } : {}) }));
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), targets }, null, 2) + '\n');
+const engineJson = engineRows.map((r) => ({ model: r.model, metric: r.metric, unit: r.unit, backend: r.backend, threads: r.threads, value: r.unit === 'Δp' || r.unit === 'Δlogit' ? Number(r.value.toPrecision(3)) : round(r.value), ratio_to_native: round(r.ratio_to_native), ...(r.note ? { note: r.note } : {}) }));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ...(failures.length > 0 ? { failures } : {}), ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), targets }, null, 2) + '\n');
 console.log(`\nwrote ${out}`);

@@ -4,15 +4,18 @@
  * key/value cache and by recomputation, a 4-column batched step, peak memory. Run by bench.ts as
  * `node bin/bench.mjs --child <model folder> <backend> <threads>`; prints one JSON line.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { basename, join } from 'node:path';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
+import type * as Ort from 'onnxruntime-web';
 import { OnnxModel, type BackendName, type ModelFiles } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
 
 export interface Measure {
   metric: string;
-  unit: 'ms' | 'tokens/s' | 'MB' | '%' | '×';
+  /** Δp and Δlogit: differences from the float32 model (reduced-precision variants). */
+  unit: 'ms' | 'tokens/s' | 'MB' | '%' | '×' | 'Δp' | 'Δlogit';
   value: number;
   /** Whether a larger value is better (throughput): the ratio to native is then native / this. */
   higherIsBetter?: boolean;
@@ -33,6 +36,18 @@ export interface ChildPlan {
   /** New tokens timed when recomputing; fewer than newTokens on big models, at the same end of context. */
   recomputeTokens: number;
   batchLengths: number[];
+  /** The variant's files: onnx/model_<variant>.onnx and onnx/decoder_with_past_<variant>.onnx (none: float32's). */
+  variant?: string;
+  /** The last position's logits for `prompt`, written as float32 to `out`, to compare variants with float32. */
+  probe?: { prompt: string; out: string };
+  /** Only load and write the probe (a float32 reference wanted by a variant), nothing timed. */
+  probeOnly?: boolean;
+  /**
+   * A variant's generation against float32's in this same process: both loaded, `tokens` cached
+   * steps of each in turns (after a warm-up of each, `runs` times), so that load from elsewhere on
+   * the machine falls on both alike. Timed after the peak-memory row, which stays the variant's own.
+   */
+  pairWithFloat32?: { tokens: number };
 }
 
 /** The middle value (the upper of the two middle ones for an even count); NaN for none. */
@@ -41,16 +56,21 @@ export const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
 
-function readFiles(dir: string): ModelFiles {
+function readFiles(dir: string, variant?: string): ModelFiles {
   const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
-  const withPast = join(dir, 'onnx/decoder_with_past.onnx');
+  const suffix = variant ? `_${variant}` : '';
+  const onnxFile = `onnx/model${suffix}.onnx`;
+  const withPastFile = `onnx/decoder_with_past${suffix}.onnx`;
+  const withPast = join(dir, withPastFile);
   return {
     id: basename(dir),
     config: json('config.json'),
     tokenizer: json('tokenizer.json'),
     tokenizerConfig: existsSync(join(dir, 'tokenizer_config.json')) ? json('tokenizer_config.json') : {},
-    onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
+    onnx: new Uint8Array(readFileSync(join(dir, onnxFile))),
+    onnxFile,
     onnxWithPast: existsSync(withPast) ? new Uint8Array(readFileSync(withPast)) : null,
+    onnxWithPastFile: withPastFile,
   };
 }
 
@@ -88,18 +108,27 @@ async function generationRate(model: OnnxModel, prompt: number[], count: number,
 
 export async function runChild(dir: string, backend: BackendName, threads: number, plan: ChildPlan): Promise<Measure[]> {
   const ort = await loadOrt(backend);
-  const files = readFiles(dir);
+  const files = readFiles(dir, plan.variant);
   const out: Measure[] = [];
   const loads: number[] = [];
   let model: OnnxModel | null = null;
-  for (let i = 0; i < plan.loads; i++) {
+  for (let i = 0; i < Math.max(1, plan.loads); i++) {
     await model?.release();
     const t = performance.now();
     model = await OnnxModel.load(ort, files, { backend, threads });
     loads.push(performance.now() - t);
   }
   if (!model) throw new Error('no model');
-  out.push({ metric: 'session creation (instrumented graph + cache graph)', unit: 'ms', value: median(loads) });
+  if (plan.probe) {
+    const { lastLogits } = await model.forward(model.tokenizer.encode(plan.probe.prompt), false);
+    mkdirSync(dirname(plan.probe.out), { recursive: true });
+    writeFileSync(plan.probe.out, new Uint8Array(Float32Array.from(lastLogits).buffer));
+  }
+  if (plan.probeOnly) {
+    await model.release();
+    return out;
+  }
+  out.push({ metric: 'session creation (instrumented graph + cache graph)', unit: 'ms', value: median(loads), ...(model.cacheNote ? { note: model.cacheNote } : {}) });
   const vocab = model.tokenizer.info.vocabSize;
   const context = model.config.context;
   for (const n of plan.lengths.filter((n) => n <= context)) {
@@ -124,14 +153,15 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
   const windowLabel = `${window} tokens (${end - window}→${end})`;
   const recompute: number[] = [];
   const cached: number[] = [];
-  for (let i = 0; i < genRuns; i++) {
+  // window 0: no recomputation timed (the reduced-precision variants; float32's rows have it).
+  for (let i = 0; i < (window > 0 ? genRuns : 0); i++) {
     recompute.push(await generationRate(model, tokens(end - window, vocab, i), window, false));
     if (model.hasCache && window !== plan.newTokens) cached.push(await generationRate(model, tokens(end - window, vocab, i), window, true));
   }
-  out.push({ metric: `generate ${windowLabel}, recomputing`, unit: 'tokens/s', value: median(recompute), higherIsBetter: true });
+  if (recompute.length > 0) out.push({ metric: `generate ${windowLabel}, recomputing`, unit: 'tokens/s', value: median(recompute), higherIsBetter: true });
   if (cached.length > 0) out.push({ metric: `generate ${windowLabel}, key/value cache`, unit: 'tokens/s', value: median(cached), higherIsBetter: true });
   const cacheRate = cached.length > 0 ? median(cached) : out.find((m) => m.metric.endsWith('key/value cache'))?.value;
-  if (cacheRate !== undefined) {
+  if (cacheRate !== undefined && recompute.length > 0) {
     out.push({ metric: `cache speed-up over recomputing at ${end} context`, unit: '×', value: cacheRate / median(recompute), higherIsBetter: true });
   }
   for (const n of plan.batchLengths.filter((n) => n <= context)) {
@@ -163,7 +193,49 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
       out.push({ metric: `4-column cached batched step / one column's cached step at ${n} tokens`, unit: '×', value: cachedBatch / cachedOne });
     }
   }
-  await model.release();
   out.push({ metric: 'peak memory (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024 });
+  if (plan.pairWithFloat32 && plan.variant && model.hasCache) {
+    const float32 = await OnnxModel.load(ort, readFiles(dir), { backend, threads });
+    const n = plan.pairWithFloat32.tokens;
+    const start = Math.min(context - n, plan.prompt);
+    let round = 0;
+    const [variantRate, float32Rate] = await timePair(
+      Math.max(3, plan.runs),
+      () => generationRate(model, tokens(start, vocab, 100 + round), n, true),
+      () => generationRate(float32, tokens(start, vocab, 100 + round++), n, true),
+    );
+    await float32.release();
+    const label = `${n} tokens (${start}→${start + n})`;
+    if (backend === 'native') {
+      // The same two cache graphs in bare onnxruntime-node sessions, timed in turns: what the kernels
+      // give without the engine's per-step work (sampling over the vocabulary, cache bookkeeping).
+      const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' } as const;
+      const bare = async (file: string, half: boolean): Promise<() => Promise<number>> => {
+        const session = await ort.InferenceSession.create(readFileSync(join(dir, file)), options);
+        const past = session.inputNames.filter((name) => name.startsWith('past_key_values.'));
+        const ids = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
+        const heads = model.config.heads;
+        const headDim = model.config.headDim;
+        return async () => {
+          const empty = new ort.Tensor(half ? 'float16' : 'float32', half ? new Uint16Array(0) : new Float32Array(0), [1, heads, 0, headDim]);
+          let out = await session.run({ input_ids: ids(tokens(start, vocab, 7)), ...Object.fromEntries(past.map((name) => [name, empty])) });
+          const started = performance.now();
+          for (let k = 0; k < n; k++) {
+            const feeds: Record<string, Ort.Tensor> = { input_ids: ids([(k * 31 + 5) % vocab]) };
+            for (const name of past) feeds[name] = out[name.replace('past_key_values.', 'present.')] as Ort.Tensor;
+            out = await session.run(feeds);
+          }
+          return n / ((performance.now() - started) / 1000);
+        };
+      };
+      const [bareVariant, bareFloat32] = await timePair(Math.max(3, plan.runs), await bare(files.onnxWithPastFile ?? '', plan.variant === 'fp16'), await bare('onnx/decoder_with_past.onnx', false));
+      out.push({ metric: `bare onnxruntime session, cache graph, ${label}`, unit: 'tokens/s', value: bareVariant, higherIsBetter: true });
+      out.push({ metric: `bare onnxruntime session, cache graph / float32's, paired (${label})`, unit: '×', value: bareVariant / bareFloat32, higherIsBetter: true, note: `float32 ${bareFloat32.toFixed(1)} tokens/s; no engine, no sampling` });
+    }
+    out.push({ metric: `generate ${label}, key/value cache, paired with float32`, unit: 'tokens/s', value: variantRate, higherIsBetter: true });
+    out.push({ metric: `float32 in the same process, ${label}`, unit: 'tokens/s', value: float32Rate, higherIsBetter: true });
+    out.push({ metric: `generation on the cache / float32's, paired (${label})`, unit: '×', value: variantRate / float32Rate, higherIsBetter: true, note: 'the two models in one process, timed in turns' });
+  }
+  await model.release();
   return out;
 }
