@@ -243,3 +243,30 @@ describe("comparison columns on a graph's own cache (one batched pass)", () => {
     expect(model.hasCache).toBe(true);
   });
 });
+
+describe('a graph input the engine cannot feed', () => {
+  it('is refused at load, named with its type and shape and the inputs the engine feeds', async () => {
+    const onnxProto = (await import('onnx-proto')).default;
+    const dir = join(MODELS, 'gpt2-hub');
+    const model = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'onnx/model.onnx')));
+    model.graph?.input?.push(
+      onnxProto.onnx.ValueInfoProto.create({ name: 'encoder_hidden_states', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'batch' }, { dimValue: 4 }] } } } }),
+    );
+    await expect(
+      OnnxModel.load(
+        ortWeb,
+        {
+          id: 'gpt2-hub',
+          config: json(join(dir, 'config.json')),
+          tokenizer: json(join(dir, 'tokenizer.json')),
+          tokenizerConfig: {},
+          onnx: onnxProto.onnx.ModelProto.encode(model).finish(),
+          onnxFile: 'onnx/model.onnx',
+        },
+        { backend: 'wasm', threads: 1 },
+      ),
+    ).rejects.toThrow(
+      'gpt2-hub/onnx/model.onnx: graph inputs the engine cannot feed: encoder_hidden_states (float32 [batch, 4]); it feeds input_ids, attention_mask, position_ids, token_type_ids, cache_position, use_cache_branch and past_key_values.{layer}.key/value',
+    );
+  });
+});
