@@ -36,6 +36,9 @@ model-running commands: --backend wasm, --threads N
 served models (tokenize, predict, generate, surprisal): --model remote:NAME --base-url URL [--timeout S]
   (an OpenAI-compatible completions server: vLLM, llama.cpp, ...; the key comes from NTL_API_KEY)`;
 
+/** What a model served elsewhere can do. */
+const REMOTE_COMMANDS: readonly string[] = ['tokenize', 'predict', 'generate', 'surprisal'];
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -43,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (!isCommand(command)) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+  // Before the options are parsed, so `ntl attention --model remote:X --base-url U` names the real cause.
+  const namesRemote = args.some((arg, i) => arg.startsWith('--model=remote:') || (arg === '--model' && args[i + 1]?.startsWith('remote:') === true));
+  if (namesRemote && !REMOTE_COMMANDS.includes(command)) {
+    throw new UsageError(`${command}: not for a remote model (a server shows tokens, top-K predictions, generation and surprisal only)`);
+  }
   const parsed = parseCommand(command, args);
   if (parsed.values['help'] === true) {
     process.stdout.write(`${USAGE}\n`);
@@ -51,9 +59,6 @@ async function main(argv: string[]): Promise<number> {
   let output: CommandOutput;
   let failed = 0;
   const remote = isRemoteModel(parsed.values);
-  if (remote && !['tokenize', 'predict', 'generate', 'surprisal'].includes(command)) {
-    throw new UsageError(`${command}: not for a remote model (a server shows tokens, top-K predictions, generation and surprisal only)`);
-  }
   for (const flag of ['base-url', 'timeout']) {
     if (!remote && parsed.values[flag] !== undefined) throw new UsageError(`--${flag}: only with --model remote:NAME`);
   }
