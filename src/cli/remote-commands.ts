@@ -23,6 +23,16 @@ export function isRemoteModel(values: ParsedCommand['values']): boolean {
 /** Flags that run or edit a local model: meaningless for a served one, so refused rather than ignored. */
 const LOCAL_ONLY = ['variant', 'backend', 'threads', 'no-cache', 'ablate-head'];
 
+/** Plain http:// to a host other than this machine: worth a warning (the prompt and key travel in clear). */
+export function isPlainHttpAway(baseUrl: string): boolean {
+  try {
+    const url = new URL(baseUrl);
+    return url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) && !url.hostname.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
 export function remoteClient(values: ParsedCommand['values']): RemoteClient {
   const model = (stringOption(values, 'model') ?? '').slice(REMOTE_PREFIX.length);
   if (model === '') throw new UsageError('--model remote:NAME: name the served model, e.g. remote:meta-llama/Llama-3.1-8B');
@@ -32,6 +42,7 @@ export function remoteClient(values: ParsedCommand['values']): RemoteClient {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: not for a remote model (the server runs it)`);
   }
   const timeout = numberOption(values, 'timeout', { min: 0.1, max: 3600 }) ?? 60;
+  if (isPlainHttpAway(baseUrl)) process.stderr.write(`ntl: warning: ${baseUrl} is plain http:// to another machine: the prompt${process.env['NTL_API_KEY'] ? ' and the API key' : ''} travel unencrypted\n`);
   const apiKey = process.env['NTL_API_KEY'];
   return new RemoteClient({ baseUrl, model, apiKey: apiKey === '' ? undefined : apiKey, timeoutMs: timeout * 1000 });
 }

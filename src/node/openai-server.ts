@@ -175,8 +175,10 @@ function sendJson(response: ServerResponse, status: number, data: unknown): void
   response.end(text);
 }
 
+const errorBody = (error: ApiError): unknown => ({ error: { message: error.message, type: ERROR_TYPES[error.status], param: null, code: error.code ?? error.status } });
+
 function sendError(response: ServerResponse, error: ApiError): void {
-  sendJson(response, error.status, { error: { message: error.message, type: ERROR_TYPES[error.status], param: null, code: error.code ?? error.status } });
+  sendJson(response, error.status, errorBody(error));
 }
 
 /** Runs one request at a time: a model's session is not shared between concurrent passes. */
@@ -222,7 +224,8 @@ export class OpenAiServer {
       }
     } catch (cause) {
       const error = cause instanceof ApiError ? cause : new ApiError(500, cause instanceof Error ? cause.message : String(cause));
-      if (response.headersSent) response.end();
+      // Once a stream has begun, the error goes out as one more event (as vLLM sends it), then [DONE].
+      if (response.headersSent) response.end(`data: ${JSON.stringify(errorBody(error))}\n\ndata: [DONE]\n\n`);
       else sendError(response, error);
     }
   }
