@@ -8,6 +8,8 @@ import { errorBodyMessage, parseCompletion, parseLenientJson, parseModelList, pa
 
 /** Largest answer read, streamed or not. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** How many times an idempotent request is tried again. */
+const RETRIES = 3;
 
 export interface RemoteClientOptions {
   /** `http://host:port` or `http://host:port/v1`. */
@@ -24,6 +26,8 @@ export class RemoteError extends Error {
   constructor(
     message: string,
     readonly status: number | null = null,
+    /** A 429's or 503's `Retry-After`, in seconds, where the server sent one. */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message);
     this.name = 'RemoteError';
@@ -69,8 +73,8 @@ export class RemoteClient {
     return this.options.model;
   }
 
-  private fail(message: string, status: number | null = null): RemoteError {
-    return new RemoteError(`server ${this.root}: ${message}`, status);
+  private fail(message: string, status: number | null = null, retryAfterS: number | null = null): RemoteError {
+    return new RemoteError(`server ${this.root}: ${message}`, status, retryAfterS);
   }
 
   /** One request; the returned response is OK (2xx), its body not read yet. */
@@ -94,13 +98,14 @@ export class RemoteClient {
     }
     const said = detail ? `: ${detail}` : '';
     const status = response.status;
+    const retryHeader = response.headers.get('retry-after');
+    const retryAfterS = retryHeader !== null && /^\d+(\.\d+)?$/.test(retryHeader.trim()) ? Number(retryHeader) : null;
     if (status === 401 || status === 403) throw this.fail(`${status === 401 ? 'the API key was refused' : 'access denied'} (${status}${said}); set NTL_API_KEY`, status);
     if (status === 404) throw this.fail(`not found (404${said}) at ${new URL(url).pathname}; is "${this.model}" a model it serves (GET ${this.v1}/models)?`, status);
     if (status === 429) {
-      const retry = response.headers.get('retry-after');
-      throw this.fail(`too many requests (429${said})${retry ? `; retry after ${retry} s` : ''}`, status);
+      throw this.fail(`too many requests (429${said})${retryHeader ? `; retry after ${retryHeader} s` : ''}`, status, retryAfterS);
     }
-    if (status >= 500) throw this.fail(`server error ${status}${said}`, status);
+    if (status >= 500) throw this.fail(`server error ${status}${said}`, status, retryAfterS);
     throw this.fail(`request refused (${status}${said})`, status);
   }
 
@@ -136,6 +141,23 @@ export class RemoteClient {
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /**
+   * `json` for a request that changes nothing on the server (the model list, /tokenize): retried up to
+   * `RETRIES` times on 429, 502, 503 and 504, after `Retry-After` (at most 10 s) or 0.5 s, 1 s, 2 s.
+   */
+  private async idempotent(url: string, method: 'GET' | 'POST', body?: unknown): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.json(url, method, body);
+      } catch (cause) {
+        const isPassing = cause instanceof RemoteError && cause.status !== null && [429, 502, 503, 504].includes(cause.status);
+        if (!isPassing || attempt >= RETRIES) throw cause;
+        const wait = cause.retryAfterS !== null ? Math.min(cause.retryAfterS, 10) * 1000 : 500 * 2 ** attempt;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
   private async json(url: string, method: 'GET' | 'POST', body?: unknown): Promise<unknown> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
@@ -160,14 +182,14 @@ export class RemoteClient {
   }
 
   async models(): Promise<{ id: string; maxModelLen: number | null }[]> {
-    const body = await this.json(`${this.v1}/models`, 'GET');
+    const body = await this.idempotent(`${this.v1}/models`, 'GET');
     return this.checked('GET /v1/models', () => parseModelList(body));
   }
 
   /** vLLM's (and llama.cpp's) `/tokenize`; null where the server has none (404 or 405 on that path). */
   async tokenize(prompt: string): Promise<RemoteTokenization | null> {
     try {
-      const body = await this.json(`${this.root}/tokenize`, 'POST', { model: this.model, prompt, return_token_strs: true });
+      const body = await this.idempotent(`${this.root}/tokenize`, 'POST', { model: this.model, prompt, return_token_strs: true });
       return this.checked('POST /tokenize', () => parseTokenize(body));
     } catch (cause) {
       if (cause instanceof RemoteError && (cause.status === 404 || cause.status === 405 || cause.status === 400)) return null;

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteClient } from '../../src/node/openai-client';
+import { isPlainHttpAway } from '../../src/cli/remote-commands';
 import { projectRoot, type Run } from './helpers';
 
 /**
@@ -175,6 +176,33 @@ describe('faults of a served model', () => {
     const run = await ntl(['tokenize', '--model', 'remote:m', '--base-url', base, '--prompt', 'hi there', '--json']);
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toMatchObject({ source: 'remote', count: 2, tokens: [{ id: null, text: 'hi' }, { id: null, text: ' there' }], tokenized_by: 'echo' });
+  });
+
+  it('idempotent requests (the model list, /tokenize) retry 429 and 503 after Retry-After; completions do not', async () => {
+    let calls = 0;
+    handler = (request, r) => {
+      calls++;
+      if (calls === 1) return json(r, 503, { error: { message: 'loading' } }, { 'Retry-After': '0' });
+      if (calls === 2) return json(r, 429, { error: { message: 'busy' } }, { 'Retry-After': '0' });
+      return request.url === '/tokenize' ? json(r, 200, { tokens: [1, 2], count: 2, max_model_len: 8 }) : json(r, 200, { data: [{ id: 'm' }] });
+    };
+    const client = new RemoteClient({ baseUrl: base, model: 'm' });
+    expect((await client.tokenize('a b'))?.ids).toEqual([1, 2]);
+    expect(calls).toBe(3);
+    calls = 0;
+    expect(await client.models()).toEqual([{ id: 'm', maxModelLen: null }]);
+    calls = 0;
+    await expect(client.complete({ prompt: 'x' })).rejects.toThrow(`server ${base}: server error 503: loading`);
+    expect(calls).toBe(1);
+  });
+
+  it('warns of plain http:// to another machine only', () => {
+    expect(isPlainHttpAway('http://10.0.0.5:8000/v1')).toBe(true);
+    expect(isPlainHttpAway('http://gpu-box.lan:8000')).toBe(true);
+    expect(isPlainHttpAway('https://gpu-box.lan:8000')).toBe(false);
+    expect(isPlainHttpAway('http://127.0.0.1:8000')).toBe(false);
+    expect(isPlainHttpAway('http://localhost:8000')).toBe(false);
+    expect(isPlainHttpAway('http://[::1]:8000')).toBe(false);
   });
 
   it('the client: a streamed error event and the size cap, without a subprocess', async () => {

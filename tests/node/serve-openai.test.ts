@@ -117,6 +117,33 @@ describe('serve-openai: the API', () => {
     expect(withChoice.map((c) => c.choices[0]?.text).join('')).toBe((whole.body['choices'] as { text: string }[])[0]?.text);
   });
 
+  it('stream with echo: the prompt in a first chunk with its log-probabilities, then the tokens', async () => {
+    const response = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'seed-world', prompt: PROMPT, max_tokens: 2, temperature: 0, echo: true, logprobs: 1, stream: true }),
+    });
+    const events = (await response.text()).split('\n\n').filter((e) => e !== '' && e !== 'data: [DONE]');
+    const chunks = events.map((e) => JSON.parse(e.slice(6)) as { choices: { text: string; logprobs: { tokens: string[]; token_logprobs: (number | null)[] } }[] });
+    expect(chunks[0]?.choices[0]?.text).toBe(PROMPT);
+    expect(chunks[0]?.choices[0]?.logprobs.token_logprobs[0]).toBeNull();
+    expect(chunks[0]?.choices[0]?.logprobs.tokens).toHaveLength(5);
+    expect(chunks.slice(1, 3).map((c) => c.choices[0]?.text).join('')).toBe(' east.');
+  });
+
+  it('the logits of every position (surprisal\'s one pass) equal the last-position logits of each prefix', async () => {
+    const ids = local.tokenizer.encode(PROMPT);
+    const { logits, vocab } = await local.positionLogits(ids);
+    expect(logits.length).toBe(ids.length * vocab);
+    for (let n = 1; n <= ids.length; n++) {
+      const last = (await local.forward(ids.slice(0, n), false)).lastLogits;
+      const row = logits.subarray((n - 1) * vocab, n * vocab);
+      let worst = 0;
+      for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((row[i] ?? 0) - (last[i] ?? 0)));
+      expect(worst).toBeLessThan(1e-4);
+    }
+  });
+
   it('stop: the text ends before the stop string, finish_reason "stop"', async () => {
     const { body } = await post('/v1/completions', { model: 'seed-world', prompt: PROMPT, max_tokens: 10, temperature: 0, stop: ['.'] });
     const choice = (body['choices'] as { text: string; finish_reason: string; stop_reason: string }[])[0];
