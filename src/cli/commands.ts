@@ -458,22 +458,19 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
   return { source: model.engine.source, json, text };
 }
 
-/** `ntl surprisal --prompt P`: every prompt token's probability and rank under the model, from one forward pass. */
+/** `ntl surprisal --prompt P [--top K]`: every prompt token's probability and rank under the model, and the K the model expected there, from one forward pass. */
 export async function surprisalCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
-  const k = numberOption(values, 'top', { integer: true, min: 1 });
+  const k = numberOption(values, 'top', { integer: true, min: 1, max: 100 }) ?? 5;
   const { info, model, pieces, truncated } = await loadWithPrompt(values, promptOption(values));
   const ids = pieces.map((p) => p.id);
   const { logits, vocab, forwardMs } = await model.engine.positionLogits(ids);
-  const rows: SurprisalRow[] = promptSurprisal(ids, logits, vocab).map((t) => ({ ...t, text: pieces[t.position]?.text ?? '' }));
+  const tokenOf = (id: number): string => model.engine.tokenizer.piece(id).text;
+  const rows: SurprisalRow[] = promptSurprisal(ids, logits, vocab).map((t) => ({
+    ...t,
+    text: pieces[t.position]?.text ?? '',
+    expected: t.position === 0 ? null : topK(logits.subarray((t.position - 1) * vocab, t.position * vocab), k).map((e) => ({ id: e.id, token: tokenOf(e.id), prob: e.prob })),
+  }));
   const time = timing(model, forwardMs);
-  const json = {
-    model: info.id,
-    truncated,
-    tokens: rows.map((r) => ({ position: r.position, id: r.id, text: r.text, prob: r.prob, logprob: r.logprob, bits: r.bits, rank: r.rank })),
-    ...surprisalSummary(rows),
-    ...(k === undefined ? {} : { top: k }),
-    rank_scope: 'vocabulary',
-    timing: time,
-  };
+  const json = { model: info.id, truncated, top: k, tokens: rows, ...surprisalSummary(rows), rank_scope: 'vocabulary', timing: time };
   return { source: model.engine.source, json, text: `${surprisalText(info.id, rows)}\n${timingLine(time)}` };
 }

@@ -17,7 +17,7 @@ commands:
             [--max-tokens M] [--stop STRING] [sampler options]
   compare   --spec FILE.json                columns of decoders side by side
   context   --a TEXT --b TEXT [--word W]    one word in two prompts, compared layer by layer
-  surprisal --prompt P                      each prompt token's probability and rank under the model
+  surprisal --prompt P [--top K]            each prompt token's probability and rank, and the K expected there
   run       NOTEBOOK.ntl.json [--out RESULTS.json]
   serve-openai [--port N] [--model ID ...]  the models over the OpenAI-compatible API on 127.0.0.1
             (/v1/models, /v1/completions with logprobs, echo, seed, stream, stop; /tokenize)

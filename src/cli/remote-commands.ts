@@ -255,6 +255,8 @@ export interface SurprisalRow {
   bits: number | null;
   /** 1-based rank; null when the server did not rank it (not among its top K). */
   rank: number | null;
+  /** The K tokens the model found most likely at this position; null for the first. */
+  expected: { id: number | null; token: string; prob: number }[] | null;
 }
 
 export function surprisalSummary(rows: readonly SurprisalRow[]): { total_bits: number; mean_bits: number | null; perplexity: number | null } {
@@ -269,8 +271,16 @@ export function surprisalText(title: string, rows: readonly SurprisalRow[]): str
   return [
     `${title} · ${rows.length} tokens · mean ${summary.mean_bits === null ? '-' : fixed(summary.mean_bits, 3)} bits per token`,
     table(
-      [{ title: 'pos', align: 'right' }, { title: 'id', align: 'right' }, { title: 'token' }, { title: 'prob', align: 'right' }, { title: 'bits', align: 'right' }, { title: 'rank', align: 'right' }],
-      rows.map((r) => [r.position, r.id, quoted(r.text), r.prob === null ? null : fixed(r.prob, 4), r.bits === null ? null : fixed(r.bits, 2), r.rank]),
+      [{ title: 'pos', align: 'right' }, { title: 'id', align: 'right' }, { title: 'token' }, { title: 'prob', align: 'right' }, { title: 'bits', align: 'right' }, { title: 'rank', align: 'right' }, { title: 'expected' }],
+      rows.map((r) => [
+        r.position,
+        r.id,
+        quoted(r.text),
+        r.prob === null ? null : fixed(r.prob, 4),
+        r.bits === null ? null : fixed(r.bits, 2),
+        r.rank,
+        r.expected === null ? null : r.expected.slice(0, 3).map((e) => `${quoted(e.token)} ${fixed(e.prob, 2)}`).join(', '),
+      ]),
     ),
   ].join('\n');
 }
@@ -298,6 +308,7 @@ export async function remoteSurprisalCommand(values: ParsedCommand['values']): P
       logprob: prob === null ? null : (t.logprob ?? null),
       bits: prob === null ? null : -(t.logprob ?? 0) / Math.LN2,
       rank: at >= 0 && at < k ? at + 1 : null,
+      expected: position === 0 ? null : top.map((a) => ({ id: a.id, token: a.token, prob: Math.exp(a.logprob) })),
     };
   });
   const json = { model: client.model, base_url: client.root, top: k, tokens: rows, ...surprisalSummary(rows), rank_scope: `top-${k}`, timing: remoteTiming(elapsed) };

@@ -228,11 +228,17 @@ describe('the remote path against serve-openai, compared with the model run loca
 
   it('ntl surprisal: local from one forward pass, remote through echo + logprobs, the same numbers', async () => {
     const prompt = 'The sun rises in the east';
-    const [r, l] = await Promise.all([ntlJson('surprisal', ...remote(), '--prompt', prompt, '--top', '5'), ntlJson('surprisal', '--prompt', prompt)]);
+    const [r, l] = await Promise.all([ntlJson('surprisal', ...remote(), '--prompt', prompt, '--top', '5'), ntlJson('surprisal', '--prompt', prompt, '--top', '5')]);
     expect(l['source']).toBe('onnx');
     expect(r['source']).toBe('remote');
-    const rt = r['tokens'] as { id: number; text: string; prob: number | null; rank: number | null }[];
-    const lt = l['tokens'] as { id: number; text: string; prob: number | null; rank: number }[];
+    type Expected = { token: string; prob: number }[] | null;
+    const rt = r['tokens'] as { id: number; text: string; prob: number | null; rank: number | null; expected: Expected }[];
+    const lt = l['tokens'] as { id: number; text: string; prob: number | null; rank: number; expected: Expected }[];
+    rt.forEach((t, i) => {
+      const mine = lt[i]?.expected ?? null;
+      expect(t.expected?.slice(0, 5).map((e) => e.token) ?? null).toEqual(mine?.map((e) => e.token) ?? null);
+      t.expected?.slice(0, 5).forEach((e, j) => expect(Math.abs(e.prob - (mine?.[j]?.prob ?? 0))).toBeLessThan(1e-5));
+    });
     expect(rt.map((t) => [t.id, t.text])).toEqual(lt.map((t) => [t.id, t.text]));
     expect(lt[0]?.prob).toBeNull();
     rt.forEach((t, i) => {
