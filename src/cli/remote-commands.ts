@@ -229,6 +229,7 @@ export async function remoteGenerateCommand(values: ParsedCommand['values']): Pr
     text: prompt + completion.text,
     generated: completion.text,
     steps,
+    ...(completion.tokens === null ? { steps_note: 'the server returned no log-probabilities: the text only' } : {}),
     stop_reason: stopReason,
     metrics: { tokens: steps.length, mean_log_prob: meanLogProb, perplexity: meanLogProb === null ? null : Math.exp(-meanLogProb), tokens_per_second: elapsed > 0 ? (steps.length * 1000) / elapsed : null },
     timing: remoteTiming(elapsed),

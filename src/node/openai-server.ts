@@ -276,7 +276,7 @@ export class OpenAiServer {
         promptIds.forEach((tokenId, position) => {
           if (position === 0) return echoRows.push({ token: text(tokenId), logprob: null, top: null });
           const probs = softmax(logits.subarray((position - 1) * vocab, position * vocab));
-          return echoRows.push({ token: text(tokenId), logprob: jsonLogprob(probs[tokenId] ?? 0), top: k > 0 ? topEntries(probs, k, tokenId, text) : {} });
+          return echoRows.push({ token: text(tokenId), logprob: jsonLogprob(probs[tokenId] ?? 0), top: topEntries(probs, k, tokenId, text) });
         });
       }
       const promptText = echo ? promptIds.map(text).join('') : '';
@@ -298,7 +298,7 @@ export class OpenAiServer {
         const row: LogprobRow = {
           token: step.token,
           logprob: distribution ? jsonLogprob(distribution[step.id] ?? 0) : null,
-          top: k !== null && distribution ? (k > 0 ? topEntries(distribution, k, step.id, text) : {}) : null,
+          top: k !== null && distribution ? topEntries(distribution, k, step.id, text) : null,
         };
         const all = generated + step.token;
         const at = firstStop(all, stops);

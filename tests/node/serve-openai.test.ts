@@ -144,6 +144,29 @@ describe('serve-openai: the API', () => {
     }
   });
 
+  it('a client that goes away mid-stream stops the generation, and the next request is served', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'seed-world', prompt: PROMPT, max_tokens: 100, temperature: 1, seed: 1, stream: true }),
+      signal: controller.signal,
+    });
+    const reader = response.body?.getReader();
+    await reader?.read();
+    controller.abort();
+    const started = performance.now();
+    const { status } = await post('/v1/completions', { model: 'seed-world', prompt: PROMPT, max_tokens: 1, logprobs: 0 });
+    expect(status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('logprobs: 0 gives the chosen token\'s log-probability alone, as OpenAI does', async () => {
+    const { body } = await post('/v1/completions', { model: 'seed-world', prompt: PROMPT, max_tokens: 1, logprobs: 0, temperature: 0 });
+    const choice = (body['choices'] as { logprobs: { top_logprobs: Record<string, number>[] } }[])[0];
+    expect(Object.keys(choice?.logprobs.top_logprobs[0] ?? {})).toEqual([' east']);
+  });
+
   it('stop: the text ends before the stop string, finish_reason "stop"', async () => {
     const { body } = await post('/v1/completions', { model: 'seed-world', prompt: PROMPT, max_tokens: 10, temperature: 0, stop: ['.'] });
     const choice = (body['choices'] as { text: string; finish_reason: string; stop_reason: string }[])[0];
