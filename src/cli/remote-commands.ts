@@ -210,6 +210,8 @@ export async function remoteGenerateCommand(values: ParsedCommand['values']): Pr
       top: top.slice(0, k).map((a) => ({ id: a.id, token: a.token, prob: Math.exp(a.logprob) })),
     };
   });
+  // As a local run spells it: every generated token, the end-of-text or stop-completing one included.
+  const generated = completion.tokens === null ? completion.text : steps.map((s) => s.token).join('');
   const logs = steps.flatMap((s) => (s.prob === null ? [] : [Math.log(s.prob)]));
   const meanLogProb = logs.length === 0 ? null : logs.reduce((a, b) => a + b, 0) / logs.length;
   const stopReason =
@@ -226,8 +228,10 @@ export async function remoteGenerateCommand(values: ParsedCommand['values']): Pr
     seed,
     max_tokens: maxTokens,
     stop: stop ?? null,
-    text: prompt + completion.text,
-    generated: completion.text,
+    text: prompt + generated,
+    generated,
+    // The server's own text: without the end-of-text token and cut before a stop string (OpenAI's way).
+    server_text: completion.text,
     steps,
     ...(completion.tokens === null ? { steps_note: 'the server returned no log-probabilities: the text only' } : {}),
     stop_reason: stopReason,

@@ -300,15 +300,17 @@ export class OpenAiServer {
           logprob: distribution ? jsonLogprob(distribution[step.id] ?? 0) : null,
           top: k !== null && distribution ? topEntries(distribution, k, step.id, text) : null,
         };
-        const all = generated + step.token;
+        // The end-of-text token stays in logprobs but not in the text (vLLM's skip_special_tokens).
+        const isEnd = state.stopReason === 'end-of-text';
+        const all = generated + (isEnd ? '' : step.token);
         const at = firstStop(all, stops);
         const offset = promptText.length + generated.length;
         // As OpenAI does, the text ends before a stop string (the tokens in logprobs stay whole).
-        const piece = at >= 0 ? all.slice(generated.length, Math.max(generated.length, at)) : step.token;
+        const piece = at >= 0 ? all.slice(generated.length, Math.max(generated.length, at)) : all.slice(generated.length);
         if (at >= 0) {
           finish = 'stop';
           stopReason = stops.find((s) => all.indexOf(s) === at) ?? null;
-        } else if (state.stopReason === 'end-of-text') finish = 'stop';
+        } else if (isEnd) finish = 'stop';
         generated = at >= 0 ? all.slice(0, at) : all;
         rows.push(row);
         if (stream) {

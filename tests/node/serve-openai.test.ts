@@ -167,6 +167,17 @@ describe('serve-openai: the API', () => {
     expect(Object.keys(choice?.logprobs.top_logprobs[0] ?? {})).toEqual([' east']);
   });
 
+  it('end of text: finish_reason "stop", the end token in logprobs but not in the text; ntl generate\'s tokens', async () => {
+    const { body } = await post('/v1/completions', { model: 'seed-world', prompt: PROMPT, max_tokens: 100, temperature: 0, logprobs: 0 });
+    const choice = (body['choices'] as { text: string; finish_reason: string; logprobs: { tokens: string[] } }[])[0];
+    const state = await generate(local, local.tokenizer.encode(PROMPT), { strategy: { strategy: 'greedy' }, seed: 0, maxTokens: 100 });
+    expect(state.stopReason).toBe('end-of-text');
+    expect(choice?.finish_reason).toBe('stop');
+    expect(choice?.logprobs.tokens).toEqual(state.steps.map((s) => s.token));
+    expect(choice?.logprobs.tokens.at(-1)).toBe('<|endoftext|>');
+    expect(choice?.text).toBe(state.steps.slice(0, -1).map((s) => s.token).join(''));
+  });
+
   it('stop: the text ends before the stop string, finish_reason "stop"', async () => {
     const { body } = await post('/v1/completions', { model: 'seed-world', prompt: PROMPT, max_tokens: 10, temperature: 0, stop: ['.'] });
     const choice = (body['choices'] as { text: string; finish_reason: string; stop_reason: string }[])[0];
@@ -220,6 +231,9 @@ describe('the remote path against serve-openai, compared with the model run loca
     expect(r['sent']).toEqual({ temperature: 0.9, top_k: 5 });
     expect(r['not_applied']).toEqual([]);
     expect(r['text']).toBe(l['text']);
+    // This seed ends the text: the server's own text leaves the end-of-text token out, as vLLM does.
+    expect(l['stop_reason']).toBe('end-of-text');
+    expect(r['server_text']).toBe(String(l['generated']).replace('<|endoftext|>', ''));
     const rs = r['steps'] as { token: string; prob: number }[];
     const ls = l['steps'] as { token: string; prob: number }[];
     expect(rs.map((s) => s.token)).toEqual(ls.map((s) => s.token));
