@@ -9,15 +9,18 @@ type OptionSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean' };
 /** `--variant fp16|quantized|q4|...` picks one ONNX file of a model folder (transformers.js's suffixes); the full-precision one by default. */
 const COMMON = { model: { type: 'string' }, variant: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 const RUNTIME = { backend: { type: 'string' }, threads: { type: 'string' } } as const;
+/** A served model (`--model remote:NAME`): where, and how long to wait for an answer (seconds). */
+const REMOTE = { 'base-url': { type: 'string' }, timeout: { type: 'string' } } as const;
 
 /** The options each command accepts; anything else is refused. */
 export const COMMAND_OPTIONS = {
   models: { ...COMMON },
   import: { json: { type: 'boolean' }, help: { type: 'boolean' } },
-  tokenize: { ...COMMON, prompt: { type: 'string' } },
+  tokenize: { ...COMMON, ...REMOTE, prompt: { type: 'string' } },
   predict: {
     ...COMMON,
     ...RUNTIME,
+    ...REMOTE,
     prompt: { type: 'string' },
     top: { type: 'string' },
     temperature: { type: 'string' },
@@ -28,6 +31,7 @@ export const COMMAND_OPTIONS = {
   generate: {
     ...COMMON,
     ...RUNTIME,
+    ...REMOTE,
     ...SAMPLER_OPTIONS,
     prompt: { type: 'string' },
     strategy: { type: 'string' },
@@ -38,6 +42,10 @@ export const COMMAND_OPTIONS = {
   compare: { ...COMMON, ...RUNTIME, spec: { type: 'string' } },
   context: { ...COMMON, ...RUNTIME, a: { type: 'string' }, b: { type: 'string' }, word: { type: 'string' } },
   run: { ...COMMON, ...RUNTIME, out: { type: 'string' } },
+  /** Every prompt token's probability and rank under the model. */
+  surprisal: { ...COMMON, ...RUNTIME, ...REMOTE, prompt: { type: 'string' }, top: { type: 'string' } },
+  /** The lab's models over the OpenAI-compatible API; `--model` repeatable. */
+  'serve-openai': { ...COMMON, ...RUNTIME, model: { type: 'string', multiple: true }, port: { type: 'string' } },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;

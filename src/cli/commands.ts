@@ -1,4 +1,5 @@
 import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
+import type { ModelSource } from '../engine/contract';
 import { ModelImporter } from '../node/model-import';
 import { readFile } from 'node:fs/promises';
 import { depthLabel, predictResult } from '../engine/cell-results';
@@ -12,9 +13,13 @@ import { UsageError, listOption, numberOption, stringOption, type ParsedCommand 
 import { decoderFromFlags } from './sampler-options';
 import { createRegistry, userModelsDir, encodePrompt, loadTokenizer, loadWithPrompt, resolveModel, runtimeOptions, loadModel, timing } from './model-host';
 import { fixed, quoted, table } from './table';
+import { promptSurprisal } from '../engine/surprisal';
+import { surprisalSummary, surprisalText, type SurprisalRow } from './remote-commands';
 
 /** What a command prints: the JSON object for `--json`, and the text for people. */
 export interface CommandOutput {
+  /** Which engine computed the numbers (`--json` carries it as `source`): the model that ran says. */
+  source: ModelSource;
   json: unknown;
   text: string;
 }
@@ -80,7 +85,7 @@ export async function modelsCommand(): Promise<CommandOutput> {
     ),
     ...list.problems.map((p) => `problem: ${p.message}`),
   ].join('\n');
-  return { json: { models, problems: list.problems }, text };
+  return { source: 'onnx', json: { models, problems: list.problems }, text };
 }
 
 /** `ntl import FOLDER`: validates a model folder and copies it into the user's models folder. */
@@ -96,7 +101,7 @@ export async function importCommand(parsed: ParsedCommand): Promise<CommandOutpu
     `${info.modelType}, ${info.layers} layers, ${info.heads} heads (${info.kvHeads} key/value), hidden ${info.hidden}, vocabulary ${info.vocab}, context ${info.context}, ${info.precision}, ${info.bytes} bytes`,
     ...(unsupported.length > 0 ? ['views that this model cannot show:', ...unsupported] : ['every view is available']),
   ].join('\n');
-  return { json: modelJson(info), text };
+  return { source: 'onnx', json: modelJson(info), text };
 }
 
 export async function tokenizeCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
@@ -112,7 +117,7 @@ export async function tokenizeCommand(values: ParsedCommand['values']): Promise<
       pieces.map((p, i) => [i, p.id, quoted(p.text)]),
     ),
   ].join('\n');
-  return { json: { model: info.id, count: tokens.length, tokens }, text };
+  return { source: 'onnx', json: { model: info.id, count: tokens.length, tokens }, text };
 }
 
 export async function predictCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
@@ -153,7 +158,7 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
       ),
       timingLine(time),
     ].join('\n');
-    return { json, text };
+    return { source: model.engine.source, json, text };
   }
   const edited = await model.engine.forwardEdited(ids, { ablateHeads: ablate }, false).catch((cause: unknown) => {
     throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
@@ -177,6 +182,7 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
     timingLine(time),
   ].join('\n');
   return {
+    source: model.engine.source,
     json: {
       ...json,
       ablated: ablate,
@@ -242,7 +248,7 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
     }),
   );
   const text = [`${info.id} · ${n} tokens · ${attention.layers} layers × ${attention.heads} heads`, ...blocks, timingLine(time)].join('\n');
-  return { json, text };
+  return { source: model.engine.source, json, text };
 }
 
 /** Column metrics as the JSON output spells them. */
@@ -328,7 +334,7 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
     metricsLine(result.metrics),
     `stopped: ${state.stopReason ?? 'unknown'} · ${decoder.name} · seed ${seed} · ${timingLine(time)}`,
   ].join('\n');
-  return { json, text };
+  return { source: model.engine.source, json, text };
 }
 
 /** `ntl compare --spec FILE.json`: each column of the spec on the same prompt and model. */
@@ -407,7 +413,7 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
     ),
     timingLine(json.timing),
   ].join('\n');
-  return { json, text };
+  return { source: model.engine.source, json, text };
 }
 
 /** `ntl context --a A --b B [--word TEXT]`: one word in two prompts, its hidden vector compared depth by depth. */
@@ -449,5 +455,22 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
     `A predicts ${json.top_a.map((t) => `${quoted(t.token)} ${fixed(t.prob, 3)}`).join(', ')}`,
     `B predicts ${json.top_b.map((t) => `${quoted(t.token)} ${fixed(t.prob, 3)}`).join(', ')}`,
   ].join('\n');
-  return { json, text };
+  return { source: model.engine.source, json, text };
+}
+
+/** `ntl surprisal --prompt P [--top K]`: every prompt token's probability and rank under the model, and the K the model expected there, from one forward pass. */
+export async function surprisalCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
+  const k = numberOption(values, 'top', { integer: true, min: 1, max: 100 }) ?? 5;
+  const { info, model, pieces, truncated } = await loadWithPrompt(values, promptOption(values));
+  const ids = pieces.map((p) => p.id);
+  const { logits, vocab, forwardMs } = await model.engine.positionLogits(ids);
+  const tokenOf = (id: number): string => model.engine.tokenizer.piece(id).text;
+  const rows: SurprisalRow[] = promptSurprisal(ids, logits, vocab).map((t) => ({
+    ...t,
+    text: pieces[t.position]?.text ?? '',
+    expected: t.position === 0 ? null : topK(logits.subarray((t.position - 1) * vocab, t.position * vocab), k).map((e) => ({ id: e.id, token: tokenOf(e.id), prob: e.prob })),
+  }));
+  const time = timing(model, forwardMs);
+  const json = { model: info.id, truncated, top: k, tokens: rows, ...surprisalSummary(rows), rank_scope: 'vocabulary', timing: time };
+  return { source: model.engine.source, json, text: `${surprisalText(info.id, rows)}\n${timingLine(time)}` };
 }

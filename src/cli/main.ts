@@ -1,6 +1,8 @@
 import { COMMAND_OPTIONS, UsageError, isCommand, parseCommand } from './args';
-import { attentionCommand, compareCommand, contextCommand, generateCommand, importCommand, modelsCommand, predictCommand, tokenizeCommand, type CommandOutput } from './commands';
+import { attentionCommand, compareCommand, contextCommand, generateCommand, importCommand, modelsCommand, predictCommand, surprisalCommand, tokenizeCommand, type CommandOutput } from './commands';
 import { runCommand } from './run-notebook';
+import { isRemoteModel, remoteGenerateCommand, remotePredictCommand, remoteSurprisalCommand, remoteTokenizeCommand } from './remote-commands';
+import { serveOpenAiCommand } from './serve-openai';
 
 const USAGE = `usage: ntl <command> [options]
 
@@ -15,7 +17,10 @@ commands:
             [--max-tokens M] [--stop STRING] [sampler options]
   compare   --spec FILE.json                columns of decoders side by side
   context   --a TEXT --b TEXT [--word W]    one word in two prompts, compared layer by layer
+  surprisal --prompt P [--top K]            each prompt token's probability and rank, and the K expected there
   run       NOTEBOOK.ntl.json [--out RESULTS.json]
+  serve-openai [--port N] [--model ID ...]  the models over the OpenAI-compatible API on 127.0.0.1
+            (/v1/models, /v1/completions with logprobs, echo, seed, stream, stop; /tokenize)
 
 sampler options (docs/sampling.md):
   --repetition-penalty R --frequency-penalty F --presence-penalty P --penalty-last-n N
@@ -27,7 +32,12 @@ sampler options (docs/sampling.md):
 
 every command: --model <id or folder> (default seed-world), --variant fp32|fp16|quantized|int8|uint8|q4|q4f16|bnb4
   (which ONNX file of the folder: model.onnx, model_fp16.onnx, ...; full precision first), --json
-model-running commands: --backend wasm, --threads N`;
+model-running commands: --backend wasm, --threads N
+served models (tokenize, predict, generate, surprisal): --model remote:NAME --base-url URL [--timeout S]
+  (an OpenAI-compatible completions server: vLLM, llama.cpp, ...; the key comes from NTL_API_KEY)`;
+
+/** What a model served elsewhere can do. */
+const REMOTE_COMMANDS: readonly string[] = ['tokenize', 'predict', 'generate', 'surprisal'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -36,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (!isCommand(command)) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+  // Before the options are parsed, so `ntl attention --model remote:X --base-url U` names the real cause.
+  const namesRemote = args.some((arg, i) => arg.startsWith('--model=remote:') || (arg === '--model' && args[i + 1]?.startsWith('remote:') === true));
+  if (namesRemote && !REMOTE_COMMANDS.includes(command)) {
+    throw new UsageError(`${command}: not for a remote model (a server shows tokens, top-K predictions, generation and surprisal only)`);
+  }
   const parsed = parseCommand(command, args);
   if (parsed.values['help'] === true) {
     process.stdout.write(`${USAGE}\n`);
@@ -43,6 +58,10 @@ async function main(argv: string[]): Promise<number> {
   }
   let output: CommandOutput;
   let failed = 0;
+  const remote = isRemoteModel(parsed.values);
+  for (const flag of ['base-url', 'timeout']) {
+    if (!remote && parsed.values[flag] !== undefined) throw new UsageError(`--${flag}: only with --model remote:NAME`);
+  }
   switch (command) {
     case 'models':
       output = await modelsCommand();
@@ -51,11 +70,17 @@ async function main(argv: string[]): Promise<number> {
       output = await importCommand(parsed);
       break;
     case 'tokenize':
-      output = await tokenizeCommand(parsed.values);
+      output = remote ? await remoteTokenizeCommand(parsed.values) : await tokenizeCommand(parsed.values);
       break;
     case 'predict':
-      output = await predictCommand(parsed.values);
+      output = remote ? await remotePredictCommand(parsed.values) : await predictCommand(parsed.values);
       break;
+    case 'surprisal':
+      output = remote ? await remoteSurprisalCommand(parsed.values) : await surprisalCommand(parsed.values);
+      break;
+    case 'serve-openai':
+      await serveOpenAiCommand(parsed.values);
+      return 0;
     case 'attention':
       output = await attentionCommand(parsed.values);
       break;
@@ -63,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
       output = await contextCommand(parsed.values);
       break;
     case 'generate':
-      output = await generateCommand(parsed.values);
+      output = remote ? await remoteGenerateCommand(parsed.values) : await generateCommand(parsed.values);
       break;
     case 'compare':
       output = await compareCommand(parsed.values);
@@ -75,8 +100,8 @@ async function main(argv: string[]): Promise<number> {
       break;
     }
   }
-  // Every result says which engine computed it (the ONNX engine here; GGUF and served models are others).
-  const json = output.json !== null && typeof output.json === 'object' && !Array.isArray(output.json) ? { source: 'onnx', ...output.json } : output.json;
+  // Every result says which engine computed it: the model that ran (ONNX here, or a server).
+  const json = output.json !== null && typeof output.json === 'object' && !Array.isArray(output.json) ? { source: output.source, ...output.json } : output.json;
   process.stdout.write(parsed.values['json'] === true ? `${JSON.stringify(json)}\n` : `${output.text}\n`);
   if (failed > 0) {
     process.stderr.write(`ntl: ${failed} cell${failed === 1 ? '' : 's'} failed (see their "error")\n`);

@@ -111,7 +111,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   }
   const time = timing(model, performance.now() - started);
   const output = {
-    source: 'onnx',
+    source: model.engine.source,
     notebook: doc.name,
     file,
     model: { id: info.id, sha256: info.sha256, notebook_sha256: doc.model.sha256 },
@@ -131,7 +131,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
     ),
     ...(out !== undefined ? [`results written to ${out}`] : []),
   ].join('\n');
-  return { json: output, text, failed: failed.length };
+  return { source: model.engine.source, json: output, text, failed: failed.length };
 }
 
 function summary(kind: string, result: unknown): string {

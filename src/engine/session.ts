@@ -375,6 +375,26 @@ export class OnnxModel implements EngineModel {
     }
   }
 
+  /**
+   * Logits at every position of one sequence, row-major [position][vocab], from one pass of the
+   * logits-only session: what prompt surprisal needs (row i predicts token i + 1). The other passes
+   * keep only the last row.
+   */
+  async positionLogits(ids: readonly number[]): Promise<{ logits: Float32Array; vocab: number; forwardMs: number }> {
+    this.checkLength(ids.length);
+    const started = now();
+    const out = await (await this.logitsSession()).run(this.feeds([ids]), [this.plan.logitsOutput]);
+    const forwardMs = now() - started;
+    try {
+      const tensor = out[this.plan.logitsOutput];
+      if (!tensor) throw new Error('the session returned no logits');
+      const vocab = tensor.dims[tensor.dims.length - 1] ?? 0;
+      return { logits: toFloat32(tensor).slice(0, ids.length * vocab), vocab, forwardMs };
+    } finally {
+      for (const tensor of Object.values(out)) tensor.dispose();
+    }
+  }
+
   /** Refuses an empty sequence or one longer than the context, naming the limit. */
   private checkLength(n: number): void {
     if (n === 0) throw new Error('the prompt has no tokens');
