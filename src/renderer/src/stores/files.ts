@@ -283,7 +283,11 @@ export const useFilesStore = defineStore('files', () => {
     await notebook.applyDoc(doc);
     currentFile.value = null;
     const ok = await save();
-    if (ok) status.value = `Imported ${fileName} as ${currentFile.value ?? ''}`;
+    if (ok) {
+      status.value = `Imported ${fileName} as ${currentFile.value ?? ''}`;
+      // An import that failed before is resolved by this one: its banner goes.
+      if (notebook.errorBanner?.startsWith('Could not import ')) notebook.errorBanner = null;
+    }
     return ok;
   }
 
