@@ -26,6 +26,8 @@ test.describe('embeddings and positions in the Embed cell', () => {
     expect(ratio1).toBeGreaterThanOrEqual(ratio2);
 
     // Neighbours of " sun" (position 1): itself first at 1.000, then " moon".
+    // Issue 19, item 8: the width beside the heatmap says how many of the dimensions it shows.
+    await expect(cell.getByTestId('embed-width')).toHaveText('128 dimensions per vector, 64 shown (0–63)');
     const near = cell.getByTestId('embed-neighbours');
     await near.getByTestId('embed-neighbours-token').selectOption('1');
     const rows = near.getByTestId('neighbour-row');
