@@ -26,6 +26,8 @@ test.describe('embeddings and positions in the Embed cell', () => {
     expect(ratio1).toBeGreaterThanOrEqual(ratio2);
 
     // Neighbours of " sun" (position 1): itself first at 1.000, then " moon".
+    // Issue 19, item 8: the width beside the heatmap says how many of the dimensions it shows.
+    await expect(cell.getByTestId('embed-width')).toHaveText('128 dimensions per vector, 64 shown (0–63)');
     const near = cell.getByTestId('embed-neighbours');
     await near.getByTestId('embed-neighbours-token').selectOption('1');
     const rows = near.getByTestId('neighbour-row');
@@ -46,9 +48,20 @@ test.describe('embeddings and positions in the Embed cell', () => {
     await near.getByTestId('embed-neighbours-lookup').click();
     await expect(near).toHaveAttribute('data-token', ' moon');
     await expect(rows.first()).toContainText('moon');
+    // Issue 19, item 4: the placeholder's "moon" is three tokens without its leading space; the
+    // lookup offers " moon" and says so.
+    await near.getByTestId('embed-neighbours-text').fill('moon');
+    await near.getByTestId('embed-neighbours-lookup').click();
+    await expect(near.getByTestId('embed-neighbours-note')).toContainText('this shows "␣moon" instead');
+    await expect(near).toHaveAttribute('data-token', ' moon');
+    await expect(rows.first()).toContainText('moon');
+    await expect(near.getByTestId('embed-neighbours-error')).toHaveCount(0);
     await near.getByTestId('embed-neighbours-text').fill('zqxv');
     await near.getByTestId('embed-neighbours-lookup').click();
     await expect(near.getByTestId('embed-neighbours-error')).toContainText('tokens');
+    // While the error shows, the previous token's neighbours are gone.
+    await expect(rows).toHaveCount(0);
+    await expect(near.getByTestId('embed-neighbours-note')).toHaveCount(0);
 
     // Learned positions: the table's first 64 rows, similarity 1 on the diagonal; 16 on request.
     const positions = cell.getByTestId('embed-positions');

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { test as base, chromium, expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { test as base, chromium, expect, type BrowserContext, type ConsoleMessage, type Locator, type Page, type WebError } from '@playwright/test';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env['NTL_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -45,6 +45,12 @@ async function startServer(): Promise<Server> {
   return { url, workspace, process: child };
 }
 
+/**
+ * Console errors a test provokes on purpose and asserts in the UI itself; any other console error,
+ * and every uncaught page error, fails the test that saw it (issue 19).
+ */
+const EXPECTED_CONSOLE_ERRORS: readonly RegExp[] = [];
+
 export interface Fixtures {
   page: Page;
 }
@@ -82,6 +88,20 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     { scope: 'worker' },
   ],
   page: async ({ chromiumContext, server }, use) => {
+    // Every page of the test (the report opened offline too) is watched from its start to its close.
+    const problems: string[] = [];
+    const onPageError = (error: WebError): void => {
+      problems.push(`page error: ${error.error().stack ?? error.error().message}`);
+    };
+    const onConsole = (message: ConsoleMessage): void => {
+      if (message.type() !== 'error') return;
+      const text = message.text();
+      if (EXPECTED_CONSOLE_ERRORS.some((expected) => expected.test(text))) return;
+      problems.push(`console error: ${text} (${message.location().url})`);
+    };
+    chromiumContext.on('weberror', onPageError);
+    chromiumContext.on('console', onConsole);
+    const before = new Set(chromiumContext.pages());
     const page = await chromiumContext.newPage();
     // Long tasks on the main thread, collected from page start.
     await page.addInitScript({
@@ -91,7 +111,10 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     });
     await page.goto(server.url);
     await use(page);
-    await page.close();
+    for (const opened of chromiumContext.pages().filter((p) => !before.has(p))) await opened.close();
+    chromiumContext.off('weberror', onPageError);
+    chromiumContext.off('console', onConsole);
+    expect(problems, 'no page error and no console error during the test').toEqual([]);
   },
 });
 

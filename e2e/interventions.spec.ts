@@ -30,7 +30,8 @@ test.describe('interventions in Predict', () => {
     expect(cli.token).toBe(' deposited');
     expect(Number(await summary.getAttribute('data-before'))).toBeCloseTo(cli.before, 4);
     expect(Number(await summary.getAttribute('data-after'))).toBeCloseTo(cli.after, 4);
-    await expect(summary).toContainText('head 1:0 off, head 1:1 off, head 1:2 off, head 1:3 off');
+    // Issue 19, item 8: a whole layer switched off is named once.
+    await expect(summary).toContainText('every head of layer 1 off');
     await expect(summary).toContainText(`${(cli.before * 100).toFixed(1)}% → ${(cli.after * 100).toFixed(1)}%`);
     await expect(panel.getByTestId('chart-intervene')).toBeVisible();
 
@@ -52,6 +53,12 @@ test.describe('interventions in Predict', () => {
     // Let the bars finish their animation before the picture.
     await page.waitForTimeout(1500);
     await page.getByTestId('cell-predict').screenshot({ path: test.info().outputPath('predict-intervene.png') });
+
+    // Issue 19, item 8: after a prompt edit the comparison stays, marked out of date.
+    await expect(panel.getByTestId('intervene-stale')).toHaveCount(0);
+    await nb.setPrompt(`${BANK} and`);
+    await expect(panel.getByTestId('intervene-stale')).toBeVisible();
+    await panel.getByTestId('intervene-summary').screenshot({ path: test.info().outputPath('intervene-stale.png') });
   });
 
   test('the residual stream view: what the attention and MLP of each block add, per position, exported as CSV', async ({ page }) => {

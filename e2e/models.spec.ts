@@ -111,7 +111,9 @@ test.describe('models: the list and adding a model folder', () => {
       const items = [{ webkitGetAsEntry: () => dir('dropped-seed-world', '') }];
       const Drag = (globalThis as unknown as { DragEvent: typeof Event }).DragEvent;
       const event = new Drag('drop', { bubbles: true, cancelable: true });
-      Object.defineProperty(event, 'dataTransfer', { value: { items: Object.assign(items, { length: 1 }) } });
+      // A real DataTransfer also carries `files` (empty for a folder) and `types`, which the window's
+      // own drop handler (notebook files) reads as the event bubbles up.
+      Object.defineProperty(event, 'dataTransfer', { value: { items: Object.assign(items, { length: 1 }), files: [], types: ['Files'] } });
       zone.dispatchEvent(event);
     });
     await expect(page.getByTestId('import-status')).toContainText('Added', { timeout: 60_000 });

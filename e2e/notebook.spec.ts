@@ -171,4 +171,18 @@ test.describe('the notebook on the bundled model', () => {
     await nb.runAllAndWait();
     expect((await nb.topPrediction()).text).toContain('east');
   });
+
+  test('without a GPU, WebAssembly on auto is information in the backend badge; WebGPU asked for and not had is a warning that closes', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    // Headless Chromium here has no WebGPU adapter (issue 19, item 9).
+    await expect(nb.backend).toHaveAttribute('data-note', 'information');
+    await expect(nb.backend).toHaveAttribute('title', /WebGPU not used/);
+    await expect(page.getByTestId('backend-note')).toHaveCount(0);
+    await page.getByTestId('backend-choice').selectOption('webgpu');
+    await expect(page.getByTestId('backend-note')).toContainText('WebGPU not used');
+    await expect(nb.backend).toHaveAttribute('data-note', 'warning');
+    await page.getByTestId('backend-note-close').click();
+    await expect(page.getByTestId('backend-note')).toHaveCount(0);
+  });
 });

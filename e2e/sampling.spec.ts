@@ -37,16 +37,23 @@ test.describe('the sampler chain in the Sample cell', () => {
     expect(generated.text.startsWith(stepped ?? '?')).toBe(true);
   });
 
-  test('a knob out of range is refused at the control with the schema message', async ({ page }) => {
+  test('a knob out of range is refused at the control with its name and range, and kept until corrected', async ({ page }) => {
     const nb = new NotebookPage(page);
     await nb.waitForModel();
     await page.getByTestId('sample-knobs').locator('summary').click();
     await page.getByTestId('sample-min-p').fill('1.5');
     await page.getByTestId('sample-min-p').blur();
-    await expect(page.getByTestId('sample-control-error')).toHaveText('min-p must be at most 1');
+    await expect(page.getByTestId('sample-control-error')).toHaveText('min-p must be from 0 to 1, not 1.5.');
     await page.getByTestId('sample-order').fill('temperature, top-k, top-k');
     await page.getByTestId('sample-order').blur();
-    await expect(page.getByTestId('sample-control-error')).toHaveText('order: each stage may appear only once');
+    await expect(page.getByTestId('sample-control-error')).toContainText('Order: each stage may appear only once.');
+    await expect(page.getByTestId('sample-min-p')).toHaveValue('1.5');
+    await expect(page.getByTestId('sample-order')).toHaveValue('temperature, top-k, top-k');
+    await page.getByTestId('sample-min-p').fill('');
+    await page.getByTestId('sample-min-p').blur();
+    await page.getByTestId('sample-order').fill('');
+    await page.getByTestId('sample-order').blur();
+    await expect(page.getByTestId('sample-control-error')).toHaveCount(0);
   });
 
   test('the Sample cell opens the sampling documentation in the app', async ({ page }) => {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   attentionLinesOption,
   barsOption,
+  COLOUR_SCALE_ROOM,
   formatPercent,
+  formatScaleValue,
   headStatsOption,
   heatmapOption,
   LINES_ROW_Y,
@@ -173,5 +175,43 @@ describe('chart option builders', () => {
     expect(option.visualMap.max).toBeCloseTo(Math.log2(3), 12);
     expect(option.series[0]?.label.formatter({ value: [0, 1, 0] })).toBe('0.00 bits · prev, sink');
     expect(option.tooltip.formatter({ value: [0, 1, 0] })).toContain('on previous token: 1.0000');
+  });
+});
+
+describe('colour scales (issue 19, item 1)', () => {
+  const signed = heatmapOption({ title: 't', rows: ['a', 'b'], cols: ['x', 'y'], value: (r, c) => (r === c ? 0.34 : -0.34), xName: 'x', yName: 'y', min: -0.34, max: 0.34, diverging: true });
+
+  it('shows a signed range with a true minus sign, and zero without one', () => {
+    expect(formatScaleValue(-0.34)).toBe('−0.34');
+    expect(formatScaleValue(0.34)).toBe('0.34');
+    expect(formatScaleValue(-0.001)).toBe('0.00');
+    const scale = (signed as { visualMap: { formatter: (v: number) => string } }).visualMap;
+    expect([scale.formatter(-0.34), scale.formatter(0.34)]).toEqual(['−0.34', '0.34']);
+  });
+
+  it('puts its values to the right of the bar, in room the plot leaves free', () => {
+    const option = signed as { grid: { right: number }; visualMap: { align: string; right: number; itemWidth: number } };
+    // Labels on the left of the bar used to run into the plot and hide the minus sign behind it.
+    expect(option.visualMap.align).toBe('left');
+    const labelWidth = 40;
+    expect(option.visualMap.right + option.visualMap.itemWidth + 5 + labelWidth).toBeLessThanOrEqual(option.grid.right);
+    expect(option.grid.right).toBe(COLOUR_SCALE_ROOM);
+  });
+
+  it('head statistics and small multiples use the same scale', () => {
+    const multiples = smallMultiplesOption({
+      title: 't',
+      rows: ['a'],
+      cols: ['a'],
+      panels: [{ title: 'p', value: () => 1 }],
+      columns: 1,
+      panelHeight: 100,
+      xName: 'x',
+      yName: 'y',
+      min: 0,
+      max: 1,
+      showAxisLabels: true,
+    }) as { visualMap: { align: string } };
+    expect(multiples.visualMap.align).toBe('left');
   });
 });

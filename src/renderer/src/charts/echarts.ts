@@ -10,6 +10,7 @@ import {
 import { use } from 'echarts/core';
 import { LabelLayout } from 'echarts/features';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
+import { guardDisposedPainter } from './painter-guard';
 
 /** Registers the ECharts modules the app uses, once. */
 use([
@@ -29,3 +30,4 @@ use([
   CanvasRenderer,
   SVGRenderer,
 ]);
+guardDisposedPainter();

@@ -25,9 +25,37 @@ export function formatPercent(v: number): string {
 }
 const pct = formatPercent;
 
-/** The colour scale beside a heatmap: a draggable bar on the right, values to two decimals. */
+/** A scale value to two decimals with a true minus sign ("−0.34"), never "-0.00". */
+export function formatScaleValue(v: number): string {
+  const text = v.toFixed(2);
+  return Number(text) === 0 ? '0.00' : text.replace('-', '−');
+}
+
+/**
+ * Room a heatmap's grid leaves on its right for the colour scale: the bar (14 px) 8 px from the
+ * edge, and its values beside it (a signed "−0.34" at 11 px is about 35 px wide).
+ */
+export const COLOUR_SCALE_ROOM = 100;
+
+/**
+ * The colour scale beside a heatmap: a draggable bar at the right edge with its values to the right
+ * of the bar (`align: 'left'` puts the bar left of its labels), so no label runs into the plot.
+ */
 function colourScale(min: number, max: number, itemHeight: number): Record<string, unknown> {
-  return { min, max, calculable: true, orient: 'vertical', right: 5, top: 'middle', itemHeight, precision: 2 };
+  return {
+    min,
+    max,
+    calculable: true,
+    orient: 'vertical',
+    right: 8,
+    top: 'middle',
+    align: 'left',
+    itemWidth: 14,
+    itemHeight,
+    precision: 2,
+    formatter: formatScaleValue,
+    textStyle: { fontSize: 11, color: '#333333' },
+  };
 }
 
 export interface HeatmapInput {
@@ -73,7 +101,7 @@ export function heatmapOption(input: HeatmapInput): EChartsCoreOption {
         (input.cellLabel ? `${escapeHtml(input.cellLabel(p.value[1], p.value[0]))}: ` : 'value: ') +
         `<b>${fmt(p.value[2], digits + 1)}</b>`,
     },
-    grid: { left: 90, right: 80, top: input.caption ? 58 : 40, bottom: 70 },
+    grid: { left: 90, right: COLOUR_SCALE_ROOM, top: input.caption ? 58 : 40, bottom: 70 },
     xAxis: {
       type: 'category',
       data: input.cols,

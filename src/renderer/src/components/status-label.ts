@@ -10,7 +10,9 @@ export function statusLabel(status: CellStatus, ms: number | null = null): strin
     case 'running':
       return 'running…';
     case 'done':
-      return ms === null ? 'done' : `done in ${ms.toFixed(0)} ms`;
+      // A cell that reads a forward pass already run takes well under a millisecond: "0 ms" read as an error.
+      if (ms === null) return 'done';
+      return ms < 1 ? 'done in under 1 ms' : `done in ${ms.toFixed(0)} ms`;
     case 'error':
       return 'error';
   }

@@ -17,6 +17,24 @@ const builds: { wasm: typeof Ort | null; webgpu: typeof Ort | null } = { wasm: n
  * 28 MB JSEP runtime), so a machine without WebGPU never compiles the larger one. Imported lazily, so
  * their wasm threads never re-run this module (see toolchain notes).
  */
+/**
+ * `env.logLevel` sets the runtime's default, but onnxruntime-web gives every session a log severity
+ * of its own, 2 (warnings) unless the options name one; its log goes to stderr, which the page shows
+ * as console errors (a quantized model's unused initializers: "[W:onnxruntime:…] Removing initializer").
+ * Sessions created in the page default to 3 (errors only); options that name a level keep it.
+ */
+function quietSessionLog(ort: typeof Ort): void {
+  const sessions: object = ort.InferenceSession;
+  const create: unknown = Reflect.get(sessions, 'create');
+  if (typeof create !== 'function') return;
+  Reflect.set(sessions, 'create', (...args: unknown[]): unknown => {
+    const last = args.at(-1);
+    const isOptions = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) && !(last instanceof ArrayBuffer);
+    const options = isOptions ? { logSeverityLevel: 3, ...last } : { logSeverityLevel: 3 };
+    return Reflect.apply(create, sessions, isOptions ? [...args.slice(0, -1), options] : [...args, options]);
+  });
+}
+
 async function loadOrt(backend: 'wasm' | 'webgpu'): Promise<typeof Ort> {
   let ort = builds[backend];
   if (!ort) {
@@ -24,6 +42,7 @@ async function loadOrt(backend: 'wasm' | 'webgpu'): Promise<typeof Ort> {
     ort.env.wasm.wasmPaths = { wasm: new URL(backend === 'wasm' ? wasmUrl : jsepWasmUrl, self.location.href).href };
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
+    quietSessionLog(ort);
     builds[backend] = ort;
   }
   return ort;

@@ -111,11 +111,17 @@ export const useFilesStore = defineStore('files', () => {
     }
   }
 
-  /** Saves into a new file named after `name`: `name.ntl.json`, else `name 2.ntl.json`, ... */
+  /**
+   * Saves into a new file named after `name`: `name.ntl.json`, else `name 2.ntl.json`, ... Names the
+   * workspace list already holds are skipped without a request (each refused one is a 409 the
+   * browser logs as an error); `create` still refuses a file made since the list was read.
+   */
   async function saveNew(name: string): Promise<string> {
     const stem = notebookFileName(name).slice(0, -'.ntl.json'.length);
-    for (let n = 1; n <= 50; n++) {
+    const taken = new Set((await api.notebooks.list().catch(() => entries.value)).map((entry) => entry.file));
+    for (let n = 1; n <= 50 + taken.size; n++) {
       const file = n === 1 ? `${stem}.ntl.json` : `${stem.slice(0, 74)} ${n}.ntl.json`;
+      if (taken.has(file)) continue;
       try {
         await api.notebooks.save({ file, doc: notebook.toDoc(), create: true });
         return file;
@@ -277,7 +283,11 @@ export const useFilesStore = defineStore('files', () => {
     await notebook.applyDoc(doc);
     currentFile.value = null;
     const ok = await save();
-    if (ok) status.value = `Imported ${fileName} as ${currentFile.value ?? ''}`;
+    if (ok) {
+      status.value = `Imported ${fileName} as ${currentFile.value ?? ''}`;
+      // An import that failed before is resolved by this one: its banner goes.
+      if (notebook.errorBanner?.startsWith('Could not import ')) notebook.errorBanner = null;
+    }
     return ok;
   }
 
