@@ -11,7 +11,8 @@ import { firstIssue } from '../common/sampler-settings';
 import { UsageError, listOption, numberOption, stringOption, type ParsedCommand } from './args';
 import { decoderFromFlags } from './sampler-options';
 import { createRegistry, userModelsDir, encodePrompt, ggufPath, loadGgufWithPrompt, loadTokenizer, loadWithPrompt, resolveModel, runtimeOptions, loadModel, timing, type Timing } from './model-host';
-import { GGUF_INSIDE_NOTE, GgufModel } from '../node/gguf-model';
+import { GGUF_INSIDE_NOTE, GgufModel, isGgufPath } from '../node/gguf-model';
+import { resolve } from 'node:path';
 import { fixed, quoted, table } from './table';
 import type { TokenPiece } from '../engine/tokenizer';
 import type { EngineModel } from '../engine/contract';
@@ -409,10 +410,14 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
     throw new UsageError(`--spec ${file}: ${where === '' ? '' : `${where}: `}${firstIssue(parsed.error).message}`);
   }
   const spec = parsed.data;
-  if (ggufPath(values) !== null || (spec.model !== undefined && spec.model.toLowerCase().endsWith('.gguf'))) {
-    throw new UsageError('compare: a GGUF model runs through tokenize, predict and generate on the command line for now; compare is not wired to it yet');
-  }
-  const { info, model, pieces, truncated } = await loadWithPrompt(values, spec.prompt, { reserve: spec.maxTokens, fallback: spec.model ?? DEFAULT_MODEL_ID });
+  const gguf = ggufPath(values) ?? (spec.model !== undefined && isGgufPath(spec.model) ? resolve(spec.model) : null);
+  const loaded =
+    gguf !== null
+      ? await loadGgufWithPrompt(values, gguf, spec.prompt, { reserve: spec.maxTokens })
+      : await loadWithPrompt(values, spec.prompt, { reserve: spec.maxTokens, fallback: spec.model ?? DEFAULT_MODEL_ID });
+  const { info, pieces, truncated } = loaded;
+  // On a GGUF model the columns are sequences of one llama.cpp context, each continuing the prompt's cache.
+  const model: { engine: EngineModel; loadMs: number } = loaded.model;
   const ids = pieces.map((p) => p.id);
   const prompt = truncated ? model.engine.tokenizer.decode(ids) : spec.prompt;
   const results: { column: ColumnSpec; result: ColumnResult }[] = [];
@@ -430,7 +435,9 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
       metrics: metricsJson(result.metrics),
     };
   });
+  if (gguf !== null) await model.engine.release();
   const json = {
+    ...(gguf !== null ? { source: 'gguf' } : {}),
     model: info.id,
     prompt,
     truncated,

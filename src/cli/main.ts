@@ -27,7 +27,8 @@ sampler options (docs/sampling.md):
 
 every command: --model <id or folder> (default seed-world), --variant fp32|fp16|quantized|int8|uint8|q4|q4f16|bnb4
   (which ONNX file of the folder: model.onnx, model_fp16.onnx, ...; full precision first), --json
-model-running commands: --backend wasm, --threads N`;
+model-running commands: --backend wasm, --threads N
+a GGUF file: --model path/to/file.gguf runs it on llama.cpp (tokenize, predict, generate, compare; --threads N)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

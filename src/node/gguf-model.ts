@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
 import type { ModelConfig } from '../common/model-config';
@@ -107,8 +109,23 @@ export class GgufModel implements EngineModel {
 
   static async load(path: string, options: GgufLoadOptions): Promise<GgufModel> {
     const started = performance.now();
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => {
+        throw new Error(`${path}: no such GGUF file`);
+      },
+    );
+    if (size > totalmem()) throw new Error(`${path}: the file (${(size / 2 ** 30).toFixed(1)} GiB) is larger than this machine's memory (${(totalmem() / 2 ** 30).toFixed(1)} GiB)`);
     const llama = await loadLlama();
-    const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+    } catch (cause) {
+      // node-llama-cpp checks the header and metadata ("Invalid GGUF magic"); llama.cpp's own reason
+      // (a tensor past the end of the file, an unknown architecture or type) is on stderr before it.
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new Error(`${path}: llama.cpp could not load it (${reason}); the file may be truncated or corrupted, or its architecture or quantization unknown to the bundled llama.cpp`);
+    }
     try {
       const meta = model.fileInfo.metadata;
       const architecture = meta.general.architecture;

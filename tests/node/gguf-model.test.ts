@@ -1,3 +1,4 @@
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/engine/generate';
@@ -5,7 +6,7 @@ import { softmax, topK } from '../../src/engine/sampling/distribution';
 import type { OnnxModel } from '../../src/engine/session';
 import { GgufModel } from '../../src/node/gguf-model';
 import { fixture, loadBundled, ROOT } from '../engine/load-model';
-import { ntl } from './helpers';
+import { ntl, tempDir } from './helpers';
 
 /**
  * The GGUF fixture (tools/fixtures/build_gguf_fixture.py) against its ONNX twin: the same GPT-2
@@ -148,6 +149,23 @@ describe('a GGUF model on llama.cpp next to its ONNX twin', () => {
   });
 });
 
+describe('a GGUF file that cannot be run', () => {
+  it('is refused with the cause, and the process goes on', async () => {
+    const dir = await tempDir('gguf');
+    const bytes = await readFile(F32);
+    await writeFile(join(dir, 'truncated.gguf'), bytes.subarray(0, 100_000));
+    await writeFile(join(dir, 'junk.gguf'), 'not a GGUF file');
+    await expect(GgufModel.load(join(dir, 'truncated.gguf'), { threads: 1 })).rejects.toThrow(/truncated\.gguf: llama\.cpp could not load it .*truncated or corrupted/);
+    await expect(GgufModel.load(join(dir, 'junk.gguf'), { threads: 1 })).rejects.toThrow(/Invalid GGUF magic/);
+    await expect(GgufModel.load(join(dir, 'missing.gguf'), { threads: 1 })).rejects.toThrow('missing.gguf: no such GGUF file');
+    // The same process still loads and runs a good file.
+    await copyFile(F32, join(dir, 'good.gguf'));
+    const good = await GgufModel.load(join(dir, 'good.gguf'), { threads: 1 });
+    expect((await good.nextLogits([267, 292])).length).toBe(320);
+    await good.release();
+  }, 60_000);
+});
+
 describe('ntl on a GGUF file', () => {
   it('predicts and generates with "source": "gguf" and the cache, and tokenizes', async () => {
     const predict = await ntl('predict', '--model', F32, '--prompt', 'The sun rises in the', '--json');
@@ -164,6 +182,34 @@ describe('ntl on a GGUF file', () => {
     expect(g.steps.map((s) => s.id)).toEqual(fixture<Reference>('gpt2-gguf-twin-reference.json').prompts[0]?.greedy);
     const tok = await ntl('tokenize', '--model', F32, '--prompt', 'The cat sat', '--json');
     expect(JSON.parse(tok.stdout)).toMatchObject({ source: 'gguf', count: 4, tokens: [{ id: 267 }, { id: 286 }, { id: 262 }, { id: 291 }] });
+  }, 60_000);
+
+  it('compares three columns as sequences of one llama.cpp context, as the ONNX twin does', async () => {
+    const dir = await tempDir('gguf-compare');
+    const spec = join(dir, 'spec.json');
+    await writeFile(
+      spec,
+      JSON.stringify({
+        prompt: 'The sun rises in the',
+        maxTokens: 6,
+        columns: [
+          { name: 'greedy', seed: 1, strategy: { strategy: 'greedy' } },
+          { name: 'top-k', seed: 21, strategy: { strategy: 'top-k', temperature: 0.9, topK: 8 } },
+          { name: 'top-p', seed: 3, strategy: { strategy: 'top-p', temperature: 1, topP: 0.9 } },
+        ],
+      }),
+    );
+    type Compare = { source: string; timing: { kv_cache: boolean }; columns: { steps: { id: number }[] }[] };
+    const ggufRun = await ntl('compare', '--spec', spec, '--model', F32, '--json');
+    const onnxRun = await ntl('compare', '--spec', spec, '--model', TWIN, '--json');
+    expect(ggufRun.code, ggufRun.stderr).toBe(0);
+    expect(onnxRun.code, onnxRun.stderr).toBe(0);
+    const a = JSON.parse(ggufRun.stdout) as Compare;
+    const b = JSON.parse(onnxRun.stdout) as Compare;
+    expect(a.source).toBe('gguf');
+    expect(b.source).toBe('onnx');
+    expect(a.timing.kv_cache).toBe(true);
+    expect(a.columns.map((c) => c.steps.map((s) => s.id))).toEqual(b.columns.map((c) => c.steps.map((s) => s.id)));
   }, 60_000);
 
   it('refuses the views that look inside the model, in words', async () => {
