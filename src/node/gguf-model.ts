@@ -63,7 +63,18 @@ export interface GgufLoadOptions {
   threads: number;
   /** Shown as the model's id; the file name when absent. */
   id?: string;
+  /** Tokens the context holds: the model's trained context, at most 2048 unless asked (a 128k context's cache would take gigabytes). */
+  contextSize?: number;
+  /**
+   * llama.cpp's key/value cache: F32 (the default here) with flash attention off keeps keys,
+   * values and attention weights in float32, so an F32 file gives the ONNX float32 numbers up to
+   * llama.cpp's float16 GELU table; F16 with flash attention (llama.cpp's own default, what LM Studio
+   * and Ollama users get) halves the cache and moves probabilities by about 1e-4 more.
+   */
+  kvCache?: 'F32' | 'F16';
 }
+
+const DEFAULT_CONTEXT = 2048;
 
 /**
  * A GGUF model on llama.cpp (node-llama-cpp 3.21.1, CPU): llama.cpp's tokenizer, the full-vocabulary
@@ -134,7 +145,7 @@ export class GgufModel implements EngineModel {
       const num = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
       const tokens = meta.tokenizer?.ggml?.tokens;
       const vocabSize = Array.isArray(tokens) ? tokens.length : [...model.iterateAllTokens()].length;
-      const context = model.trainContextSize;
+      const context = Math.min(model.trainContextSize, options.contextSize ?? DEFAULT_CONTEXT);
       const heads = num(attention['head_count'], 1);
       const hidden = model.embeddingVectorSize;
       const config: ModelConfig = {
@@ -149,7 +160,16 @@ export class GgufModel implements EngineModel {
         eosTokenId: model.tokens.eos,
         ropeTheta: typeof (arch['rope'] as Record<string, unknown> | undefined)?.['freq_base'] === 'number' ? ((arch['rope'] as Record<string, number>)['freq_base'] ?? null) : null,
       };
-      const llamaContext = await model.createContext({ contextSize: context, sequences: 1, threads: options.threads, batchSize: Math.min(context, 512) });
+      const kvCache = options.kvCache ?? 'F32';
+      const llamaContext = await model.createContext({
+        contextSize: context,
+        sequences: 1,
+        threads: options.threads,
+        batchSize: Math.min(context, 512),
+        flashAttention: kvCache === 'F16',
+        experimentalKvCacheKeyType: kvCache,
+        experimentalKvCacheValueType: kvCache,
+      });
       const sequence = llamaContext.getSequence();
       return new GgufModel(options.id ?? basename(path), path, config, new GgufTokenizer(model, vocabSize), options.threads, performance.now() - started, model, llamaContext, sequence);
     } catch (cause) {

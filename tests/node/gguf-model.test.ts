@@ -10,13 +10,15 @@ import { ntl, tempDir } from './helpers';
 
 /**
  * The GGUF fixture (tools/fixtures/build_gguf_fixture.py) against its ONNX twin: the same GPT-2
- * weights, tanh GELU in both. llama.cpp's CPU GELU reads its result from a float16 table, so F32 GGUF
- * and float32 ONNX differ by up to 4e-4 in probability (measured 3.95e-4 on these texts), not by float32 rounding alone.
+ * weights, tanh GELU in both. With the engine's defaults (F32 key/value cache, flash attention off)
+ * the one difference left is llama.cpp's CPU GELU, read from a float16 table: F32 GGUF and float32
+ * ONNX differ by up to 1.6e-4 in probability on these texts, and PyTorch with that table gives
+ * llama.cpp's numbers within 1e-6.
  */
 const TWIN = join(ROOT, 'tests/fixtures/models/gpt2-gguf-twin');
 const F32 = join(TWIN, 'gpt2-gguf-twin-f32.gguf');
 const Q8 = join(TWIN, 'gpt2-gguf-twin-q8_0.gguf');
-const F32_TOLERANCE = 5e-4;
+const F32_TOLERANCE = 2e-4;
 const Q8_TOLERANCE = 2e-2;
 
 const TEXTS = [
@@ -29,7 +31,7 @@ const TEXTS = [
 ];
 
 interface Reference {
-  prompts: { prompt: string; ids: number[]; top: { id: number; prob: number }[]; greedy: number[] }[];
+  prompts: { prompt: string; ids: number[]; top: { id: number; prob: number }[]; greedy: number[]; top_prob_ggml_gelu: number[] }[];
 }
 
 let onnx: OnnxModel;
@@ -72,7 +74,7 @@ describe('a GGUF model on llama.cpp next to its ONNX twin', () => {
     }
   });
 
-  it('gives the full-vocabulary distribution of the ONNX twin (F32 within 5e-4, Q8_0 within 2e-2, top-1 equal)', async () => {
+  it('gives the full-vocabulary distribution of the ONNX twin (F32 within 2e-4, Q8_0 within 2e-2, top-1 equal)', async () => {
     const reference = fixture<Reference>('gpt2-gguf-twin-reference.json');
     let worstF32 = 0;
     let worstQ8 = 0;
@@ -97,6 +99,13 @@ describe('a GGUF model on llama.cpp next to its ONNX twin', () => {
     expect(worstQ8).toBeLessThan(Q8_TOLERANCE);
   });
 
+  it("differs from float32 by llama.cpp's float16 GELU table alone: PyTorch with that table gives its numbers within 1e-6", async () => {
+    for (const p of fixture<Reference>('gpt2-gguf-twin-reference.json').prompts) {
+      const probs = softmax(await gguf.nextLogits(p.ids));
+      p.top.forEach((t, i) => expect(Math.abs((probs[t.id] ?? 0) - (p.top_prob_ggml_gelu[i] ?? 0)), `${p.prompt}: ${t.id}`).toBeLessThan(1e-6));
+    }
+  });
+
   it('generates the same tokens as the ONNX twin with our sampler chain: greedy, and seeded sampling', async () => {
     const reference = fixture<Reference>('gpt2-gguf-twin-reference.json');
     for (const p of reference.prompts) {
@@ -108,7 +117,7 @@ describe('a GGUF model on llama.cpp next to its ONNX twin', () => {
       { strategy: 'top-k', temperature: 0.9, topK: 8 },
       { strategy: 'top-p', temperature: 1, topP: 0.9 },
     ] as const;
-    // Seeded sampling draws one uniform number per step: where it falls within the engines' ~4e-4
+    // Seeded sampling draws one uniform number per step: where it falls within the engines' ~1e-4
     // difference of a boundary of the cumulative distribution, the token differs and the runs part.
     const runs: { name: string; same: number; total: number }[] = [];
     for (const strategy of sampled) {
