@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
 import type { ModelConfig } from '../common/model-config';
 import type { Capabilities, EngineModel, EngineTokenizer } from '../engine/contract';
-import { visibleText, type TokenPiece, type TokenizerInfo } from '../engine/tokenizer';
+import { partialByteLabel, visibleText, type TokenPiece, type TokenizerInfo } from '../engine/tokenizer';
 
 /** Why the views that look inside a model are refused for a GGUF model, in words for the cells and `ntl`. */
 export const GGUF_INSIDE_NOTE = 'a GGUF model through llama.cpp exposes no attention weights, residual stream or per-layer values (llama.cpp\'s public API gives tokens and the next-token distribution only)';
@@ -32,8 +32,14 @@ class GgufTokenizer implements EngineTokenizer {
   readonly info: TokenizerInfo;
   private readonly pieces = new Map<number, TokenPiece>();
 
+  /** The vocabulary as the file spells it, where that spelling is GPT-2's byte-level one. */
+  private readonly byteLevelTokens: readonly string[] | null;
+
   constructor(private readonly model: LlamaModel, vocabSize: number) {
-    this.info = { vocabSize, isByteLevel: model.vocabularyType === 'bpe', eosId: model.tokens.eos };
+    const ggml = model.fileInfo.metadata.tokenizer?.ggml;
+    const tokens: unknown = ggml?.tokens;
+    this.byteLevelTokens = ggml?.model === 'gpt2' && Array.isArray(tokens) && tokens.every((t): t is string => typeof t === 'string') ? tokens : null;
+    this.info = { vocabSize, isByteLevel: this.byteLevelTokens !== null, eosId: model.tokens.eos };
   }
 
   /** Without special tokens: "<|endoftext|>" in a prompt is text, as a prompt typed by a person is. */
@@ -49,7 +55,10 @@ class GgufTokenizer implements EngineTokenizer {
     let piece = this.pieces.get(id);
     if (!piece) {
       const text = this.model.detokenize([asToken(id)], true);
-      piece = { id, text, display: this.model.isSpecialToken(asToken(id)) ? text : visibleText(text) };
+      const raw = this.byteLevelTokens?.[id];
+      const special = this.model.isSpecialToken(asToken(id));
+      // A lone byte of a multi-byte character decodes to "�"; its label shows the byte, as ONNX models' pieces do.
+      piece = { id, text, display: special ? text : ((raw !== undefined ? partialByteLabel(raw) : null) ?? visibleText(text)) };
       this.pieces.set(id, piece);
     }
     return piece;

@@ -72,6 +72,8 @@ describe('a GGUF model on llama.cpp next to its ONNX twin', () => {
       // A piece's text is the same wherever it is whole UTF-8 (a lone byte of a multi-byte character is "�" in both).
       for (const id of ids) expect(gguf.tokenizer.piece(id).text).toBe(onnx.tokenizer.piece(id).text);
     }
+    // Every token's text and label, lone bytes of multi-byte characters ("<0xA1>") and <|endoftext|> included.
+    for (let id = 0; id < 320; id++) expect(gguf.tokenizer.piece(id), `id ${id}`).toEqual(onnx.tokenizer.piece(id));
   });
 
   it('gives the full-vocabulary distribution of the ONNX twin (F32 within 2e-4, Q8_0 within 2e-2, top-1 equal)', async () => {
