@@ -11,10 +11,14 @@ import type { ColumnMetrics } from '../engine/sampling/metrics';
 import { firstIssue } from '../common/sampler-settings';
 import { UsageError, listOption, numberOption, stringOption, type ParsedCommand } from './args';
 import { decoderFromFlags } from './sampler-options';
-import { createRegistry, userModelsDir, encodePrompt, loadTokenizer, loadWithPrompt, resolveModel, runtimeOptions, loadModel, timing } from './model-host';
+import { createRegistry, userModelsDir, encodePrompt, ggufPath, loadGgufWithPrompt, loadTokenizer, loadWithPrompt, resolveModel, runtimeOptions, loadModel, timing, type Timing } from './model-host';
+import { GGUF_INSIDE_NOTE, GgufModel, isGgufPath } from '../node/gguf-model';
+import { resolve } from 'node:path';
 import { fixed, quoted, table } from './table';
 import { promptSurprisal } from '../engine/surprisal';
 import { surprisalSummary, surprisalText, type SurprisalRow } from './remote-commands';
+import type { TokenPiece } from '../engine/tokenizer';
+import type { EngineModel } from '../engine/contract';
 
 /** What a command prints: the JSON object for `--json`, and the text for people. */
 export interface CommandOutput {
@@ -105,10 +109,25 @@ export async function importCommand(parsed: ParsedCommand): Promise<CommandOutpu
 }
 
 export async function tokenizeCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
+  const gguf = ggufPath(values);
+  const prompt = stringOption(values, 'prompt');
+  if (gguf !== null) {
+    // llama.cpp's own tokenizer: the vocabulary and merges inside the file.
+    const engine = await GgufModel.load(gguf, { threads: 1 });
+    try {
+      const { pieces } = encodePrompt(engine.tokenizer, prompt, Number.MAX_SAFE_INTEGER);
+      return tokenizeOutput({ id: engine.id }, pieces, 'gguf');
+    } finally {
+      await engine.release();
+    }
+  }
   const info = await resolveModel(values);
   const tokenizer = await loadTokenizer(info);
-  const prompt = stringOption(values, 'prompt');
   const { pieces } = encodePrompt(tokenizer, prompt, Number.MAX_SAFE_INTEGER);
+  return tokenizeOutput(info, pieces);
+}
+
+function tokenizeOutput(info: { id: string }, pieces: readonly TokenPiece[], source?: 'gguf'): CommandOutput {
   const tokens = pieces.map((p) => ({ id: p.id, text: p.text }));
   const text = [
     `${info.id} · ${tokens.length} tokens`,
@@ -117,8 +136,50 @@ export async function tokenizeCommand(values: ParsedCommand['values']): Promise<
       pieces.map((p, i) => [i, p.id, quoted(p.text)]),
     ),
   ].join('\n');
-  return { source: 'onnx', json: { model: info.id, count: tokens.length, tokens }, text };
+  return { source: source ?? 'onnx', json: { model: info.id, count: tokens.length, tokens }, text };
 }
+
+interface PredictInput {
+  info: { id: string };
+  tokenOf: (id: number) => string;
+  pieces: readonly TokenPiece[];
+  truncated: number;
+  temperature: number;
+  k: number;
+  logits: Float32Array;
+  time: Timing;
+  source?: 'gguf';
+}
+
+type TopEntry = { id: number; token: string; prob: number; logit: number };
+
+/** Predict's output from one next-token logit vector (a GGUF model's are log p: the same softmax). */
+function predictOutput(input: PredictInput): CommandOutput & { json: Record<string, unknown>; top: TopEntry[]; header: string } {
+  const { info, pieces, truncated, temperature } = input;
+  const predicted = predictResult(input.logits, input.k, temperature);
+  const top = predicted.top.map((t) => ({ id: t.id, token: input.tokenOf(t.id), prob: t.prob, logit: t.logit }));
+  const entropy = predicted.entropy;
+  const header = `${info.id} · ${pieces.length} tokens${truncated ? ` (first ${truncated} dropped)` : ''} · temperature ${temperature}`;
+  const json = {
+    model: info.id,
+    tokens: pieces.map((p) => ({ id: p.id, text: p.text })),
+    truncated,
+    temperature,
+    top,
+    entropy,
+    timing: input.time,
+  };
+  const text = [
+    `${header} · entropy ${fixed(entropy, 3)} bits`,
+    table(
+      [{ title: 'rank', align: 'right' }, { title: 'id', align: 'right' }, { title: 'token' }, { title: 'prob', align: 'right' }, { title: input.source === 'gguf' ? 'log p' : 'logit', align: 'right' }],
+      top.map((t, i) => [i + 1, t.id, quoted(t.token), fixed(t.prob, 4), fixed(t.logit, 3)]),
+    ),
+    timingLine(input.time),
+  ].join('\n');
+  return { source: input.source ?? 'onnx', json, text, top, header };
+}
+
 
 export async function predictCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
   const k = numberOption(values, 'top', { integer: true, min: 1 }) ?? 10;
@@ -131,35 +192,27 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
       throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
   });
+  const gguf = ggufPath(values);
+  if (gguf !== null) {
+    if (ablate.length > 0) throw new UsageError(`--ablate-head: ${GGUF_INSIDE_NOTE}`);
+    const { info, model, pieces, truncated } = await loadGgufWithPrompt(values, gguf, promptOption(values));
+    try {
+      const started = performance.now();
+      const logits = await model.engine.nextLogits(pieces.map((p) => p.id));
+      const time = timing(model, performance.now() - started);
+      return predictOutput({ info, tokenOf: (id) => model.engine.tokenizer.piece(id).text, pieces, truncated, temperature, k, logits, time, source: 'gguf' });
+    } finally {
+      await model.engine.release();
+    }
+  }
   const { info, model, pieces, truncated } = await loadWithPrompt(values, promptOption(values));
   const ids = pieces.map((p) => p.id);
   const result = await model.engine.forward(ids, false);
   const tokenOf = (id: number): string => model.engine.tokenizer.piece(id).text;
-  const predicted = predictResult(result.lastLogits, k, temperature);
-  const top = predicted.top.map((t) => ({ id: t.id, token: tokenOf(t.id), prob: t.prob, logit: t.logit }));
-  const entropy = predicted.entropy;
   const time = timing(model, result.forwardMs);
-  const header = `${info.id} · ${pieces.length} tokens${truncated ? ` (first ${truncated} dropped)` : ''} · temperature ${temperature}`;
-  const json = {
-    model: info.id,
-    tokens: pieces.map((p) => ({ id: p.id, text: p.text })),
-    truncated,
-    temperature,
-    top,
-    entropy,
-    timing: time,
-  };
-  if (ablate.length === 0) {
-    const text = [
-      `${header} · entropy ${fixed(entropy, 3)} bits`,
-      table(
-        [{ title: 'rank', align: 'right' }, { title: 'id', align: 'right' }, { title: 'token' }, { title: 'prob', align: 'right' }, { title: 'logit', align: 'right' }],
-        top.map((t, i) => [i + 1, t.id, quoted(t.token), fixed(t.prob, 4), fixed(t.logit, 3)]),
-      ),
-      timingLine(time),
-    ].join('\n');
-    return { source: model.engine.source, json, text };
-  }
+  const plain = predictOutput({ info, tokenOf, pieces, truncated, temperature, k, logits: result.lastLogits, time });
+  if (ablate.length === 0) return plain;
+  const { json, top, header } = plain;
   const edited = await model.engine.forwardEdited(ids, { ablateHeads: ablate }, false).catch((cause: unknown) => {
     throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
   });
@@ -207,6 +260,7 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
   const layerWanted = numberOption(values, 'layer', { integer: true, min: 0 });
   const headWanted = numberOption(values, 'head', { integer: true, min: 0 });
   const prompt = promptOption(values);
+  if (ggufPath(values) !== null) throw new UsageError(`attention: ${GGUF_INSIDE_NOTE}`);
   const { info, model, pieces, truncated } = await loadWithPrompt(values, prompt);
   const result = await model.engine.forward(pieces.map((p) => p.id), true);
   const attention = result.attention;
@@ -293,7 +347,11 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
   const maxTokens = numberOption(values, 'max-tokens', { integer: true, min: 1, max: 4096 }) ?? 12;
   const stop = stopOption(values);
   const prompt = promptOption(values);
-  const { info, model, pieces, truncated } = await loadWithPrompt(values, prompt, { reserve: maxTokens });
+  const gguf = ggufPath(values);
+  const loaded = gguf !== null ? await loadGgufWithPrompt(values, gguf, prompt, { reserve: maxTokens }) : await loadWithPrompt(values, prompt, { reserve: maxTokens });
+  const { info, pieces, truncated } = loaded;
+  // Either engine: the sampler chain is ours, the next-token distribution the engine's.
+  const model: { engine: EngineModel; loadMs: number } = loaded.model;
   const column = decoder.kind === 'beam' ? { seed, beam: decoder.beam } : { seed, settings: decoder.settings };
   const result = await runColumn(model.engine, pieces.map((p) => p.id), column, { maxTokens, stop });
   const { state } = result;
@@ -301,6 +359,7 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
   const keptPrompt = model.engine.tokenizer.decode(pieces.map((p) => p.id));
   const time = timing(model, result.elapsedMs);
   const json = {
+    ...(gguf !== null ? { source: 'gguf' } : {}),
     model: info.id,
     prompt: truncated ? keptPrompt : prompt,
     truncated,
@@ -334,6 +393,7 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
     metricsLine(result.metrics),
     `stopped: ${state.stopReason ?? 'unknown'} · ${decoder.name} · seed ${seed} · ${timingLine(time)}`,
   ].join('\n');
+  if (gguf !== null) await model.engine.release();
   return { source: model.engine.source, json, text };
 }
 
@@ -355,7 +415,14 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
     throw new UsageError(`--spec ${file}: ${where === '' ? '' : `${where}: `}${firstIssue(parsed.error).message}`);
   }
   const spec = parsed.data;
-  const { info, model, pieces, truncated } = await loadWithPrompt(values, spec.prompt, { reserve: spec.maxTokens, fallback: spec.model ?? DEFAULT_MODEL_ID });
+  const gguf = ggufPath(values) ?? (spec.model !== undefined && isGgufPath(spec.model) ? resolve(spec.model) : null);
+  const loaded =
+    gguf !== null
+      ? await loadGgufWithPrompt(values, gguf, spec.prompt, { reserve: spec.maxTokens })
+      : await loadWithPrompt(values, spec.prompt, { reserve: spec.maxTokens, fallback: spec.model ?? DEFAULT_MODEL_ID });
+  const { info, pieces, truncated } = loaded;
+  // On a GGUF model the columns are sequences of one llama.cpp context, each continuing the prompt's cache.
+  const model: { engine: EngineModel; loadMs: number } = loaded.model;
   const ids = pieces.map((p) => p.id);
   const prompt = truncated ? model.engine.tokenizer.decode(ids) : spec.prompt;
   const results: { column: ColumnSpec; result: ColumnResult }[] = [];
@@ -373,7 +440,9 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
       metrics: metricsJson(result.metrics),
     };
   });
+  if (gguf !== null) await model.engine.release();
   const json = {
+    ...(gguf !== null ? { source: 'gguf' } : {}),
     model: info.id,
     prompt,
     truncated,
@@ -421,6 +490,7 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
   const texts = [stringOption(values, 'a'), stringOption(values, 'b')];
   if (texts.some((t) => t === undefined || t.trim() === '')) throw new UsageError('context: give both prompts, --a TEXT and --b TEXT');
   const wordWanted = stringOption(values, 'word');
+  if (ggufPath(values) !== null) throw new UsageError(`context: ${GGUF_INSIDE_NOTE}`);
   const runtime = runtimeOptions(values);
   const info = await resolveModel(values);
   const model = await loadModel(info, runtime);

@@ -34,7 +34,8 @@ every command: --model <id or folder> (default seed-world), --variant fp32|fp16|
   (which ONNX file of the folder: model.onnx, model_fp16.onnx, ...; full precision first), --json
 model-running commands: --backend wasm, --threads N
 served models (tokenize, predict, generate, surprisal): --model remote:NAME --base-url URL [--timeout S]
-  (an OpenAI-compatible completions server: vLLM, llama.cpp, ...; the key comes from NTL_API_KEY)`;
+  (an OpenAI-compatible completions server: vLLM, llama.cpp, ...; the key comes from NTL_API_KEY)
+a GGUF file: --model path/to/file.gguf runs it on llama.cpp (tokenize, predict, generate, compare; --threads N)`;
 
 /** What a model served elsewhere can do. */
 const REMOTE_COMMANDS: readonly string[] = ['tokenize', 'predict', 'generate', 'surprisal'];

@@ -9,6 +9,8 @@ import { readTokenizerFiles } from '../engine/model-files';
 import { diskReader, folderSources, readModelFiles, type ModelRegistry } from '../node/model-registry';
 import { nodeModelRegistry } from '../node/model-roots';
 import { loadOrt } from '../node/ort-runtime';
+import { GgufModel, isGgufPath } from '../node/gguf-model';
+import type { EngineModel, EngineTokenizer } from '../engine/contract';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -82,7 +84,7 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * scale) / scale;
 }
 
-export function timing(model: LoadedModel, forwardMs: number): Timing {
+export function timing(model: { engine: EngineModel; loadMs: number }, forwardMs: number): Timing {
   const { engine } = model;
   return {
     backend: engine.backend,
@@ -104,7 +106,7 @@ export interface EncodedPrompt {
  * Encodes a prompt and fits it to the context as every host does (`fitPrompt`): with `reserve`, room
  * is left for that many generated tokens; a note on stderr says how many tokens were dropped.
  */
-export function encodePrompt(tokenizer: ModelTokenizer, prompt: string | undefined, context: number, reserve = 0): EncodedPrompt {
+export function encodePrompt(tokenizer: EngineTokenizer, prompt: string | undefined, context: number, reserve = 0): EncodedPrompt {
   if (prompt === undefined) throw new UsageError('--prompt is required');
   if (prompt === '') throw new UsageError('the prompt is empty');
   const ids = tokenizer.encode(prompt);
@@ -133,4 +135,33 @@ export async function loadWithPrompt(
   const info = await resolveModel(values, options.fallback);
   const model = await loadModel(info, runtime);
   return { info, model, ...encodePrompt(model.engine.tokenizer, prompt, info.context, options.reserve) };
+}
+
+/** The GGUF file `--model` names (a path ending in .gguf), else null: such a model runs on llama.cpp, not ONNX Runtime. */
+export function ggufPath(values: ParsedCommand['values']): string | null {
+  const model = stringOption(values, 'model');
+  if (model === undefined || !isGgufPath(model)) return null;
+  if (stringOption(values, 'variant') !== undefined) throw new UsageError('--variant picks an ONNX file of a model folder; a GGUF file is one variant already');
+  if (stringOption(values, 'backend') !== undefined) throw new UsageError('--backend picks ONNX Runtime\'s backend; a GGUF model runs on llama.cpp\'s CPU build');
+  return resolve(model);
+}
+
+export interface LoadedGguf {
+  info: { id: string; context: number };
+  engine: GgufModel;
+  loadMs: number;
+}
+
+/** A GGUF file on llama.cpp (`--threads`), and the prompt encoded by llama.cpp's tokenizer and fitted to its context. */
+export async function loadGgufWithPrompt(
+  values: ParsedCommand['values'],
+  path: string,
+  prompt: string | undefined,
+  options: { reserve?: number } = {},
+): Promise<{ info: LoadedGguf['info']; model: LoadedGguf } & EncodedPrompt> {
+  const threads = numberOption(values, 'threads', { integer: true, min: 1, max: 64 }) ?? 1;
+  const engine = await GgufModel.load(path, { threads });
+  const info = { id: engine.id, context: engine.config.context };
+  const model = { info, engine, loadMs: engine.loadMs };
+  return { info, model, ...encodePrompt(engine.tokenizer, prompt, info.context, options.reserve) };
 }

@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../common/model-config';
-import type { ModelTokenizer } from './tokenizer';
+import type { TokenPiece, TokenizerInfo } from './tokenizer';
 
 /**
  * The engine contract: what every engine's loaded model gives the cells that do not look inside it
@@ -16,11 +16,22 @@ export const CAPABILITY_NAMES = ['attention', 'embeddings', 'residual', 'logitLe
 export type Capability = (typeof CAPABILITY_NAMES)[number];
 export type Capabilities = Readonly<Record<Capability, boolean>>;
 
+/**
+ * What the cells need of a model's tokenizer: the ONNX engine's `ModelTokenizer` (tokenizer.json) is
+ * one, a GGUF model's is llama.cpp's own (the vocabulary and merges inside the file).
+ */
+export interface EngineTokenizer {
+  readonly info: TokenizerInfo;
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+  piece(id: number): TokenPiece;
+}
+
 export interface EngineModel {
   readonly source: ModelSource;
   readonly id: string;
   readonly config: ModelConfig;
-  readonly tokenizer: ModelTokenizer;
+  readonly tokenizer: EngineTokenizer;
   /** Where it runs (wasm, webgpu, native for ONNX) and on how many threads. */
   readonly backend: string;
   readonly threads: number;

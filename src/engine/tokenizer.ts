@@ -38,6 +38,27 @@ function byteLevelDecoder(): Map<string, number> {
 const BYTE_OF_CHAR = byteLevelDecoder();
 
 /**
+ * The label of a byte-level BPE token (GPT-2's byte-to-character spelling, as in tokenizer.json and
+ * a GGUF's `tokenizer.ggml.tokens`) whose bytes are not whole UTF-8, e.g. part of an emoji:
+ * `<0xNN>` per byte, as `ModelTokenizer.piece` shows it; null when the bytes are whole UTF-8 or the
+ * spelling is not byte-level.
+ */
+export function partialByteLabel(raw: string): string | null {
+  const bytes: number[] = [];
+  for (const ch of raw) {
+    const b = BYTE_OF_CHAR.get(ch);
+    if (b === undefined) return null;
+    bytes.push(b);
+  }
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+    return null;
+  } catch {
+    return bytes.map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`).join('');
+  }
+}
+
+/**
  * A BPE vocabulary the tokenizer library would use without complaint but that loses text: merges
  * of pieces that are not in the vocabulary, or a byte-level vocabulary without all 256 byte
  * symbols (text with such a byte would be dropped without a word). Throws naming the first problem.
