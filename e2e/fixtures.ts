@@ -135,3 +135,13 @@ export async function expectChartDrawn(host: Locator): Promise<void> {
   await host.scrollIntoViewIfNeeded();
   await expect(host.locator('canvas').first()).toBeVisible();
 }
+
+/** A chart panel's CSV export, split into cells (the prompts the specs use hold no comma or quote, so plain splitting reads what toCsv wrote). */
+export async function downloadCsv(page: Page, panel: Locator): Promise<string[][]> {
+  const download = page.waitForEvent('download');
+  await panel.getByTestId('export-csv').click();
+  const stream = await (await download).createReadStream();
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text.trimEnd().split('\n').map((line) => line.split(','));
+}

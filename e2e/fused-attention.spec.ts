@@ -1,21 +1,11 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from '@playwright/test';
-import { ROOT, expect, expectChartDrawn, ntl, test } from './fixtures';
+import { ROOT, downloadCsv, expect, expectChartDrawn, ntl, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 
 const PROMPT = 'The cat sat on the mat';
 
-async function downloadCsv(page: Page, panel: Locator): Promise<string[][]> {
-  const download = page.waitForEvent('download');
-  await panel.getByTestId('export-csv').click();
-  const stream = await (await download).createReadStream();
-  let text = '';
-  for await (const chunk of stream) text += String(chunk);
-  // The prompt's tokens hold no comma or quote, so plain splitting reads what toCsv wrote.
-  return text.trimEnd().split('\n').map((line) => line.split(','));
-}
 
 test.describe('a model whose attention is fused into GroupQueryAttention (issue 15)', () => {
   test('imported with the folder picker, its Attend cell shows the recomputed weights, the same as ntl attention', async ({ page, server }) => {

@@ -1,7 +1,7 @@
-import type { Locator, Page } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 import { allHeadStats, attentionRollout } from '../src/engine/attention-stats';
 import { smallMultiplesPanelBox, type MultiplesLayout } from '../src/common/small-multiples-layout';
-import { expect, expectChartDrawn, ntl, test } from './fixtures';
+import { downloadCsv, expect, expectChartDrawn, ntl, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 
 const PROMPT = 'The sun rises in the';
@@ -20,15 +20,6 @@ function engineLayout(reference: AttentionJson): Float32Array[] {
   return reference.attention.map((heads) => Float32Array.from(heads.flat(2)));
 }
 
-async function downloadCsv(page: Page, panel: Locator): Promise<string[][]> {
-  const download = page.waitForEvent('download');
-  await panel.getByTestId('export-csv').click();
-  const stream = await (await download).createReadStream();
-  let text = '';
-  for await (const chunk of stream) text += String(chunk);
-  // The prompt's tokens hold no comma or quote, so plain splitting reads what toCsv wrote.
-  return text.trimEnd().split('\n').map((line) => line.split(','));
-}
 
 /** A point inside panel `index` of a small-multiples view, in its lower left where the causal weights are. */
 async function panelPoint(view: Locator, count: number, showAxisLabels: boolean, index: number): Promise<{ chart: Locator; position: { x: number; y: number } }> {

@@ -34,7 +34,11 @@ export const NotebookFileName = z
   .refine((name) => !name.startsWith('.'), 'file names may not start with a dot');
 
 /** `create`: refuse to replace a file that exists (new notebooks, Save As). */
-export const SaveNotebookRequest = z.object({ file: NotebookFileName, doc: NotebookDoc, create: z.boolean().optional() });
+/**
+ * `create: true` saves only into a new file; `create: 'free-name'` saves into a new file named after
+ * `file`, or the first free `<name> 2.ntl.json`, … (chosen where the folder is, in one request).
+ */
+export const SaveNotebookRequest = z.object({ file: NotebookFileName, doc: NotebookDoc, create: z.union([z.boolean(), z.literal('free-name')]).optional() });
 export type SaveNotebookRequest = z.infer<typeof SaveNotebookRequest>;
 
 export const DraftRequest = z.object({ file: NotebookFileName, doc: NotebookDoc });

@@ -269,6 +269,7 @@ export class NotebookStore {
   async save(request: unknown): Promise<NotebookEntry> {
     const parsed = SaveNotebookRequest.safeParse(request);
     if (!parsed.success) throw badRequest('cannot save', parsed.error);
+    if (parsed.data.create === 'free-name') return this.saveUnderFreeName(parsed.data.file, parsed.data.doc);
     const { file, create } = parsed.data;
     const doc = boundResults(parseNotebook(parsed.data.doc, file)).doc;
     return this.serial(file, async () => {
@@ -296,6 +297,20 @@ export class NotebookStore {
   }
 
   /** A free file name for `name`: `name.ntl.json`, else `name 2.ntl.json`, `name 3.ntl.json`... */
+  /** Saves into the first free file name after `file`'s stem; a name taken meanwhile (another window) moves on to the next. */
+  private async saveUnderFreeName(file: string, doc: unknown): Promise<NotebookEntry> {
+    const stem = file.slice(0, -SUFFIX.length);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const free = await this.freeFileName(stem);
+      try {
+        return await this.save({ file: free, doc, create: true });
+      } catch (cause) {
+        if (!(cause instanceof RequestError && cause.status === 409 && (await this.exists(join(this.dir, free))))) throw cause;
+      }
+    }
+    throw new RequestError(409, `no free file name for "${stem}" in the workspace`);
+  }
+
   async freeFileName(name: string): Promise<string> {
     const first = notebookFileName(name);
     const stem = first.slice(0, -SUFFIX.length);

@@ -80,7 +80,8 @@ async function routeImports(options: ServerOptions, request: IncomingMessage, ur
 
 /**
  * `/api/notebooks`: GET lists; `/api/notebooks/<file>`: GET reads (`?copy=backup` or `draft`), PUT
- * saves (`?create=1`: only a new file), DELETE moves it to the trash; POST `<file>/rename` with
+ * saves (`?create=1`: only a new file; `?create=free-name`: a new file under the first free name), DELETE
+ * moves it to the trash; POST `<file>/rename` with
  * `{name}` and POST `<file>/duplicate`.
  */
 async function routeNotebooks(options: ServerOptions, request: IncomingMessage, url: URL, rest: string[]): Promise<RoutedResponse> {
@@ -103,7 +104,8 @@ async function routeNotebooks(options: ServerOptions, request: IncomingMessage, 
   if (method === 'GET' || method === 'HEAD') return jsonResponse(200, await store.read(file, url.searchParams.get('copy') ?? 'file'));
   if (method === 'PUT') {
     const doc = await readJsonBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
-    return jsonResponse(200, await store.save({ file, doc, create: url.searchParams.get('create') === '1' }));
+    const create = url.searchParams.get('create');
+    return jsonResponse(200, await store.save({ file, doc, create: create === 'free-name' ? 'free-name' : create === '1' }));
   }
   if (method === 'DELETE') {
     await store.remove(file);

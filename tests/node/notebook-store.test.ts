@@ -22,6 +22,14 @@ describe('NotebookStore', () => {
     expect((await store.read('sun test.ntl.json')).prompt).toBe('Money goes to the');
   });
 
+  it("saves a new notebook under the first free name in one request, also when windows save at once (no name probed and refused)", async () => {
+    const store = new NotebookStore(await tempDir('workspace'));
+    await store.save({ file: 'Untitled.ntl.json', doc: { ...doc, name: 'Untitled' } });
+    const made = await Promise.all(Array.from({ length: 4 }, () => store.save({ file: 'Untitled.ntl.json', doc: { ...doc, name: 'Untitled' }, create: 'free-name' })));
+    expect(made.map((e) => e.file).sort()).toEqual(['Untitled 2.ntl.json', 'Untitled 3.ntl.json', 'Untitled 4.ntl.json', 'Untitled 5.ntl.json']);
+    expect((await store.list()).map((e) => e.file).sort()).toEqual(['Untitled 2.ntl.json', 'Untitled 3.ntl.json', 'Untitled 4.ntl.json', 'Untitled 5.ntl.json', 'Untitled.ntl.json']);
+  });
+
   it('writes atomically: no temporary files are left behind', async () => {
     const dir = await tempDir('workspace');
     const store = new NotebookStore(dir);

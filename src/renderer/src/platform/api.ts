@@ -43,7 +43,9 @@ const httpApi: NtlApi = {
     read: async (file, copy = 'file') =>
       parseNotebook(await request(`api/notebooks/${encodeURIComponent(file)}${copy === 'file' ? '' : `?copy=${copy}`}`), copy === 'file' ? file : `${file} (${copy})`),
     save: async ({ file, doc, create }: SaveNotebookRequest) =>
-      NotebookEntry.parse(await request(`api/notebooks/${encodeURIComponent(file)}${create ? '?create=1' : ''}`, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify(doc) })),
+      NotebookEntry.parse(
+        await request(`api/notebooks/${encodeURIComponent(file)}${create === 'free-name' ? '?create=free-name' : create ? '?create=1' : ''}`, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify(doc) }),
+      ),
     rename: async ({ file, name }) =>
       NotebookEntry.parse(await request(`api/notebooks/${encodeURIComponent(file)}/rename`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ name }) })),
     duplicate: async (file) => NotebookEntry.parse(await request(`api/notebooks/${encodeURIComponent(file)}/duplicate`, { method: 'POST' })),

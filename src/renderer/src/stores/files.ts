@@ -112,24 +112,12 @@ export const useFilesStore = defineStore('files', () => {
   }
 
   /**
-   * Saves into a new file named after `name`: `name.ntl.json`, else `name 2.ntl.json`, ... Names the
-   * workspace list already holds are skipped without a request (each refused one is a 409 the
-   * browser logs as an error); `create` still refuses a file made since the list was read.
+   * Saves into a new file named after `name`: `name.ntl.json`, else `name 2.ntl.json`, ... The free
+   * name is chosen where the folder is, in one request: no name is probed and refused (each refusal
+   * would be a 409 the browser logs as an error), and a file another window made meanwhile is skipped.
    */
   async function saveNew(name: string): Promise<string> {
-    const stem = notebookFileName(name).slice(0, -'.ntl.json'.length);
-    const taken = new Set((await api.notebooks.list().catch(() => entries.value)).map((entry) => entry.file));
-    for (let n = 1; n <= 50 + taken.size; n++) {
-      const file = n === 1 ? `${stem}.ntl.json` : `${stem.slice(0, 74)} ${n}.ntl.json`;
-      if (taken.has(file)) continue;
-      try {
-        await api.notebooks.save({ file, doc: notebook.toDoc(), create: true });
-        return file;
-      } catch (cause) {
-        if (!message(cause).includes('already exists')) throw cause;
-      }
-    }
-    throw new Error(`no free file name for "${name}" in the workspace`);
+    return (await api.notebooks.save({ file: notebookFileName(name), doc: notebook.toDoc(), create: 'free-name' })).file;
   }
 
   /** Saves the notebook to its file (a new file the first time). */
