@@ -120,17 +120,13 @@ export interface ForwardResult {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-function toFloat32(tensor: Ort.Tensor): Float32Array {
-  return tensorToFloat32(tensor);
-}
-
 /**
  * A tensor's floats as an array that owns its whole buffer, so the worker can transfer it alone.
  * ONNX Runtime hands each output over in a fresh buffer: copied only when it does not (a view into a
  * larger buffer, or a buffer already given to another field of the result).
  */
 function ownedFloat32(tensor: Ort.Tensor, taken: Set<ArrayBufferLike>): Float32Array {
-  const data = toFloat32(tensor);
+  const data = tensorToFloat32(tensor);
   if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !taken.has(data.buffer)) {
     taken.add(data.buffer);
     return data;
@@ -142,7 +138,7 @@ function ownedFloat32(tensor: Ort.Tensor, taken: Set<ArrayBufferLike>): Float32A
 function lastPositionLogits(logits: Ort.Tensor | undefined, n: number, rows: number): Float32Array[] {
   if (!logits) throw new Error('the session returned no logits');
   const vocab = logits.dims[logits.dims.length - 1] ?? 0;
-  const all = toFloat32(logits);
+  const all = tensorToFloat32(logits);
   return Array.from({ length: rows }, (_, r) => all.slice(((r + 1) * n - 1) * vocab, (r + 1) * n * vocab));
 }
 
@@ -389,7 +385,7 @@ export class OnnxModel implements EngineModel {
       const tensor = out[this.plan.logitsOutput];
       if (!tensor) throw new Error('the session returned no logits');
       const vocab = tensor.dims[tensor.dims.length - 1] ?? 0;
-      return { logits: toFloat32(tensor).slice(0, ids.length * vocab), vocab, forwardMs };
+      return { logits: tensorToFloat32(tensor).slice(0, ids.length * vocab), vocab, forwardMs };
     } finally {
       for (const tensor of Object.values(out)) tensor.dispose();
     }
@@ -478,7 +474,7 @@ export class OnnxModel implements EngineModel {
       return d !== null && d[0] === 1 && d[1] === valueHeads && d[2] === n && d[3] === headDim;
     };
     if (tensors.length !== layers || !tensors.every(fits) || valueHeads === 0 || heads % valueHeads !== 0) return null;
-    return { heads: valueHeads, headDim, data: tensors.map((t) => (t ? toFloat32(t).slice() : new Float32Array())) };
+    return { heads: valueHeads, headDim, data: tensors.map((t) => (t ? tensorToFloat32(t).slice() : new Float32Array())) };
   }
 
   private readForward(out: Ort.InferenceSession.OnnxValueMapType, ids: readonly number[], instrument: boolean, forwardMs: number): ForwardResult {

@@ -1,24 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EngineClient } from '../../src/renderer/src/engine/engine-client';
 import type { WorkerRequest, WorkerResponse } from '../../src/renderer/src/engine/protocol';
+import { FakeWorker, until as waitFor } from './fake-worker';
 
-/** The page's Web Worker, standing in: it records what it is asked; the test answers. */
-class FakeWorker {
-  static last: FakeWorker | null = null;
-  readonly posted: WorkerRequest[] = [];
-  onmessage: ((event: { data: WorkerResponse }) => void) | null = null;
-  onerror: ((event: { message: string }) => void) | null = null;
-  constructor() {
-    FakeWorker.last = this;
-  }
-  postMessage(message: WorkerRequest): void {
-    this.posted.push(message);
-  }
-  answer(message: WorkerResponse): void {
-    this.onmessage?.({ data: message });
-  }
-  terminate(): void {}
-}
+/** Waits up to 1 s, as this test always has. */
+const until = (condition: () => boolean): Promise<void> => waitFor(condition, 'the condition', 200);
 
 const page = new EventTarget();
 
@@ -29,11 +15,6 @@ function handOverNativePort(): { requests: WorkerRequest[]; answer(message: Work
   port2.onmessage = (event: MessageEvent<WorkerRequest>) => requests.push(event.data);
   page.dispatchEvent(Object.assign(new Event('message'), { data: { ntl: 'native-engine-port' }, ports: [port1], source: page }));
   return { requests, answer: (message) => port2.postMessage(message) };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!condition()) throw new Error('timed out');
 }
 
 const model = { id: 'seed-world', config: '', tokenizer: '', tokenizerConfig: null, onnx: '', onnxWithPast: null, onnxFile: 'onnx/model.onnx', onnxWithPastFile: null, onnxData: [] };

@@ -2,21 +2,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NtlApi } from '../../src/common/api';
 import type { WorkerRequest, WorkerResponse } from '../../src/renderer/src/engine/protocol';
-
-/** The page's Web Worker, standing in: it records what it is asked; the test answers. */
-class FakeWorker {
-  static last: FakeWorker | null = null;
-  readonly posted: WorkerRequest[] = [];
-  onmessage: ((event: { data: WorkerResponse }) => void) | null = null;
-  onerror: ((event: { message: string }) => void) | null = null;
-  constructor() {
-    FakeWorker.last = this;
-  }
-  postMessage(message: WorkerRequest): void {
-    this.posted.push(message);
-  }
-  terminate(): void {}
-}
+import { FakeWorker, until } from './fake-worker';
 
 const page = new EventTarget();
 const natives: { requests: WorkerRequest[]; port: MessagePort }[] = [];
@@ -28,11 +14,6 @@ function handOverNativePort(): void {
   port2.onmessage = (event: MessageEvent<WorkerRequest>) => requests.push(event.data);
   natives.push({ requests, port: port2 });
   page.dispatchEvent(Object.assign(new Event('message'), { data: { ntl: 'native-engine-port' }, ports: [port1], source: page }));
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
 }
 
 const model = {

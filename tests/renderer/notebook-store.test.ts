@@ -2,26 +2,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NtlApi } from '../../src/common/api';
 import type { WorkerRequest, WorkerResponse } from '../../src/renderer/src/engine/protocol';
-
-/** The page's Web Worker, standing in: it records what it is asked; the test answers. */
-class FakeWorker {
-  static last: FakeWorker | null = null;
-  readonly posted: WorkerRequest[] = [];
-  onmessage: ((event: { data: WorkerResponse }) => void) | null = null;
-  onerror: ((event: { message: string }) => void) | null = null;
-  constructor() {
-    FakeWorker.last = this;
-  }
-  postMessage(message: WorkerRequest): void {
-    this.posted.push(message);
-  }
-  terminate(): void {}
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-}
+import { FakeWorker, until } from './fake-worker';
 
 const variant = (name: string, onnx: string): { name: string; onnx: string; onnxWithPast: null; onnxData: string[]; bytes: number } => ({ name, onnx, onnxWithPast: null, onnxData: [], bytes: 1 });
 /** A hub folder as the registry lists it: five ONNX files of one model. */
