@@ -1,15 +1,8 @@
 import { type GraphNode, type GraphSummary, type ValueInfo } from './onnx-decode';
-import {
-  findAttention,
-  findNorms,
-  findPositions,
-  GraphIndex,
-  nearestNormBefore,
-  projectionWidths,
-  weightMatrix,
-  type NormSite,
-  type PositionKind,
-} from './graph-patterns';
+import { findAttention, projectionWidths, weightMatrix } from './graph-attention';
+import { GraphIndex } from './graph-index';
+import { findNorms, nearestNormBefore, type NormSite } from './graph-norms';
+import { findPositions, type PositionKind } from './graph-positions';
 import { planFusedAttention, type FusedPlan } from './fused-attention';
 
 /**
@@ -18,7 +11,7 @@ import { planFusedAttention, type FusedPlan } from './fused-attention';
  * Decoding is in onnx-decode.ts, the byte edits in onnx-edit.ts.
  */
 
-export type { PositionKind } from './graph-patterns';
+export type { PositionKind } from './graph-positions';
 
 /** What a tensor that the engine adds as a graph output stands for. */
 export type ProbeRole = 'attention' | 'attention-values' | 'token-embedding' | 'position-embedding' | 'embedding-sum' | 'residual' | 'residual-mid';
