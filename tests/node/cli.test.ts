@@ -193,6 +193,7 @@ describe('ntl on the bundled seed-world model', () => {
     ]);
     expect((cells[3]?.result['top'] as { token: string }[])[0]?.token).toBe(' east');
     expect(cells[1]?.result['dim_count']).toBe(4);
+    expect(cells[2]?.result).toMatchObject({ layer: 0, head: 1, hook: 'blocks.0.attn.hook_pattern' });
   });
 
   it('fits a prompt near the context as ntl generate does: room for the tokens to generate, the same tokens', async () => {
