@@ -1,4 +1,4 @@
-import { expect, expectChartDrawn, test } from './fixtures';
+import { expect, expectChartDrawn, expectChartsPainted, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 
 // Issue 19, item 5: a heatmap of more than 3,000 cells is painted over several frames; a new run
@@ -27,6 +27,7 @@ test('charts replaced while a long prompt is still being painted: no page error'
   } finally {
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   }
-  await page.waitForTimeout(500);
+  // Every frame of the last charts painted: an error from a late frame has been seen by now.
+  for (const name of ['embedding', 'similarity', 'attention']) await expectChartsPainted(page.getByTestId(`chart-${name}`).first());
   expect(errors).toEqual([]);
 });

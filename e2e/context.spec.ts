@@ -1,4 +1,4 @@
-import { expect, ntl, test } from './fixtures';
+import { expect, expectChartsPainted, ntl, test } from './fixtures';
 import { FilesPage } from './pages/files-page';
 import { NotebookPage } from './pages/notebook-page';
 
@@ -46,7 +46,7 @@ test.describe('the Context cell', () => {
     // Choosing the word is not a change to the prompts: the results stay up to date.
     await expect(cell).toHaveAttribute('data-status', 'done');
     expect(Number(await summary.getAttribute('data-last'))).toBeCloseTo(she.similarity.at(-1) ?? NaN, 4);
-    await page.waitForTimeout(1000);
+    await expectChartsPainted(cell);
     await cell.screenshot({ path: test.info().outputPath('context.png') });
   });
 });

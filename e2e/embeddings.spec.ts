@@ -1,7 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, expectChartDrawn, ROOT, test } from './fixtures';
+import { expect, expectChartDrawn, expectChartsPainted, ROOT, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 
 const PROMPT = 'The sun rises in the east and the moon rises at night.';
@@ -76,42 +75,52 @@ test.describe('embeddings and positions in the Embed cell', () => {
     await positions.getByTestId('embed-position-count').selectOption('64');
     await expect(similarity).toHaveAttribute('data-count', '64');
 
+    // Back to " sun" for the picture. The picker still holds position 1 from before the typed
+    // lookups, and choosing the chosen one again looks nothing up: another position first.
+    await near.getByTestId('embed-neighbours-token').selectOption('2');
+    await expect(rows.first()).toHaveAttribute('data-id', String(ids[2]));
     await near.getByTestId('embed-neighbours-token').selectOption('1');
-    await page.waitForTimeout(1500);
+    await expect(rows.first()).toHaveAttribute('data-id', String(ids[1]));
+    await expectChartsPainted(cell);
     // The sticky top bar would cover part of a cell taller than the window.
     await cell.screenshot({ path: process.env['NTL_EMBED_SHOT'] ?? test.info().outputPath('embed.png'), style: '.topbar { visibility: hidden; }' });
   });
 
-  test('a rotary model (llama-tiny, imported) shows its rotation angle per dimension pair instead of a position table', async ({ page, server }) => {
-    const nb = new NotebookPage(page);
-    await nb.waitForModel();
-    const source = join(mkdtempSync(join(tmpdir(), 'ntl-e2e-import-')), 'llama-tiny');
-    cpSync(join(ROOT, 'tests', 'fixtures', 'models', 'llama-tiny'), source, { recursive: true });
-    await page.getByTestId('models-open').click();
-    await page.getByTestId('model-folder-input').setInputFiles(source);
-    await expect(page.getByTestId('import-status')).toContainText('Added', { timeout: 60_000 });
-    await expect(page.getByTestId('model-select')).toHaveValue('llama-tiny');
-    await nb.waitForModel();
-    await nb.setPrompt('the sun and the moon');
-    await nb.runAllAndWait();
-    const cell = nb.cell('embed');
-    const positions = cell.getByTestId('embed-positions');
-    await expect(positions).toHaveAttribute('data-kind', 'rotary');
-    const rotary = positions.getByTestId('embed-rotary');
-    // Head size 32 / 4 = 8: four pairs, base 10000 from rope_theta, read from the graph.
-    await expect(rotary).toHaveAttribute('data-pairs', '4');
-    await expect(rotary).toHaveAttribute('data-base', '10000');
-    await expect(rotary).toContainText('rotated by position × θᵢ');
-    await expect(rotary).toContainText("base 10000 from config.json's rope_theta");
-    await expectChartDrawn(rotary.getByTestId('chart-rotary'));
-    await expect(positions.getByTestId('embed-position-similarity')).toHaveCount(0);
-    const rows = cell.getByTestId('neighbour-row');
-    await expect(rows).toHaveCount(10);
-    await expect(rows.first()).toHaveAttribute('data-similarity', '1');
-    await page.waitForTimeout(1000);
-    await positions.screenshot({ path: process.env['NTL_ROTARY_SHOT'] ?? test.info().outputPath('rotary.png'), style: '.topbar { visibility: hidden; }' });
-    rmSync(source, { recursive: true, force: true });
-    // Other tests share this server: leave its models folder as the fixture made it.
-    rmSync(join(server.workspace, 'models', 'llama-tiny'), { recursive: true, force: true });
+  test.describe('on a server of its own', () => {
+    // The import adds a model: to a models folder of this test's own, removed when it ends, passed or failed.
+    test.use({ ownWorkspace: true });
+
+    test('a rotary model (llama-tiny, imported) shows its rotation angle per dimension pair instead of a position table', async ({ page, scratch, server, sharedServer }) => {
+      const nb = new NotebookPage(page);
+      await nb.waitForModel();
+      const source = join(scratch, 'llama-tiny');
+      cpSync(join(ROOT, 'tests', 'fixtures', 'models', 'llama-tiny'), source, { recursive: true });
+      await page.getByTestId('models-open').click();
+      await page.getByTestId('model-folder-input').setInputFiles(source);
+      await expect(page.getByTestId('import-status')).toContainText('Added', { timeout: 60_000 });
+      await expect(page.getByTestId('model-select')).toHaveValue('llama-tiny');
+      await nb.waitForModel();
+      await nb.setPrompt('the sun and the moon');
+      await nb.runAllAndWait();
+      const cell = nb.cell('embed');
+      const positions = cell.getByTestId('embed-positions');
+      await expect(positions).toHaveAttribute('data-kind', 'rotary');
+      const rotary = positions.getByTestId('embed-rotary');
+      // Head size 32 / 4 = 8: four pairs, base 10000 from rope_theta, read from the graph.
+      await expect(rotary).toHaveAttribute('data-pairs', '4');
+      await expect(rotary).toHaveAttribute('data-base', '10000');
+      await expect(rotary).toContainText('rotated by position × θᵢ');
+      await expect(rotary).toContainText("base 10000 from config.json's rope_theta");
+      await expectChartDrawn(rotary.getByTestId('chart-rotary'));
+      await expect(positions.getByTestId('embed-position-similarity')).toHaveCount(0);
+      const rows = cell.getByTestId('neighbour-row');
+      await expect(rows).toHaveCount(10);
+      await expect(rows.first()).toHaveAttribute('data-similarity', '1');
+      await expectChartsPainted(positions);
+      await positions.screenshot({ path: process.env['NTL_ROTARY_SHOT'] ?? test.info().outputPath('rotary.png'), style: '.topbar { visibility: hidden; }' });
+      // The model went to this test's own models folder; the one the other tests share is as the fixture made it.
+      expect(existsSync(join(server.workspace, 'models', 'llama-tiny'))).toBe(true);
+      expect(existsSync(join(sharedServer.workspace, 'models', 'llama-tiny'))).toBe(false);
+    });
   });
 });

@@ -53,23 +53,61 @@ const EXPECTED_CONSOLE_ERRORS: readonly RegExp[] = [];
 
 export interface Fixtures {
   page: Page;
+  /**
+   * The server the page opens: the worker's shared one, or with `test.use({ ownWorkspace: true })`
+   * one of the test's own, whose workspace and models folder are removed when the test ends,
+   * passed or failed (for tests that add or change models).
+   */
+  server: Server;
+  ownWorkspace: boolean;
+  /** An empty temporary folder of the test's own (for a model folder to import), removed when the test ends. */
+  scratch: string;
 }
 
 interface WorkerFixtures {
-  server: Server;
+  sharedServer: Server;
   chromiumContext: BrowserContext;
 }
 
+async function stopServer(server: Server): Promise<void> {
+  if (server.process.exitCode === null && server.process.signalCode === null) {
+    const exited = new Promise((resolveExit) => server.process.once('exit', resolveExit));
+    server.process.kill();
+    await exited;
+  }
+  rmSync(server.workspace, { recursive: true, force: true });
+}
+
 export const test = base.extend<Fixtures, WorkerFixtures>({
-  server: [
+  sharedServer: [
     async ({}, use) => {
       const server = await startServer();
       await use(server);
-      server.process.kill();
-      rmSync(server.workspace, { recursive: true, force: true });
+      await stopServer(server);
     },
     { scope: 'worker' },
   ],
+  ownWorkspace: [false, { option: true }],
+  server: async ({ sharedServer, ownWorkspace }, use) => {
+    if (!ownWorkspace) {
+      await use(sharedServer);
+      return;
+    }
+    const own = await startServer();
+    try {
+      await use(own);
+    } finally {
+      await stopServer(own);
+    }
+  },
+  scratch: async ({}, use) => {
+    const folder = mkdtempSync(join(tmpdir(), 'ntl-e2e-scratch-'));
+    try {
+      await use(folder);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  },
   chromiumContext: [
     async ({}, use) => {
       if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium)`);
@@ -134,6 +172,35 @@ export function ntl(args: string[]): Record<string, unknown> {
 export async function expectChartDrawn(host: Locator): Promise<void> {
   await host.scrollIntoViewIfNeeded();
   await expect(host.locator('canvas').first()).toBeVisible();
+}
+
+/**
+ * Every chart under `scope` (a chart host itself, or an element holding some) drawn with its current
+ * option and its animation over (ECharts' `finished` event, shown as data-painted="done"): what a
+ * picture waits for instead of a fixed pause. Each is scrolled near the window, where charts draw.
+ */
+export async function expectChartsPainted(scope: Locator): Promise<void> {
+  const own = await scope.getAttribute('data-painted');
+  const hosts = own !== null ? [scope] : await scope.locator('[data-painted]').all();
+  expect(hosts.length, 'charts to wait for').toBeGreaterThan(0);
+  for (const host of hosts) {
+    await host.scrollIntoViewIfNeeded();
+    await expect(host).toHaveAttribute('data-painted', 'done');
+  }
+}
+
+/**
+ * Resolves once the page's main thread has been idle (two idle callbacks in a row): the tasks that
+ * earlier steps queued, such as the charts' warm-up after start, have run.
+ */
+export async function waitForIdle(page: Page): Promise<void> {
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const { requestIdleCallback: idle } = globalThis as unknown as { requestIdleCallback: (callback: () => void) => number };
+        idle(() => idle(() => resolve()));
+      }),
+  );
 }
 
 /** A chart panel's CSV export, split into cells (the prompts the specs use hold no comma or quote, so plain splitting reads what toCsv wrote). */

@@ -1,4 +1,4 @@
-import { expect, expectChartDrawn, ntl, test } from './fixtures';
+import { expect, expectChartDrawn, expectChartsPainted, ntl, test } from './fixtures';
 import { FilesPage } from './pages/files-page';
 import { NotebookPage } from './pages/notebook-page';
 
@@ -50,8 +50,8 @@ test.describe('interventions in Predict', () => {
     const after = Number(await summary.getAttribute('data-after'));
     expect(before).toBeCloseTo(cli.before, 4);
     expect(Math.abs(after - before)).toBeGreaterThan(1e-4);
-    // Let the bars finish their animation before the picture.
-    await page.waitForTimeout(1500);
+    // The bars' animation over before the picture.
+    await expectChartsPainted(page.getByTestId('cell-predict'));
     await page.getByTestId('cell-predict').screenshot({ path: test.info().outputPath('predict-intervene.png') });
 
     // Issue 19, item 8: after a prompt edit the comparison stays, marked out of date.
@@ -84,7 +84,7 @@ test.describe('interventions in Predict', () => {
     expect(stream).toHaveLength(4 * n);
     expect(stream.at(-1)?.[1]).toBe('into the final norm');
     await page.getByTestId('writes-attention').check();
-    await page.waitForTimeout(1000);
+    await expectChartsPainted(page.getByTestId('chart-residual-writes'));
     await page.getByTestId('chart-residual-writes').screenshot({ path: test.info().outputPath('residual-writes.png') });
   });
 });

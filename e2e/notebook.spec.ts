@@ -1,4 +1,4 @@
-import { expect, expectChartDrawn, ntl, test } from './fixtures';
+import { expect, expectChartDrawn, ntl, test, waitForIdle } from './fixtures';
 import { CELLS, NotebookPage } from './pages/notebook-page';
 
 const PROMPT = 'The sun rises in the';
@@ -9,8 +9,8 @@ test.describe('the notebook on the bundled model', () => {
     await nb.waitForModel();
     await expect(nb.prompt).toHaveValue(PROMPT);
     await nb.setPrompt(PROMPT);
-    // A person takes a moment before clicking: start-up work in that moment is not part of run-all.
-    await page.waitForTimeout(1000);
+    // A person takes a moment before clicking: start-up work (the charts' warm-up) is not part of run-all.
+    await waitForIdle(page);
     await nb.resetLongTasks();
     await nb.runAllAndWait();
     for (const chart of ['tokens', 'embedding', 'similarity', 'attention', 'weighted-sum', 'predict', 'sample']) {

@@ -3,6 +3,7 @@ import type { ModelSource } from '../engine/contract';
 import { ModelImporter } from '../node/model-import';
 import { readFile } from 'node:fs/promises';
 import { depthLabel, predictResult } from '../engine/cell-results';
+import { formatHook, residualHook } from '../common/hook-names';
 import { CompareSpec, runColumn, type ColumnResult, type ColumnSpec } from '../engine/compare';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
 import { parseHeadRef } from '../engine/intervention';
@@ -284,6 +285,8 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
     heads: attention.heads,
     layer: layerWanted ?? null,
     head: headWanted ?? null,
+    // The hook point of each layer in `attention`, in the same order (src/common/hook-names.ts).
+    hooks: layerIds.map((layer) => formatHook({ hook: 'attn.hook_pattern', layer })),
     attention: weights,
     timing: time,
   };
@@ -515,6 +518,8 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
     token: { id: chosen.id, text: word, position_a: chosen.posA, position_b: chosen.posB },
     shared: shared.map((s) => ({ id: s.id, text: model.engine.tokenizer.piece(s.id).text })),
     similarity,
+    // The hook point of each depth in `similarity`: blocks.0.hook_resid_pre (the embeddings), then each block's hook_resid_post.
+    hooks: similarity.map((_, d) => formatHook(residualHook(d, similarity.length))),
     top_a: top(a.result.lastLogits),
     top_b: top(b.result.lastLogits),
   };

@@ -2,6 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
 import { isComputedCell, isNoteCell, notebookSizeProblem, parseNotebook } from '../common/notebook-format';
+import { formatHook } from '../common/hook-names';
 import { generate } from '../engine/generate';
 import { presetSettings } from '../common/sampling-strategy';
 import { fitPrompt, predictResult } from '../engine/cell-results';
@@ -50,7 +51,7 @@ async function cellResult(model: LoadedModel, kind: string, rawParams: unknown, 
       const query = params.query < 0 ? n - 1 : params.query;
       if (query >= n) throw new Error(`query ${query}: the prompt has positions 0 to ${n - 1}`);
       const weights = headMatrix(attention.data[params.layer] ?? new Float32Array(), params.head, n);
-      return { layer: params.layer, head: params.head, query, weights, row: weights[query] ?? [] };
+      return { layer: params.layer, head: params.head, hook: formatHook({ hook: 'attn.hook_pattern', layer: params.layer }), query, weights, row: weights[query] ?? [] };
     }
     case 'predict': {
       const params = PredictParams.parse(rawParams);

@@ -1,3 +1,4 @@
+import { hookLabel, residualHook } from '../common/hook-names';
 import { entropyBits, softmax, topK } from './sampling/distribution';
 
 /**
@@ -39,8 +40,10 @@ export function predictResult(logits: ArrayLike<number>, k: number, temperature 
   };
 }
 
-/** The name of a residual-stream boundary `d` of `count` (0 the embeddings; the last after the final block). */
+/**
+ * The name of a residual-stream boundary `d` of `count` (0 the embeddings; the last after the final
+ * block): the words for its hook point (`blocks.{d-1}.hook_resid_post`, src/common/hook-names.ts).
+ */
 export function depthLabel(d: number, count: number): string {
-  if (d === 0) return 'embeddings';
-  return d === count - 1 ? `after block ${d - 1} (final)` : `after block ${d - 1}`;
+  return hookLabel(residualHook(d, count), count - 1);
 }

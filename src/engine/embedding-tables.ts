@@ -1,4 +1,5 @@
-import { findPositions, gatherTable, GraphIndex } from './graph-patterns';
+import { GraphIndex } from './graph-index';
+import { findPositions, gatherTable } from './graph-positions';
 import type { GraphNode, GraphSummary } from './onnx-decode';
 
 /**

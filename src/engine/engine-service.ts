@@ -1,3 +1,4 @@
+import { formatHook, sortHookNames } from '../common/hook-names';
 import { compareStepBatch } from './compare-step';
 import { fitPrompt } from './cell-results';
 import { continueGeneration } from './generate';
@@ -129,6 +130,7 @@ export class EngineService {
       hidden: c.hidden,
       context: c.context,
       vocab: c.vocabSize,
+      hooks: sortHookNames([...new Set(m.plan.probes.map((p) => p.hook)), formatHook({ hook: 'unembed.hook_out' })]),
     };
   }
 

@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { formatHook } from '../common/hook-names';
 import type { GraphNode } from './onnx-decode';
 import { HEAD_GATE_INPUT, KEY_KEEP_INPUT } from './intervention';
 
@@ -27,7 +28,10 @@ export interface FusedLayer {
   output: string;
   heads: number;
   kvHeads: number;
-  /** Tensors the recomputation creates: probabilities [1, heads, n, total] and values [1, kvHeads, total, head size]. */
+  /**
+   * Tensors the recomputation creates, named by their hook points (`ntl_fused/blocks.0.attn.hook_pattern`):
+   * probabilities [1, heads, n, total] and values [1, kvHeads, total, head size].
+   */
   probs: string;
   values: string;
 }
@@ -105,8 +109,10 @@ export function planFusedAttention(nodes: readonly GraphNode[]): FusedPlan {
     const heads = node.attributes[onnxAttention ? 'q_num_heads' : 'num_heads'] ?? 0;
     const kvHeads = node.opType === 'GroupQueryAttention' || onnxAttention ? (node.attributes['kv_num_heads'] ?? 0) : heads;
     if (heads % kvHeads !== 0) return { ok: false, reason: `${node.opType}: num_heads=${heads} is not a multiple of kv_num_heads=${kvHeads}` };
-    const p = `${PREFIX}/${layers.length}`;
-    layers.push({ op: node.opType, output, heads, kvHeads, probs: `${p}/probs`, values: `${p}/values` });
+    const layer = layers.length;
+    const probs = `${PREFIX}/${formatHook({ hook: 'attn.hook_pattern', layer })}`;
+    const values = `${PREFIX}/${formatHook({ hook: 'attn.hook_v', layer })}`;
+    layers.push({ op: node.opType, output, heads, kvHeads, probs, values });
   }
   return { ok: true, layers, ops: [...new Set(layers.map((l) => l.op))] };
 }
@@ -360,11 +366,11 @@ export function addFusedRecompute(bytes: Uint8Array, plan: FusedPlan & { ok: tru
   const graph = model.graph;
   if (!graph?.node) throw new Error(`${file}: no graph`);
   const initializers = graph.initializer ?? (graph.initializer = []);
-  for (const layer of plan.layers) {
+  for (const [l, layer] of plan.layers.entries()) {
     const node = nodes.find((n) => n.outputs[0] === layer.output);
     const index = graph.node.findIndex((n) => n.output?.[0] === layer.output);
     if (!node || index < 0) throw new Error(`${file}: no fused attention node produces "${layer.output}"`);
-    const b = new Builder(layer.probs.replace(/\/probs$/, ''), initializers);
+    const b = new Builder(`${PREFIX}/${l}`, initializers);
     const projected =
       node.opType === 'GroupQueryAttention'
         ? gqaInputs(b, node, layer.heads, layer.kvHeads)

@@ -1,15 +1,9 @@
+import { formatHook, residualHook, type HookPoint } from '../common/hook-names';
 import { type GraphNode, type GraphSummary, type ValueInfo } from './onnx-decode';
-import {
-  findAttention,
-  findNorms,
-  findPositions,
-  GraphIndex,
-  nearestNormBefore,
-  projectionWidths,
-  weightMatrix,
-  type NormSite,
-  type PositionKind,
-} from './graph-patterns';
+import { findAttention, projectionWidths, weightMatrix } from './graph-attention';
+import { GraphIndex } from './graph-index';
+import { findNorms, nearestNormBefore, type NormSite } from './graph-norms';
+import { findPositions, type PositionKind } from './graph-positions';
 import { planFusedAttention, type FusedPlan } from './fused-attention';
 
 /**
@@ -18,7 +12,7 @@ import { planFusedAttention, type FusedPlan } from './fused-attention';
  * Decoding is in onnx-decode.ts, the byte edits in onnx-edit.ts.
  */
 
-export type { PositionKind } from './graph-patterns';
+export type { PositionKind } from './graph-positions';
 
 /** What a tensor that the engine adds as a graph output stands for. */
 export type ProbeRole = 'attention' | 'attention-values' | 'token-embedding' | 'position-embedding' | 'embedding-sum' | 'residual' | 'residual-mid';
@@ -32,6 +26,28 @@ export interface Probe {
   /** 0-based layer for attention probes, in graph order; for residual probes the block the stream
    * enters (the number of layers for the stream entering the final norm). */
   layer: number;
+  /** What it is in the lab's one vocabulary (src/common/hook-names.ts): `blocks.1.attn.hook_pattern`, `hook_embed`, ... */
+  hook: string;
+}
+
+/** The hook point a probe of `role` at `layer` reads, in a graph of `blocks` blocks. */
+export function probeHook(role: ProbeRole, layer: number, blocks: number): HookPoint {
+  switch (role) {
+    case 'token-embedding':
+      return { hook: 'hook_embed' };
+    case 'position-embedding':
+      return { hook: 'hook_pos_embed' };
+    case 'embedding-sum':
+      return { hook: 'hook_resid_pre', layer: 0 };
+    case 'attention':
+      return { hook: 'attn.hook_pattern', layer };
+    case 'attention-values':
+      return { hook: 'attn.hook_v', layer };
+    case 'residual':
+      return residualHook(layer, blocks + 1);
+    case 'residual-mid':
+      return { hook: 'hook_resid_mid', layer };
+  }
 }
 
 export type GraphInput = ValueInfo;
@@ -178,7 +194,7 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
     throw new Error(`${file}: the graph has no "logits" output (outputs: ${outputs.join(', ') || 'none'})`);
   }
   const ix = new GraphIndex(graph);
-  const probes: Probe[] = [];
+  const probes: Omit<Probe, 'hook'>[] = [];
   const probe = (role: ProbeRole, tensor: string | undefined, node: { name: string } | null | undefined, layer: number): void => {
     if (tensor) probes.push({ role, tensor, node: node?.name || tensor, layer });
   };
@@ -259,7 +275,7 @@ export function planGraph(graph: GraphSummary, file = 'model.onnx'): GraphPlan {
     opset: graph.opset,
     inputs,
     logitsOutput,
-    probes,
+    probes: probes.map((p) => ({ ...p, hook: formatHook(probeHook(p.role, p.layer, blockSites.length)) })),
     opTypes,
     fusedAttention,
     attention,

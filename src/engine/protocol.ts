@@ -46,6 +46,8 @@ export interface LoadResult {
   hidden: number;
   context: number;
   vocab: number;
+  /** What the engine reads out of this model, as hook point names (src/common/hook-names.ts): `hook_embed`, `blocks.0.attn.hook_pattern`, ..., `unembed.hook_out`. */
+  hooks: string[];
 }
 
 export interface TokenizeResult {

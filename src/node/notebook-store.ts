@@ -10,13 +10,11 @@ import {
   type NotebookCopy,
   type NotebookEntry,
 } from '../common/api';
-import { boundResults, formatNotebook, isNoteCell, notebookFileName, notebookSizeProblem, parseNotebook, type NotebookDoc } from '../common/notebook-format';
+import { boundResults, formatNotebook, notebookFileName, notebookSizeProblem, parseNotebook, type NotebookDoc } from '../common/notebook-format';
 import { NODE_IO, fileCause, removeStaleTemps, writeFileAtomic, type SaveIo } from './atomic-write';
+import { badRequest, checkFileName, isMissing, parseText, previewOf, SUFFIX, type Parsed } from './notebook-file-checks';
+import { RecentNotebooks } from './recent-notebooks';
 import { RequestError, errorMessage } from './request-error';
-
-const SUFFIX = '.ntl.json';
-const MAX_RECENT = 10;
-const PREVIEW_CHARS = 120;
 
 export interface NotebookStoreOptions {
   /** Moves a file to the system trash (Electron's shell.trashItem); without it, or when it fails, to the workspace's `.trash` folder. */
@@ -29,49 +27,6 @@ export interface NotebookStoreOptions {
 
 /** The name the guided tour gets in a workspace. */
 export const TOUR_FILE = 'Guided tour.ntl.json';
-
-function isMissing(cause: unknown): boolean {
-  return cause instanceof Error && 'code' in cause && cause.code === 'ENOENT';
-}
-
-function checkFileName(file: unknown): string {
-  const parsed = NotebookFileName.safeParse(file);
-  if (!parsed.success) {
-    throw new RequestError(400, `bad notebook file name ${JSON.stringify(file)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
-}
-
-function badRequest(what: string, error: { issues: { path: PropertyKey[]; message: string }[] }): RequestError {
-  const issue = error.issues[0];
-  return new RequestError(400, `${what}: field "${issue?.path.map(String).join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
-}
-
-/** The first line of the first note (Markdown marks dropped), else the prompt. */
-function previewOf(doc: NotebookDoc): string {
-  const note = doc.cells.find(isNoteCell);
-  const line = note?.text.split('\n').find((l) => l.trim() !== '');
-  const text = line !== undefined ? line.replace(/^\s*(#+|[-*>]|\d+\.)\s*/, '').replace(/[*_`]/g, '') : doc.prompt;
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
-}
-
-type Parsed = { ok: true; doc: NotebookDoc } | { ok: false; reason: string };
-
-/** Parses a file's text; never throws: a damaged file is a value with the reason. */
-function parseText(file: string, text: string): Parsed {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    return { ok: false, reason: `${file}: damaged, not valid JSON (${errorMessage(cause)})` };
-  }
-  try {
-    return { ok: true, doc: parseNotebook(json, file) };
-  } catch (cause) {
-    return { ok: false, reason: `${errorMessage(cause)} (the notebook is damaged or from a newer version)` };
-  }
-}
 
 /**
  * Notebooks (`*.ntl.json`) in one workspace folder: listed with a preview, read, saved atomically
@@ -89,7 +44,7 @@ export class NotebookStore {
   private readonly cache = new Map<string, { mtimeMs: number; size: number; entry: NotebookEntry }>();
   /** Writes to one file, in the order they were asked for. */
   private readonly queues = new Map<string, Promise<unknown>>();
-  private recentFiles: string[] | null = null;
+  private readonly recentFiles: RecentNotebooks;
   private hasCleaned = false;
 
   constructor(dir: string, options: NotebookStoreOptions = {}) {
@@ -97,6 +52,7 @@ export class NotebookStore {
     this.trash = options.trash;
     this.io = options.io ?? NODE_IO;
     this.tour = options.tour ?? null;
+    this.recentFiles = new RecentNotebooks(this.dir, this.io, (file, work) => this.serial(file, work));
   }
 
   private readonly tour: string | null;
@@ -233,7 +189,7 @@ export class NotebookStore {
       const hint = which === 'file' && (await this.exists(join(this.backupDir, name))) ? '; its backup can be opened' : '';
       throw new RequestError(422, `${result.reason}${hint}`);
     }
-    if (which === 'file') await this.touchRecent(name);
+    if (which === 'file') await this.recentFiles.touch(name);
     // A file written elsewhere may carry more cached results than the app keeps: never hand them on.
     return boundResults(result.doc).doc;
   }
@@ -281,7 +237,7 @@ export class NotebookStore {
       }
       await writeFileAtomic(this.dir, file, formatNotebook(doc), { backupDir: this.backupDir, io: this.io });
       await unlink(join(this.draftDir, file)).catch(() => undefined);
-      await this.touchRecent(file);
+      await this.recentFiles.touch(file);
       const entry = await this.entry(file, await this.exists(join(this.backupDir, file)));
       if (!entry) throw new Error(`${file}: saved, then could not be found`);
       return entry;
@@ -296,7 +252,6 @@ export class NotebookStore {
     }
   }
 
-  /** A free file name for `name`: `name.ntl.json`, else `name 2.ntl.json`, `name 3.ntl.json`... */
   /** Saves into the first free file name after `file`'s stem; a name taken meanwhile (another window) moves on to the next. */
   private async saveUnderFreeName(file: string, doc: unknown): Promise<NotebookEntry> {
     const stem = file.slice(0, -SUFFIX.length);
@@ -311,6 +266,7 @@ export class NotebookStore {
     throw new RequestError(409, `no free file name for "${stem}" in the workspace`);
   }
 
+  /** A free file name for `name`: `name.ntl.json`, else `name 2.ntl.json`, `name 3.ntl.json`... */
   async freeFileName(name: string): Promise<string> {
     const first = notebookFileName(name);
     const stem = first.slice(0, -SUFFIX.length);
@@ -336,7 +292,7 @@ export class NotebookStore {
       await unlink(join(this.draftDir, file)).catch(() => undefined);
       await rename(join(this.backupDir, file), join(this.backupDir, target)).catch(() => undefined);
     });
-    await this.forgetRecent(file);
+    await this.recentFiles.forget(file);
     return entry;
   }
 
@@ -365,44 +321,15 @@ export class NotebookStore {
       await unlink(join(this.draftDir, name)).catch(() => undefined);
     });
     this.cache.delete(name);
-    await this.forgetRecent(name);
+    await this.recentFiles.forget(name);
   }
 
   /** Recently opened or saved notebooks that still exist, most recent first. */
   async recent(): Promise<string[]> {
-    const files = await this.loadRecent();
+    const files = await this.recentFiles.load();
     const existing: string[] = [];
     for (const file of files) if (await this.exists(join(this.dir, file))) existing.push(file);
     return existing;
-  }
-
-  private async loadRecent(): Promise<string[]> {
-    if (this.recentFiles) return this.recentFiles;
-    try {
-      const json: unknown = JSON.parse(await readFile(join(this.dir, '.recent.json'), 'utf8'));
-      this.recentFiles = Array.isArray(json) ? json.filter((f): f is string => NotebookFileName.safeParse(f).success).slice(0, MAX_RECENT) : [];
-    } catch {
-      this.recentFiles = []; // None yet, or damaged: recent files are a convenience.
-    }
-    return this.recentFiles;
-  }
-
-  private async storeRecent(files: string[]): Promise<void> {
-    this.recentFiles = files;
-    // Through the injected file layer, like every other write of the store.
-    await this.io.mkdir(this.dir);
-    await this.serial('.recent.json', () => writeFileAtomic(this.dir, '.recent.json', `${JSON.stringify(files, null, 2)}\n`, { io: this.io })).catch(() => undefined);
-  }
-
-  private async touchRecent(file: string): Promise<void> {
-    const files = await this.loadRecent();
-    if (files[0] === file) return;
-    await this.storeRecent([file, ...files.filter((f) => f !== file)].slice(0, MAX_RECENT));
-  }
-
-  private async forgetRecent(file: string): Promise<void> {
-    const files = await this.loadRecent();
-    if (files.includes(file)) await this.storeRecent(files.filter((f) => f !== file));
   }
 
   /** Keeps unsaved changes to `file` where a crash cannot lose them; `save` removes the draft. */

@@ -57,6 +57,17 @@ describe('EngineService: one request queue for every host', () => {
         capabilities: { attention: true, embeddings: true, residual: true, logitLens: true, interventions: true, fullVocabulary: true, kvCache: true },
       },
     });
+    // What the engine reads out of the model, named as TransformerLens names it, in the order it is computed.
+    const block = (l: number): string[] => [`blocks.${l}.attn.hook_v`, `blocks.${l}.attn.hook_pattern`, `blocks.${l}.hook_resid_mid`, `blocks.${l}.hook_resid_post`];
+    expect((final(answers, 1) as { result: { hooks: string[] } }).result.hooks).toEqual([
+      'hook_embed',
+      'hook_pos_embed',
+      'blocks.0.hook_resid_pre',
+      ...block(0),
+      ...block(1),
+      ...block(2),
+      'unembed.hook_out',
+    ]);
     expect(final(answers, 2)).toMatchObject({ type: 'result', result: { ids: [1, 2, 3] } });
   });
 

@@ -103,6 +103,9 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('fused attention recomp
     it('plans the recomputation and says so in the attention view', () => {
       expect(fused.plan.fusedRecompute).toMatchObject({ ok: true, ops: [c.op] });
       expect(fused.probes('attention')).toHaveLength(2);
+      // The tensors it adds are named by the hook points they are.
+      expect(fused.probes('attention').map((p) => [p.tensor, p.hook])).toEqual([0, 1].map((l) => [`ntl_fused/blocks.${l}.attn.hook_pattern`, `blocks.${l}.attn.hook_pattern`]));
+      expect(fused.probes('attention-values').map((p) => p.tensor)).toEqual(['ntl_fused/blocks.0.attn.hook_v', 'ntl_fused/blocks.1.attn.hook_v']);
       expect(supportedViews(fused.plan).attention).toEqual({
         ok: true,
         note: `attention weights recomputed from ${c.op}'s Q and K (the fused operator never outputs them)${c.kvHeads < 8 ? '; grouped-query attention: each key/value head is shared by 4 query heads; the weights are shown per query head' : ''}`,

@@ -95,6 +95,12 @@ describe('planGraph on other exporters\' patterns', () => {
     const plan = planOf(rmsRotary);
     expect(plan.probes.filter((p) => p.role === 'attention').map((p) => p.tensor)).toEqual(['p']);
     expect(plan.probes.filter((p) => p.role === 'residual').map((p) => p.tensor)).toEqual(['x0', 'x2']);
+    // Each probe named by its hook point: one block, entered by x0 and left by x2.
+    expect(Object.fromEntries(plan.probes.filter((p) => p.role === 'attention' || p.role === 'residual').map((p) => [p.tensor, p.hook]))).toEqual({
+      p: 'blocks.0.attn.hook_pattern',
+      x0: 'blocks.0.hook_resid_pre',
+      x2: 'blocks.0.hook_resid_post',
+    });
     expect(plan.positions).toBe('rotary');
     expect(plan.rotary).toEqual({ cos: 'cos', sin: 'sin' });
     expect(plan.probes.some((p) => p.role === 'position-embedding')).toBe(false);

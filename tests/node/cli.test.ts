@@ -128,6 +128,8 @@ describe('ntl on the bundled seed-world model', () => {
     const similarity = out['similarity'] as number[];
     // The embeddings, after each of the 3 blocks.
     expect(similarity).toHaveLength(4);
+    // Each depth named by its hook point, as TransformerLens names the residual stream.
+    expect(out['hooks']).toEqual(['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_post', 'blocks.1.hook_resid_post', 'blocks.2.hook_resid_post']);
     for (const v of similarity) expect(Math.abs(v)).toBeLessThanOrEqual(1 + 1e-9);
     expect((out['top_a'] as { token: string }[])[0]?.token).toBe(' deposited');
     expect((out['top_b'] as { token: string }[])[0]?.token).toBe(' sat');
@@ -144,6 +146,7 @@ describe('ntl on the bundled seed-world model', () => {
   it('gives attention rows that sum to one and never look ahead', async () => {
     const out = json(await ntl('attention', '--prompt', PROMPT, '--layer', '0', '--head', '1', '--json'));
     const matrix = (out['attention'] as number[][][][])[0]?.[0] ?? [];
+    expect(out['hooks']).toEqual(['blocks.0.attn.hook_pattern']);
     expect(matrix).toHaveLength((out['tokens'] as unknown[]).length);
     matrix.forEach((row, q) => {
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
@@ -190,6 +193,7 @@ describe('ntl on the bundled seed-world model', () => {
     ]);
     expect((cells[3]?.result['top'] as { token: string }[])[0]?.token).toBe(' east');
     expect(cells[1]?.result['dim_count']).toBe(4);
+    expect(cells[2]?.result).toMatchObject({ layer: 0, head: 1, hook: 'blocks.0.attn.hook_pattern' });
   });
 
   it('fits a prompt near the context as ntl generate does: room for the tokens to generate, the same tokens', async () => {

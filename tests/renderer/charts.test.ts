@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  attentionLinesOption,
-  barsOption,
-  COLOUR_SCALE_ROOM,
-  formatPercent,
-  formatScaleValue,
-  headStatsOption,
-  heatmapOption,
-  LINES_ROW_Y,
-  LINES_SPAN_X,
-  PALETTES,
-  smallMultiplesOption,
-  uniqueLabels,
-} from '../../src/renderer/src/charts/options';
+import { barsOption, COLOUR_SCALE_ROOM, formatPercent, formatScaleValue, heatmapOption, uniqueLabels } from '../../src/renderer/src/charts/options';
+import { attentionLinesOption, headStatsOption, LINES_ROW_Y, LINES_SPAN_X, PALETTES, smallMultiplesOption } from '../../src/renderer/src/charts/attention-options';
 import { smallMultiplesHeight, smallMultiplesPanelBox } from '../../src/common/small-multiples-layout';
 import { withCaption } from '../../src/renderer/src/components/export';
 import { allHeadStats } from '../../src/engine/attention-stats';
