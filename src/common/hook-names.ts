@@ -18,8 +18,7 @@
  * Block numbers count from 0, as the model's layers do.
  */
 
-/** A hook point's kind, without its block: the part of the name after `blocks.{l}.` for per-block points. */
-/** In the order a block computes them. */
+/** A block's hook points, named by the part after `blocks.{l}.`, in the order a block computes them. */
 export const BLOCK_HOOKS = ['hook_resid_pre', 'attn.hook_v', 'attn.hook_pattern', 'attn.hook_z', 'hook_resid_mid', 'hook_resid_post'] as const;
 export type BlockHook = (typeof BLOCK_HOOKS)[number];
 
