@@ -15,7 +15,9 @@ export function makeReport(notebook: NotebookStore): string {
   const charts = registeredCharts();
   const sections = doc.cells.map((cell): ReportSection => {
     if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(fillLiveFields(cell.text, notebook.noteFields)) };
-    if (!isComputedCell(cell)) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2) };
+    const runtime = notebook.cells[cell.id];
+    // A cell of an unknown kind, or a second cell of a kind (kept as read, not shown as a cell), is reported as read.
+    if (!isComputedCell(cell) || notebook.primary[cell.kind] !== cell.id || !runtime) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2) };
     const root = document.querySelector(`[data-testid="cell-${cell.kind}"]`);
     const inCell = charts.filter((c) => {
       const element = c.element();
@@ -25,7 +27,7 @@ export function makeReport(notebook: NotebookStore): string {
       kind: 'cell',
       title: root?.querySelector('h2')?.textContent ?? cell.kind,
       cellKind: cell.kind,
-      status: notebook.cells[cell.kind].status,
+      status: runtime.status,
       params: cell.params,
       charts: inCell.map((c) => ({ name: c.name, caption: c.caption(), svg: sanitizeSvg(optionToSvg(withCaption(c.option(), c.caption()), c.width(), c.height())) })),
     };

@@ -139,9 +139,9 @@ export const useCompareStore = defineStore('compare', () => {
 
   /** Makes sure the prompt is tokenized; starts every column over when the prompt or model changed. */
   async function prepare(): Promise<boolean> {
-    if (notebook.cells.tokenize.status !== 'done') await notebook.runCell('tokenize');
-    if (notebook.cells.tokenize.status !== 'done' || !notebook.tokens) {
-      error.value = notebook.cells.tokenize.error ?? 'The prompt could not be tokenized.';
+    if (notebook.cellState('tokenize').status !== 'done') await notebook.runCell('tokenize');
+    if (notebook.cellState('tokenize').status !== 'done' || !notebook.tokens) {
+      error.value = notebook.cellState('tokenize').error ?? 'The prompt could not be tokenized.';
       status.value = 'error';
       return false;
     }
