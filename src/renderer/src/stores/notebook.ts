@@ -5,21 +5,14 @@ import { DEFAULT_MODEL_ID, type PageModelInfo } from '../../../common/model-info
 import { liveFields } from '../notes/live-fields';
 import { isComputedCell, isNoteCell, NOTE_KIND, type CachedResult, type CellDoc, type CompareDoc, type ContextDoc, type NotebookDoc } from '../../../common/notebook-format';
 import { matchNotebookModel } from '../../../common/notebook-model';
-import { EngineClient } from '../engine/engine-client';
-import type { BackendChoice, ForwardPayload, LoadResult } from '../engine/protocol';
-import { api } from '../platform/api';
+import type { BackendChoice, ForwardPayload } from '../engine/protocol';
 import { useCellOutputs } from './cell-outputs';
+import { useEngineSession } from './engine-session';
 import { IDLE, isShown, transitionCell, type CellMessage, type CellRuntime } from './cell-status';
 import { useModelsStore } from './models';
 import { cellResults, DEFAULT_CONTEXT, DEFAULT_PROMPT, defaultLayout, defaultParams, fromNotebookDoc, primaryCells, toNotebookDoc } from './notebook-doc';
 
-export { DEFAULT_CONTEXT, DEFAULT_PROMPT } from './notebook-doc';
 const APP_VERSION = __APP_VERSION__;
-
-/** Suggested wasm threads: all cores up to 4 where the page is cross-origin isolated, else 1. */
-function wasmThreads(): number {
-  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
-}
 
 function message(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
@@ -31,8 +24,9 @@ function freshRuntime(primary: Record<CellKind, string>): Record<string, CellRun
 }
 
 export const useNotebookStore = defineStore('notebook', () => {
-  const engine = markRaw(new EngineClient(api.nativeEngine === true));
   const models = useModelsStore();
+  const errorBanner = ref<string | null>(null);
+  const { engine, loaded, loading, loadModel, nativeEngineNotice, restartNativeEngine } = useEngineSession(models, errorBanner);
   const prompt = ref<string>(DEFAULT_PROMPT);
   const params = ref<CellParams>(defaultParams());
   const layout = ref<CellDoc[]>(defaultLayout());
@@ -40,12 +34,9 @@ export const useNotebookStore = defineStore('notebook', () => {
   const primary = computed(() => primaryCells(layout.value));
   /** Each computed cell's runtime part (status, error, time), by cell id. */
   const cells = ref<Record<string, CellRuntime>>(freshRuntime(primary.value));
-  const loaded = shallowRef<LoadResult | null>(null);
-  const loading = ref(false);
   /** The run guard: true while a run (cells, Compare, Context, an intervention) holds the engine. */
   const running = ref(false);
   const progress = ref<string | null>(null);
-  const errorBanner = ref<string | null>(null);
   const notebookName = ref('Untitled');
   const lastRunMs = ref<number | null>(null);
   /** Results saved with the notebook that was opened, shown until the cell runs again. */
@@ -58,8 +49,6 @@ export const useNotebookStore = defineStore('notebook', () => {
   const opened = ref(0);
   /** Said when an opened notebook's model is missing or has another hash; `matches` are model ids to offer. */
   const modelNotice = ref<{ message: string; matches: string[] } | null>(null);
-  /** Said when the desktop app's native engine stopped: the reason; a restart is offered. */
-  const nativeEngineNotice = ref<string | null>(null);
   /** Counts changes to what is saved; `savedRevision` is the count the last save or open saw. */
   const revision = ref(0);
   const savedRevision = ref(0);
@@ -70,13 +59,7 @@ export const useNotebookStore = defineStore('notebook', () => {
   const modelsListed = new Promise<void>((resolve) => {
     resolveModelsListed = resolve;
   });
-  watch(
-    [prompt, params, () => models.modelId, layout, notebookName, compareDoc, contextDoc],
-    () => {
-      revision.value++;
-    },
-    { deep: true, flush: 'sync' },
-  );
+  watch([prompt, params, () => models.modelId, layout, notebookName, compareDoc, contextDoc], () => void revision.value++, { deep: true, flush: 'sync' });
   let cancelRequested = false;
   const outputs = useCellOutputs({ engine, prompt, params, loaded, progress });
   const { tokens, forward, generation, tokenPiece } = outputs;
@@ -115,45 +98,6 @@ export const useNotebookStore = defineStore('notebook', () => {
       errorBanner.value = `Could not list models: ${message(cause)}`;
     } finally {
       resolveModelsListed();
-    }
-  }
-
-  // The native engine's process died: what it was running fails with the reason, and the model is
-  // loaded again in the page (WebGPU or WASM) so work can go on; a restart brings it back.
-  api.engine?.onNativeExit((reason) => {
-    const wasNative = engine.nativeStopped(reason);
-    nativeEngineNotice.value = `${reason}. Models run in the page (WebGPU or WASM) until it is restarted.`;
-    if (wasNative && !loading.value) void loadModel(models.backendChoice === 'native' ? 'auto' : models.backendChoice);
-  });
-  engine.onNativeReady = () => {
-    nativeEngineNotice.value = null;
-    if (models.backendChoice === 'auto' || models.backendChoice === 'native') void loadModel();
-  };
-
-  /** Starts the native engine's process again; its port arrives as the first one did (`onNativeReady`). */
-  async function restartNativeEngine(): Promise<void> {
-    try {
-      await api.engine?.restartNative();
-    } catch (cause) {
-      nativeEngineNotice.value = `The native engine could not be restarted: ${message(cause)}`;
-    }
-  }
-
-  async function loadModel(backend: BackendChoice = models.backendChoice): Promise<void> {
-    const urls = models.urls();
-    if (!urls) {
-      errorBanner.value = `Model "${models.modelId}" is not available.`;
-      return;
-    }
-    loading.value = true;
-    loaded.value = null;
-    try {
-      loaded.value = await engine.call('load', { model: urls, backend, threads: wasmThreads() }).result;
-      errorBanner.value = null;
-    } catch (cause) {
-      errorBanner.value = `Could not load model "${urls.id}": ${message(cause)}`;
-    } finally {
-      loading.value = false;
     }
   }
 
