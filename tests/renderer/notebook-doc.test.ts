@@ -132,3 +132,21 @@ describe('the notebook document and the store state (pure conversions)', () => {
     expect(cellResults(layout, { ...run, model: 'sha' }).p?.key).not.toBe(results.p?.key);
   });
 });
+
+describe('which cells are shown, and why the others are kept as read', () => {
+  it('shows the first cell of each kind and notes; says why a second cell of a kind or an unknown kind is not shown', async () => {
+    const { keptReason } = await import('../../src/renderer/src/stores/notebook-doc');
+    const layout = richState().layout;
+    const primary = primaryCells(layout);
+    expect(Object.fromEntries(layout.map((c) => [c.id, keptReason(c, primary)]))).toEqual({
+      'note-1': null,
+      t: null,
+      e: null,
+      a: null,
+      p: null,
+      future: 'This version of the app does not know this kind of cell.',
+      p2: 'A second predict cell: this version shows one of each kind.',
+      s: null,
+    });
+  });
+});

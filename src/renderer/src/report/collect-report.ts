@@ -4,6 +4,7 @@ import { slug } from '../components/csv';
 import { fillLiveFields } from '../notes/live-fields';
 import { renderMarkdown, sanitizeSvg } from '../notes/markdown';
 import type { useNotebookStore } from '../stores/notebook';
+import { keptReason } from '../stores/notebook-doc';
 import { registeredCharts } from './chart-registry';
 import { buildReportHtml, type ReportSection } from './report-html';
 
@@ -16,8 +17,9 @@ export function makeReport(notebook: NotebookStore): string {
   const sections = doc.cells.map((cell): ReportSection => {
     if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(fillLiveFields(cell.text, notebook.noteFields)) };
     const runtime = notebook.cells[cell.id];
-    // A cell of an unknown kind, or a second cell of a kind (kept as read, not shown as a cell), is reported as read.
-    if (!isComputedCell(cell) || notebook.primary[cell.kind] !== cell.id || !runtime) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2) };
+    const reason = keptReason(cell, notebook.primary);
+    // A cell of an unknown kind, or a second cell of a kind, is kept as read, not shown: reported as read.
+    if (reason !== null || !isComputedCell(cell) || !runtime) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2), ...(isComputedCell(cell) && reason ? { reason } : {}) };
     const root = document.querySelector(`[data-testid="cell-${cell.kind}"]`);
     const inCell = charts.filter((c) => {
       const element = c.element();

@@ -1,5 +1,5 @@
 import { CELL_KINDS, CELL_PARAMS, type CellKind, type CellParams } from '../../../common/cells';
-import { isComputedCell, NOTEBOOK_FORMAT, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc, type CompareDoc, type ContextDoc } from '../../../common/notebook-format';
+import { isComputedCell, NOTE_KIND, NOTEBOOK_FORMAT, NOTEBOOK_VERSION, NotebookDoc, type CachedResult, type CellDoc, type CompareDoc, type ContextDoc } from '../../../common/notebook-format';
 import { predictResult } from '../../../engine/cell-results';
 import type { GenerationState } from '../../../engine/generate';
 import type { TokenPiece } from '../../../engine/tokenizer';
@@ -43,6 +43,12 @@ export function primaryCells(cells: readonly CellDoc[]): Record<CellKind, string
     ids[cell.kind] = cell.id;
   }
   return ids;
+}
+
+/** Why `cell` is kept as read rather than shown as a cell (null: it is shown, as a computed cell or a note). */
+export function keptReason(cell: CellDoc, primary: Record<CellKind, string>): string | null {
+  if (isComputedCell(cell)) return primary[cell.kind] === cell.id ? null : `A second ${cell.kind} cell: this version shows one of each kind.`;
+  return cell.kind === NOTE_KIND ? null : 'This version of the app does not know this kind of cell.';
 }
 
 /** What a notebook saves: the user's settings and layout, the set-ups of Compare and Context, results kept from a file. */
