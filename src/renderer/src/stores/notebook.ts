@@ -73,6 +73,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     return cells.value[primary.value[kind]] ?? IDLE;
   }
 
+  /** Moves the cells that show `kinds` on by `msg`: every status change goes through `transitionCell`. */
   function send(kinds: readonly CellKind[], msg: CellMessage): void {
     for (const kind of kinds) cells.value[primary.value[kind]] = transitionCell(cellState(kind), msg);
   }
