@@ -4,6 +4,7 @@ import { slug } from '../components/csv';
 import { fillLiveFields } from '../notes/live-fields';
 import { renderMarkdown, sanitizeSvg } from '../notes/markdown';
 import type { useNotebookStore } from '../stores/notebook';
+import { keptReason } from '../stores/notebook-doc';
 import { registeredCharts } from './chart-registry';
 import { buildReportHtml, type ReportSection } from './report-html';
 
@@ -15,7 +16,10 @@ export function makeReport(notebook: NotebookStore): string {
   const charts = registeredCharts();
   const sections = doc.cells.map((cell): ReportSection => {
     if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(fillLiveFields(cell.text, notebook.noteFields)) };
-    if (!isComputedCell(cell)) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2) };
+    const runtime = notebook.cells[cell.id];
+    const reason = keptReason(cell, notebook.primary);
+    // A cell of an unknown kind, or a second cell of a kind, is kept as read, not shown: reported as read.
+    if (reason !== null || !isComputedCell(cell) || !runtime) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2), ...(isComputedCell(cell) && reason ? { reason } : {}) };
     const root = document.querySelector(`[data-testid="cell-${cell.kind}"]`);
     const inCell = charts.filter((c) => {
       const element = c.element();
@@ -25,7 +29,7 @@ export function makeReport(notebook: NotebookStore): string {
       kind: 'cell',
       title: root?.querySelector('h2')?.textContent ?? cell.kind,
       cellKind: cell.kind,
-      status: notebook.cells[cell.kind].status,
+      status: runtime.status,
       params: cell.params,
       charts: inCell.map((c) => ({ name: c.name, caption: c.caption(), svg: sanitizeSvg(optionToSvg(withCaption(c.option(), c.caption()), c.width(), c.height())) })),
     };

@@ -2,7 +2,7 @@
 export type ReportSection =
   | { kind: 'note'; /** Already sanitised HTML (markdown-it + DOMPurify). */ html: string }
   | { kind: 'cell'; title: string; cellKind: string; status: string; params: Record<string, unknown>; charts: { name: string; caption: string; /** Sanitised SVG. */ svg: string }[] }
-  | { kind: 'unknown'; cellKind: string; json: string };
+  | { kind: 'unknown'; cellKind: string; json: string; /** Why it is kept as read and not shown (default: a kind from a newer version). */ reason?: string };
 
 export interface ReportInput {
   name: string;
@@ -27,7 +27,7 @@ function paramValue(value: unknown): string {
 function section(s: ReportSection): string {
   if (s.kind === 'note') return `<section class="note">${s.html}</section>`;
   if (s.kind === 'unknown') {
-    return `<section class="cell unknown"><h2>Unknown cell: ${escapeHtml(s.cellKind)}</h2><p>Kept from a newer version of the app.</p><pre>${escapeHtml(s.json)}</pre></section>`;
+    return `<section class="cell unknown"><h2>Unknown cell: ${escapeHtml(s.cellKind)}</h2><p>${escapeHtml(s.reason ?? 'Kept from a newer version of the app.')}</p><pre>${escapeHtml(s.json)}</pre></section>`;
   }
   const params = Object.entries(s.params);
   const table = params.length === 0 ? '<p class="muted">No parameters.</p>' : `<table class="params"><tbody>${params.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(paramValue(v))}</td></tr>`).join('')}</tbody></table>`;

@@ -24,6 +24,23 @@ const DEFAULT_SETUP: CompareDoc = {
   ],
 };
 
+/** Whether two set-ups save the same (the strategies are flat objects of a name and numbers). */
+export function isSameSetup(a: CompareDoc, b: CompareDoc): boolean {
+  const sameStrategy = (x: SamplingStrategy, y: SamplingStrategy): boolean => {
+    const other = new Map(Object.entries(y));
+    const entries = Object.entries(x);
+    return entries.length === other.size && entries.every(([k, v]) => other.get(k) === v);
+  };
+  return (
+    a.maxTokens === b.maxTokens &&
+    a.columns.length === b.columns.length &&
+    a.columns.every((c, i) => {
+      const d = b.columns[i];
+      return d !== undefined && c.name === d.name && c.seed === d.seed && sameStrategy(c.strategy, d.strategy);
+    })
+  );
+}
+
 function message(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
@@ -62,19 +79,11 @@ export const useCompareStore = defineStore('compare', () => {
   loadSetup();
   watch(() => notebook.opened, loadSetup);
 
-  /** The set-up as the notebook saves it; the notebook changes (and autosaves) only when it differs. */
-  const setup = computed<CompareDoc>(() => ({
-    maxTokens: maxTokens.value,
-    columns: columns.value.map((c) => ({ name: c.name, seed: c.seed, strategy: { ...c.strategy } })),
-  }));
-  watch(
-    setup,
-    (next) => {
-      const current = notebook.compareDoc ?? DEFAULT_SETUP;
-      if (JSON.stringify(next) !== JSON.stringify(current)) notebook.compareDoc = next;
-    },
-    { deep: true },
-  );
+  /** Tells the notebook the set-up it saves after a change of the columns; the notebook changes (and autosaves) only when it differs. */
+  function publish(): void {
+    const next: CompareDoc = { maxTokens: maxTokens.value, columns: columns.value.map((c) => ({ name: c.name, seed: c.seed, strategy: { ...c.strategy } })) };
+    if (!isSameSetup(next, notebook.compareDoc ?? DEFAULT_SETUP)) notebook.compareDoc = next;
+  }
 
   watch(
     () => [notebook.prompt, notebook.modelId],
@@ -92,6 +101,7 @@ export const useCompareStore = defineStore('compare', () => {
   function addColumn(): string | null {
     if (columns.value.length >= MAX_COLUMNS) return `a comparison has at most ${MAX_COLUMNS} columns`;
     columns.value.push(column(freeName(), { strategy: 'greedy' }, 42));
+    publish();
     return null;
   }
 
@@ -99,6 +109,7 @@ export const useCompareStore = defineStore('compare', () => {
     if (columns.value.length <= MIN_COLUMNS) return `a comparison needs at least ${MIN_COLUMNS} columns`;
     columns.value = columns.value.filter((c) => c.key !== key);
     if (selected.value?.key === key) selected.value = null;
+    publish();
     return null;
   }
 
@@ -127,6 +138,7 @@ export const useCompareStore = defineStore('compare', () => {
     c.seed = spec.data.seed;
     if (spec.data.strategy) c.strategy = spec.data.strategy;
     if (changesDecoding) clearGeneration(c);
+    publish();
     return null;
   }
 
@@ -134,14 +146,15 @@ export const useCompareStore = defineStore('compare', () => {
     const parsed = CompareSpec.shape.maxTokens.safeParse(n);
     if (!parsed.success) return parsed.error.issues[0]?.message ?? 'invalid number of tokens';
     maxTokens.value = parsed.data;
+    publish();
     return null;
   }
 
   /** Makes sure the prompt is tokenized; starts every column over when the prompt or model changed. */
   async function prepare(): Promise<boolean> {
-    if (notebook.cells.tokenize.status !== 'done') await notebook.runCell('tokenize');
-    if (notebook.cells.tokenize.status !== 'done' || !notebook.tokens) {
-      error.value = notebook.cells.tokenize.error ?? 'The prompt could not be tokenized.';
+    if (notebook.cellState('tokenize').status !== 'done') await notebook.runCell('tokenize');
+    if (notebook.cellState('tokenize').status !== 'done' || !notebook.tokens) {
+      error.value = notebook.cellState('tokenize').error ?? 'The prompt could not be tokenized.';
       status.value = 'error';
       return false;
     }
@@ -191,26 +204,26 @@ export const useCompareStore = defineStore('compare', () => {
       return;
     }
     if (!(await prepare())) return;
+    // The notebook's run guard: its cells wait while the comparison uses the engine, and the other way round.
     running.value = true;
-    // The notebook's cells wait while the comparison uses the engine, and the other way round.
-    notebook.running = true;
-    status.value = 'running';
-    error.value = null;
-    isCancelRequested = false;
     try {
-      const targets = new Map(columns.value.map((c) => [c.key, target(c)]));
-      let isMoving = true;
-      while (isMoving && !isCancelRequested) {
-        const due = columns.value.filter((c) => (c.state?.steps.length ?? 0) < (targets.get(c.key) ?? 0));
-        isMoving = due.length > 0 && (await stepColumns(due)).length > 0;
-      }
-      status.value = 'done';
+      await notebook.claim(async () => {
+        status.value = 'running';
+        error.value = null;
+        isCancelRequested = false;
+        const targets = new Map(columns.value.map((c) => [c.key, target(c)]));
+        let isMoving = true;
+        while (isMoving && !isCancelRequested) {
+          const due = columns.value.filter((c) => (c.state?.steps.length ?? 0) < (targets.get(c.key) ?? 0));
+          isMoving = due.length > 0 && (await stepColumns(due)).length > 0;
+        }
+        status.value = 'done';
+      }, false);
     } catch (cause) {
       error.value = message(cause);
       status.value = 'error';
     } finally {
       running.value = false;
-      notebook.running = false;
     }
   }
 
@@ -239,6 +252,7 @@ export const useCompareStore = defineStore('compare', () => {
     c.details = markRaw(forked.details);
     columns.value.push(c);
     selected.value = { key: c.key, step };
+    publish();
     return null;
   }
 

@@ -1,0 +1,67 @@
+import { markRaw, ref, shallowRef, type Ref } from 'vue';
+import { EngineClient } from '../engine/engine-client';
+import type { BackendChoice, LoadResult } from '../engine/protocol';
+import { api } from '../platform/api';
+import type { useModelsStore } from './models';
+
+/** Suggested wasm threads: all cores up to 4 where the page is cross-origin isolated, else 1. */
+function wasmThreads(): number {
+  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+}
+
+function message(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/**
+ * The engine (the page's worker, or the desktop app's native engine process) and the model loaded
+ * in it: the chosen model, variant and backend of `models`; load failures are said in `errorBanner`.
+ */
+export function useEngineSession(models: ReturnType<typeof useModelsStore>, errorBanner: Ref<string | null>) {
+  const engine = markRaw(new EngineClient(api.nativeEngine === true));
+  const loaded = shallowRef<LoadResult | null>(null);
+  const loading = ref(false);
+  /** Said when the desktop app's native engine stopped: the reason; a restart is offered. */
+  const nativeEngineNotice = ref<string | null>(null);
+
+  async function loadModel(backend: BackendChoice = models.backendChoice): Promise<void> {
+    const urls = models.urls();
+    if (!urls) {
+      errorBanner.value = `Model "${models.modelId}" is not available.`;
+      return;
+    }
+    loading.value = true;
+    loaded.value = null;
+    try {
+      loaded.value = await engine.call('load', { model: urls, backend, threads: wasmThreads() }).result;
+      errorBanner.value = null;
+    } catch (cause) {
+      errorBanner.value = `Could not load model "${urls.id}": ${message(cause)}`;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  // The native engine's process died: what it was running fails with the reason, and the model is
+  // loaded again in the page (WebGPU or WASM) so work can go on; a restart brings it back.
+  api.engine?.onNativeExit((reason) => {
+    const wasNative = engine.nativeStopped(reason);
+    nativeEngineNotice.value = `${reason}. Models run in the page (WebGPU or WASM) until it is restarted.`;
+    if (wasNative && !loading.value) void loadModel(models.backendChoice === 'native' ? 'auto' : models.backendChoice);
+  });
+  engine.onNativeReady = () => {
+    nativeEngineNotice.value = null;
+    if (models.backendChoice === 'auto' || models.backendChoice === 'native') void loadModel();
+  };
+
+  /** Starts the native engine's process again; its port arrives as the first one did (`onNativeReady`). */
+  async function restartNativeEngine(): Promise<void> {
+    try {
+      await api.engine?.restartNative();
+    } catch (cause) {
+      nativeEngineNotice.value = `The native engine could not be restarted: ${message(cause)}`;
+    }
+  }
+
+  return { engine, loaded, loading, loadModel, nativeEngineNotice, restartNativeEngine };
+}
