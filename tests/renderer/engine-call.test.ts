@@ -113,6 +113,13 @@ describe('useNeighbours: the prompt token looked up on each run, and a typed tok
     await failing;
     expect(n.neighbours.value).toBeNull();
     expect(n.error.value).toBe('" zzz" is 2 tokens');
+    expect(n.showsTyped.value).toBe(true);
+    // Choosing the prompt token that is still chosen looks it up again (the picker showed the typed token).
+    n.lookUpChosen();
+    expect(n.showsTyped.value).toBe(false);
+    expect(worker.pending('embedding-neighbours')).toMatchObject({ id: 8, k: 10 });
+    await worker.reply('embedding-neighbours', found(8, ' west'));
+    await until(() => n.neighbours.value?.id === 8, 'the chosen token again');
     scope.stop();
   });
 });

@@ -19,6 +19,8 @@ export function useNeighbours(source: NeighboursSource, k: number) {
   const neighbours = shallowRef<NeighboursResult | null>(null);
   /** Said when the typed text was looked up as another token (with a leading space). */
   const note = shallowRef<string | null>(null);
+  /** Whether the result shown is a typed token's, not the chosen prompt position's. */
+  const showsTyped = shallowRef(false);
 
   /** Shows the token's neighbours while no later lookup has started; on an error the previous result goes, so it is not read as this one's. */
   async function lookUp(request: { id: number } | { text: string }): Promise<EngineOutcome<NeighboursResult>> {
@@ -34,6 +36,7 @@ export function useNeighbours(source: NeighboursSource, k: number) {
    */
   async function lookUpTyped(text: string): Promise<void> {
     if (text.length === 0) return;
+    showsTyped.value = true;
     const first = await lookUp({ text });
     if (first.ok || /^\s/.test(text)) return;
     const refusal = first.error;
@@ -46,19 +49,19 @@ export function useNeighbours(source: NeighboursSource, k: number) {
     }
   }
 
-  // A new run, model or chosen position looks the prompt token up again.
-  watch(
-    () => [source.ids.value?.join(','), source.modelId.value, source.position.value] as const,
-    () => {
-      const id = source.ids.value?.[source.position.value];
-      if (id === undefined) {
-        neighbours.value = null;
-        return;
-      }
-      void lookUp({ id });
-    },
-    { immediate: true },
-  );
+  /** Looks up the prompt token at the chosen position (none when the pass has no such position). */
+  function lookUpChosen(): void {
+    showsTyped.value = false;
+    const id = source.ids.value?.[source.position.value];
+    if (id === undefined) {
+      neighbours.value = null;
+      return;
+    }
+    void lookUp({ id });
+  }
 
-  return { neighbours, note, error: call.error, isBusy: call.isBusy, lookUpTyped };
+  // A new run, model or chosen position looks the prompt token up again.
+  watch(() => [source.ids.value?.join(','), source.modelId.value, source.position.value] as const, lookUpChosen, { immediate: true });
+
+  return { neighbours, note, showsTyped, lookUpChosen, error: call.error, isBusy: call.isBusy, lookUpTyped };
 }
