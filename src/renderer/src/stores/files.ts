@@ -116,8 +116,8 @@ export const useFilesStore = defineStore('files', () => {
    * name is chosen where the folder is, in one request: no name is probed and refused (each refusal
    * would be a 409 the browser logs as an error), and a file another window made meanwhile is skipped.
    */
-  async function saveNew(name: string): Promise<string> {
-    return (await api.notebooks.save({ file: notebookFileName(name), doc: notebook.toDoc(), create: 'free-name' })).file;
+  async function saveNew(name: string): Promise<NotebookEntry> {
+    return api.notebooks.save({ file: notebookFileName(name), doc: notebook.toDoc(), create: 'free-name' });
   }
 
   /** Saves the notebook to its file (a new file the first time). */
@@ -128,12 +128,19 @@ export const useFilesStore = defineStore('files', () => {
       return false;
     }
     saving.value = true;
-    const at = notebook.revision;
+    let at = notebook.revision;
     try {
       if (currentFile.value === null) {
         const draft = notebookFileName(notebook.notebookName || 'Untitled');
-        currentFile.value = await saveNew(notebook.notebookName || 'Untitled');
+        const entry = await saveNew(notebook.notebookName || 'Untitled');
+        currentFile.value = entry.file;
         setHash(currentFile.value);
+        // A second "Untitled" was saved as "Untitled 2": the notebook takes that name too.
+        if (entry.name !== notebook.notebookName) {
+          const isUnchanged = notebook.revision === at;
+          notebook.notebookName = entry.name;
+          if (isUnchanged) at = notebook.revision;
+        }
         // Its draft was kept under the name it would have had.
         if (draft !== currentFile.value) void api.notebooks.discardDraft(draft).catch(() => undefined);
       } else {
