@@ -1,7 +1,22 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from './fixtures';
 import { FilesPage } from './pages/files-page';
 import { NotebookPage } from './pages/notebook-page';
+
+function notebook(name: string, prompt: string, savedAt: string): string {
+  return JSON.stringify({
+    format: 'next-token-lab-notebook',
+    version: 3,
+    name,
+    prompt,
+    model: { id: 'seed-world', sha256: null },
+    backend: null,
+    appVersion: '0.1.0',
+    savedAt,
+    cells: [{ id: 'tokenize', kind: 'tokenize', params: {} }],
+  });
+}
 
 /** The notebook files in the workspace (not drafts, backups or the trash). */
 function notebookFiles(dir: string): string[] {
@@ -40,5 +55,34 @@ test.describe("a new user's first hour (issue 19)", () => {
     const recent = await page.getByTestId('recent-entry').allTextContents();
     expect(new Set(recent).size).toBe(recent.length);
     await expect(page).toHaveTitle(`${made[2]} — Next Token Lab`);
+  });
+
+  test('drafts are offered in one closable banner, and not for a notebook saved after its draft', async ({ page, server }) => {
+    const nb = new NotebookPage(page);
+    const drafts = join(server.workspace, '.autosave');
+    mkdirSync(drafts, { recursive: true });
+    // Kept just before the save that replaced it: the file already holds it.
+    writeFileSync(join(drafts, 'Saved after.ntl.json'), notebook('Saved after', 'old', '2026-01-01T00:00:00.000Z'));
+    writeFileSync(join(server.workspace, 'Saved after.ntl.json'), notebook('Saved after', 'newer', '2026-01-01T00:00:01.000Z'));
+    const now = new Date(Date.now() + 60_000).toISOString();
+    for (const name of ['Lost one', 'Lost two', 'Lost three']) writeFileSync(join(drafts, `${name}.ntl.json`), notebook(name, `${name} prompt`, now));
+    try {
+      await page.reload();
+      await nb.waitForModel();
+      const area = page.getByTestId('drafts');
+      await expect(area).toHaveCount(1);
+      await expect(area).toContainText('Unsaved changes to 3 notebooks were kept');
+      for (const name of ['Lost one', 'Lost two', 'Lost three']) await expect(area.getByTestId('draft-banner').filter({ hasText: `(${name}.ntl.json,` })).toHaveCount(1);
+      await expect(area).not.toContainText('Saved after');
+      await area.getByTestId('draft-banner').filter({ hasText: '(Lost two.ntl.json,' }).getByTestId('draft-discard').click();
+      await expect(area.getByTestId('draft-banner')).toHaveCount(2);
+      await area.getByTestId('drafts-close').click();
+      await expect(page.getByTestId('drafts')).toHaveCount(0);
+      // Closing keeps them on disk for the next start.
+      expect(readdirSync(drafts).filter((f) => f.startsWith('Lost')).sort()).toEqual(['Lost one.ntl.json', 'Lost three.ntl.json']);
+    } finally {
+      for (const f of ['Saved after.ntl.json', 'Lost one.ntl.json', 'Lost two.ntl.json', 'Lost three.ntl.json']) rmSync(join(drafts, f), { force: true });
+      rmSync(join(server.workspace, 'Saved after.ntl.json'), { force: true });
+    }
   });
 });

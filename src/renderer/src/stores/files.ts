@@ -53,6 +53,21 @@ export const useFilesStore = defineStore('files', () => {
   let draftTimer: ReturnType<typeof setTimeout> | null = null;
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
 
+  /** The drafts banner was closed: the drafts stay on disk, offered again at the next start. */
+  const isDraftsClosed = ref(false);
+  /**
+   * Drafts worth offering: one older than its saved file holds nothing the file lacks (a draft
+   * written just before the save that replaced it), so it is not offered.
+   */
+  const offeredDrafts = computed(() =>
+    isDraftsClosed.value
+      ? []
+      : drafts.value.filter((d) => {
+          const saved = entries.value.find((e) => e.file === d.file && e.damaged === null);
+          return saved === undefined || Date.parse(d.savedAt) > saved.modifiedMs;
+        }),
+  );
+
   const title = computed(() => `${notebook.isDirty ? '• ' : ''}${notebook.notebookName || 'Untitled'} — Next Token Lab`);
 
   async function refresh(): Promise<void> {
@@ -147,6 +162,8 @@ export const useFilesStore = defineStore('files', () => {
         await api.notebooks.save({ file: currentFile.value, doc: notebook.toDoc() });
       }
       notebook.markSaved(at);
+      // Its draft is gone with the save (the store removes it): not offered any more.
+      drafts.value = drafts.value.filter((d) => d.file !== currentFile.value);
       status.value = `Saved ${currentFile.value} at ${new Date().toLocaleTimeString()}`;
       void refresh();
       return true;
@@ -359,6 +376,8 @@ export const useFilesStore = defineStore('files', () => {
     entries,
     recent,
     drafts,
+    offeredDrafts,
+    isDraftsClosed,
     status,
     saving,
     title,
