@@ -85,4 +85,40 @@ test.describe("a new user's first hour (issue 19)", () => {
       rmSync(join(server.workspace, 'Saved after.ntl.json'), { force: true });
     }
   });
+
+  test('the report holds every cell the notebook shows, Compare and Context too, with parameters in the words of the controls', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    const files = new FilesPage(page);
+    await nb.waitForModel();
+    await nb.runAllAndWait();
+    const compare = page.getByTestId('cell-compare');
+    await compare.getByTestId('compare-max-tokens').fill('3');
+    await compare.getByTestId('compare-max-tokens').press('Enter');
+    await compare.getByTestId('compare-run').click();
+    await expect(compare).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    await compare.getByTestId('compare-step-token').first().click();
+    const context = page.getByTestId('cell-context');
+    await context.getByTestId('context-run').click();
+    await expect(context).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    const generated = (await compare.getByTestId('compare-output').first().textContent()) ?? '';
+
+    await page.getByTestId('notebook-export').click();
+    const html = (await files.download(page.getByTestId('export-report'))).bytes.toString();
+    const section = (kind: string): string => (html.split(`<section class="cell" data-kind="${kind}">`)[1] ?? '').split('</section>')[0] ?? '';
+    for (const kind of ['tokenize', 'embed', 'attend', 'predict', 'sample', 'compare', 'context']) expect(html).toContain(`<section class="cell" data-kind="${kind}">`);
+    expect(section('compare')).toContain('<tr><th>Tokens</th><td>3</td></tr>');
+    expect(section('compare')).toContain('<tr><th>Column A</th><td>greedy (always the most likely token); seed 42</td></tr>');
+    expect(section('compare')).toContain(generated.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;'));
+    expect(section('compare')).toContain('data-chart="compare-distribution"');
+    expect(section('context')).toContain('<tr><th>Prompt A</th>');
+    expect(section('context')).toContain('data-chart="context-similarity"');
+    expect(section('attend')).toMatch(/<tr><th>Query token<\/th><td>the last token \(\d+: [^<]+\)<\/td><\/tr>/);
+    expect(section('sample')).toContain('<tr><th>Strategy</th><td>greedy (always the most likely token)</td></tr>');
+    // Charts sit under their own cell: the attention heatmap in Attend, not in Context.
+    expect(section('attend')).toContain('data-chart="attention"');
+    expect(section('context')).not.toContain('data-chart="attention"');
+    const tables = (html.match(/<table class="params">[\s\S]*?<\/table>/g) ?? []).join('\n');
+    expect(tables).toContain('Query token');
+    for (const internal of ['knobs', 'sampling', '{&quot;strategy', 'topK', '>query<', '>-1<']) expect(tables).not.toContain(internal);
+  });
 });
