@@ -121,4 +121,25 @@ test.describe("a new user's first hour (issue 19)", () => {
     expect(tables).toContain('Query token');
     for (const internal of ['knobs', 'sampling', '{&quot;strategy', 'topK', '>query<', '>-1<']) expect(tables).not.toContain(internal);
   });
+
+  test('"How each sampler works" reads as a document, and note tables have borders', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    const files = new FilesPage(page);
+    await nb.waitForModel();
+    const doc = page.getByTestId('sampling-doc');
+    await doc.locator('summary').click();
+    await expect(doc.locator('h2').filter({ hasText: 'The sampler chain' })).toBeVisible();
+    await expect(doc.locator('h3').filter({ hasText: 'The default order' })).toHaveCount(1);
+    await expect(doc.locator('strong').filter({ hasText: 'Every filter keeps at least one token' })).toHaveCount(1);
+    const text = (await doc.textContent()) ?? '';
+    expect(text).not.toMatch(/(^|\n)#+ |\*\*|src\/engine|\.ts\b|<!--/);
+    expect(text).toContain('seeded generator (mulberry32)');
+    await doc.locator('summary').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: '/tmp/ux-shots/sampling-doc.png' });
+
+    await files.addNote(0, '| token | probability |\n| --- | --- |\n| ␣east | 99.96% |');
+    const cell = page.getByTestId('note-rendered').locator('td').first();
+    await expect(cell).toHaveText('␣east');
+    expect(await cell.evaluate((td) => getComputedStyle(td).borderTopStyle)).toBe('solid');
+  });
 });

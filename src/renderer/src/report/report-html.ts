@@ -51,7 +51,7 @@ h1{margin:0 0 4px}.muted{color:#5b6576}section{border-top:1px solid #d9dee7;padd
 table{border-collapse:collapse;margin:6px 0}th,td{text-align:left;padding:2px 10px 2px 0;vertical-align:top}th{color:#5b6576;font-weight:500}
 figure{margin:10px 0}figure svg{max-width:100%;height:auto}figcaption{color:#5b6576;font-size:13px}
 pre{background:#f5f6f8;padding:8px;overflow:auto;font-size:12px}.output{white-space:pre-wrap}.prompt{white-space:pre-wrap;background:#f5f6f8;padding:8px;border-radius:6px}
-details{margin-top:16px}`;
+details{margin-top:16px}section.note th,section.note td{border:1px solid #d9dee7;padding:3px 8px}`;
 
 /**
  * The whole notebook as one self-contained HTML page: notes, parameters, charts as inline SVG,
