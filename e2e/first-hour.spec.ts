@@ -142,4 +142,30 @@ test.describe("a new user's first hour (issue 19)", () => {
     await expect(cell).toHaveText('␣east');
     expect(await cell.evaluate((td) => getComputedStyle(td).borderTopStyle)).toBe('solid');
   });
+
+  test('keyboard and layout: Shift+Enter in the prompt runs every cell, Run buttons are named, the top bar is one row at 1920 px', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await page.setViewportSize({ width: 1920, height: 1000 });
+    await nb.waitForModel();
+    await nb.prompt.fill('The moon rises in the');
+    await nb.prompt.press('Shift+Enter');
+    for (const kind of ['tokenize', 'embed', 'attend', 'predict', 'sample'] as const) await expect(nb.cell(kind)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    await expect(nb.prompt).toHaveValue('The moon rises in the');
+    for (const name of ['Run Tokenize', 'Run Embed', 'Run Attend', 'Run Predict', 'Run Sample', 'Run Context: both prompts']) await expect(page.getByRole('button', { name, exact: true })).toHaveCount(1);
+    await expect(page.getByRole('button', { name: /^Run Compare: \d+ tokens in each column$/ })).toHaveCount(1);
+    await expect(page.getByTestId('run-all-scope')).toContainText('Compare and Context run with their own buttons');
+    // Saved under a long name, with every badge shown: still one row.
+    const files = new FilesPage(page);
+    await files.name.fill('A notebook with a rather long name');
+    await files.name.press('Enter');
+    await files.waitSaved();
+    // One row: every item starts above the point where the first one ends.
+    const rows = await page.locator('.topbar > *').evaluateAll((els) => {
+      const boxes = els.map((e) => e.getBoundingClientRect());
+      const firstBottom = Math.min(...boxes.map((b) => b.bottom));
+      return boxes.every((b) => b.top < firstBottom) ? 1 : 2;
+    });
+    await page.screenshot({ path: '/tmp/ux-shots/top-1920.png', clip: { x: 0, y: 0, width: 1920, height: 160 } });
+    expect(rows).toBe(1);
+  });
 });
