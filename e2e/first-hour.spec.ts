@@ -140,7 +140,7 @@ test.describe("a new user's first hour (issue 19)", () => {
     await files.addNote(0, '| token | probability |\n| --- | --- |\n| ␣east | 99.96% |');
     const cell = page.getByTestId('note-rendered').locator('td').first();
     await expect(cell).toHaveText('␣east');
-    expect(await cell.evaluate((td) => getComputedStyle(td).borderTopStyle)).toBe('solid');
+    await expect(cell).toHaveCSS('border-top-style', 'solid');
   });
 
   test('keyboard and layout: Shift+Enter in the prompt runs every cell, Run buttons are named, the top bar is one row at 1920 px', async ({ page }) => {
@@ -167,5 +167,22 @@ test.describe("a new user's first hour (issue 19)", () => {
     });
     await page.screenshot({ path: '/tmp/ux-shots/top-1920.png', clip: { x: 0, y: 0, width: 1920, height: 160 } });
     expect(rows).toBe(1);
+  });
+
+  test('file problems name the file, the field and what was expected', async ({ page, server }) => {
+    const nb = new NotebookPage(page);
+    const folder = join(server.workspace, 'models', 'no-vocab');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'gpt2', n_layer: 1, n_head: 1, n_embd: 8, n_positions: 8 }));
+    try {
+      await page.reload();
+      await nb.waitForModel();
+      await expect(nb.errorBanner).toContainText('config.json: field "vocab_size": is missing: expected a number');
+      await expect(nb.errorBanner).not.toContainText('Invalid input');
+      await page.getByTestId('notebook-import-input').setInputFiles({ name: 'comparison.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ format: 'next-token-lab-comparison', version: 1, columns: [] })) });
+      await expect(nb.errorBanner).toContainText('Could not import comparison.json: field "format": this is a comparison exported from the Compare cell');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

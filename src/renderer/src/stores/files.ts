@@ -287,7 +287,9 @@ export const useFilesStore = defineStore('files', () => {
     try {
       doc = boundResults(parseNotebook(JSON.parse(text), fileName)).doc;
     } catch (cause) {
-      notebook.errorBanner = `Could not import ${fileName}: ${message(cause)}`;
+      // The format's messages start with the file's name already.
+      const said = message(cause);
+      notebook.errorBanner = `Could not import ${fileName}: ${said.startsWith(`${fileName}: `) ? said.slice(fileName.length + 2) : said}`;
       return false;
     }
     cancelTimers();
