@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from './fixtures';
+import { downloadCsv, expect, test } from './fixtures';
 import { FilesPage } from './pages/files-page';
 import { NotebookPage } from './pages/notebook-page';
 
@@ -184,5 +184,23 @@ test.describe("a new user's first hour (issue 19)", () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  test('token labels: an emoji split into bytes is shown as the emoji, counted as one character; repeated tokens name their position', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    const prompt = 'The 🌞 rises in the east and the sun';
+    await nb.setPrompt(prompt);
+    await nb.runAllAndWait();
+    const rows = await downloadCsv(page, page.getByTestId('chart-tokens').locator('..'));
+    expect(rows[0]).toEqual(['position', 'id', 'text', 'label', 'characters']);
+    const labels = rows.slice(1).map((r) => r[3]);
+    expect(labels).toEqual(['The', '␣', '🌞 byte 1 of 4', '🌞 byte 2 of 4', '🌞 byte 3 of 4', '🌞 byte 4 of 4', '␣rises', '␣in', '␣the (8)', '␣east', '␣and', '␣the (11)', '␣sun']);
+    const characters = rows.slice(1).reduce((sum, r) => sum + Number(r[4]), 0);
+    // 🌞 is one character (two UTF-16 code units): the bars add up to the prompt's characters.
+    expect(characters).toBe([...prompt].length);
+    await expect(page.getByTestId('attend-query').locator('option').nth(8)).toHaveText('8: ␣the (8)');
+    await page.getByTestId('chart-tokens').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: '/tmp/ux-shots/token-labels.png' });
   });
 });

@@ -154,7 +154,7 @@ export interface BarsInput {
   /** Bars to draw as cut (in grey), e.g. tokens the sampler chain removed. */
   cut?: readonly boolean[];
   asPercent?: boolean;
-  /** Whole numbers (counts): labels without decimals. */
+  /** Counts: labels without decimals, a share of one with at most two (0.25). */
   isCount?: boolean;
   /** The tooltip adds the value itself with these digits (a percentage label rounds). */
   tooltipDigits?: number;
@@ -163,7 +163,8 @@ export interface BarsInput {
 
 /** Horizontal bars, largest first as given, labels on the left. */
 export function barsOption(input: BarsInput): EChartsCoreOption {
-  const label = (v: number): string => (input.asPercent ? pct(v) : input.isCount ? String(Math.round(v)) : fmt(v));
+  // A count may hold a share of one (a byte piece is ¼ of a 4-byte character): shown as 0.25, a whole count as 4.
+  const label = (v: number): string => (input.asPercent ? pct(v) : input.isCount ? String(Number(v.toFixed(2))) : fmt(v));
   return {
     title: { text: input.title, subtext: input.caption ?? '', left: 'center', textStyle: { fontSize: 13 }, subtextStyle: { fontSize: 11 } },
     tooltip: {
