@@ -214,7 +214,7 @@ export function lineOption(input: LineInput): EChartsCoreOption {
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => (input.asPercent ? pct(v) : fmt(v)) },
     ...(isMulti ? { legend: { data: input.series.map((s) => s.name), bottom: 0, type: 'scroll' } } : {}),
     grid: { left: 60, right: 30, top: 40, bottom: isMulti ? 80 : 60 },
-    xAxis: { type: 'category', data: input.labels, name: input.xName, nameLocation: 'middle', nameGap: 40, axisLabel: { rotate: 30, interval: 0 } },
+    xAxis: { type: 'category', data: input.labels, name: input.xName, nameLocation: 'middle', nameGap: 40, axisLabel: { rotate: input.labels.some((l) => l.length > 4) ? 30 : 0, interval: 0 } },
     yAxis: { type: 'value', name: input.yName, min: input.asPercent ? 0 : undefined, max: input.asPercent ? 1 : undefined },
     series: input.series.map((s, i) => ({ type: 'line', name: s.name, data: s.values, connectNulls: false, symbolSize: 7, lineStyle: { color: colour(i) }, itemStyle: { color: colour(i) } })),
   };
