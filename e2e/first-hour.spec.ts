@@ -203,4 +203,23 @@ test.describe("a new user's first hour (issue 19)", () => {
     await page.getByTestId('chart-tokens').scrollIntoViewIfNeeded();
     await page.screenshot({ path: '/tmp/ux-shots/token-labels.png' });
   });
+
+  test('each chart is a figure named by its title and key figure, with its exports behind one tab stop', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    await nb.runAllAndWait();
+    await expect(page.getByRole('figure', { name: 'Characters per token: 5 bars; the largest, ␣rises, is 6' })).toHaveCount(1);
+    await expect(page.getByRole('img', { name: /^Characters per token: 5 bars/ })).toHaveCount(1);
+    await expect(page.getByRole('figure', { name: /^PNG SVG/ })).toHaveCount(0);
+    const toolbar = page.getByTestId('chart-tokens').locator('..').getByTestId('chart-export');
+    await expect(toolbar).toHaveAttribute('role', 'toolbar');
+    await toolbar.getByTestId('export-png').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(toolbar.getByTestId('export-svg')).toBeFocused();
+    await page.keyboard.press('Tab');
+    // One Tab leaves the chart's exports.
+    expect(await toolbar.evaluate((el) => el.contains(el.ownerDocument.activeElement))).toBe(false);
+    const stops = await toolbar.locator('[tabindex="0"]').count();
+    expect(stops).toBe(1);
+  });
 });
