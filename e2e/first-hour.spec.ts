@@ -1,6 +1,6 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { downloadCsv, expect, test } from './fixtures';
+import { downloadCsv, expect, expectChartDrawn, test } from './fixtures';
 import { FilesPage } from './pages/files-page';
 import { NotebookPage } from './pages/notebook-page';
 
@@ -221,5 +221,27 @@ test.describe("a new user's first hour (issue 19)", () => {
     expect(await toolbar.evaluate((el) => el.contains(el.ownerDocument.activeElement))).toBe(false);
     const stops = await toolbar.locator('[tabindex="0"]').count();
     expect(stops).toBe(1);
+  });
+
+  test('after a reload a notebook on a small model runs again by itself; its saved summary reads as the cells do', async ({ page, server }) => {
+    const nb = new NotebookPage(page);
+    const files = new FilesPage(page);
+    await nb.waitForModel();
+    await files.name.fill('Reloaded');
+    await files.name.press('Enter');
+    await nb.setPrompt('The sun rises in the');
+    await nb.runAllAndWait();
+    await page.keyboard.press('Control+s');
+    await files.waitSaved();
+    const file = (await files.status.textContent())?.replace(/^.*Saved · /, '').trim() ?? '';
+    const saved = JSON.parse(readFileSync(join(server.workspace, file), 'utf8')) as { results: Record<string, { data: { summary: string } }> };
+    expect(saved.results['predict']?.data.summary).toMatch(/^top-1 “␣east” at 99\.9\d%$/);
+
+    await page.reload();
+    await nb.waitForModel();
+    for (const kind of ['tokenize', 'embed', 'attend', 'predict', 'sample'] as const) await expect(nb.cell(kind)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    await expect(page.getByTestId('predict-row').first()).toContainText('east');
+    await expectChartDrawn(page.getByTestId('chart-attention'));
+    await expect(files.status).toHaveAttribute('data-dirty', 'false');
   });
 });

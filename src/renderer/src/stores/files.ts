@@ -15,6 +15,12 @@ function autosaveDelay(): number {
   const configured = Number(globalThis.localStorage?.getItem('ntl.autosaveMs') ?? '');
   return Number.isFinite(configured) && configured > 0 ? configured : 1000;
 }
+/**
+ * A notebook opened on a model this small runs at once (a run takes well under a second), so its
+ * charts and note fields show again after a reload; on a larger model it waits for Run all.
+ */
+const AUTO_RUN_MAX_PARAMETERS = 30_000_000;
+
 /** A draft for crash recovery is kept sooner than the save itself. */
 const DRAFT_DELAY_MS = 250;
 
@@ -107,6 +113,29 @@ export const useFilesStore = defineStore('files', () => {
     draftTimer = saveTimer = null;
   }
 
+  /** Settles once the model is loaded (or its load failed). */
+  function modelSettled(): Promise<void> {
+    if (!notebook.loading) return Promise.resolve();
+    return new Promise((resolve) => {
+      const stop = watch(
+        () => notebook.loading,
+        (isLoading) => {
+          if (isLoading) return;
+          stop();
+          resolve();
+        },
+      );
+    });
+  }
+
+  /** Runs an opened notebook on a small model (its own model, not a stand-in for a missing one). */
+  async function runOnOpen(): Promise<void> {
+    await modelSettled();
+    const m = notebook.model;
+    if (!notebook.loaded || notebook.modelNotice !== null || m === null || m.parameters === null || m.parameters > AUTO_RUN_MAX_PARAMETERS) return;
+    await notebook.runAll();
+  }
+
   /** Opens a notebook, its backup (the version before the last save) or its draft. */
   async function open(file: string, copy: NotebookCopy = 'file'): Promise<boolean> {
     cancelTimers();
@@ -119,6 +148,7 @@ export const useFilesStore = defineStore('files', () => {
       setHash(currentFile.value);
       status.value = copy === 'file' ? `Opened ${file}` : `Opened the ${copy} of ${file}`;
       if (copy !== 'file') notebook.revision++;
+      void runOnOpen();
       return true;
     } catch (cause) {
       notebook.errorBanner = `Could not open ${file}${copy === 'file' ? '' : ` (${copy})`}: ${message(cause)}`;

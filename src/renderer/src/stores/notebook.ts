@@ -12,6 +12,7 @@ import { fitPrompt, predictResult } from '../../../engine/cell-results';
 import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
+import { percent } from '../cells/labels';
 import { api } from '../platform/api';
 
 export const DEFAULT_PROMPT = 'The sun rises in the';
@@ -449,7 +450,7 @@ export const useNotebookStore = defineStore('notebook', () => {
         out[cell.id] = {
           key: key('predict'),
           data: {
-            summary: first ? `top-1 ${JSON.stringify(tokenPiece(first.id).text)} at ${(first.prob * 100).toFixed(1)}%` : '',
+            summary: first ? `top-1 “${tokenPiece(first.id).display}” at ${percent(first.prob)}` : '',
             top: top.map((t) => ({ id: t.id, token: tokenPiece(t.id).text, prob: t.prob, logit: t.logit })),
           },
         };
