@@ -211,7 +211,7 @@ test.describe("a new user's first hour (issue 19)", () => {
     await expect(page.getByRole('figure', { name: 'Characters per token: 5 bars; the largest, ␣rises, is 6' })).toHaveCount(1);
     await expect(page.getByRole('img', { name: /^Characters per token: 5 bars/ })).toHaveCount(1);
     await expect(page.getByRole('figure', { name: /^PNG SVG/ })).toHaveCount(0);
-    const toolbar = page.getByTestId('chart-tokens').locator('..').getByTestId('chart-export');
+    const toolbar = page.getByTestId('chart-tokens').locator('..').getByTestId('exports-toolbar');
     await expect(toolbar).toHaveAttribute('role', 'toolbar');
     await toolbar.getByTestId('export-png').focus();
     await page.keyboard.press('ArrowRight');
