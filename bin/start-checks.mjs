@@ -48,3 +48,42 @@ export function sandboxProblem({ platform, uid, restrictedUserns, chromeSandbox 
     '(An installed package of the app, `npm run dist`, sets its helper up when it is installed.)',
   ].join('\n');
 }
+
+/** The Node version Electron's downloader (@electron/get, which `electron` 45 uses) declares it needs. */
+export const ELECTRON_DOWNLOADER_NODE = '22.12.0';
+
+/** Whether Node `version` ("20.20.2", "v22.12.0") is at least `minimum`. */
+export function nodeAtLeast(version, minimum) {
+  const a = version.replace(/^v/, '').split('.').map(Number);
+  const b = minimum.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+/**
+ * Why the desktop window cannot open on this machine, before anything is downloaded: no display
+ * (Linux without DISPLAY or WAYLAND_DISPLAY: an SSH session, a server, a container). Null where
+ * there is one, and on macOS and Windows, which always have one.
+ */
+export function displayProblem({ platform, env }) {
+  if (platform !== 'linux' || env.DISPLAY || env.WAYLAND_DISPLAY) return null;
+  return 'No display: DISPLAY and WAYLAND_DISPLAY are not set (an SSH session, a server or a container), so no desktop window can open.';
+}
+
+/**
+ * Why the Electron binary could not be fetched, in words, from what `npm start` saw: `timedOut`, the
+ * result of its own check that github.com answers (`network`: 'ok', or the error code of the
+ * failed request), the Node version, and the downloader's first line of output.
+ */
+export function downloadProblem({ timedOut, timeoutMinutes, network, nodeVersion, output }) {
+  if (network !== 'ok') {
+    return `No network: github.com, where Electron is downloaded from, could not be reached (${network}). Connect and run npm start again, or set ELECTRON_MIRROR to a mirror you can reach.`;
+  }
+  if (!nodeAtLeast(nodeVersion, ELECTRON_DOWNLOADER_NODE)) {
+    return `Node ${nodeVersion.replace(/^v/, '')} is too old for Electron's downloader, which needs Node ${ELECTRON_DOWNLOADER_NODE} or later. Install Node ${ELECTRON_DOWNLOADER_NODE} or later (https://nodejs.org) and run npm start again.`;
+  }
+  if (timedOut) return `The download did not finish within ${timeoutMinutes} minutes (a slow connection): run npm start again to retry.`;
+  return `The download failed: ${output || 'no reason given'}.`;
+}

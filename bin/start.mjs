@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { previewCommand, sandboxProblem, startArguments } from './start-checks.mjs';
+import { displayProblem, downloadProblem, previewCommand, sandboxProblem, startArguments } from './start-checks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (args, options = {}) => spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', ...options });
@@ -44,17 +44,45 @@ function sandboxFacts() {
   };
 }
 
+/** 'ok' when github.com (where the Electron binary comes from) answers; else the failed request's error code. */
+async function networkCheck() {
+  try {
+    await fetch('https://github.com', { method: 'HEAD', signal: AbortSignal.timeout(15_000) });
+    return 'ok';
+  } catch (cause) {
+    const code = cause?.cause?.code ?? cause?.code ?? cause?.name;
+    return typeof code === 'string' ? code : String(cause?.message ?? cause);
+  }
+}
+
+/** The browser build, where the desktop window cannot open; the reason first. */
+function serveInstead(reason) {
+  console.log(reason);
+  console.log('Serving the same notebook to your browser instead; press Ctrl+C to stop.');
+  const served = run([join(root, 'bin/serve.mjs'), ...args.appArgs]);
+  process.exit(served.status ?? 0);
+}
+
 const args = startArguments(process.argv.slice(2));
 
 const built = run([electronVite, 'build']);
 if (built.status !== 0) process.exit(built.status ?? 1);
 
+const noDisplay = displayProblem({ platform: process.platform, env: process.env });
+if (noDisplay) serveInstead(noDisplay);
+
+let whyNot = 'The Electron binary is not available on this machine.';
 if (!electronInstalled()) {
   console.log('Fetching the Electron binary (first start only; up to 10 minutes)…');
   const fetched = run([join(root, 'node_modules/electron/install.js')], { timeout: DOWNLOAD_TIMEOUT_MS, stdio: 'pipe', encoding: 'utf8' });
   if (fetched.status !== 0) {
-    const why = fetched.error?.code === 'ETIMEDOUT' ? `no answer within ${DOWNLOAD_TIMEOUT_MS / 60_000} minutes` : (fetched.stderr || fetched.stdout || '').trim().split('\n')[0];
-    console.log(`  failed: ${why}`);
+    whyNot = `The Electron binary could not be downloaded. ${downloadProblem({
+      timedOut: fetched.error?.code === 'ETIMEDOUT',
+      timeoutMinutes: DOWNLOAD_TIMEOUT_MS / 60_000,
+      network: await networkCheck(),
+      nodeVersion: process.version,
+      output: (fetched.stderr || fetched.stdout || '').trim().split('\n')[0] ?? '',
+    })}`;
   }
 }
 if (electronInstalled()) {
@@ -64,7 +92,4 @@ if (electronInstalled()) {
   if (app.status !== 0 && problem) console.log(`\nElectron stopped (exit status ${app.status ?? app.signal}). If it was the sandbox check:\n${problem}`);
   process.exit(app.status ?? 1);
 }
-console.log('The Electron binary is not available on this machine (its download failed).');
-console.log('Serving the same notebook to your browser instead; press Ctrl+C to stop.');
-const served = run([join(root, 'bin/serve.mjs'), ...args.appArgs]);
-process.exit(served.status ?? 0);
+serveInstead(whyNot);

@@ -89,13 +89,20 @@ test.describe('the Compare cell', () => {
     const nb = new NotebookPage(page);
     const compare = new ComparePage(page);
     await nb.waitForModel();
+    // The rule of cells/field-rules.ts: the field named as labelled, the range, the typed text kept until corrected.
     await compare.setField(1, 'compare-temperature', '-1');
-    await expect(compare.controlError).toHaveText('temperature must be greater than 0');
-    await compare.setField(1, 'compare-top-k', '0');
-    await expect(compare.controlError).toHaveText('k must be at least 1');
+    await expect(compare.controlError).toHaveText('Column B: temperature must be from 0.05 to 5, not −1.');
+    await expect(compare.column(1).getByTestId('compare-temperature')).toHaveValue('-1');
+    await expect(compare.column(1).getByTestId('compare-temperature')).toHaveAttribute('aria-invalid', 'true');
+    await compare.setField(1, 'compare-temperature', '0.8');
+    await expect(compare.controlError).toHaveCount(0);
+    await compare.setField(1, 'compare-top-k', '2000');
+    await expect(compare.controlError).toHaveText("Column B: top-k must be a whole number from 1 to 1,024 (the model's vocabulary size), not 2000.");
+    await expect(compare.column(1).getByTestId('compare-top-k')).toHaveValue('2000');
     await compare.setField(0, 'compare-seed', '-3');
-    await expect(compare.controlError).toHaveText('seed must be at least 0');
+    await expect(compare.controlError).toContainText('Column A: Seed must be a whole number from 0 to 4,294,967,295, not −3.');
     await compare.setField(1, 'compare-top-k', '3');
+    await compare.setField(0, 'compare-seed', '3');
     await expect(compare.controlError).toHaveCount(0);
     for (let n = 3; n <= 6; n++) {
       await compare.cell.getByTestId('compare-add-column').click();

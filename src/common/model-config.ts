@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssue } from './issue-words';
 
 /** The fields of a Hugging Face `config.json` the app reads, under GPT-2 or Llama-style names. */
 const RawConfig = z
@@ -40,11 +41,7 @@ export interface ModelConfig {
 /** Validates `config.json`; the error names the field and what was expected. */
 export function parseModelConfig(json: unknown, file = 'config.json'): ModelConfig {
   const parsed = RawConfig.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.join('.') || '(root)';
-    throw new Error(`${file}: field "${where}": ${issue?.message ?? 'invalid'}`);
-  }
+  if (!parsed.success) throw new Error(describeIssue(file, parsed.error, json));
   const c = parsed.data;
   const need = (value: number | undefined, names: string): number => {
     if (value === undefined) throw new Error(`${file}: missing ${names}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SamplingStrategy } from './sampling-strategy';
 import { CELL_KINDS, CELL_PARAMS } from './cells';
+import { describeIssue, issueWords } from './issue-words';
 import { formatBytes } from './model-limits';
 
 /**
@@ -133,16 +134,17 @@ const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string
   2: (doc) => ({ ...doc, version: 3 }),
 };
 
-function describeIssue(file: string, error: z.ZodError): string {
-  const issue = error.issues[0];
-  return `${file}: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`;
-}
+/** The format a comparison exported from the Compare cell declares: told apart from a notebook by name. */
+const COMPARISON_FORMAT = 'next-token-lab-comparison';
 
 /** Brings a document of any older version up to `NOTEBOOK_VERSION`; refuses newer ones by name. */
 export function migrateNotebook(json: unknown, file = 'notebook'): unknown {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${file}: not a notebook: expected a JSON object`);
+  if ('format' in json && json.format === COMPARISON_FORMAT) {
+    throw new Error(`${file}: field "format": this is a comparison exported from the Compare cell ("${COMPARISON_FORMAT}"), not a notebook; import a notebook file (.ntl.json, "format": "${NOTEBOOK_FORMAT}")`);
+  }
   const head = z.looseObject({ format: z.literal(NOTEBOOK_FORMAT), version: z.number().int().min(1) }).safeParse(json);
-  if (!head.success) throw new Error(describeIssue(file, head.error));
+  if (!head.success) throw new Error(describeIssue(file, head.error, json));
   let doc: Record<string, unknown> = head.data;
   if (head.data.version > NOTEBOOK_VERSION) {
     throw new Error(`${file}: field "version": format version ${head.data.version} is from a newer Next Token Lab; this one reads versions 1 to ${NOTEBOOK_VERSION}`);
@@ -153,7 +155,7 @@ export function migrateNotebook(json: unknown, file = 'notebook'): unknown {
     try {
       doc = step(doc);
     } catch (cause) {
-      if (cause instanceof z.ZodError) throw new Error(`${describeIssue(file, cause)} (format version ${version})`);
+      if (cause instanceof z.ZodError) throw new Error(`${describeIssue(file, cause, doc)} (format version ${version})`);
       throw cause;
     }
   }
@@ -162,14 +164,15 @@ export function migrateNotebook(json: unknown, file = 'notebook'): unknown {
 
 /** Parses a notebook file's JSON of any known version (migrated to the current one); the error names the field. */
 export function parseNotebook(json: unknown, file = 'notebook'): NotebookDoc {
-  const parsed = NotebookDoc.safeParse(migrateNotebook(json, file));
-  if (!parsed.success) throw new Error(describeIssue(file, parsed.error));
+  const migrated = migrateNotebook(json, file);
+  const parsed = NotebookDoc.safeParse(migrated);
+  if (!parsed.success) throw new Error(describeIssue(file, parsed.error, migrated));
   for (const cell of parsed.data.cells) {
     if (!isComputedCell(cell)) continue;
     const params = CELL_PARAMS[cell.kind].safeParse(cell.params);
     if (!params.success) {
       const issue = params.error.issues[0];
-      throw new Error(`${file}: cell "${cell.id}" (${cell.kind}) parameter "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`);
+      throw new Error(`${file}: cell "${cell.id}" (${cell.kind}) parameter "${issue?.path.join('.') ?? ''}": ${issueWords(issue, cell.params)}`);
     }
   }
   return parsed.data;

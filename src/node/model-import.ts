@@ -4,6 +4,7 @@ import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, stat } fro
 import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ImportBegin, ImportChunk, ImportToken, MODEL_JSON_FILES, modelIdFrom, planImport, type ImportFile } from '../common/model-import';
+import { describeIssue } from '../common/issue-words';
 import type { ModelInfo } from '../common/model-info';
 import type { ModelRegistry } from './model-registry';
 import { verifyModelFolder } from './model-verify';
@@ -20,10 +21,7 @@ interface Upload {
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new RequestError(400, `${what}: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
-  }
+  if (!parsed.success) throw new RequestError(400, describeIssue(what, parsed.error, value));
   return parsed.data;
 }
 

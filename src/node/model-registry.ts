@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { describeIssue } from '../common/issue-words';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
 import type { ModelInfo, ModelList, ModelProblem } from '../common/model-info';
 import { companionFiles, noOnnxMessage, ONNX_CANDIDATES, variantCandidates, variantOf } from '../common/model-import';
@@ -242,11 +243,9 @@ export class ModelRegistry {
     let card: z.infer<typeof Card> = {};
     const hasCard = await fileExists(join(folder, 'card.json'));
     if (hasCard) {
-      const parsed = Card.safeParse(await readJson(join(folder, 'card.json'), label('card.json')));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new Error(`${label('card.json')}: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
-      }
+      const cardJson = await readJson(join(folder, 'card.json'), label('card.json'));
+      const parsed = Card.safeParse(cardJson);
+      if (!parsed.success) throw new Error(describeIssue(label('card.json'), parsed.error, cardJson));
       card = parsed.data;
     }
     const variants = await this.variants(folder);

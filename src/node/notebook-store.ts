@@ -252,13 +252,19 @@ export class NotebookStore {
     }
   }
 
-  /** Saves into the first free file name after `file`'s stem; a name taken meanwhile (another window) moves on to the next. */
+  /**
+   * Saves into the first free file name after `file`'s stem; a name taken meanwhile (another window)
+   * moves on to the next. A notebook named as the taken file is (the second "Untitled") takes the
+   * free file's name ("Untitled 2"), so the sidebar and Recent never show two alike.
+   */
   private async saveUnderFreeName(file: string, doc: unknown): Promise<NotebookEntry> {
     const stem = file.slice(0, -SUFFIX.length);
+    const named = typeof doc === 'object' && doc !== null && 'name' in doc && typeof doc.name === 'string' ? { ...doc, name: doc.name } : null;
     for (let attempt = 0; attempt < 20; attempt++) {
       const free = await this.freeFileName(stem);
+      const renamed = named !== null && free !== file && notebookFileName(named.name) === file ? { ...named, name: free.slice(0, -SUFFIX.length) } : doc;
       try {
-        return await this.save({ file: free, doc, create: true });
+        return await this.save({ file: free, doc: renamed, create: true });
       } catch (cause) {
         if (!(cause instanceof RequestError && cause.status === 409 && (await this.exists(join(this.dir, free))))) throw cause;
       }

@@ -28,6 +28,9 @@ describe('NotebookStore', () => {
     const made = await Promise.all(Array.from({ length: 4 }, () => store.save({ file: 'Untitled.ntl.json', doc: { ...doc, name: 'Untitled' }, create: 'free-name' })));
     expect(made.map((e) => e.file).sort()).toEqual(['Untitled 2.ntl.json', 'Untitled 3.ntl.json', 'Untitled 4.ntl.json', 'Untitled 5.ntl.json']);
     expect((await store.list()).map((e) => e.file).sort()).toEqual(['Untitled 2.ntl.json', 'Untitled 3.ntl.json', 'Untitled 4.ntl.json', 'Untitled 5.ntl.json', 'Untitled.ntl.json']);
+    // Each takes its file's name, so no two are listed alike (issue 19).
+    expect(made.map((e) => e.name).sort()).toEqual(['Untitled 2', 'Untitled 3', 'Untitled 4', 'Untitled 5']);
+    expect((await store.read('Untitled 3.ntl.json')).name).toBe('Untitled 3');
   });
 
   it('writes atomically: no temporary files are left behind', async () => {

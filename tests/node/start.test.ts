@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { previewCommand, sandboxProblem, startArguments } from '../../bin/start-checks.mjs';
+import { displayProblem, downloadProblem, nodeAtLeast, previewCommand, sandboxProblem, startArguments } from '../../bin/start-checks.mjs';
 
 describe('npm start', () => {
   it('builds once (preview --skipBuild) and passes the user’s arguments on to Electron', () => {
@@ -23,5 +23,28 @@ describe('npm start', () => {
     expect(sandboxProblem({ platform: 'linux', uid: 1000, restrictedUserns: true, chromeSandbox: { ...helper, uid: 0, mode: 0o104755 } })).toBeNull();
     expect(sandboxProblem({ platform: 'linux', uid: 1000, restrictedUserns: false, chromeSandbox: helper })).toBeNull();
     expect(sandboxProblem({ platform: 'darwin', uid: 0, restrictedUserns: true, chromeSandbox: null })).toBeNull();
+  });
+
+  it('tells apart no display, no network, a Node too old for the downloader, and a slow download (issue 19)', () => {
+    expect(displayProblem({ platform: 'linux', env: {} })).toMatch(/^No display: DISPLAY and WAYLAND_DISPLAY are not set/);
+    expect(displayProblem({ platform: 'linux', env: { WAYLAND_DISPLAY: 'wayland-0' } })).toBeNull();
+    expect(displayProblem({ platform: 'linux', env: { DISPLAY: ':0' } })).toBeNull();
+    expect(displayProblem({ platform: 'darwin', env: {} })).toBeNull();
+    const failed = { timedOut: false, timeoutMinutes: 10, nodeVersion: 'v22.12.0', output: 'TypeError: fetch failed' };
+    expect(downloadProblem({ ...failed, network: 'ENOTFOUND' })).toMatch(/^No network: github\.com, where Electron is downloaded from, could not be reached \(ENOTFOUND\)/);
+    expect(downloadProblem({ ...failed, network: 'ok', nodeVersion: 'v20.20.2' })).toBe(
+      "Node 20.20.2 is too old for Electron's downloader, which needs Node 22.12.0 or later. Install Node 22.12.0 or later (https://nodejs.org) and run npm start again.",
+    );
+    expect(downloadProblem({ ...failed, network: 'ok', timedOut: true })).toMatch(/did not finish within 10 minutes/);
+    expect(downloadProblem({ ...failed, network: 'ok' })).toBe('The download failed: TypeError: fetch failed.');
+    expect([nodeAtLeast('v22.12.0', '22.12.0'), nodeAtLeast('22.11.9', '22.12.0'), nodeAtLeast('v24.0.0', '22.12.0'), nodeAtLeast('20.19.0', '22.12.0')]).toEqual([true, false, true, false]);
+  });
+
+  it('states the Node the desktop app needs where people read it (README, package.json)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe('^20.19.0 || >=22.12.0');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain('The desktop app needs Node 22.12 or later');
   });
 });

@@ -31,8 +31,9 @@ describe('the HTML report', () => {
     generatedAt: '2026-11-28T00:00:00.000Z',
     sections: [
       { kind: 'note', html: '<h2>Why</h2>' },
-      { kind: 'cell', title: 'Predict', cellKind: 'predict', status: 'done', params: { topK: 5 }, charts: [{ name: 'predict', caption: 'seed-world · "The sun"', svg: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' }] },
-      { kind: 'cell', title: 'Sample', cellKind: 'sample', status: 'idle', params: {}, charts: [] },
+      { kind: 'cell', title: 'Predict', cellKind: 'predict', status: 'done', params: [['Top k', '5']], texts: [], charts: [{ name: 'predict', caption: 'seed-world · "The sun"', svg: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' }] },
+      { kind: 'cell', title: 'Sample', cellKind: 'sample', status: 'idle', params: [], texts: [], charts: [] },
+      { kind: 'cell', title: 'Compare', cellKind: 'compare', status: 'done', params: [['Column A', 'greedy; seed 42']], texts: [{ label: 'Column A', text: 'The sun <rises>' }], charts: [] },
       { kind: 'unknown', cellKind: 'probe-3d', json: '{"a":"<b>"}' },
     ],
     notebookJson: '{"name": "<x>"}',
@@ -48,7 +49,8 @@ describe('the HTML report', () => {
     expect(html).toContain('<title>Sun &lt;test&gt; — Next Token Lab report</title>');
     expect(html).toContain('The sun rises in the &quot;east&quot;');
     expect(html).toContain('<section class="note"><h2>Why</h2></section>');
-    expect(html).toContain('<tr><th>topK</th><td>5</td></tr>');
+    expect(html).toContain('<tr><th>Top k</th><td>5</td></tr>');
+    expect(html).toContain('<p class="output"><span class="muted">Column A:</span> The sun &lt;rises&gt;</p>');
     expect(html).toContain('<figure data-chart="predict"><svg');
     expect(html).toContain('Not run (idle) when the report was made.');
     expect(html).toContain('{&quot;a&quot;:&quot;&lt;b&gt;&quot;}');

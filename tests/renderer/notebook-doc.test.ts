@@ -122,7 +122,7 @@ describe('the notebook document and the store state (pure conversions)', () => {
     expect(Object.keys(results)).toEqual(['t', 'p']);
     expect(results.t).toEqual({ key: resultKey(['sha:fp16', 'The sun', {}, null]), data: { summary: '2 tokens', ids: [5, 9], text: ['The', ' sun'] } });
     const predict = results.p?.data as { summary: string; top: { id: number; token: string; prob: number }[] };
-    expect(predict.summary).toBe('top-1 " east" at 75.0%');
+    expect(predict.summary).toBe('top-1 “␣east” at 75.0%');
     expect(predict.top.map((t) => t.id)).toEqual([1, 0]);
     expect(predict.top[0]?.prob).toBeCloseTo(0.75, 6);
     expect(predict.top[1]).toMatchObject({ id: 0, token: '<0>' });

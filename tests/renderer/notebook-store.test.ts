@@ -87,7 +87,7 @@ describe('the notebook store (Pinia), with the engine worker standing in', () =>
     expect(worker.pending('generate')).toBeUndefined();
     expect(store.running).toBe(false);
     const doc = store.toDoc();
-    expect(doc.results?.predict?.data).toMatchObject({ summary: 'top-1 " east" at 75.0%' });
+    expect(doc.results?.predict?.data).toMatchObject({ summary: 'top-1 “␣east” at 75.0%' });
     expect(doc.results?.sample?.data).toMatchObject({ text: ' east.' });
     expect(doc.backend).toBe('wasm');
   });

@@ -130,7 +130,7 @@ describe('migrations', () => {
 
   it('refuses a version 1 file that is not one, naming the version', () => {
     expect(() => parseNotebook({ format: 'next-token-lab-notebook', version: 1, cells: 'none' }, 'old.ntl.json')).toThrow(
-      'old.ntl.json: field "cells": Invalid input: expected array, received string (format version 1)',
+      'old.ntl.json: field "cells": expected a list, found the text "none" (format version 1)',
     );
   });
 });

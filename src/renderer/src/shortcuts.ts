@@ -17,7 +17,8 @@ function focusNextCell(from: Element | null): void {
 
 /**
  * Keyboard shortcuts: Ctrl/Cmd+S saves, Ctrl/Cmd+Shift+S saves as; Ctrl/Cmd+Enter runs the cell
- * that has the focus (in the prompt: every cell); Shift+Enter runs it and moves to the next cell.
+ * that has the focus (in the prompt: every cell); Shift+Enter runs it and moves to the next cell
+ * (in the prompt: every cell, then the first cell has the focus).
  */
 export function useShortcuts(actions: { save(): void; saveAs(): void }): void {
   const store = useNotebookStore();
@@ -38,11 +39,9 @@ export function useShortcuts(actions: { save(): void; saveAs(): void }): void {
     if (target === null) return;
     if (target.closest('.prompt-box')) {
       event.preventDefault();
-      if (isRun) void store.runAll();
-      else {
-        void store.runCell('tokenize');
-        focusNextCell(target.closest('.prompt-box'));
-      }
+      // The prompt feeds every cell: both run them all (issue 19: running only Tokenize left the rest out of date).
+      void store.runAll();
+      if (isRunAndMove) focusNextCell(target.closest('.prompt-box'));
       return;
     }
     const cell = target.closest<HTMLElement>('[data-kind]');

@@ -154,7 +154,7 @@ export interface BarsInput {
   /** Bars to draw as cut (in grey), e.g. tokens the sampler chain removed. */
   cut?: readonly boolean[];
   asPercent?: boolean;
-  /** Whole numbers (counts): labels without decimals. */
+  /** Counts: labels without decimals, a share of one with at most two (0.25). */
   isCount?: boolean;
   /** The tooltip adds the value itself with these digits (a percentage label rounds). */
   tooltipDigits?: number;
@@ -163,7 +163,8 @@ export interface BarsInput {
 
 /** Horizontal bars, largest first as given, labels on the left. */
 export function barsOption(input: BarsInput): EChartsCoreOption {
-  const label = (v: number): string => (input.asPercent ? pct(v) : input.isCount ? String(Math.round(v)) : fmt(v));
+  // A count may hold a share of one (a byte piece is ¼ of a 4-byte character): shown as 0.25, a whole count as 4.
+  const label = (v: number): string => (input.asPercent ? pct(v) : input.isCount ? String(Number(v.toFixed(2))) : fmt(v));
   return {
     title: { text: input.title, subtext: input.caption ?? '', left: 'center', textStyle: { fontSize: 13 }, subtextStyle: { fontSize: 11 } },
     tooltip: {
@@ -213,7 +214,7 @@ export function lineOption(input: LineInput): EChartsCoreOption {
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => (input.asPercent ? pct(v) : fmt(v)) },
     ...(isMulti ? { legend: { data: input.series.map((s) => s.name), bottom: 0, type: 'scroll' } } : {}),
     grid: { left: 60, right: 30, top: 40, bottom: isMulti ? 80 : 60 },
-    xAxis: { type: 'category', data: input.labels, name: input.xName, nameLocation: 'middle', nameGap: 40, axisLabel: { rotate: 30, interval: 0 } },
+    xAxis: { type: 'category', data: input.labels, name: input.xName, nameLocation: 'middle', nameGap: 40, axisLabel: { rotate: input.labels.some((l) => l.length > 4) ? 30 : 0, interval: 0 } },
     yAxis: { type: 'value', name: input.yName, min: input.asPercent ? 0 : undefined, max: input.asPercent ? 1 : undefined },
     series: input.series.map((s, i) => ({ type: 'line', name: s.name, data: s.values, connectNulls: false, symbolSize: 7, lineStyle: { color: colour(i) }, itemStyle: { color: colour(i) } })),
   };

@@ -1,8 +1,11 @@
 import type { EChartsCoreOption } from 'echarts/core';
+import type { ReportCellKey } from './report-cell';
 
 /** A chart on screen, as the notebook report reads it: its option, caption and size. */
 export interface RegisteredChart {
   name: string;
+  /** The cell it is drawn in (null: outside any cell). */
+  cell: ReportCellKey | null;
   option(): EChartsCoreOption;
   caption(): string;
   element(): HTMLElement | null;
@@ -18,10 +21,10 @@ export function registerChart(chart: RegisteredChart): () => void {
   return () => charts.delete(chart);
 }
 
-/** The charts on screen, in document order. */
-export function registeredCharts(): RegisteredChart[] {
+/** The charts on screen, in document order; with `cell`, only that cell's. */
+export function registeredCharts(cell?: ReportCellKey): RegisteredChart[] {
   return [...charts]
-    .filter((c) => c.element() !== null)
+    .filter((c) => c.element() !== null && (cell === undefined || c.cell === cell))
     .sort((a, b) => {
       const ea = a.element();
       const eb = b.element();

@@ -5,35 +5,62 @@ import { fillLiveFields } from '../notes/live-fields';
 import { renderMarkdown, sanitizeSvg } from '../notes/markdown';
 import type { useNotebookStore } from '../stores/notebook';
 import { keptReason } from '../stores/notebook-doc';
+import type { CellKind } from '../../../common/cells';
+import { tokenLabels } from '../cells/labels';
+import { useCompareStore } from '../stores/compare';
 import { registeredCharts } from './chart-registry';
+import { reportCell, type ReportCellKey } from './report-cell';
 import { buildReportHtml, type ReportSection } from './report-html';
+import { CELL_TITLES, compareRows, contextRows, paramRows, type KindParams, type ParamRow } from './report-params';
 
 type NotebookStore = ReturnType<typeof useNotebookStore>;
 
-/** The report of the notebook as it is on screen: each cell's charts drawn again as SVG. */
+/** The parameters the UI edits for the first cell of `kind`, with their kind. */
+function kindParams(notebook: NotebookStore, kind: CellKind): KindParams {
+  const p = notebook.params;
+  switch (kind) {
+    case 'tokenize':
+      return { kind, params: p.tokenize };
+    case 'embed':
+      return { kind, params: p.embed };
+    case 'attend':
+      return { kind, params: p.attend };
+    case 'predict':
+      return { kind, params: p.predict };
+    case 'sample':
+      return { kind, params: p.sample };
+  }
+}
+
+/** A cell's section: its parameters in the UI's words, its text results and its charts, found through the registry. */
+function cellSection(key: ReportCellKey, rows: ParamRow[]): ReportSection {
+  const info = reportCell(key);
+  return {
+    kind: 'cell',
+    title: CELL_TITLES[key],
+    cellKind: key,
+    status: info?.status() ?? 'not shown',
+    params: rows,
+    texts: info?.texts?.() ?? [],
+    charts: registeredCharts(key).map((c) => ({ name: c.name, caption: c.caption(), svg: sanitizeSvg(optionToSvg(withCaption(c.option(), c.caption()), c.width(), c.height())) })),
+  };
+}
+
+/** The report of the notebook as it is on screen: every cell it shows, Compare and Context too, each chart drawn again as SVG. */
 export function makeReport(notebook: NotebookStore): string {
   const doc = notebook.toDoc();
-  const charts = registeredCharts();
+  const compare = useCompareStore();
+  const tokens = notebook.tokens ? tokenLabels(notebook.tokens.pieces) : [];
   const sections = doc.cells.map((cell): ReportSection => {
     if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(fillLiveFields(cell.text, notebook.noteFields)) };
     const runtime = notebook.cells[cell.id];
     const reason = keptReason(cell, notebook.primary);
     // A cell of an unknown kind, or a second cell of a kind, is kept as read, not shown: reported as read.
     if (reason !== null || !isComputedCell(cell) || !runtime) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2), ...(isComputedCell(cell) && reason ? { reason } : {}) };
-    const root = document.querySelector(`[data-testid="cell-${cell.kind}"]`);
-    const inCell = charts.filter((c) => {
-      const element = c.element();
-      return root !== null && element !== null && root.contains(element);
-    });
-    return {
-      kind: 'cell',
-      title: root?.querySelector('h2')?.textContent ?? cell.kind,
-      cellKind: cell.kind,
-      status: runtime.status,
-      params: cell.params,
-      charts: inCell.map((c) => ({ name: c.name, caption: c.caption(), svg: sanitizeSvg(optionToSvg(withCaption(c.option(), c.caption()), c.width(), c.height())) })),
-    };
+    return cellSection(cell.kind, paramRows(kindParams(notebook, cell.kind), tokens));
   });
+  sections.push(cellSection('compare', compareRows({ maxTokens: compare.maxTokens, columns: compare.columns })));
+  sections.push(cellSection('context', contextRows(notebook.contextDoc)));
   const m = notebook.model;
   const card = m
     ? { name: m.name, description: m.description, type: m.modelType, layers: m.layers, heads: m.heads, 'key/value heads': m.kvHeads, hidden: m.hidden, vocabulary: m.vocab, context: m.context, parameters: m.parameters, precision: m.precision, source: m.source }

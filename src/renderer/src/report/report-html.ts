@@ -1,7 +1,17 @@
 /** One section of the report, in notebook order. */
 export type ReportSection =
   | { kind: 'note'; /** Already sanitised HTML (markdown-it + DOMPurify). */ html: string }
-  | { kind: 'cell'; title: string; cellKind: string; status: string; params: Record<string, unknown>; charts: { name: string; caption: string; /** Sanitised SVG. */ svg: string }[] }
+  | {
+      kind: 'cell';
+      title: string;
+      cellKind: string;
+      status: string;
+      /** The cell's parameters, each named as its control is, with the value in the UI's words. */
+      params: readonly (readonly [label: string, value: string])[];
+      /** Text results (a comparison's generated text per column). */
+      texts: { label: string; text: string }[];
+      charts: { name: string; caption: string; /** Sanitised SVG. */ svg: string }[];
+    }
   | { kind: 'unknown'; cellKind: string; json: string; /** Why it is kept as read and not shown (default: a kind from a newer version). */ reason?: string };
 
 export interface ReportInput {
@@ -20,30 +30,28 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-function paramValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
 function section(s: ReportSection): string {
   if (s.kind === 'note') return `<section class="note">${s.html}</section>`;
   if (s.kind === 'unknown') {
     return `<section class="cell unknown"><h2>Unknown cell: ${escapeHtml(s.cellKind)}</h2><p>${escapeHtml(s.reason ?? 'Kept from a newer version of the app.')}</p><pre>${escapeHtml(s.json)}</pre></section>`;
   }
-  const params = Object.entries(s.params);
-  const table = params.length === 0 ? '<p class="muted">No parameters.</p>' : `<table class="params"><tbody>${params.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(paramValue(v))}</td></tr>`).join('')}</tbody></table>`;
+  const table = s.params.length === 0 ? '<p class="muted">No parameters.</p>' : `<table class="params"><tbody>${s.params.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`;
+  const texts = s.texts.map((t) => `<p class="output"><span class="muted">${escapeHtml(t.label)}:</span> ${escapeHtml(t.text)}</p>`).join('');
   const charts =
     s.charts.length === 0
-      ? `<p class="muted">${s.status === 'done' ? 'No chart.' : `Not run (${escapeHtml(s.status)}) when the report was made.`}</p>`
+      ? s.texts.length > 0
+        ? ''
+        : `<p class="muted">${s.status === 'done' ? 'No chart.' : `Not run (${escapeHtml(s.status)}) when the report was made.`}</p>`
       : s.charts.map((c) => `<figure data-chart="${escapeHtml(c.name)}">${c.svg}<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`).join('');
-  return `<section class="cell" data-kind="${escapeHtml(s.cellKind)}"><h2>${escapeHtml(s.title)}</h2>${table}${charts}</section>`;
+  return `<section class="cell" data-kind="${escapeHtml(s.cellKind)}"><h2>${escapeHtml(s.title)}</h2>${table}${texts}${charts}</section>`;
 }
 
 const STYLE = `body{font:15px/1.5 system-ui,sans-serif;color:#1d2430;max-width:1000px;margin:0 auto;padding:24px}
 h1{margin:0 0 4px}.muted{color:#5b6576}section{border-top:1px solid #d9dee7;padding:12px 0}
 table{border-collapse:collapse;margin:6px 0}th,td{text-align:left;padding:2px 10px 2px 0;vertical-align:top}th{color:#5b6576;font-weight:500}
 figure{margin:10px 0}figure svg{max-width:100%;height:auto}figcaption{color:#5b6576;font-size:13px}
-pre{background:#f5f6f8;padding:8px;overflow:auto;font-size:12px}.prompt{white-space:pre-wrap;background:#f5f6f8;padding:8px;border-radius:6px}
-details{margin-top:16px}`;
+pre{background:#f5f6f8;padding:8px;overflow:auto;font-size:12px}.output{white-space:pre-wrap}.prompt{white-space:pre-wrap;background:#f5f6f8;padding:8px;border-radius:6px}
+details{margin-top:16px}section.note th,section.note td{border:1px solid #d9dee7;padding:3px 8px}`;
 
 /**
  * The whole notebook as one self-contained HTML page: notes, parameters, charts as inline SVG,

@@ -15,6 +15,12 @@ function autosaveDelay(): number {
   const configured = Number(globalThis.localStorage?.getItem('ntl.autosaveMs') ?? '');
   return Number.isFinite(configured) && configured > 0 ? configured : 1000;
 }
+/**
+ * A notebook opened on a model this small runs at once (a run takes well under a second), so its
+ * charts and note fields show again after a reload; on a larger model it waits for Run all.
+ */
+const AUTO_RUN_MAX_PARAMETERS = 30_000_000;
+
 /** A draft for crash recovery is kept sooner than the save itself. */
 const DRAFT_DELAY_MS = 250;
 
@@ -52,6 +58,21 @@ export const useFilesStore = defineStore('files', () => {
   const isStarted = ref(false);
   let draftTimer: ReturnType<typeof setTimeout> | null = null;
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** The drafts banner was closed: the drafts stay on disk, offered again at the next start. */
+  const isDraftsClosed = ref(false);
+  /**
+   * Drafts worth offering: one older than its saved file holds nothing the file lacks (a draft
+   * written just before the save that replaced it), so it is not offered.
+   */
+  const offeredDrafts = computed(() =>
+    isDraftsClosed.value
+      ? []
+      : drafts.value.filter((d) => {
+          const saved = entries.value.find((e) => e.file === d.file && e.damaged === null);
+          return saved === undefined || Date.parse(d.savedAt) > saved.modifiedMs;
+        }),
+  );
 
   const title = computed(() => `${notebook.isDirty ? '• ' : ''}${notebook.notebookName || 'Untitled'} — Next Token Lab`);
 
@@ -92,6 +113,29 @@ export const useFilesStore = defineStore('files', () => {
     draftTimer = saveTimer = null;
   }
 
+  /** Settles once the model is loaded (or its load failed). */
+  function modelSettled(): Promise<void> {
+    if (!notebook.loading) return Promise.resolve();
+    return new Promise((resolve) => {
+      const stop = watch(
+        () => notebook.loading,
+        (isLoading) => {
+          if (isLoading) return;
+          stop();
+          resolve();
+        },
+      );
+    });
+  }
+
+  /** Runs an opened notebook on a small model (its own model, not a stand-in for a missing one). */
+  async function runOnOpen(): Promise<void> {
+    await modelSettled();
+    const m = notebook.model;
+    if (!notebook.loaded || notebook.modelNotice !== null || m === null || m.parameters === null || m.parameters > AUTO_RUN_MAX_PARAMETERS) return;
+    await notebook.runAll();
+  }
+
   /** Opens a notebook, its backup (the version before the last save) or its draft. */
   async function open(file: string, copy: NotebookCopy = 'file'): Promise<boolean> {
     cancelTimers();
@@ -104,6 +148,7 @@ export const useFilesStore = defineStore('files', () => {
       setHash(currentFile.value);
       status.value = copy === 'file' ? `Opened ${file}` : `Opened the ${copy} of ${file}`;
       if (copy !== 'file') notebook.revision++;
+      void runOnOpen();
       return true;
     } catch (cause) {
       notebook.errorBanner = `Could not open ${file}${copy === 'file' ? '' : ` (${copy})`}: ${message(cause)}`;
@@ -116,8 +161,8 @@ export const useFilesStore = defineStore('files', () => {
    * name is chosen where the folder is, in one request: no name is probed and refused (each refusal
    * would be a 409 the browser logs as an error), and a file another window made meanwhile is skipped.
    */
-  async function saveNew(name: string): Promise<string> {
-    return (await api.notebooks.save({ file: notebookFileName(name), doc: notebook.toDoc(), create: 'free-name' })).file;
+  async function saveNew(name: string): Promise<NotebookEntry> {
+    return api.notebooks.save({ file: notebookFileName(name), doc: notebook.toDoc(), create: 'free-name' });
   }
 
   /** Saves the notebook to its file (a new file the first time). */
@@ -128,18 +173,27 @@ export const useFilesStore = defineStore('files', () => {
       return false;
     }
     saving.value = true;
-    const at = notebook.revision;
+    let at = notebook.revision;
     try {
       if (currentFile.value === null) {
         const draft = notebookFileName(notebook.notebookName || 'Untitled');
-        currentFile.value = await saveNew(notebook.notebookName || 'Untitled');
+        const entry = await saveNew(notebook.notebookName || 'Untitled');
+        currentFile.value = entry.file;
         setHash(currentFile.value);
+        // A second "Untitled" was saved as "Untitled 2": the notebook takes that name too.
+        if (entry.name !== notebook.notebookName) {
+          const isUnchanged = notebook.revision === at;
+          notebook.notebookName = entry.name;
+          if (isUnchanged) at = notebook.revision;
+        }
         // Its draft was kept under the name it would have had.
         if (draft !== currentFile.value) void api.notebooks.discardDraft(draft).catch(() => undefined);
       } else {
         await api.notebooks.save({ file: currentFile.value, doc: notebook.toDoc() });
       }
       notebook.markSaved(at);
+      // Its draft is gone with the save (the store removes it): not offered any more.
+      drafts.value = drafts.value.filter((d) => d.file !== currentFile.value);
       status.value = `Saved ${currentFile.value} at ${new Date().toLocaleTimeString()}`;
       void refresh();
       return true;
@@ -263,7 +317,9 @@ export const useFilesStore = defineStore('files', () => {
     try {
       doc = boundResults(parseNotebook(JSON.parse(text), fileName)).doc;
     } catch (cause) {
-      notebook.errorBanner = `Could not import ${fileName}: ${message(cause)}`;
+      // The format's messages start with the file's name already.
+      const said = message(cause);
+      notebook.errorBanner = `Could not import ${fileName}: ${said.startsWith(`${fileName}: `) ? said.slice(fileName.length + 2) : said}`;
       return false;
     }
     cancelTimers();
@@ -352,6 +408,8 @@ export const useFilesStore = defineStore('files', () => {
     entries,
     recent,
     drafts,
+    offeredDrafts,
+    isDraftsClosed,
     status,
     saving,
     title,

@@ -5,6 +5,7 @@ import type { GenerationState } from '../../../engine/generate';
 import type { TokenPiece } from '../../../engine/tokenizer';
 import type { ForwardPayload, TokenizeResult } from '../engine/protocol';
 import type { CellRuntime } from './cell-status';
+import { percent } from '../cells/labels';
 
 export const DEFAULT_PROMPT = 'The sun rises in the';
 /** The Context cell's default pair: seed-world's minimal pair, the same last sentence after a money and a river context. */
@@ -146,7 +147,7 @@ export function cellResults(layout: readonly CellDoc[], run: RunRecord): Record<
       out[cell.id] = {
         key: key('predict'),
         data: {
-          summary: first ? `top-1 ${JSON.stringify(run.piece(first.id).text)} at ${(first.prob * 100).toFixed(1)}%` : '',
+          summary: first ? `top-1 “${run.piece(first.id).display}” at ${percent(first.prob)}` : '',
           top: top.map((t) => ({ id: t.id, token: run.piece(t.id).text, prob: t.prob, logit: t.logit })),
         },
       };
