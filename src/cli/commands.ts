@@ -13,6 +13,7 @@ import { UsageError, listOption, numberOption, stringOption, type ParsedCommand 
 import { decoderFromFlags } from './sampler-options';
 import { createRegistry, userModelsDir, encodePrompt, ggufPath, loadGgufWithPrompt, loadTokenizer, loadWithPrompt, resolveModel, runtimeOptions, loadModel, timing, type Timing } from './model-host';
 import { GGUF_INSIDE_NOTE, GgufModel, isGgufPath } from '../node/gguf-model';
+import { registerGguf } from '../node/gguf-registration';
 import { resolve } from 'node:path';
 import { fixed, quoted, table } from './table';
 import { promptSurprisal } from '../engine/surprisal';
@@ -43,6 +44,7 @@ function modelJson(m: ModelInfo): Record<string, unknown> {
     id: m.id,
     name: m.name,
     source: m.source,
+    format: m.format,
     path: m.path,
     model_type: m.modelType,
     layers: m.layers,
@@ -63,13 +65,27 @@ function modelJson(m: ModelInfo): Record<string, unknown> {
     onnx_data: m.files.onnxData,
     inputs: m.graphInputs,
     views: Object.fromEntries(m.views.map((v) => [v.view, v.ok ? true : v.reason])),
+    ...(m.gguf
+      ? {
+          gguf: {
+            file: m.gguf.file,
+            origin: m.gguf.origin,
+            version: m.gguf.version,
+            file_type: m.gguf.fileType,
+            tensor_types: m.gguf.tensorTypes,
+            tensors: m.gguf.tensors,
+            chat_template: m.gguf.chatTemplate,
+            embeddings: m.gguf.embeddings ?? true,
+          },
+        }
+      : {}),
   };
 }
 
 export async function modelsCommand(): Promise<CommandOutput> {
   const list = await createRegistry().list();
   const models = list.models.map(modelJson);
-  const rows = list.models.map((m) => [m.id, m.source, m.layers, m.kvHeads === m.heads ? m.heads : `${m.heads}/${m.kvHeads}`, m.hidden, m.vocab, m.context, m.parameters, m.bytes, m.precision, m.path]);
+  const rows = list.models.map((m) => [m.id, m.format === 'gguf' ? `${m.source} (gguf)` : m.source, m.layers, m.kvHeads === m.heads ? m.heads : `${m.heads}/${m.kvHeads}`, m.hidden, m.vocab, m.context, m.parameters, m.bytes, m.precision, m.path]);
   const text = [
     models.length === 0 ? 'no models found' : table(
       [
@@ -98,6 +114,18 @@ export async function importCommand(parsed: ParsedCommand): Promise<CommandOutpu
   if (folder === undefined) throw new UsageError('import: name the model folder to import, e.g. ntl import ./my-gpt2');
   if (extra.length > 0) throw new UsageError(`import: one folder at a time (got ${parsed.positionals.length})`);
   const registry = createRegistry();
+  if (isGgufPath(folder)) {
+    // Registered by path and hash where it is: nothing is copied.
+    const taken = new Set((await registry.list()).models.map((m) => m.id));
+    const id = await registerGguf(userModelsDir(), folder, { takenIds: taken });
+    const info = await registry.resolve(id);
+    const types = Object.entries(info.gguf?.tensorTypes ?? {}).map(([t, n]) => `${n} ${t}`).join(', ');
+    const text = [
+      `added ${info.id}: ${info.path} (registered by path and SHA-256 ${info.sha256.slice(0, 12)}…, not copied)`,
+      `${info.modelType}, ${info.layers} layers, ${info.heads} heads (${info.kvHeads} key/value), hidden ${info.hidden}, vocabulary ${info.vocab}, context ${info.context}, ${info.precision} (tensors: ${types}), ${info.bytes} bytes`,
+    ].join('\n');
+    return { source: 'gguf', json: modelJson(info), text };
+  }
   const info = await new ModelImporter(userModelsDir(), registry).importFolder(folder);
   const unsupported = info.views.filter((v) => !v.ok).map((v) => `  ${v.view}: ${v.reason ?? ''}`);
   const text = [

@@ -63,6 +63,7 @@ export interface LoadedModel {
 
 /** Reads a model folder and creates its ONNX Runtime session (onnxruntime-web's Node build, or onnxruntime-node for native). */
 export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promise<LoadedModel> {
+  if (info.format === 'gguf') throw new UsageError(`${info.id} is a GGUF model (${info.path}): run it with --model ${info.path}`);
   const started = performance.now();
   const [ort, files] = await Promise.all([loadOrt(runtime.backend), readModelFiles(info)]);
   const engine = await OnnxModel.load(ort, files, runtime);
@@ -75,6 +76,7 @@ export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promi
 
 /** Only the tokenizer, for commands that do not run the model (the ONNX file is not read). */
 export async function loadTokenizer(info: ModelInfo): Promise<ModelTokenizer> {
+  if (info.format === 'gguf') throw new UsageError(`${info.id} is a GGUF model (${info.path}): run it with --model ${info.path}`);
   const files = await readTokenizerFiles(folderSources(info), diskReader);
   return new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
 }
