@@ -13,7 +13,7 @@ import { UsageError, listOption, numberOption, stringOption, type ParsedCommand 
 import { decoderFromFlags } from './sampler-options';
 import { createRegistry, userModelsDir, encodePrompt, ggufPath, loadGgufWithPrompt, loadTokenizer, loadWithPrompt, resolveModel, runtimeOptions, loadModel, timing, type Timing } from './model-host';
 import { GGUF_INSIDE_NOTE, GgufModel, isGgufPath } from '../node/gguf-model';
-import { registerGguf } from '../node/gguf-registration';
+import { GgufLibrary } from '../node/gguf-library';
 import { resolve } from 'node:path';
 import { fixed, quoted, table } from './table';
 import { promptSurprisal } from '../engine/surprisal';
@@ -83,7 +83,10 @@ function modelJson(m: ModelInfo): Record<string, unknown> {
 }
 
 export async function modelsCommand(): Promise<CommandOutput> {
-  const list = await createRegistry().list();
+  const registry = createRegistry();
+  const list = await registry.list();
+  const found = await new GgufLibrary(userModelsDir(), registry).found();
+  const offered = found.files.filter((f) => f.registeredAs === null);
   const models = list.models.map(modelJson);
   const rows = list.models.map((m) => [m.id, m.format === 'gguf' ? `${m.source} (gguf)` : m.source, m.layers, m.kvHeads === m.heads ? m.heads : `${m.heads}/${m.kvHeads}`, m.hidden, m.vocab, m.context, m.parameters, m.bytes, m.precision, m.path]);
   const text = [
@@ -104,8 +107,10 @@ export async function modelsCommand(): Promise<CommandOutput> {
       rows,
     ),
     ...list.problems.map((p) => `problem: ${p.message}`),
+    ...(offered.length > 0 ? ['', 'GGUF files found in LM Studio\'s and Ollama\'s folders (add one with ntl import PATH):'] : []),
+    ...offered.map((f) => `  ${f.origin} ${f.name}: ${f.problem ?? `${f.architecture ?? '?'}, ${f.fileType ?? '?'}, ${f.parameters ?? '?'} parameters`}, ${f.bytes} bytes, ${f.path}`),
   ].join('\n');
-  return { source: 'onnx', json: { models, problems: list.problems }, text };
+  return { source: 'onnx', json: { models, problems: list.problems, gguf_found: found.files, gguf_searched: found.searched }, text };
 }
 
 /** `ntl import FOLDER`: validates a model folder and copies it into the user's models folder. */
@@ -116,9 +121,7 @@ export async function importCommand(parsed: ParsedCommand): Promise<CommandOutpu
   const registry = createRegistry();
   if (isGgufPath(folder)) {
     // Registered by path and hash where it is: nothing is copied.
-    const taken = new Set((await registry.list()).models.map((m) => m.id));
-    const id = await registerGguf(userModelsDir(), folder, { takenIds: taken });
-    const info = await registry.resolve(id);
+    const info = await new GgufLibrary(userModelsDir(), registry).addFile(folder);
     const types = Object.entries(info.gguf?.tensorTypes ?? {}).map(([t, n]) => `${n} ${t}`).join(', ');
     const text = [
       `added ${info.id}: ${info.path} (registered by path and SHA-256 ${info.sha256.slice(0, 12)}…, not copied)`,
