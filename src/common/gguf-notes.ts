@@ -14,7 +14,7 @@ export const GGUF_VIEW_REASONS = {
 
 /** Why a GGUF model does not run in the browser build. */
 export const GGUF_BROWSER_NOTE =
-  'GGUF models run on llama.cpp in the desktop app\'s native engine or in `ntl` (e.g. ntl predict --model FILE.gguf); this browser build runs ONNX models only';
+  "GGUF models run on llama.cpp in the desktop app's native engine or in the ntl command line (ntl predict --model FILE.gguf); this browser build runs ONNX models only";
 
 /** The views a GGUF model supports: tokens and the prediction, its embedding rows when the table's type allows. */
 export function ggufViews(embeddingsProblem: string | null): ViewSupport[] {
