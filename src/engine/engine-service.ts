@@ -104,10 +104,11 @@ export class EngineService {
   }
 
   /** The ONNX model, for what only it can show; another engine's model is refused with its reason for lacking `capability`. */
-  private requireOnnx(capability: Capability): OnnxModel {
+  private requireOnnx(capability: Capability, what?: string): OnnxModel {
     const m = this.requireModel();
     if (this.onnx) return this.onnx;
-    throw new Error(this.noteFor(m, capability));
+    // An engine may have the capability in part (a GGUF model's token rows, but not the whole tables).
+    throw new Error(m.capabilities[capability] && what ? `${what} is computed for ONNX models only` : this.noteFor(m, capability));
   }
 
   private noteFor(m: EngineModel, capability: Capability): string {
@@ -251,7 +252,7 @@ export class EngineService {
 
   /** Neighbours are searched here, next to the table, so only k rows of results cross to the page. */
   neighbours(request: { id?: number; text?: string; k: number }): NeighboursResult {
-    const m = this.requireOnnx('embeddings');
+    const m = this.requireOnnx('embeddings', 'the nearest-neighbour search (over the whole embedding table)');
     let id = request.id;
     if (request.text !== undefined) {
       const pieces = m.tokenizer.pieces(request.text);
@@ -274,7 +275,7 @@ export class EngineService {
   }
 
   positions(count: number): { result: PositionsResult; transfer: ArrayBufferLike[] } {
-    const result = this.requireOnnx('embeddings').positions(Math.max(1, Math.min(1024, Math.floor(count))));
+    const result = this.requireOnnx('embeddings', 'the positional embedding view').positions(Math.max(1, Math.min(1024, Math.floor(count))));
     return { result, transfer: result.kind === 'learned' ? [result.vectors.buffer, result.similarity.buffer] : [] };
   }
 

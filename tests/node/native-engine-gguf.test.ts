@@ -96,6 +96,11 @@ describe('a GGUF model in the native engine process', () => {
 
     const intervene = await ask({ runId: 4, type: 'intervene', ids: first.ids, edit: { ablateHeads: [{ layer: 0, head: 0 }] } });
     expect(intervene).toEqual({ runId: 4, type: 'error', message: "llama.cpp's public API does not let a forward pass switch off heads or tokens" });
+    expect(await ask({ runId: 5, type: 'embedding-neighbours', id: 3, k: 5 })).toEqual({
+      runId: 5,
+      type: 'error',
+      message: 'the nearest-neighbour search (over the whole embedding table) is computed for ONNX models only',
+    });
   }, 120_000);
 
   it('runs a 3-column Compare on one context: greedy as the ONNX twin, seeded columns repeatable', async () => {
