@@ -140,7 +140,7 @@ export async function importCommand(parsed: ParsedCommand): Promise<CommandOutpu
 }
 
 export async function tokenizeCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
-  const gguf = ggufPath(values);
+  const gguf = await ggufPath(values);
   const prompt = stringOption(values, 'prompt');
   if (gguf !== null) {
     // llama.cpp's own tokenizer: the vocabulary and merges inside the file.
@@ -223,7 +223,7 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
       throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
   });
-  const gguf = ggufPath(values);
+  const gguf = await ggufPath(values);
   if (gguf !== null) {
     if (ablate.length > 0) throw new UsageError(`--ablate-head: ${GGUF_INSIDE_NOTE}`);
     const { info, model, pieces, truncated } = await loadGgufWithPrompt(values, gguf, promptOption(values));
@@ -291,7 +291,7 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
   const layerWanted = numberOption(values, 'layer', { integer: true, min: 0 });
   const headWanted = numberOption(values, 'head', { integer: true, min: 0 });
   const prompt = promptOption(values);
-  if (ggufPath(values) !== null) throw new UsageError(`attention: ${GGUF_INSIDE_NOTE}`);
+  if ((await ggufPath(values)) !== null) throw new UsageError(`attention: ${GGUF_INSIDE_NOTE}`);
   const { info, model, pieces, truncated } = await loadWithPrompt(values, prompt);
   const result = await model.engine.forward(pieces.map((p) => p.id), true);
   const attention = result.attention;
@@ -378,7 +378,7 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
   const maxTokens = numberOption(values, 'max-tokens', { integer: true, min: 1, max: 4096 }) ?? 12;
   const stop = stopOption(values);
   const prompt = promptOption(values);
-  const gguf = ggufPath(values);
+  const gguf = await ggufPath(values);
   const loaded = gguf !== null ? await loadGgufWithPrompt(values, gguf, prompt, { reserve: maxTokens }) : await loadWithPrompt(values, prompt, { reserve: maxTokens });
   const { info, pieces, truncated } = loaded;
   // Either engine: the sampler chain is ours, the next-token distribution the engine's.
@@ -446,7 +446,7 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
     throw new UsageError(`--spec ${file}: ${where === '' ? '' : `${where}: `}${firstIssue(parsed.error).message}`);
   }
   const spec = parsed.data;
-  const gguf = ggufPath(values) ?? (spec.model !== undefined && isGgufPath(spec.model) ? resolve(spec.model) : null);
+  const gguf = (await ggufPath(values)) ?? (spec.model !== undefined && isGgufPath(spec.model) ? resolve(spec.model) : null);
   const loaded =
     gguf !== null
       ? await loadGgufWithPrompt(values, gguf, spec.prompt, { reserve: spec.maxTokens })
@@ -521,7 +521,7 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
   const texts = [stringOption(values, 'a'), stringOption(values, 'b')];
   if (texts.some((t) => t === undefined || t.trim() === '')) throw new UsageError('context: give both prompts, --a TEXT and --b TEXT');
   const wordWanted = stringOption(values, 'word');
-  if (ggufPath(values) !== null) throw new UsageError(`context: ${GGUF_INSIDE_NOTE}`);
+  if ((await ggufPath(values)) !== null) throw new UsageError(`context: ${GGUF_INSIDE_NOTE}`);
   const runtime = runtimeOptions(values);
   const info = await resolveModel(values);
   const model = await loadModel(info, runtime);

@@ -96,6 +96,13 @@ describe('a GGUF file registered by path and hash', () => {
       expect(twin).toMatchObject({ format: 'gguf', path: F32, layers: 2, heads: 2, kv_heads: 2, hidden: 32, context: 64, vocab: 320, parameters: 48_000, precision: 'F32' });
       expect(twin.gguf).toMatchObject({ origin: 'registered', file_type: 'F32', tensor_types: { F32: 29 }, chat_template: null, embeddings: true });
       expect(twin.views.attention).toBe("llama.cpp's public API does not expose attention weights");
+      // Run by its id, as a registered GGUF: llama.cpp, with the twin's top token (tests/fixtures/gpt2-gguf-twin-reference.json).
+      const predicted = await ntl('predict', '--model', 'gpt2-gguf-twin-f32', '--prompt', 'The sun rises in the', '--top', '3', '--json');
+      expect(predicted.stderr).toBe('');
+      expect(JSON.parse(predicted.stdout)).toMatchObject({ source: 'gguf', tokens: [{ id: 267 }, { id: 292 }, { id: 290 }, { id: 288 }, { id: 258 }], top: [{ id: 106 }, { id: 274 }, {}] });
+      const attention = await ntl('attention', '--model', 'gpt2-gguf-twin-f32', '--prompt', 'The sun');
+      expect(attention.code).not.toBe(0);
+      expect(attention.stderr).toContain('llama.cpp');
       const text = await ntl('models');
       expect(text.stdout).toMatch(/gpt2-gguf-twin-f32\s+user \(gguf\)\s+2\s+2\s+32\s+320\s+64\s+48000\s+\d+\s+F32/);
     } finally {
