@@ -10,7 +10,7 @@ import { tempDir } from './helpers';
 
 /**
  * The bundled models written as GGUF by tools/train/export_gguf.py give the ONNX models' next-token
- * distribution on llama.cpp. seed-world's files are committed (tests/fixtures/models/seed-world-gguf,
+ * distribution on llama.cpp. seed-world's files are committed (tests/fixtures/gguf,
  * 4.5 MB); tiny-shakespeare's (15.6 MB) are written into a temporary folder where Debian's python3-onnx
  * is installed. One gap is not the export's: the bundled models use the exact (erf) GELU, llama.cpp's
  * gpt2 the tanh GELU from a float16 table; on these prompts that moves probabilities by up to
@@ -19,7 +19,7 @@ import { tempDir } from './helpers';
  */
 const F32_TOLERANCE = 6e-4;
 const Q8_TOLERANCE = 2e-2;
-const SEED_GGUF = join(ROOT, 'tests/fixtures/models/seed-world-gguf');
+const SEED_GGUF = join(ROOT, 'tests/fixtures/gguf');
 
 const PROMPTS: Record<string, string[]> = {
   'seed-world': ['The sun rises in the', 'She took her money to the bank. At the bank she', 'The cat sat on the', 'A bird flies over the river and', 'The children go to school in the'],

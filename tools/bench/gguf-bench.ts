@@ -36,7 +36,7 @@ async function decode(model: EngineModel, prompt: readonly number[]): Promise<nu
 
 export async function ggufBench(root: string, runs: number): Promise<GgufBenchRow[]> {
   const seedWorld = join(root, 'resources/models/seed-world');
-  const gguf = join(root, 'tests/fixtures/models/seed-world-gguf');
+  const gguf = join(root, 'tests/fixtures/gguf');
   const native = await loadNativeOrt();
   const engines: { name: string; load: (threads: number) => Promise<EngineModel> }[] = [
     { name: 'GGUF F32 (llama.cpp)', load: (threads) => GgufModel.load(join(gguf, 'seed-world-f32.gguf'), { threads }) },
