@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { modelIdFrom } from '../common/model-import';
+import { formatBytes } from '../common/model-limits';
 import { readGgufFacts } from './gguf-metadata';
 import { RequestError, errorMessage } from './request-error';
 
@@ -43,6 +45,8 @@ export interface RegisterGgufOptions {
   name?: string | null;
   /** Ids already taken (every model the registry lists). */
   takenIds: ReadonlySet<string>;
+  /** The machine's memory (os.totalmem()): a larger file could never be loaded, and is refused now. */
+  memoryBytes?: number;
 }
 
 /**
@@ -55,6 +59,10 @@ export async function registerGguf(modelsDir: string, file: string, options: Reg
   const info = await stat(path).catch(() => null);
   if (!info) throw new RequestError(404, `${path} does not exist`);
   if (!info.isFile()) throw new RequestError(400, `${path} is not a file`);
+  const memory = options.memoryBytes ?? totalmem();
+  if (info.size > memory) {
+    throw new RequestError(422, `${path}: the file (${formatBytes(info.size)}) is larger than this machine's memory (${formatBytes(memory)}); llama.cpp could not load it`);
+  }
   try {
     await readGgufFacts(path);
   } catch (cause) {

@@ -64,6 +64,10 @@ describe('a GGUF file registered by path and hash', () => {
     expect(listed[0]).toMatchObject({ id, format: 'gguf', path: Q8, modelType: 'gpt2', layers: 2, heads: 2, vocab: 320, context: 64, parameters: 48_000, precision: 'Q8_0', sha256: saved.sha256 });
     expect(listed[0]?.gguf).toMatchObject({ file: 'gpt2-gguf-twin-q8_0.gguf', origin: 'registered', tensorTypes: { F32: 18, Q8_0: 11 } });
     expect(listed[0]?.views.find((v) => v.view === 'attention')?.reason).toBe("llama.cpp's public API does not expose attention weights");
+    // A file larger than the machine's memory is refused before its header is read.
+    await expect(registerGguf(await tempDir('gguf-small-machine'), Q8, { takenIds: new Set(), memoryBytes: 32 * 1024 })).rejects.toThrow(
+      `${Q8}: the file (59.8 KiB) is larger than this machine's memory (32.0 KiB); llama.cpp could not load it`,
+    );
     // Added twice: refused, naming the model it already is.
     await expect(registerGguf(models, Q8, { takenIds: new Set([id]) })).rejects.toThrow(`is already added, as ${id}`);
   });
