@@ -63,10 +63,19 @@ export async function registerGguf(modelsDir: string, file: string, options: Reg
   if (info.size > memory) {
     throw new RequestError(422, `${path}: the file (${formatBytes(info.size)}) is larger than this machine's memory (${formatBytes(memory)}); llama.cpp could not load it`);
   }
+  let architecture: string;
   try {
-    await readGgufFacts(path);
+    architecture = (await readGgufFacts(path)).architecture;
   } catch (cause) {
     throw new RequestError(422, errorMessage(cause));
+  }
+  // The architectures the bundled llama.cpp runs (node-llama-cpp's list is generated from it); its JavaScript only, no binary.
+  // (A const enum in its types: read as the plain object it is at run time.)
+  const { ...exports } = await import('node-llama-cpp');
+  const exported: unknown = Object.entries(exports).find(([name]) => name === 'GgufArchitectureType')?.[1];
+  const known = exported !== null && typeof exported === 'object' ? Object.values(exported).filter((v): v is string => typeof v === 'string') : [];
+  if (known.length > 0 && !known.includes(architecture)) {
+    throw new RequestError(422, `${path}: architecture "${architecture}" is not one the bundled llama.cpp (node-llama-cpp 3.21.1) can run`);
   }
   const existing = await registeredPaths(modelsDir);
   const already = existing.get(path);

@@ -64,6 +64,13 @@ describe('a GGUF file registered by path and hash', () => {
     expect(listed[0]).toMatchObject({ id, format: 'gguf', path: Q8, modelType: 'gpt2', layers: 2, heads: 2, vocab: 320, context: 64, parameters: 48_000, precision: 'Q8_0', sha256: saved.sha256 });
     expect(listed[0]?.gguf).toMatchObject({ file: 'gpt2-gguf-twin-q8_0.gguf', origin: 'registered', tensorTypes: { F32: 18, Q8_0: 11 } });
     expect(listed[0]?.views.find((v) => v.view === 'attention')?.reason).toBe("llama.cpp's public API does not expose attention weights");
+    // An architecture the bundled llama.cpp does not know is refused before anything tries to load it.
+    const foreign = join(await tempDir('gguf-foreign'), 'foreign.gguf');
+    const bytes = await readFile(Q8);
+    await writeFile(foreign, Buffer.from(bytes.toString('latin1').replaceAll('gpt2', 'zzz9'), 'latin1'));
+    await expect(registerGguf(await tempDir('gguf-foreign-models'), foreign, { takenIds: new Set() })).rejects.toThrow(
+      `${foreign}: architecture "zzz9" is not one the bundled llama.cpp (node-llama-cpp 3.21.1) can run`,
+    );
     // A file larger than the machine's memory is refused before its header is read.
     await expect(registerGguf(await tempDir('gguf-small-machine'), Q8, { takenIds: new Set(), memoryBytes: 32 * 1024 })).rejects.toThrow(
       `${Q8}: the file (59.8 KiB) is larger than this machine's memory (32.0 KiB); llama.cpp could not load it`,
