@@ -34,25 +34,47 @@ DEFAULT_MODELS = [os.path.join(ROOT, "resources", "models", m) for m in ("seed-w
 
 
 def onnx_weights(path):
-    """Parameter name -> numpy array in PyTorch's layout ([out, in] for linear weights)."""
+    """Parameter name -> numpy array in PyTorch's layout ([out, in] for linear weights).
+
+    Named by the module each node belongs to (torch.onnx names nodes by module path: /h.0/attn/c_attn/MatMul),
+    not by the initializers' names: torch merges equal initializers (the zero biases and unit norms of a
+    freshly initialised model) into one and hands it to each layer through Identity nodes."""
     model = onnx.load(path)
-    inits = {i.name: numpy_helper.to_array(i).astype(np.float32) for i in model.graph.initializer}
+    graph = model.graph
+    inits = {i.name: numpy_helper.to_array(i).astype(np.float32) for i in graph.initializer}
+    producers = {o: n for n in graph.node for o in n.output}
     consumers = {}
-    for node in model.graph.node:
+    for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    weights = {k: v for k, v in inits.items() if not k.startswith("onnx::")}
-    for node in model.graph.node:
-        if node.op_type != "MatMul" or node.input[1] not in inits or not node.input[1].startswith("onnx::"):
-            continue
-        w = inits[node.input[1]]
-        bias = [i for n in consumers.get(node.output[0], []) if n.op_type == "Add" for i in n.input if i.endswith(".bias") and i in inits]
-        if bias:
-            weights[bias[0][: -len(".bias")] + ".weight"] = w.T
-        elif "lm_head.weight" not in weights:
-            weights["lm_head.weight"] = w.T
-        else:
-            raise SystemExit(f"{path}: two MatMuls without a bias; cannot tell which is the head")
+
+    def const(name):
+        if name in inits:
+            return inits[name]
+        p = producers.get(name)
+        return const(p.input[0]) if p is not None and p.op_type == "Identity" else None
+
+    def module(node):
+        return ".".join(node.name.strip("/").split("/")[:-1]) or "lm_head"
+
+    weights = {}
+    for node in graph.node:
+        if node.op_type == "Gather" and const(node.input[0]) is not None:
+            weights[module(node) + ".weight"] = const(node.input[0])
+        elif node.op_type == "LayerNormalization":
+            weights[module(node) + ".weight"] = const(node.input[1])
+            weights[module(node) + ".bias"] = const(node.input[2])
+        elif node.op_type == "MatMul" and const(node.input[1]) is not None:
+            name = module(node)
+            weights[name + ".weight"] = const(node.input[1]).T  # ONNX MatMul's [in, out]
+            for add in consumers.get(node.output[0], []):
+                bias = [const(i) for i in add.input if i != node.output[0]] if add.op_type == "Add" else []
+                if bias and bias[0] is not None:
+                    weights[name + ".bias"] = bias[0]
+    heads = [k for k in weights if k.endswith(".weight") and not k.startswith(("h.", "wte", "wpe", "ln_f"))]
+    if len(heads) != 1:
+        raise SystemExit(f"{path}: expected one output head, found {heads or 'none'}")
+    weights["lm_head.weight"] = weights.pop(heads[0])
     return weights
 
 
