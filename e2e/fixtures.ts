@@ -24,7 +24,8 @@ async function startServer(): Promise<Server> {
   writeFileSync(join(workspace, '.welcome'), 'e2e\n');
   const child = spawn(process.execPath, [join(ROOT, 'bin/serve.mjs'), '--port', '0'], {
     cwd: ROOT,
-    env: { ...process.env, NTL_WORKSPACE: workspace, NTL_MODELS_DIR: join(workspace, 'models') },
+    // LM Studio's and Ollama's folders in the workspace, empty unless a spec lays files there: the user's own never leak in.
+    env: { ...process.env, NTL_WORKSPACE: workspace, NTL_MODELS_DIR: join(workspace, 'models'), NTL_LMSTUDIO_DIR: join(workspace, 'apps', 'lmstudio'), NTL_OLLAMA_DIR: join(workspace, 'apps', 'ollama') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -14,6 +14,7 @@ import { UsageError, listOption, numberOption, stringOption, type ParsedCommand 
 import { decoderFromFlags } from './sampler-options';
 import { createRegistry, userModelsDir, encodePrompt, ggufPath, loadGgufWithPrompt, loadTokenizer, loadWithPrompt, resolveModel, runtimeOptions, loadModel, timing, type Timing } from './model-host';
 import { GGUF_INSIDE_NOTE, GgufModel, isGgufPath } from '../node/gguf-model';
+import { GgufLibrary } from '../node/gguf-library';
 import { resolve } from 'node:path';
 import { fixed, quoted, table } from './table';
 import { promptSurprisal } from '../engine/surprisal';
@@ -44,6 +45,7 @@ function modelJson(m: ModelInfo): Record<string, unknown> {
     id: m.id,
     name: m.name,
     source: m.source,
+    format: m.format,
     path: m.path,
     model_type: m.modelType,
     layers: m.layers,
@@ -64,13 +66,30 @@ function modelJson(m: ModelInfo): Record<string, unknown> {
     onnx_data: m.files.onnxData,
     inputs: m.graphInputs,
     views: Object.fromEntries(m.views.map((v) => [v.view, v.ok ? true : v.reason])),
+    ...(m.gguf
+      ? {
+          gguf: {
+            file: m.gguf.file,
+            origin: m.gguf.origin,
+            version: m.gguf.version,
+            file_type: m.gguf.fileType,
+            tensor_types: m.gguf.tensorTypes,
+            tensors: m.gguf.tensors,
+            chat_template: m.gguf.chatTemplate,
+            embeddings: m.gguf.embeddings ?? true,
+          },
+        }
+      : {}),
   };
 }
 
 export async function modelsCommand(): Promise<CommandOutput> {
-  const list = await createRegistry().list();
+  const registry = createRegistry();
+  const list = await registry.list();
+  const found = await new GgufLibrary(userModelsDir(), registry).found();
+  const offered = found.files.filter((f) => f.registeredAs === null);
   const models = list.models.map(modelJson);
-  const rows = list.models.map((m) => [m.id, m.source, m.layers, m.kvHeads === m.heads ? m.heads : `${m.heads}/${m.kvHeads}`, m.hidden, m.vocab, m.context, m.parameters, m.bytes, m.precision, m.path]);
+  const rows = list.models.map((m) => [m.id, m.format === 'gguf' ? `${m.source} (gguf)` : m.source, m.layers, m.kvHeads === m.heads ? m.heads : `${m.heads}/${m.kvHeads}`, m.hidden, m.vocab, m.context, m.parameters, m.bytes, m.precision, m.path]);
   const text = [
     models.length === 0 ? 'no models found' : table(
       [
@@ -89,8 +108,10 @@ export async function modelsCommand(): Promise<CommandOutput> {
       rows,
     ),
     ...list.problems.map((p) => `problem: ${p.message}`),
+    ...(offered.length > 0 ? ['', 'GGUF files found in LM Studio\'s and Ollama\'s folders (add one with ntl import PATH):'] : []),
+    ...offered.map((f) => `  ${f.origin} ${f.name}: ${f.problem ?? `${f.architecture ?? '?'}, ${f.fileType ?? '?'}, ${f.parameters ?? '?'} parameters`}, ${f.bytes} bytes, ${f.path}`),
   ].join('\n');
-  return { source: 'onnx', json: { models, problems: list.problems }, text };
+  return { source: 'onnx', json: { models, problems: list.problems, gguf_found: found.files, gguf_searched: found.searched }, text };
 }
 
 /** `ntl import FOLDER`: validates a model folder and copies it into the user's models folder. */
@@ -99,6 +120,16 @@ export async function importCommand(parsed: ParsedCommand): Promise<CommandOutpu
   if (folder === undefined) throw new UsageError('import: name the model folder to import, e.g. ntl import ./my-gpt2');
   if (extra.length > 0) throw new UsageError(`import: one folder at a time (got ${parsed.positionals.length})`);
   const registry = createRegistry();
+  if (isGgufPath(folder)) {
+    // Registered by path and hash where it is: nothing is copied.
+    const info = await new GgufLibrary(userModelsDir(), registry).addFile(folder);
+    const types = Object.entries(info.gguf?.tensorTypes ?? {}).map(([t, n]) => `${n} ${t}`).join(', ');
+    const text = [
+      `added ${info.id}: ${info.path} (registered by path and SHA-256 ${info.sha256.slice(0, 12)}…, not copied)`,
+      `${info.modelType}, ${info.layers} layers, ${info.heads} heads (${info.kvHeads} key/value), hidden ${info.hidden}, vocabulary ${info.vocab}, context ${info.context}, ${info.precision} (tensors: ${types}), ${info.bytes} bytes`,
+    ].join('\n');
+    return { source: 'gguf', json: modelJson(info), text };
+  }
   const info = await new ModelImporter(userModelsDir(), registry).importFolder(folder);
   const unsupported = info.views.filter((v) => !v.ok).map((v) => `  ${v.view}: ${v.reason ?? ''}`);
   const text = [
@@ -110,7 +141,7 @@ export async function importCommand(parsed: ParsedCommand): Promise<CommandOutpu
 }
 
 export async function tokenizeCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
-  const gguf = ggufPath(values);
+  const gguf = await ggufPath(values);
   const prompt = stringOption(values, 'prompt');
   if (gguf !== null) {
     // llama.cpp's own tokenizer: the vocabulary and merges inside the file.
@@ -193,7 +224,7 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
       throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
   });
-  const gguf = ggufPath(values);
+  const gguf = await ggufPath(values);
   if (gguf !== null) {
     if (ablate.length > 0) throw new UsageError(`--ablate-head: ${GGUF_INSIDE_NOTE}`);
     const { info, model, pieces, truncated } = await loadGgufWithPrompt(values, gguf, promptOption(values));
@@ -261,7 +292,7 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
   const layerWanted = numberOption(values, 'layer', { integer: true, min: 0 });
   const headWanted = numberOption(values, 'head', { integer: true, min: 0 });
   const prompt = promptOption(values);
-  if (ggufPath(values) !== null) throw new UsageError(`attention: ${GGUF_INSIDE_NOTE}`);
+  if ((await ggufPath(values)) !== null) throw new UsageError(`attention: ${GGUF_INSIDE_NOTE}`);
   const { info, model, pieces, truncated } = await loadWithPrompt(values, prompt);
   const result = await model.engine.forward(pieces.map((p) => p.id), true);
   const attention = result.attention;
@@ -350,7 +381,7 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
   const maxTokens = numberOption(values, 'max-tokens', { integer: true, min: 1, max: 4096 }) ?? 12;
   const stop = stopOption(values);
   const prompt = promptOption(values);
-  const gguf = ggufPath(values);
+  const gguf = await ggufPath(values);
   const loaded = gguf !== null ? await loadGgufWithPrompt(values, gguf, prompt, { reserve: maxTokens }) : await loadWithPrompt(values, prompt, { reserve: maxTokens });
   const { info, pieces, truncated } = loaded;
   // Either engine: the sampler chain is ours, the next-token distribution the engine's.
@@ -418,7 +449,7 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
     throw new UsageError(`--spec ${file}: ${where === '' ? '' : `${where}: `}${firstIssue(parsed.error).message}`);
   }
   const spec = parsed.data;
-  const gguf = ggufPath(values) ?? (spec.model !== undefined && isGgufPath(spec.model) ? resolve(spec.model) : null);
+  const gguf = (await ggufPath(values)) ?? (spec.model !== undefined && isGgufPath(spec.model) ? resolve(spec.model) : null);
   const loaded =
     gguf !== null
       ? await loadGgufWithPrompt(values, gguf, spec.prompt, { reserve: spec.maxTokens })
@@ -493,7 +524,7 @@ export async function contextCommand(values: ParsedCommand['values']): Promise<C
   const texts = [stringOption(values, 'a'), stringOption(values, 'b')];
   if (texts.some((t) => t === undefined || t.trim() === '')) throw new UsageError('context: give both prompts, --a TEXT and --b TEXT');
   const wordWanted = stringOption(values, 'word');
-  if (ggufPath(values) !== null) throw new UsageError(`context: ${GGUF_INSIDE_NOTE}`);
+  if ((await ggufPath(values)) !== null) throw new UsageError(`context: ${GGUF_INSIDE_NOTE}`);
   const runtime = runtimeOptions(values);
   const info = await resolveModel(values);
   const model = await loadModel(info, runtime);

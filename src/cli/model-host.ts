@@ -1,4 +1,5 @@
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
 import { VARIANT_NAMES } from '../common/model-import';
@@ -7,7 +8,8 @@ import { OnnxModel } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { readTokenizerFiles } from '../engine/model-files';
 import { diskReader, folderSources, readModelFiles, type ModelRegistry } from '../node/model-registry';
-import { nodeModelRegistry } from '../node/model-roots';
+import { nodeModelRegistry, nodeModelRoots } from '../node/model-roots';
+import { GGUF_REGISTRATION } from '../node/gguf-registration';
 import { loadOrt } from '../node/ort-runtime';
 import { GgufModel, isGgufPath } from '../node/gguf-model';
 import type { EngineModel, EngineTokenizer } from '../engine/contract';
@@ -63,6 +65,7 @@ export interface LoadedModel {
 
 /** Reads a model folder and creates its ONNX Runtime session (onnxruntime-web's Node build, or onnxruntime-node for native). */
 export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promise<LoadedModel> {
+  if (info.format === 'gguf') throw new UsageError(`${info.id} is a GGUF model (${info.path}); this command runs ONNX models only`);
   const started = performance.now();
   const [ort, files] = await Promise.all([loadOrt(runtime.backend), readModelFiles(info)]);
   const engine = await OnnxModel.load(ort, files, runtime);
@@ -75,6 +78,7 @@ export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promi
 
 /** Only the tokenizer, for commands that do not run the model (the ONNX file is not read). */
 export async function loadTokenizer(info: ModelInfo): Promise<ModelTokenizer> {
+  if (info.format === 'gguf') throw new UsageError(`${info.id} is a GGUF model (${info.path}); this command runs ONNX models only`);
   const files = await readTokenizerFiles(folderSources(info), diskReader);
   return new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
 }
@@ -137,13 +141,30 @@ export async function loadWithPrompt(
   return { info, model, ...encodePrompt(model.engine.tokenizer, prompt, info.context, options.reserve) };
 }
 
-/** The GGUF file `--model` names (a path ending in .gguf), else null: such a model runs on llama.cpp, not ONNX Runtime. */
-export function ggufPath(values: ParsedCommand['values']): string | null {
+/**
+ * The GGUF file `--model` names (a path ending in .gguf, or the id of a GGUF file added with `ntl
+ * import`), else null: such a model runs on llama.cpp, not ONNX Runtime.
+ */
+export async function ggufPath(values: ParsedCommand['values']): Promise<string | null> {
   const model = stringOption(values, 'model');
-  if (model === undefined || !isGgufPath(model)) return null;
+  if (model === undefined) return null;
+  const path = isGgufPath(model) ? resolve(model) : await registeredGgufPath(model);
+  if (path === null) return null;
   if (stringOption(values, 'variant') !== undefined) throw new UsageError('--variant picks an ONNX file of a model folder; a GGUF file is one variant already');
   if (stringOption(values, 'backend') !== undefined) throw new UsageError('--backend picks ONNX Runtime\'s backend; a GGUF model runs on llama.cpp\'s CPU build');
-  return resolve(model);
+  return path;
+}
+
+/** The file of a GGUF model registered under `id` (the first models folder holding that id decides), else null. */
+async function registeredGgufPath(id: string): Promise<string | null> {
+  if (/[\\/]/.test(id) || id.startsWith('.')) return null;
+  for (const root of nodeModelRoots(projectRoot)) {
+    if (!existsSync(join(root.dir, id))) continue;
+    if (!existsSync(join(root.dir, id, GGUF_REGISTRATION))) return null;
+    // Listed as missing or changed when the file is no longer the one added: resolve says so.
+    return (await createRegistry().resolve(id)).path;
+  }
+  return null;
 }
 
 export interface LoadedGguf {

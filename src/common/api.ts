@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FoundGgufList } from './gguf-found';
 import type { ImportBegin, ImportChunk } from './model-import';
 import type { PageModelInfo, PageModelList } from './model-info';
 import { MAX_NOTEBOOK_BYTES, NotebookDoc } from './notebook-format';
@@ -84,6 +85,12 @@ export interface NtlApi {
     importWrite(chunk: ImportChunk): Promise<void>;
     importCommit(token: string): Promise<PageModelInfo>;
     importAbort(token: string): Promise<void>;
+    /** GGUF files found in LM Studio's and Ollama's models folders. */
+    ggufFound(): Promise<FoundGgufList>;
+    /** Adds a found GGUF file by path and hash (nothing is copied); only a path the scan found is accepted. */
+    ggufAdd(path: string): Promise<PageModelInfo>;
+    /** Desktop app only: the system's file dialog for a .gguf file, added by path and hash; null when cancelled. */
+    ggufPick?(): Promise<PageModelInfo | null>;
   };
   notebooks: {
     list(): Promise<NotebookEntry[]>;

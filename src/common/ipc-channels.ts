@@ -8,6 +8,10 @@ export const IPC = {
   modelsImportWrite: 'models:import-write',
   modelsImportCommit: 'models:import-commit',
   modelsImportAbort: 'models:import-abort',
+  /** GGUF files in LM Studio's and Ollama's folders; adding one of them by path, or one picked in the system's file dialog. */
+  modelsGgufFound: 'models:gguf-found',
+  modelsGgufAdd: 'models:gguf-add',
+  modelsGgufPick: 'models:gguf-pick',
   notebooksList: 'notebooks:list',
   notebooksRead: 'notebooks:read',
   notebooksSave: 'notebooks:save',

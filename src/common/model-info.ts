@@ -10,11 +10,33 @@ export const ViewSupport = z.object({
 });
 export type ViewSupport = z.infer<typeof ViewSupport>;
 
+/** What a GGUF file's header says beyond the shape every model has (read with @huggingface/gguf). */
+export const GgufDetails = z.object({
+  /** The file's name (its folder stays with the main process). */
+  file: z.string(),
+  /** Where it was found: added by the user (registered by path and hash), or in LM Studio's or Ollama's models folder. */
+  origin: z.enum(['registered', 'lmstudio', 'ollama']),
+  version: z.number().int(),
+  /** `general.file_type` as llama.cpp names it (Q8_0, Q4_K_M, ...), or null when the file does not say. */
+  fileType: z.string().nullable(),
+  /** How many tensors are stored in each type: {F32: 13, Q8_0: 16}. */
+  tensorTypes: z.record(z.string(), z.number().int()),
+  tensors: z.number().int(),
+  chatTemplate: z.string().nullable(),
+  /** Why the Embed cell cannot read the token embedding rows, or null when it can. */
+  embeddings: z.string().nullable(),
+});
+export type GgufDetails = z.infer<typeof GgufDetails>;
+
 /** A model the registry found, as the renderer and `ntl models` see it. */
 export const ModelInfo = z.object({
   id: z.string(),
   name: z.string(),
   source: z.enum(['bundled', 'user', 'path']),
+  /** A model folder with an ONNX graph, or a GGUF file run by llama.cpp (native engine and `ntl` only). */
+  format: z.enum(['onnx', 'gguf']).default('onnx'),
+  /** The GGUF header's details; null for an ONNX model. */
+  gguf: GgufDetails.nullable().default(null),
   path: z.string(),
   description: z.string(),
   /** A prompt that shows the model at its best (from its card), or null. */

@@ -41,6 +41,13 @@ export interface EngineModel {
   readonly cacheNote: string | null;
   /** Whether several sequences can run in one pass (`forwardBatch` with more than one row). */
   readonly isBatchable: boolean;
+  /** Why each capability the engine lacks is missing, in words for the cells (GGUF: "llama.cpp's public API does not expose attention weights"). */
+  readonly capabilityNotes?: Partial<Record<Capability, string>>;
+  /**
+   * The token embedding rows of `ids`, row-major [position][dim], where the engine can read them
+   * without running the model (a GGUF file's token_embd table); null with `embeddingsNote` when not.
+   */
+  tokenEmbeddings?(ids: readonly number[]): Promise<{ dim: number; rows: Float32Array } | null>;
   /** Next-token logits for a sequence, on the cache where there is one. */
   nextLogits(ids: readonly number[]): Promise<Float32Array>;
   /** Next-token logits for sequences of equal length, recomputed from the start. */

@@ -16,6 +16,8 @@ import type {
   WorkerResponse,
 } from './protocol';
 import { topOrder } from './sampling/filters';
+import { GGUF_BROWSER_NOTE } from '../common/gguf-notes';
+import type { Capability, EngineModel } from './contract';
 import { OnnxModel, type BackendName, type ForwardResult, type ModelFiles, type OrtModule } from './session';
 
 /** Labels sent with each forward pass: enough for the Predict cell's largest k. */
@@ -42,7 +44,19 @@ export interface EngineHost {
    * not used, say). Loading falls back along the list when one fails.
    */
   backends(choice: BackendChoice, threads: number): Promise<{ attempts: BackendAttempt[]; note: string | null }>;
+  /** Loads a model that is not ONNX (`urls.format`): the desktop app's native engine runs GGUF files; a host without it refuses them. */
+  loadEngineModel?(urls: ModelUrls, threads: number): Promise<OtherEngineLoad>;
   now(): number;
+}
+
+/** A model that another engine than ONNX Runtime runs (a GGUF file on llama.cpp), as the host loaded it. */
+export interface OtherEngineLoad {
+  model: EngineModel;
+  /** The file that runs and its weights' format, for the top bar. */
+  file: string;
+  precision: string;
+  /** Where it runs, in words (shown as the backend's note). */
+  note: string | null;
 }
 
 /** Sends one answer; `transfer` lists buffers that move instead of being copied. */
@@ -53,7 +67,9 @@ export type Reply = (message: WorkerResponse, transfer?: ArrayBufferLike[]) => v
  * a time, every request answered once (generation also reports progress), cancellable between steps.
  */
 export class EngineService {
-  private model: OnnxModel | null = null;
+  /** The model loaded, whichever engine runs it; `onnx` is the same object when ONNX Runtime does (the views inside the model need it). */
+  private model: EngineModel | null = null;
+  private onnx: OnnxModel | null = null;
   private readonly cancelled = new Set<number>();
   /** Requests queued or running: a cancel for anything else (a run that has ended) is dropped. */
   private readonly active = new Set<number>();
@@ -83,23 +99,71 @@ export class EngineService {
     return this.cancelled.size;
   }
 
-  private requireModel(): OnnxModel {
+  private requireModel(): EngineModel {
     if (!this.model) throw new Error('no model is loaded');
     return this.model;
   }
 
+  /** The ONNX model, for what only it can show; another engine's model is refused with its reason for lacking `capability`. */
+  private requireOnnx(capability: Capability, what?: string): OnnxModel {
+    const m = this.requireModel();
+    if (this.onnx) return this.onnx;
+    // An engine may have the capability in part (a GGUF model's token rows, but not the whole tables).
+    throw new Error(m.capabilities[capability] && what ? `${what} is computed for ONNX models only` : this.noteFor(m, capability));
+  }
+
+  private noteFor(m: EngineModel, capability: Capability): string {
+    return m.capabilityNotes?.[capability] ?? `a ${m.source} model does not show ${capability}`;
+  }
+
+  private async releaseModel(): Promise<void> {
+    const m = this.model;
+    this.model = null;
+    this.onnx = null;
+    await m?.release();
+  }
+
+  /** A GGUF model on the host's other engine (llama.cpp in the native engine process); the page's worker has none and says so. */
+  private async loadOther(urls: ModelUrls, threads: number, started: number): Promise<LoadResult> {
+    if (!this.host.loadEngineModel) throw new Error(GGUF_BROWSER_NOTE);
+    await this.releaseModel();
+    const loaded = await this.host.loadEngineModel(urls, threads);
+    const m = loaded.model;
+    this.model = m;
+    const c = m.config;
+    return {
+      modelId: urls.id,
+      source: m.source,
+      capabilities: m.capabilities,
+      backend: 'native',
+      threads: m.threads,
+      loadMs: this.host.now() - started,
+      backendNote: loaded.note,
+      kvCache: m.hasCache,
+      kvCacheNote: m.cacheNote,
+      // llama.cpp hands out the logits only: no other point inside the model can be read.
+      hooks: [formatHook({ hook: 'unembed.hook_out' })],
+      file: loaded.file,
+      precision: loaded.precision,
+      layers: c.layers,
+      heads: c.heads,
+      hidden: c.hidden,
+      context: c.context,
+      vocab: c.vocabSize,
+    };
+  }
+
   async load(urls: ModelUrls, choice: BackendChoice, threads: number): Promise<LoadResult> {
     const started = this.host.now();
+    if (urls.format === 'gguf') return this.loadOther(urls, threads, started);
     const [files, plan] = await Promise.all([this.host.readModel(urls), this.host.backends(choice, threads)]);
-    if (this.model) {
-      await this.model.release();
-      this.model = null;
-    }
+    await this.releaseModel();
     let backendNote = plan.note;
     let lastError: unknown = new Error('no backend to run the model on');
     for (const attempt of plan.attempts) {
       try {
-        this.model = await OnnxModel.load(await attempt.ort(), files, { backend: attempt.backend, threads: attempt.threads });
+        this.onnx = await OnnxModel.load(await attempt.ort(), files, { backend: attempt.backend, threads: attempt.threads });
+        this.model = this.onnx;
         break;
       } catch (cause) {
         lastError = cause;
@@ -108,7 +172,7 @@ export class EngineService {
         backendNote = `${attempt.backend === 'webgpu' ? 'WebGPU' : attempt.backend} failed (${cause instanceof Error ? cause.message : String(cause)}); running on ${next.backend === 'wasm' ? 'WASM' : next.backend}.`;
       }
     }
-    const m = this.model as OnnxModel | null;
+    const m = this.onnx;
     if (!m) throw lastError;
     // One short pass compiles the kernels, so the user's first run is as fast as the next ones.
     await m.forward([0], false);
@@ -151,8 +215,35 @@ export class EngineService {
     return { lens: cells.map((row) => row.map((c) => ({ ...c, piece: m.tokenizer.piece(c.id) }))), lensNote: null };
   }
 
+  /**
+   * The next-token distribution of another engine's model, in the forward pass's shape: the views
+   * it cannot show are null with their reasons; token embedding rows where the engine reads them.
+   */
+  private async forwardOther(m: EngineModel, ids: number[]): Promise<{ payload: ForwardPayload; transfer: ArrayBufferLike[] }> {
+    const started = this.host.now();
+    const lastLogits = await m.nextLogits(ids);
+    const rows = m.tokenEmbeddings ? await m.tokenEmbeddings(ids) : null;
+    const payload: ForwardPayload = {
+      ids,
+      vocab: m.config.vocabSize,
+      lastLogits,
+      attention: null,
+      attentionNote: this.noteFor(m, 'attention'),
+      embeddings: { dim: rows?.dim ?? m.config.hidden, token: rows?.rows ?? null, position: null, sum: null },
+      residual: null,
+      residualMid: null,
+      forwardMs: this.host.now() - started,
+      lens: null,
+      lensNote: this.noteFor(m, 'logitLens'),
+      topPieces: topOrder(Float64Array.from(lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),
+    };
+    return { payload, transfer: buffers([lastLogits, rows?.rows]) };
+  }
+
   async forward(ids: number[]): Promise<{ payload: ForwardPayload; transfer: ArrayBufferLike[] }> {
-    const m = this.requireModel();
+    const any = this.requireModel();
+    if (!this.onnx) return this.forwardOther(any, ids);
+    const m = this.onnx;
     const r = await m.forward(ids, true);
     const payload: ForwardPayload = {
       ...r,
@@ -165,7 +256,7 @@ export class EngineService {
 
   /** Neighbours are searched here, next to the table, so only k rows of results cross to the page. */
   neighbours(request: { id?: number; text?: string; k: number }): NeighboursResult {
-    const m = this.requireModel();
+    const m = this.requireOnnx('embeddings', 'the nearest-neighbour search (over the whole embedding table)');
     let id = request.id;
     if (request.text !== undefined) {
       const pieces = m.tokenizer.pieces(request.text);
@@ -188,7 +279,7 @@ export class EngineService {
   }
 
   positions(count: number): { result: PositionsResult; transfer: ArrayBufferLike[] } {
-    const result = this.requireModel().positions(Math.max(1, Math.min(1024, Math.floor(count))));
+    const result = this.requireOnnx('embeddings', 'the positional embedding view').positions(Math.max(1, Math.min(1024, Math.floor(count))));
     return { result, transfer: result.kind === 'learned' ? [result.vectors.buffer, result.similarity.buffer] : [] };
   }
 
@@ -211,7 +302,7 @@ export class EngineService {
           return;
         }
         case 'intervene': {
-          const m = this.requireModel();
+          const m = this.requireOnnx('interventions');
           const r = await m.forwardEdited(request.ids, request.edit, true);
           const result: InterveneResult = {
             lastLogits: r.lastLogits,
@@ -256,8 +347,7 @@ export class EngineService {
   }
 
   async release(): Promise<void> {
-    await this.model?.release();
-    this.model = null;
+    await this.releaseModel();
   }
 }
 

@@ -17,6 +17,7 @@ const GenerationState = z.looseObject({
   stopReason: z.string().nullable(),
 });
 const ModelUrls = z.object({
+  format: z.enum(['onnx', 'gguf']).optional(),
   id: z.string().min(1).max(200),
   config: z.string(),
   tokenizer: z.string(),

@@ -13,6 +13,8 @@ export type BackendChoice = 'auto' | 'wasm' | 'webgpu' | 'native';
 /** Absolute URLs of a model's files; the worker fetches them itself so bytes never cross the UI thread. */
 export interface ModelUrls {
   id: string;
+  /** A GGUF model runs on llama.cpp in the native engine only; the page's worker refuses it in words. Absent: ONNX. */
+  format?: 'onnx' | 'gguf';
   config: string;
   tokenizer: string;
   tokenizerConfig: string | null;
@@ -38,7 +40,7 @@ export interface LoadResult {
   /** Whether generation runs on the model's key/value-cache graph, and why not when it has one. */
   kvCache: boolean;
   kvCacheNote: string | null;
-  /** The ONNX file that runs (`<id>/onnx/model_fp16.onnx`, ...) and its weights' format (fp16, int8 dynamic, q4 block 32, ...). */
+  /** The file that runs (`<id>/onnx/model_fp16.onnx`, a GGUF file's name, ...) and its weights' format (fp16, int8 dynamic, q4 block 32, Q8_0, ...). */
   file: string;
   precision: string;
   layers: number;

@@ -12,6 +12,7 @@ import { loadWindowState, saveWindowStateSync, type WindowState } from './window
 import { IPC_EVENTS } from '../common/ipc-channels';
 import { ModelImporter } from '../node/model-import';
 import { ModelRegistry, type ModelRoot } from '../node/model-registry';
+import { GgufLibrary } from '../node/gguf-library';
 import { readPickedNotebook } from '../node/picked-notebook';
 import { errorMessage } from '../node/request-error';
 import { Workspace } from '../node/workspace';
@@ -154,6 +155,14 @@ async function start(): Promise<void> {
   const services: IpcServices = {
     registry,
     importer,
+    gguf: new GgufLibrary(userModels, registry),
+    pickGgufFile: async () => {
+      const owner = BrowserWindow.getFocusedWindow();
+      const options = { title: 'Add a GGUF model file', properties: ['openFile' as const], filters: [{ name: 'GGUF models', extensions: ['gguf'] }] };
+      const picked = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
+      const file = picked.filePaths[0];
+      return picked.canceled || file === undefined ? null : file;
+    },
     get store() {
       return workspace.store;
     },

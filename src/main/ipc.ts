@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { DraftRequest, IPC, type WorkspaceInfo, NotebookFileName, PickedNotebookFile, ReadNotebookRequest, RenameNotebookRequest, SaveNotebookRequest } from '../common/api';
 import { toPageModelInfo, toPageModelList } from '../common/model-info';
 import { ImportBegin, ImportChunk, ImportToken } from '../common/model-import';
+import { AddGgufRequest, FoundGgufList } from '../common/gguf-found';
+import type { GgufLibrary } from '../node/gguf-library';
 import type { ModelImporter } from '../node/model-import';
 import type { ModelRegistry } from '../node/model-registry';
 import type { NotebookStore } from '../node/notebook-store';
@@ -11,6 +13,9 @@ import { errorMessage } from '../node/request-error';
 export interface IpcServices {
   registry: ModelRegistry;
   importer: ModelImporter;
+  gguf: GgufLibrary;
+  /** Shows the system's file dialog for a .gguf file; its path, or null. */
+  pickGgufFile(): Promise<string | null>;
   /** The notebooks of the workspace open now (another folder may be opened at any time). */
   readonly store: NotebookStore;
   workspace: {
@@ -50,6 +55,12 @@ export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.modelsImportWrite]: handler(ImportChunk, (s, chunk) => s.importer.write(chunk)),
   [IPC.modelsImportCommit]: handler(ImportToken, async (s, token) => toPageModelInfo(await s.importer.commit(token))),
   [IPC.modelsImportAbort]: handler(ImportToken, (s, token) => s.importer.abort(token)),
+  [IPC.modelsGgufFound]: handler(z.undefined(), (s) => s.gguf.found(), FoundGgufList),
+  [IPC.modelsGgufAdd]: handler(AddGgufRequest, async (s, { path }) => toPageModelInfo(await s.gguf.addFound(path))),
+  [IPC.modelsGgufPick]: handler(z.undefined(), async (s) => {
+    const path = await s.pickGgufFile();
+    return path === null ? null : toPageModelInfo(await s.gguf.addFile(path));
+  }),
   [IPC.notebooksList]: handler(z.undefined(), (s) => s.store.list()),
   [IPC.notebooksRead]: handler(ReadNotebookRequest, (s, { file, copy }) => s.store.read(file, copy)),
   [IPC.notebooksSave]: handler(SaveNotebookRequest, (s, request) => s.store.save(request)),

@@ -3,7 +3,10 @@ import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
 import type { ModelConfig } from '../common/model-config';
-import type { Capabilities, EngineModel, EngineTokenizer } from '../engine/contract';
+import type { Capabilities, Capability, EngineModel, EngineTokenizer } from '../engine/contract';
+import { GGUF_VIEW_REASONS } from '../common/gguf-notes';
+import { readEmbeddingRows } from './gguf-embeddings';
+import { embeddingProblem, readGgufFacts, type GgufFacts } from './gguf-metadata';
 import { partialByteLabel, visibleText, type TokenPiece, type TokenizerInfo } from '../engine/tokenizer';
 
 /** Why the views that look inside a model are refused for a GGUF model, in words for the cells and `ntl`. */
@@ -99,15 +102,8 @@ const DEFAULT_CONTEXT = 2048;
 export class GgufModel implements EngineModel {
   readonly source = 'gguf' as const;
   readonly backend = 'llama.cpp (cpu)';
-  readonly capabilities: Capabilities = {
-    attention: false,
-    embeddings: false,
-    residual: false,
-    logitLens: false,
-    interventions: false,
-    fullVocabulary: true,
-    kvCache: true,
-  };
+  readonly capabilities: Capabilities;
+  readonly capabilityNotes: Partial<Record<Capability, string>>;
   readonly hasCache = true;
   readonly cacheNote = null;
   readonly isBatchable = false;
@@ -125,7 +121,20 @@ export class GgufModel implements EngineModel {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly sequence: LlamaContextSequence,
-  ) {}
+    /** Where the token embedding table is in the file, and its type. */
+    private readonly embeddingTable: GgufFacts['tokenEmbedding'],
+  ) {
+    const embeddingsNote = embeddingProblem(embeddingTable);
+    this.capabilities = { attention: false, embeddings: embeddingsNote === null, residual: false, logitLens: false, interventions: false, fullVocabulary: true, kvCache: true };
+    this.capabilityNotes = { ...GGUF_VIEW_REASONS, ...(embeddingsNote === null ? {} : { embeddings: embeddingsNote }) };
+  }
+
+  /** Token embedding rows read from the file's token_embd table (F32, F16, BF16 or Q8_0, dequantized); null for another type. */
+  async tokenEmbeddings(ids: readonly number[]): Promise<{ dim: number; rows: Float32Array } | null> {
+    const table = this.embeddingTable;
+    if (!table || !this.capabilities.embeddings) return null;
+    return { dim: table.cols, rows: await readEmbeddingRows(this.path, table, ids) };
+  }
 
   static async load(path: string, options: GgufLoadOptions): Promise<GgufModel> {
     const started = performance.now();
@@ -147,6 +156,7 @@ export class GgufModel implements EngineModel {
       throw new Error(`${path}: llama.cpp could not load it (${reason}); the file may be truncated or corrupted, or its architecture or quantization unknown to the bundled llama.cpp`);
     }
     try {
+      const facts = await readGgufFacts(path);
       const meta = model.fileInfo.metadata;
       const architecture = meta.general.architecture;
       const arch: Record<string, unknown> = (meta as unknown as Record<string, Record<string, unknown>>)[architecture] ?? {};
@@ -180,7 +190,7 @@ export class GgufModel implements EngineModel {
         experimentalKvCacheValueType: kvCache,
       });
       const sequence = llamaContext.getSequence();
-      return new GgufModel(options.id ?? basename(path), path, config, new GgufTokenizer(model, vocabSize), options.threads, performance.now() - started, model, llamaContext, sequence);
+      return new GgufModel(options.id ?? basename(path), path, config, new GgufTokenizer(model, vocabSize), options.threads, performance.now() - started, model, llamaContext, sequence, facts.tokenEmbedding);
     } catch (cause) {
       await model.dispose();
       throw cause;

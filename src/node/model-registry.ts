@@ -16,6 +16,9 @@ import { readModelFolder, type FolderReader, type FolderSources } from '../engin
 import type { ModelFiles } from '../engine/session';
 import { ModelTokenizer } from '../engine/tokenizer';
 import { RequestError, errorMessage } from './request-error';
+import { ggufViews } from '../common/gguf-notes';
+import { ggufPrecision, readGgufFacts, type GgufFacts } from './gguf-metadata';
+import { GGUF_REGISTRATION, GgufRegistration } from './gguf-registration';
 
 export interface ModelRoot {
   dir: string;
@@ -83,6 +86,7 @@ export class ModelRegistry {
   private readonly roots: ModelRoot[];
   private readonly hashes = new Map<string, string>();
   private readonly graphs = new Map<string, GraphInspection>();
+  private readonly ggufHeaders = new Map<string, GgufFacts>();
 
   constructor(roots: ModelRoot[]) {
     this.roots = roots.map((r) => ({ dir: resolve(r.dir), source: r.source }));
@@ -232,6 +236,7 @@ export class ModelRegistry {
       }
     }
     const label = (file: string): string => `${shownAs}${sep}${file.split('/').join(sep)}`;
+    if (await fileExists(join(folder, GGUF_REGISTRATION))) return this.describeGguf(folder, root, label(GGUF_REGISTRATION));
     const configJson = await readJson(join(folder, 'config.json'), label('config.json'));
     const config = parseModelConfig(configJson, label('config.json'));
     const tokenizerJson = await readJson(join(folder, 'tokenizer.json'), label('tokenizer.json'));
@@ -277,6 +282,8 @@ export class ModelRegistry {
       id,
       name: card.name ?? id,
       source: root?.source ?? 'path',
+      format: 'onnx',
+      gguf: null,
       path: folder,
       description: card.description ?? '',
       defaultPrompt: card.default_prompt ?? null,
@@ -298,6 +305,38 @@ export class ModelRegistry {
       variants,
       files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, onnxWithPast, onnxData, card: hasCard ? 'card.json' : null },
     };
+  }
+
+  /**
+   * A registered GGUF file (a folder holding `gguf.json`): its header read where the file is. A file
+   * moved, deleted or changed since it was hashed is refused with that cause (listed as a problem).
+   */
+  private async describeGguf(folder: string, root: ModelRoot | null, label: string): Promise<ModelInfo> {
+    const parsed = GgufRegistration.safeParse(await readJson(join(folder, GGUF_REGISTRATION), label));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`${label}: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
+    }
+    const registration = parsed.data;
+    const file = await stat(registration.path).catch(() => null);
+    if (!file?.isFile()) throw new Error(`${basename(folder)}: the GGUF file ${registration.path} is missing (moved or deleted since it was added)`);
+    if (file.size !== registration.bytes || file.mtimeMs !== registration.mtimeMs) {
+      throw new Error(`${basename(folder)}: the GGUF file ${registration.path} has changed since it was added (${registration.bytes} bytes then, ${file.size} now); add it again`);
+    }
+    const key = `${registration.path}\0${file.size}\0${file.mtimeMs}`;
+    let facts = this.ggufHeaders.get(key);
+    if (!facts) {
+      facts = await readGgufFacts(registration.path);
+      this.ggufHeaders.set(key, facts);
+    }
+    return ggufModelInfo(facts, {
+      id: basename(folder),
+      source: root?.source ?? 'path',
+      path: registration.path,
+      sha256: registration.sha256,
+      origin: registration.origin,
+      name: registration.name,
+    });
   }
 
   /** External data files beside the ONNX file, named the way exporters name them (model.onnx_data). */
@@ -356,6 +395,41 @@ export class ModelRegistry {
     this.hashes.set(key, digest);
     return digest;
   }
+}
+
+/** A GGUF file's header as the registry lists the model. */
+export function ggufModelInfo(
+  facts: GgufFacts,
+  where: { id: string; source: ModelInfo['source']; path: string; sha256: string; origin: NonNullable<ModelInfo['gguf']>['origin']; name: string | null },
+): ModelInfo {
+  return {
+    id: where.id,
+    name: where.name ?? facts.name ?? where.id,
+    source: where.source,
+    format: 'gguf',
+    gguf: { file: basename(where.path), origin: where.origin, ...facts.details },
+    path: where.path,
+    description: '',
+    defaultPrompt: null,
+    modelType: facts.architecture,
+    layers: facts.layers,
+    heads: facts.heads,
+    kvHeads: facts.kvHeads,
+    hidden: facts.hidden,
+    vocab: facts.vocab,
+    context: facts.context,
+    parameters: facts.parameters,
+    bytes: facts.bytes,
+    sha256: where.sha256,
+    opset: 0,
+    precision: ggufPrecision(facts),
+    graphInputs: [],
+    views: ggufViews(facts.details.embeddings),
+    variant: 'gguf',
+    variants: [],
+    // No file of a GGUF model is served by URL: the page never loads it (the native engine reads the file).
+    files: { config: '', tokenizer: '', tokenizerConfig: null, onnx: '', onnxWithPast: null, onnxData: [], card: null },
+  };
 }
 
 /** Where a listed model's files are on disk, for the one folder reader (`src/engine/model-files.ts`). */

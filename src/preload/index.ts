@@ -24,6 +24,9 @@ const api: NtlApi = {
     importWrite: (chunk) => invoke(IPC.modelsImportWrite, chunk),
     importCommit: (token) => invoke(IPC.modelsImportCommit, token),
     importAbort: (token) => invoke(IPC.modelsImportAbort, token),
+    ggufFound: () => invoke(IPC.modelsGgufFound),
+    ggufAdd: (path) => invoke(IPC.modelsGgufAdd, { path }),
+    ggufPick: () => invoke(IPC.modelsGgufPick),
   },
   notebooks: {
     list: () => invoke(IPC.notebooksList),

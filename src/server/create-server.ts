@@ -3,6 +3,8 @@ import { toPageModelInfo, toPageModelList } from '../common/model-info';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorResponse, jsonResponse, routeAppRequest, type RoutedResponse } from '../node/app-routes';
 import type { ModelImporter } from '../node/model-import';
+import type { GgufLibrary } from '../node/gguf-library';
+import { AddGgufRequest } from '../common/gguf-found';
 import type { ModelRegistry } from '../node/model-registry';
 import type { NotebookStore } from '../node/notebook-store';
 import { RequestError, errorMessage } from '../node/request-error';
@@ -13,6 +15,8 @@ export interface ServerOptions {
   rendererDir: string;
   registry: ModelRegistry;
   importer: ModelImporter;
+  /** GGUF files in LM Studio's and Ollama's folders, and adding them (`/api/gguf`). */
+  gguf?: GgufLibrary;
   store: NotebookStore;
   /** Whether `store` is the default workspace folder (not one named by `--workspace` or NTL_WORKSPACE). */
   workspaceIsDefault?: boolean;
@@ -142,6 +146,14 @@ async function routeApi(options: ServerOptions, request: IncomingMessage, url: U
   if (resource === 'models' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
     return jsonResponse(200, toPageModelList(await options.registry.list()));
+  }
+  if (resource === 'gguf' && file === undefined) {
+    if (!options.gguf) throw new RequestError(404, 'this server does not look for GGUF files');
+    if (method === 'GET' || method === 'HEAD') return jsonResponse(200, await options.gguf.found());
+    if (method !== 'POST') return notAllowed(method, 'GET, HEAD, POST');
+    const parsed = AddGgufRequest.safeParse(await readJsonBody(request, 16 * 1024));
+    if (!parsed.success) throw new RequestError(400, `gguf: field "path": ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return jsonResponse(200, toPageModelInfo(await options.gguf.addFound(parsed.data.path)));
   }
   if (resource === 'workspace' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');

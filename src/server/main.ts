@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ModelImporter } from '../node/model-import';
+import { GgufLibrary } from '../node/gguf-library';
 import { nodeModelRegistry, userModelsDir } from '../node/model-roots';
 import { NotebookStore } from '../node/notebook-store';
 import { createServer } from './create-server';
@@ -41,7 +42,7 @@ const registry = nodeModelRegistry(projectRoot);
 const importer = new ModelImporter(userModels, registry);
 await importer.removeStale();
 const store = new NotebookStore(workspace ?? join(home, 'notebooks'), { tour: join(projectRoot, 'resources', 'notebooks', 'guided-tour.ntl.json') });
-const server = createServer({ rendererDir, registry, importer, store, workspaceIsDefault: workspace === undefined });
+const server = createServer({ rendererDir, registry, importer, gguf: new GgufLibrary(userModels, registry), store, workspaceIsDefault: workspace === undefined });
 try {
   const actual = await server.listen(port);
   process.stdout.write(`Next Token Lab: http://127.0.0.1:${actual}/\n`);

@@ -6,6 +6,7 @@ import { EngineService, type EngineHost } from '../../src/engine/engine-service'
 import type { ModelUrls, WorkerRequest, WorkerResponse } from '../../src/engine/protocol';
 import { OnnxModel } from '../../src/engine/session';
 import { SEED_WORLD } from './load-model';
+import { GGUF_BROWSER_NOTE } from '../../src/common/gguf-notes';
 
 const json = (file: string): unknown => JSON.parse(readFileSync(join(SEED_WORLD, file), 'utf8'));
 
@@ -69,6 +70,15 @@ describe('EngineService: one request queue for every host', () => {
       'unembed.hook_out',
     ]);
     expect(final(answers, 2)).toMatchObject({ type: 'result', result: { ids: [1, 2, 3] } });
+  });
+
+  it("refuses a GGUF model where the host has no engine for it (the page's worker), in words, and keeps its model", async () => {
+    const { send, answers } = client();
+    await send({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 });
+    await send({ runId: 2, type: 'load', model: { ...urls, id: 'some-gguf', format: 'gguf' }, backend: 'auto', threads: 1 });
+    expect(final(answers, 2)).toEqual({ runId: 2, type: 'error', message: GGUF_BROWSER_NOTE });
+    await send({ runId: 3, type: 'forward', ids: [1, 2] });
+    expect(final(answers, 3)).toMatchObject({ type: 'result', result: { ids: [1, 2] } });
   });
 
   it('never runs two passes on one session at once', async () => {

@@ -59,9 +59,29 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 describe('a GGUF model on llama.cpp next to its ONNX twin', () => {
   it('describes itself through the engine contract', () => {
     expect(gguf.source).toBe('gguf');
-    expect(gguf.capabilities).toEqual({ attention: false, embeddings: false, residual: false, logitLens: false, interventions: false, fullVocabulary: true, kvCache: true });
+    expect(gguf.capabilities).toEqual({ attention: false, embeddings: true, residual: false, logitLens: false, interventions: false, fullVocabulary: true, kvCache: true });
+    expect(gguf.capabilityNotes.attention).toBe("llama.cpp's public API does not expose attention weights");
     expect(gguf.hasCache).toBe(true);
     expect(gguf.config).toMatchObject({ modelType: 'gpt2', vocabSize: 320, layers: 2, heads: 2, hidden: 32, context: 64, eosTokenId: 319 });
+  });
+
+  it("reads token embedding rows from the file's token_embd table: F32 exactly the ONNX twin's, Q8_0 within its quantization step", async () => {
+    const ids = onnx.tokenizer.encode(TEXTS[1]!);
+    const expected = (await onnx.forward(ids, true)).embeddings.token;
+    expect(expected).not.toBeNull();
+    const f32 = await gguf.tokenEmbeddings(ids);
+    expect(f32?.dim).toBe(32);
+    expect(Array.from(f32!.rows)).toEqual(Array.from(expected!));
+    const q = await q8.tokenEmbeddings(ids);
+    // Q8_0: each block of 32 is scale × int8 with scale = max|x| / 127 stored as float16: a value is off by
+    // at most half a step, plus the scale's float16 rounding (2^-11 relative) times up to 127 steps.
+    for (let p = 0; p < ids.length; p++) {
+      const row = expected!.subarray(p * 32, p * 32 + 32);
+      const step = Math.max(...Array.from(row, Math.abs)) / 127;
+      const got = q!.rows.subarray(p * 32, p * 32 + 32);
+      expect(maxDiff(got, row), `position ${p}`).toBeLessThanOrEqual(step * (0.5 + 127 / 2048));
+      expect(maxDiff(got, row)).toBeGreaterThan(0);
+    }
   });
 
   it("tokenizes with llama.cpp's tokenizer exactly as the ONNX twin's tokenizer.json", () => {

@@ -164,6 +164,28 @@ function mainProcessSuite(): void {
     e.BrowserWindow.all[0]?.webContents.emit('did-finish-load');
     expect(await call(IPC.engineRestartNative)).toBeUndefined();
 
+    // GGUF: a file picked in the main process's dialog is added by path and hash; the page cannot name one.
+    const gguf = join(projectRoot, 'tests/fixtures/models/gpt2-gguf-twin/gpt2-gguf-twin-q8_0.gguf');
+    e.answerNextDialog({ canceled: false, filePaths: [gguf] });
+    expect(await call(IPC.modelsGgufPick)).toMatchObject({ id: 'gpt2-gguf-twin-q8_0', format: 'gguf', precision: 'Q8_0', source: 'user' });
+    e.answerNextDialog({ canceled: true, filePaths: [] });
+    expect(await call(IPC.modelsGgufPick)).toBeNull();
+    const empty = await tempDir('no-apps');
+    Object.assign(process.env, { NTL_LMSTUDIO_DIR: join(empty, 'lmstudio'), NTL_OLLAMA_DIR: join(empty, 'ollama') });
+    try {
+      expect(await call(IPC.modelsGgufFound)).toEqual({
+        files: [],
+        searched: [
+          { origin: 'lmstudio', dir: join(empty, 'lmstudio'), exists: false },
+          { origin: 'ollama', dir: join(empty, 'ollama'), exists: false },
+        ],
+      });
+      await expect(call(IPC.modelsGgufAdd, { path: gguf })).rejects.toThrow("is not a GGUF file found in LM Studio's or Ollama's models folder");
+    } finally {
+      delete process.env['NTL_LMSTUDIO_DIR'];
+      delete process.env['NTL_OLLAMA_DIR'];
+    }
+
     expect([...seen].sort()).toEqual(Object.values(IPC).sort());
   });
 

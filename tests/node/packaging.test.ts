@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config';
 import { DebugLogger } from 'builder-util';
+import { minimatch } from 'minimatch';
 import { describe, expect, it } from 'vitest';
 import { appResources } from '../../src/main/resource-paths';
 import { projectRoot } from './helpers';
@@ -38,6 +39,24 @@ describe('the installers’ configuration (electron-builder.yml)', () => {
     const dev = appResources({ isPackaged: false, appPath: projectRoot, resourcesPath: undefined });
     expect(existsSync(join(dev.models, 'seed-world', 'config.json'))).toBe(true);
     expect(existsSync(dev.tour)).toBe(true);
+  });
+
+  it('leaves node-llama-cpp’s GPU builds, other platforms’ builds and its llama.cpp source out of every installer, keeping the platform’s CPU build', async () => {
+    const config = await getConfig(projectRoot, null, null);
+    const patternsOf = (files: unknown): string[] => [files].flat().flatMap((entry) => (typeof entry === 'string' ? [entry] : entry && typeof entry === 'object' && 'filter' in entry ? [entry.filter].flat().filter((f): f is string => typeof f === 'string') : []));
+    const ownBuild = { linux: 'linux-x64', mac: 'mac-arm64-metal', win: 'win-x64' } as const;
+    for (const platform of ['linux', 'mac', 'win'] as const) {
+      const excluded = [...patternsOf(config.files), ...patternsOf(config[platform]?.files)].filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+      const isExcluded = (path: string): boolean => excluded.some((pattern) => minimatch(path, pattern, { dot: true }));
+      for (const gpu of ['linux-x64-cuda', 'linux-x64-cuda-ext', 'linux-x64-vulkan', 'win-x64-cuda', 'win-x64-cuda-ext', 'win-x64-vulkan']) {
+        expect(isExcluded(`node_modules/@node-llama-cpp/${gpu}/bins/${gpu}/llama-addon.node`), `${platform}: ${gpu}`).toBe(true);
+      }
+      expect(isExcluded('node_modules/node-llama-cpp/llama/gitRelease.bundle'), platform).toBe(true);
+      expect(isExcluded(`node_modules/@node-llama-cpp/${ownBuild[platform]}/bins/${ownBuild[platform]}/llama-addon.node`), `${platform} keeps its CPU build`).toBe(false);
+      for (const other of Object.values(ownBuild).filter((b) => b !== ownBuild[platform])) expect(isExcluded(`node_modules/@node-llama-cpp/${other}/package.json`), `${platform} leaves out ${other}`).toBe(true);
+      expect(isExcluded('node_modules/node-llama-cpp/dist/index.js'), platform).toBe(false);
+      expect(isExcluded('node_modules/node-llama-cpp/llama/binariesGithubRelease.json'), platform).toBe(false);
+    }
   });
 
   it('unpacks the native engines’ binaries from the archive and keeps what the main process loads', async () => {

@@ -9,6 +9,13 @@ describe('which engine a model load goes to', () => {
     expect(routeFor('webgpu', true)).toBe('worker');
   });
 
+  it('a GGUF model goes to the native engine whatever the backend chosen; without one, to the worker, which refuses it in words', () => {
+    for (const choice of ['auto', 'native', 'wasm', 'webgpu'] as const) {
+      expect(routeFor(choice, true, 'gguf')).toBe('native');
+      expect(routeFor(choice, false, 'gguf')).toBe('worker');
+    }
+  });
+
   it('without a native engine (a browser), everything runs in the page’s worker', () => {
     for (const choice of ['auto', 'native', 'wasm', 'webgpu'] as const) expect(routeFor(choice, false)).toBe('worker');
   });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { BackendName } from '../../src/engine/session';
 import { median, runChild, type ChildPlan, type Measure } from './engine-bench';
 import { uiBench, type UiResult } from './ui-bench';
+import { ggufBench, type GgufBenchRow } from './gguf-bench';
 import { formatNotebook, parseNotebook } from '../../src/common/notebook-format';
 import { NotebookStore } from '../../src/node/notebook-store';
 
@@ -360,10 +361,15 @@ async function notebookListing(): Promise<void> {
 
 /** `npm run bench -- notebooks engine`: only the sections named; none named: all of them. */
 let uiRows: UiResult[] = [];
+let ggufRows: GgufBenchRow[] = [];
 const SECTIONS: Record<string, () => Promise<void> | void> = {
   notebooks: notebookListing,
   cli: cliPredict,
   engine,
+  gguf: async () => {
+    console.log('\nGGUF on llama.cpp next to ONNX on the same weights (seed-world, greedy decode on the cache, median of runs):');
+    ggufRows = await ggufBench(ROOT, RUNS);
+  },
   ui: async () => {
     console.log('\nthe app in Chromium (browser build, seed-world):');
     uiRows = await uiBench(ROOT, RUNS);
@@ -381,5 +387,5 @@ for (const [name, run] of Object.entries(SECTIONS)) if (wanted.length === 0 || w
 const out = join(ROOT, 'bench-results.json');
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 100) / 100);
 const engineJson = engineRows.map((r) => ({ model: r.model, metric: r.metric, unit: r.unit, backend: r.backend, threads: r.threads, value: r.unit === 'Δp' || r.unit === 'Δlogit' ? Number(r.value.toPrecision(3)) : round(r.value), ratio_to_native: round(r.ratio_to_native), ...(r.note ? { note: r.note } : {}) }));
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ...(failures.length > 0 ? { failures } : {}), ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), targets }, null, 2) + '\n');
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ...(failures.length > 0 ? { failures } : {}), ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), gguf: ggufRows, targets }, null, 2) + '\n');
 console.log(`\nwrote ${out}`);

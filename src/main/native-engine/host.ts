@@ -14,7 +14,22 @@ export function nativeEngineHost(roots: readonly ModelRoot[]): EngineHost {
     async readModel(urls) {
       const info = (await registry.list()).models.find((m) => m.id === urls.id);
       if (!info) throw new Error(`${urls.id}: no model of that id in the models folders`);
+      if (info.format !== 'onnx') throw new Error(`${urls.id} is a GGUF model: it runs on llama.cpp, not ONNX Runtime`);
       return readModelFiles(info);
+    },
+    async loadEngineModel(urls, threads) {
+      const list = await registry.list();
+      const info = list.models.find((m) => m.id === urls.id);
+      if (!info) {
+        // A registered file moved or deleted since: the registry's problem says so.
+        const problem = list.problems.find((p) => p.message.startsWith(`${urls.id}: `));
+        throw new Error(problem?.message ?? `${urls.id}: no model of that id in the models folders`);
+      }
+      if (info.format !== 'gguf' || !info.gguf) throw new Error(`${urls.id} is not a GGUF model`);
+      // node-llama-cpp is loaded on the first GGUF model only: an ONNX-only session never pays for it.
+      const { GgufModel } = await import('../../node/gguf-model');
+      const model = await GgufModel.load(info.path, { threads, id: info.id });
+      return { model, file: info.gguf.file, precision: info.precision, note: `GGUF on llama.cpp (node-llama-cpp, CPU): ${info.gguf.file}` };
     },
     async backends(choice, threads) {
       const note = choice === 'webgpu' ? 'WebGPU is not offered by the native engine; running on native CPU.' : null;

@@ -19,7 +19,9 @@ export type EngineRoute = 'worker' | 'native';
  * Which engine a load goes to. `auto` uses the native engine where the desktop app offers one: on
  * this kind of CPU it is several times faster than WASM at the same thread count (`npm run bench`).
  */
-export function routeFor(choice: BackendChoice, hasNative: boolean): EngineRoute {
+export function routeFor(choice: BackendChoice, hasNative: boolean, format: 'onnx' | 'gguf' = 'onnx'): EngineRoute {
+  // A GGUF model runs on llama.cpp in the native engine whatever backend is chosen; without one the worker refuses it in words.
+  if (format === 'gguf') return hasNative ? 'native' : 'worker';
   return hasNative && (choice === 'native' || choice === 'auto') ? 'native' : 'worker';
 }
 
@@ -158,7 +160,7 @@ export class EngineClient {
   private async load(runId: number, body: RequestBody<'load'>): Promise<void> {
     await this.nativeReady;
     const port = this.nativePort;
-    const route = routeFor(body.backend, port !== null);
+    const route = routeFor(body.backend, port !== null, body.model.format);
     const pending = this.pending.get(runId);
     if (route === 'native' && port && pending) {
       this.pending.set(runId, {
@@ -167,7 +169,8 @@ export class EngineClient {
           pending.resolve(value);
         },
         reject: (error) => {
-          if (body.backend === 'native') {
+          // A GGUF model has nowhere else to run: the native engine's own reason is the one to show.
+          if (body.backend === 'native' || body.model.format === 'gguf') {
             pending.reject(error);
             return;
           }

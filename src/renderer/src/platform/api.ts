@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DraftEntry, NotebookEntry, WorkspaceInfo, type NtlApi, type SaveNotebookRequest } from '../../../common/api';
 import { PageModelInfo, PageModelList } from '../../../common/model-info';
+import { FoundGgufList } from '../../../common/gguf-found';
 import { parseNotebook } from '../../../common/notebook-format';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -37,6 +38,8 @@ const httpApi: NtlApi = {
     importAbort: async (token) => {
       await request(`api/imports/${encodeURIComponent(token)}`, { method: 'DELETE' });
     },
+    ggufFound: async () => FoundGgufList.parse(await request('api/gguf')),
+    ggufAdd: async (path) => PageModelInfo.parse(await request('api/gguf', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ path }) })),
   },
   notebooks: {
     list: async () => z.array(NotebookEntry).parse(await request('api/notebooks')),

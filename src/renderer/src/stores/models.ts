@@ -13,6 +13,7 @@ export function modelUrls(model: PageModelInfo, variant: string | null): ModelUr
   const files = model.variants.find((v) => v.name === variant) ?? model.files;
   return {
     id: model.id,
+    format: model.format,
     config: absoluteUrl(modelFileUrl(model.id, model.files.config)),
     tokenizer: absoluteUrl(modelFileUrl(model.id, model.files.tokenizer)),
     tokenizerConfig: model.files.tokenizerConfig ? absoluteUrl(modelFileUrl(model.id, model.files.tokenizerConfig)) : null,
