@@ -34,6 +34,18 @@ export class RemoteError extends Error {
   }
 }
 
+/** A request stopped by its caller (Cancel), not by the server. */
+export class RemoteCancelled extends RemoteError {
+  constructor(root: string) {
+    super(`server ${root}: cancelled`);
+    this.name = 'RemoteCancelled';
+  }
+}
+
+/** The request's signal: the timeout, and the caller's Cancel where there is one. */
+const requestSignal = (timeoutMs: number, cancel: AbortSignal | undefined): AbortSignal =>
+  cancel === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), cancel]);
+
 /** The root and `/v1` of a base URL; only http and https. */
 export function serverRoots(baseUrl: string): { root: string; v1: string } {
   let url: URL;
@@ -158,8 +170,8 @@ export class RemoteClient {
     }
   }
 
-  private async json(url: string, method: 'GET' | 'POST', body?: unknown): Promise<unknown> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
+  private async json(url: string, method: 'GET' | 'POST', body?: unknown, cancel?: AbortSignal): Promise<unknown> {
+    const signal = requestSignal(this.timeoutMs, cancel);
     try {
       const response = await this.send(url, { method, body, signal });
       const text = await this.readText(response);
@@ -169,6 +181,7 @@ export class RemoteClient {
         throw this.fail(`malformed JSON in the answer to ${new URL(url).pathname} (${text.length === 0 ? 'empty body' : `starts ${JSON.stringify(text.slice(0, 40))}`})`);
       }
     } catch (cause) {
+      if (cancel?.aborted === true) throw new RemoteCancelled(this.root);
       throw cause instanceof RemoteError ? cause : this.transportError(cause);
     }
   }
@@ -197,16 +210,16 @@ export class RemoteClient {
     }
   }
 
-  async complete(body: Record<string, unknown>): Promise<RemoteCompletion> {
-    const answer = await this.json(`${this.v1}/completions`, 'POST', { ...body, model: this.model, stream: false });
+  async complete(body: Record<string, unknown>, cancel?: AbortSignal): Promise<RemoteCompletion> {
+    const answer = await this.json(`${this.v1}/completions`, 'POST', { ...body, model: this.model, stream: false }, cancel);
     const completion = this.checked('POST /v1/completions', () => parseCompletion(answer));
     if (!completion) throw this.fail('the completion has no choices');
     return completion;
   }
 
   /** A streamed completion (server-sent events): `onToken` sees each piece as it comes; the whole is returned. */
-  async stream(body: Record<string, unknown>, onPiece?: (piece: RemoteCompletion) => void): Promise<RemoteCompletion> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
+  async stream(body: Record<string, unknown>, onPiece?: (piece: RemoteCompletion) => void, cancel?: AbortSignal): Promise<RemoteCompletion> {
+    const signal = requestSignal(this.timeoutMs, cancel);
     try {
       const response = await this.send(`${this.v1}/completions`, { method: 'POST', body: { ...body, model: this.model, stream: true }, signal });
       if (!response.body) throw this.fail('the stream has no body');
@@ -266,6 +279,7 @@ export class RemoteClient {
       await reader.cancel().catch(() => undefined);
       return { text, finishReason, tokens };
     } catch (cause) {
+      if (cancel?.aborted === true) throw new RemoteCancelled(this.root);
       throw cause instanceof RemoteError ? cause : this.transportError(cause);
     }
   }
