@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { DraftEntry, NotebookEntry, WorkspaceInfo, type NtlApi, type SaveNotebookRequest } from '../../../common/api';
 import { PageModelInfo, PageModelList } from '../../../common/model-info';
 import { parseNotebook } from '../../../common/notebook-format';
+import { RemoteGenerateAnswer, RemoteModelsAnswer, RemotePredictAnswer, RemoteSurprisalAnswer, RemoteTokenizeAnswer } from '../../../common/remote-api';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
+const post = (body: unknown): RequestInit => ({ method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body) });
 
 async function request(path: string, init?: RequestInit): Promise<unknown> {
   const response = await fetch(path, init);
@@ -61,6 +63,15 @@ const httpApi: NtlApi = {
       await request(`api/drafts/${encodeURIComponent(file)}`, { method: 'DELETE' });
     },
     firstRun: async () => z.object({ tour: z.string().nullable() }).parse(await request('api/first-run', { method: 'POST' })).tour,
+  },
+  // The serve process asks the server: the page's Content Security Policy stays offline.
+  remote: {
+    models: async (body) => RemoteModelsAnswer.parse(await request('api/remote/models', post(body))),
+    tokenize: async (body) => RemoteTokenizeAnswer.parse(await request('api/remote/tokenize', post(body))),
+    predict: async (body) => RemotePredictAnswer.parse(await request('api/remote/predict', post(body))),
+    surprisal: async (body) => RemoteSurprisalAnswer.parse(await request('api/remote/surprisal', post(body))),
+    // Cancel closes this request; the serve process then stops the server's stream and answers nothing.
+    generate: async (body, signal) => RemoteGenerateAnswer.parse(await request('api/remote/generate', { ...post(body), signal })),
   },
   workspace: {
     info: async () => WorkspaceInfo.parse(await request('api/workspace')),

@@ -13,6 +13,7 @@ import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
 import { api } from '../platform/api';
+import { REMOTE_PREFIX, useRemoteStore } from './remote';
 
 export const DEFAULT_PROMPT = 'The sun rises in the';
 /** The Context cell's default pair: seed-world's minimal pair, the same last sentence after a money and a river context. */
@@ -462,6 +463,22 @@ export const useNotebookStore = defineStore('notebook', () => {
     return out;
   }
 
+  function servedModel(): NotebookDoc['model'] | null {
+    const served = useRemoteStore().active;
+    return served ? { id: `${REMOTE_PREFIX}${served.model}`, sha256: null, baseUrl: served.baseUrl } : null;
+  }
+
+  /** Opens a notebook's served model (`remote:NAME` with its server); false for a local model. */
+  function useServedModel(wanted: NotebookDoc['model']): boolean {
+    const remote = useRemoteStore();
+    if (!wanted.id.startsWith(REMOTE_PREFIX) || wanted.baseUrl === undefined) {
+      remote.leave();
+      return false;
+    }
+    remote.use({ baseUrl: wanted.baseUrl, model: wanted.id.slice(REMOTE_PREFIX.length), timeoutS: 60 });
+    return true;
+  }
+
   function toDoc(): NotebookDoc {
     const seen = new Set<CellKind>();
     const doc: NotebookDoc = {
@@ -469,7 +486,8 @@ export const useNotebookStore = defineStore('notebook', () => {
       version: NOTEBOOK_VERSION,
       name: notebookName.value,
       prompt: prompt.value,
-      model: { id: modelId.value, sha256: model.value?.sha256 ?? null },
+      // A served model is kept as its server and name only: its key never enters a notebook.
+      model: servedModel() ?? { id: modelId.value, sha256: model.value?.sha256 ?? null },
       backend: loaded.value?.backend ?? null,
       appVersion: APP_VERSION,
       savedAt: new Date().toISOString(),
@@ -532,6 +550,11 @@ export const useNotebookStore = defineStore('notebook', () => {
     contextDoc.value = { ...(doc.context ?? DEFAULT_CONTEXT) };
     opened.value++;
     clearRuntime();
+    if (useServedModel(doc.model)) {
+      modelNotice.value = null;
+      markSaved();
+      return;
+    }
     const match = matchNotebookModel(doc.model, models.value);
     // The notebook's own model when it is there, else the current one; models with its hash are offered.
     const target = match.status === 'missing' ? modelId.value : doc.model.id;
