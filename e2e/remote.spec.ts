@@ -144,4 +144,27 @@ test.describe('a served model', () => {
     await expect(column.getByTestId('sample-output')).toHaveText(local.text);
     await expect(column.getByTestId('remote-step')).toHaveCount(local.steps.length);
   });
+
+  test('prompt surprisal of the local model, beside Predict: the values of ntl surprisal (whole-vocabulary ranks)', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    await nb.waitForModel();
+    const prompt = 'The sun rises in the east';
+    await nb.setPrompt(prompt);
+    await nb.runAllAndWait();
+    await page.getByTestId('predict-surprisal-toggle').check();
+    const panel = page.getByTestId('local-surprisal');
+    const expected = ntl(['surprisal', '--model', 'seed-world', '--prompt', prompt, '--top', '5']) as { tokens: { prob: number | null; bits: number | null; rank: number | null }[]; mean_bits: number };
+    const rows = panel.getByTestId('surprisal-row');
+    await expect(rows).toHaveCount(expected.tokens.length);
+    const remote = new RemotePage(page);
+    const probs = await remote.numbers(rows, 'data-prob');
+    const ranks = await remote.numbers(rows, 'data-rank');
+    expected.tokens.forEach((t, i) => {
+      if (t.prob === null) return expect(probs[i]).toBeNull();
+      expect(Math.abs((probs[i] ?? NaN) - t.prob)).toBeLessThan(1e-5);
+      expect(ranks[i]).toBe(t.rank);
+    });
+    await expect(panel.getByTestId('surprisal-summary')).toContainText(`Mean ${expected.mean_bits.toFixed(3)} bits per token`);
+    await expectChartDrawn(panel.getByTestId('chart-surprisal'));
+  });
 });

@@ -29,7 +29,7 @@ export function surprisalOption(input: { title: string; caption?: string; bars: 
         const b = input.bars[p.dataIndex];
         if (!b) return '';
         if (b.bits === null) return `${escapeHtml(b.label)}: the first token (nothing predicts it)`;
-        const rank = b.rank === null ? `not in the ${input.rankScope ?? 'top K'}` : `rank ${b.rank}`;
+        const rank = b.rank === null ? `not ranked within ${escapeHtml(input.rankScope ?? 'the top K')}` : `rank ${b.rank}`;
         return `${escapeHtml(b.label)}: ${b.bits.toFixed(2)} bits · p = ${(b.prob ?? 0).toPrecision(3)} · ${rank}`;
       },
     },
