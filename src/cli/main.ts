@@ -20,7 +20,7 @@ commands:
   context   --a TEXT --b TEXT [--word W]    one word in two prompts, compared layer by layer
   surprisal --prompt P [--top K]            each prompt token's probability and rank, and the K expected there
   run       NOTEBOOK.ntl.json [--out RESULTS.json]
-  serve-openai [--port N] [--model ID ...]  the models over the OpenAI-compatible API on 127.0.0.1
+  serve-openai [--port N] [--model ID|FILE.gguf ...]  the models over the OpenAI-compatible API on 127.0.0.1
             (/v1/models, /v1/completions with logprobs, echo, seed, stream, stop; /tokenize)
 
 sampler options (docs/sampling.md):
