@@ -56,6 +56,7 @@ export const useRemoteStore = defineStore('remote', () => {
   const comparing = ref(false);
   let compareAbort: AbortController | null = null;
 
+  const isRunning = computed(() => Object.values(status.value).includes('running'));
   const label = computed(() => (active.value ? `${active.value.model} at ${server.value?.root ?? active.value.baseUrl}` : ''));
 
   /** Asks the server for its models (GET /v1/models, through the main or serve process). */
@@ -186,7 +187,7 @@ export const useRemoteStore = defineStore('remote', () => {
     compareAbort?.abort();
   }
 
-  return { server, listing, formError, active, label, tokens, predict, surprisal, status, errors, ranFor, columns, sampleColumns, comparing, listModels, setKey, use, leave, run, compare, cancelCompare };
+  return { server, listing, isRunning, formError, active, label, tokens, predict, surprisal, status, errors, ranFor, columns, sampleColumns, comparing, listModels, setKey, use, leave, run, compare, cancelCompare };
 });
 
 /** How a notebook names a served model: `remote:NAME`, beside the server's `baseUrl`. */
