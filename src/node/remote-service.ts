@@ -50,6 +50,11 @@ export function plainHttpWarning(baseUrl: string): string | null {
  */
 export class RemoteService {
   private readonly running = new Map<string, { controller: AbortController; streamed: RemoteStep[] }>();
+  /**
+   * Cancels that arrived before their generation (the page pressed Cancel while its request was on
+   * the way): the generation then stops at once. The last 64 only, so stale ids cannot pile up.
+   */
+  private readonly cancelledEarly: string[] = [];
 
   constructor(private readonly keys: RemoteKeyProvider) {}
 
@@ -96,6 +101,11 @@ export class RemoteService {
     cancel?.addEventListener('abort', onAbort, { once: true });
     if (cancel?.aborted === true) controller.abort();
     this.running.get(request.requestId)?.controller.abort();
+    const early = this.cancelledEarly.indexOf(request.requestId);
+    if (early >= 0) {
+      this.cancelledEarly.splice(early, 1);
+      controller.abort();
+    }
     const streamed: RemoteStep[] = [];
     const entry = { controller, streamed };
     this.running.set(request.requestId, entry);
@@ -140,10 +150,15 @@ export class RemoteService {
     }
   }
 
-  /** Stops the generation `requestId` (the desktop app's Cancel); nothing when it has ended. */
+  /** Stops the generation `requestId` (Cancel), or the next one of that id when it has not started yet. */
   cancel(raw: unknown): Promise<void> {
     const { requestId } = parse(RemoteCancelRequest, raw);
-    this.running.get(requestId)?.controller.abort();
+    const entry = this.running.get(requestId);
+    if (entry) entry.controller.abort();
+    else if (!this.cancelledEarly.includes(requestId)) {
+      this.cancelledEarly.push(requestId);
+      if (this.cancelledEarly.length > 64) this.cancelledEarly.shift();
+    }
     return Promise.resolve();
   }
 

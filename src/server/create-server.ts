@@ -138,8 +138,9 @@ async function routeDrafts(options: ServerOptions, request: IncomingMessage, url
 }
 
 /**
- * `/api/remote/<verb>`: POST, a JSON body, one of the served-model requests. `generate` stops the
- * server's stream as soon as the page closes its request (Cancel).
+ * `/api/remote/<verb>`: POST, a JSON body, one of the served-model requests. `cancel` with a
+ * generation's request id stops its stream and the generation answers with the steps streamed so
+ * far; a page that closes its `generate` request stops the stream too.
  */
 async function routeRemote(options: ServerOptions, request: IncomingMessage, url: URL, rest: string[], closed: AbortSignal): Promise<RoutedResponse> {
   const method = request.method ?? 'GET';
@@ -159,6 +160,9 @@ async function routeRemote(options: ServerOptions, request: IncomingMessage, url
       return jsonResponse(200, await remote.surprisal(body, closed));
     case 'generate':
       return jsonResponse(200, await remote.generate(body, closed));
+    case 'cancel':
+      await remote.cancel(body);
+      return jsonResponse(200, {});
     default:
       throw new RequestError(404, `no such API: ${url.pathname}`);
   }

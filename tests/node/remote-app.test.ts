@@ -172,6 +172,33 @@ describe('the browser build: /api/remote/... asked by the serve process', () => 
     expect((await fetch(`${appUrl}/api/remote/predict`)).status).toBe(405);
   });
 
+  it('Cancel by request id in the middle of a stream: the stream closed, the step already streamed answered', async () => {
+    const slow = await recorder();
+    try {
+      const remote = new RemoteService(envKeys({}));
+      const closing = createServer({ rendererDir: '/nonexistent', registry: createRegistry(), importer: new ModelImporter(await tempDir('remote-cancel-models'), createRegistry()), store: new NotebookStore(await tempDir('remote-cancel-ws')), remote });
+      const port = await closing.listen(0);
+      try {
+        const post = (verb: string, body: unknown): Promise<Response> => fetch(`http://127.0.0.1:${port}/api/remote/${verb}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+        const pending = post('generate', { baseUrl: slow.url, model: 'big-model', requestId: 'mid', prompt: PROMPT, settings: SamplerSettings.parse({ greedy: true }), seed: 1, maxTokens: 100 });
+        await expect.poll(() => remote.streamedSteps('mid'), { timeout: 30_000 }).toBe(1);
+        expect((await post('cancel', { requestId: 'mid' })).status).toBe(200);
+        await slow.streamClosed;
+        const answer = (await (await pending).json()) as { stopReason: string; generated: string; steps: unknown[] };
+        expect(answer).toMatchObject({ stopReason: 'cancelled', generated: ' east' });
+        expect(answer.steps).toHaveLength(1);
+        // A cancel that comes before its generation stops it as soon as it starts.
+        expect((await post('cancel', { requestId: 'early' })).status).toBe(200);
+        const early = (await (await post('generate', { baseUrl: openaiUrl, model: 'seed-world', requestId: 'early', prompt: PROMPT, settings: SamplerSettings.parse({ greedy: true }), seed: 1, maxTokens: 8 })).json()) as { stopReason: string; steps: unknown[] };
+        expect(early).toMatchObject({ stopReason: 'cancelled', steps: [] });
+      } finally {
+        await closing.close();
+      }
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('Cancel: the page closing its generate request closes the server\'s stream at once', async () => {
     const slow = await recorder();
     try {

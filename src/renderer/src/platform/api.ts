@@ -70,8 +70,20 @@ const httpApi: NtlApi = {
     tokenize: async (body) => RemoteTokenizeAnswer.parse(await request('api/remote/tokenize', post(body))),
     predict: async (body) => RemotePredictAnswer.parse(await request('api/remote/predict', post(body))),
     surprisal: async (body) => RemoteSurprisalAnswer.parse(await request('api/remote/surprisal', post(body))),
-    // Cancel closes this request; the serve process then stops the server's stream and answers nothing.
-    generate: async (body, signal) => RemoteGenerateAnswer.parse(await request('api/remote/generate', { ...post(body), signal })),
+    // Cancel is a request of its own: the serve process stops the server's stream, and this request
+    // answers with the steps streamed so far.
+    generate: async (body, signal) => {
+      const onAbort = (): void => void request('api/remote/cancel', post({ requestId: body.requestId })).catch(() => undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return RemoteGenerateAnswer.parse(await request('api/remote/generate', post(body)));
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    cancel: async (requestId) => {
+      await request('api/remote/cancel', post({ requestId }));
+    },
   },
   workspace: {
     info: async () => WorkspaceInfo.parse(await request('api/workspace')),
