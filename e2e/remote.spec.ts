@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { downloadCsv, expect, expectChartDrawn, ntl, ROOT, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
@@ -168,5 +169,30 @@ test.describe('a served model', () => {
     });
     await expect(panel.getByTestId('surprisal-summary')).toContainText(`Mean ${expected.mean_bits.toFixed(3)} bits per token`);
     await expectChartDrawn(panel.getByTestId('chart-surprisal'));
+  });
+
+  test('faults: a server that is not there and an address that is not http(s) are named with the cause; the form stays usable', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    const remote = new RemotePage(page);
+    await nb.waitForModel();
+    await page.getByTestId('models-open').click();
+    const gone = await new Promise<string>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const address = probe.address();
+        probe.close(() => resolve(`http://127.0.0.1:${address !== null && typeof address === 'object' ? address.port : 0}`));
+      });
+    });
+    await remote.form.getByTestId('remote-base-url').fill(`${gone}/v1`);
+    await remote.form.getByTestId('remote-list').click();
+    await expect(remote.form.getByTestId('remote-error')).toHaveText(`server ${gone}: connection refused (is the server running on that port?)`);
+    await remote.form.getByTestId('remote-base-url').fill('ftp://example.com/v1');
+    await remote.form.getByTestId('remote-list').click();
+    await expect(remote.form.getByTestId('remote-error')).toHaveText('the server address must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1');
+    // The form stays usable: the right address lists the model.
+    await remote.form.getByTestId('remote-base-url').fill(baseUrl);
+    await remote.form.getByTestId('remote-list').click();
+    await expect(remote.form.getByTestId('remote-error')).toHaveCount(0);
+    await expect(remote.form.getByTestId('remote-key-source')).toHaveText('no key (servers on this machine rarely need one)');
   });
 });

@@ -149,22 +149,32 @@ async function routeRemote(options: ServerOptions, request: IncomingMessage, url
   if (!remote || extra.length > 0) throw new RequestError(404, `no such API: ${url.pathname}`);
   if (method !== 'POST') return notAllowed(method, 'POST');
   const body = await readJsonBody(request, 256 * 1024);
-  switch (verb) {
-    case 'models':
-      return jsonResponse(200, await remote.models(body));
-    case 'tokenize':
-      return jsonResponse(200, await remote.tokenize(body, closed));
-    case 'predict':
-      return jsonResponse(200, await remote.predict(body, closed));
-    case 'surprisal':
-      return jsonResponse(200, await remote.surprisal(body, closed));
-    case 'generate':
-      return jsonResponse(200, await remote.generate(body, closed));
-    case 'cancel':
-      await remote.cancel(body);
-      return jsonResponse(200, {});
-    default:
-      throw new RequestError(404, `no such API: ${url.pathname}`);
+  const answer = async (): Promise<unknown> => {
+    switch (verb) {
+      case 'models':
+        return remote.models(body);
+      case 'tokenize':
+        return remote.tokenize(body, closed);
+      case 'predict':
+        return remote.predict(body, closed);
+      case 'surprisal':
+        return remote.surprisal(body, closed);
+      case 'generate':
+        return remote.generate(body, closed);
+      case 'cancel':
+        await remote.cancel(body);
+        return {};
+      default:
+        throw new RequestError(404, `no such API: ${url.pathname}`);
+    }
+  };
+  try {
+    return jsonResponse(200, await answer());
+  } catch (cause) {
+    // A request the page got wrong is refused (400, 404); a fault of the served model's server (refused,
+    // 401, timeout, …) is what this request found out, answered as `{fault}` with the cause in words.
+    if (cause instanceof RequestError) throw cause;
+    return jsonResponse(200, { fault: errorMessage(cause) });
   }
 }
 
