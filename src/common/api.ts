@@ -9,6 +9,7 @@ import type {
   RemoteModelsAnswer,
   RemotePredictAnswer,
   RemotePredictRequest,
+  RemoteProgressAnswer,
   RemoteServer,
   RemoteSurprisalAnswer,
   RemoteSurprisalRequest,
@@ -139,8 +140,10 @@ export interface NtlApi {
     surprisal(request: z.input<typeof RemoteSurprisalRequest>): Promise<RemoteSurprisalAnswer>;
     /** One column streamed by the server; `signal` (Cancel) stops it and keeps the steps streamed so far. */
     generate(request: RemoteGenerateRequest, signal?: AbortSignal): Promise<RemoteGenerateAnswer>;
-    /** Stops the generation `requestId` (desktop app: what `generate`'s signal does). */
+    /** Stops the generation `requestId` (what `generate`'s signal does). */
     cancel?(requestId: string): Promise<void>;
+    /** The steps of the generation `requestId` streamed in so far; null once it has ended. */
+    progress?(requestId: string): Promise<RemoteProgressAnswer>;
     /** Keeps (or, with '', forgets) the server's key encrypted with the system's keychain: desktop app only. */
     setKey?(request: { baseUrl: string; key: string }): Promise<{ keySource: RemoteKeySource }>;
   };

@@ -33,6 +33,7 @@ export const IPC = {
   remoteSurprisal: 'remote:surprisal',
   remoteGenerate: 'remote:generate',
   remoteCancel: 'remote:cancel',
+  remoteProgress: 'remote:progress',
   /** Keeps a server's API key encrypted with the system's keychain (never sent back to the page). */
   remoteSetKey: 'remote:set-key',
 } as const;

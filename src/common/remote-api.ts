@@ -106,5 +106,10 @@ export type RemoteGenerateAnswer = z.infer<typeof RemoteGenerateAnswer>;
 
 export const RemoteCancelRequest = z.strictObject({ requestId: RemoteGenerateRequest.shape.requestId });
 
+/** The steps of a generation streamed in so far (null once it has ended): what a column shows while it runs. */
+export const RemoteProgressRequest = RemoteCancelRequest;
+export const RemoteProgressAnswer = z.object({ steps: z.array(RemoteStepSchema) }).nullable();
+export type RemoteProgressAnswer = z.infer<typeof RemoteProgressAnswer>;
+
 /** Stores (or, with an empty key, forgets) the key of one server. Desktop app only. */
 export const RemoteKeyRequest = z.strictObject({ baseUrl: RemoteBaseUrl, key: z.string().max(8192, 'the key is longer than 8 KiB').regex(/^[\x21-\x7e]*$/, 'the key has spaces or characters outside printable ASCII') });

@@ -16,6 +16,8 @@ import {
   RemoteModelsAnswer,
   RemotePredictAnswer,
   RemotePredictRequest,
+  RemoteProgressAnswer,
+  RemoteProgressRequest,
   RemoteServer,
   RemoteSurprisalAnswer,
   RemoteSurprisalRequest,
@@ -91,6 +93,7 @@ export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.remoteSurprisal]: handler(RemoteSurprisalRequest, (s, request) => s.remote.surprisal(request), RemoteSurprisalAnswer),
   [IPC.remoteGenerate]: handler(RemoteGenerateRequest, (s, request) => s.remote.generate(request), RemoteGenerateAnswer),
   [IPC.remoteCancel]: handler(RemoteCancelRequest, (s, request) => s.remote.cancel(request)),
+  [IPC.remoteProgress]: handler(RemoteProgressRequest, (s, request) => s.remote.progress(request), RemoteProgressAnswer),
   // Answers only where the key now comes from: the key itself never goes back to the page.
   [IPC.remoteSetKey]: handler(RemoteKeyRequest, async (s, { baseUrl, key }) => ({ keySource: await s.remoteKeys.set(baseUrl, key) }), z.object({ keySource: RemoteKeySource })),
 };

@@ -3,6 +3,7 @@ import {
   RemoteCancelRequest,
   RemoteGenerateRequest,
   RemotePredictRequest,
+  RemoteProgressRequest,
   RemoteServer,
   RemoteSurprisalRequest,
   RemoteTokenizeRequest,
@@ -10,6 +11,7 @@ import {
   type RemoteKeySource,
   type RemoteModelsAnswer,
   type RemotePredictAnswer,
+  type RemoteProgressAnswer,
   type RemoteSurprisalAnswer,
   type RemoteTarget,
   type RemoteTokenizeAnswer,
@@ -160,6 +162,13 @@ export class RemoteService {
       if (this.cancelledEarly.length > 64) this.cancelledEarly.shift();
     }
     return Promise.resolve();
+  }
+
+  /** The steps of the generation `requestId` streamed in so far; null when it is not running. */
+  progress(raw: unknown): Promise<RemoteProgressAnswer> {
+    const { requestId } = parse(RemoteProgressRequest, raw);
+    const entry = this.running.get(requestId);
+    return Promise.resolve(entry ? { steps: entry.streamed.map(stepData) } : null);
   }
 
   /** How many steps of the generation `requestId` have streamed in so far; null when it is not running. */

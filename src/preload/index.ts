@@ -58,6 +58,7 @@ const api: NtlApi = {
       return invoke<Awaited<ReturnType<NtlApi['remote']['generate']>>>(IPC.remoteGenerate, request).finally(() => signal?.removeEventListener('abort', onAbort));
     },
     cancel: (requestId) => cancelGeneration(requestId),
+    progress: (requestId) => invoke(IPC.remoteProgress, { requestId }),
     setKey: (request) => invoke(IPC.remoteSetKey, request),
   },
   engine: {

@@ -164,6 +164,8 @@ async function routeRemote(options: ServerOptions, request: IncomingMessage, url
       case 'cancel':
         await remote.cancel(body);
         return {};
+      case 'progress':
+        return remote.progress(body);
       default:
         throw new RequestError(404, `no such API: ${url.pathname}`);
     }

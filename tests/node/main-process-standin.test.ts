@@ -184,6 +184,7 @@ function mainProcessSuite(): void {
     await expect(call(IPC.remoteSurprisal, target)).rejects.toThrow(refused);
     await expect(call(IPC.remoteGenerate, { ...target, requestId: 'r1', settings: { greedy: true }, seed: 1, maxTokens: 2 })).rejects.toThrow(refused);
     expect(await call(IPC.remoteCancel, { requestId: 'r1' })).toBeUndefined();
+    expect(await call(IPC.remoteProgress, { requestId: 'r1' })).toBeNull();
 
     expect([...seen].sort()).toEqual(Object.values(IPC).sort());
   });

@@ -183,9 +183,12 @@ describe('the browser build: /api/remote/... asked by the serve process', () => 
         const post = (verb: string, body: unknown): Promise<Response> => fetch(`http://127.0.0.1:${port}/api/remote/${verb}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
         const pending = post('generate', { baseUrl: slow.url, model: 'big-model', requestId: 'mid', prompt: PROMPT, settings: SamplerSettings.parse({ greedy: true }), seed: 1, maxTokens: 100 });
         await expect.poll(() => remote.streamedSteps('mid'), { timeout: 30_000 }).toBe(1);
+        // What a running column shows: the steps streamed in so far.
+        expect(await (await post('progress', { requestId: 'mid' })).json()).toEqual({ steps: [{ id: null, token: ' east', prob: Math.exp(-0.1), rank: 1, top: [{ id: null, token: ' east', prob: Math.exp(-0.1) }, { id: null, token: ' west', prob: Math.exp(-2.5) }] }] });
         expect((await post('cancel', { requestId: 'mid' })).status).toBe(200);
         await slow.streamClosed;
         const answer = (await (await pending).json()) as { stopReason: string; generated: string; steps: unknown[] };
+        expect(await (await post('progress', { requestId: 'mid' })).json()).toBeNull();
         expect(answer).toMatchObject({ stopReason: 'cancelled', generated: ' east' });
         expect(answer.steps).toHaveLength(1);
         // A cancel that comes before its generation stops it as soon as it starts.

@@ -19,6 +19,7 @@ const fakeApi = {
       if (generated.length === 1) return Promise.resolve(answer(' east'));
       return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
     },
+    progress: async (requestId: string) => (generated.some((g) => g.requestId === requestId) ? { steps: [{ id: 7, token: ' west', prob: 0.25, rank: 2, top: [] }] } : null),
     setKey: async (request: { baseUrl: string; key: string }) => {
       keys.push(request);
       return { keySource: 'stored' };
@@ -75,6 +76,8 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
     });
     await vi.waitFor(() => expect(generated).toHaveLength(2));
     expect(remote.columns.map((c) => c.status)).toEqual(['done', 'running', 'idle']);
+    // While it runs, the column shows the steps streamed so far.
+    await vi.waitFor(() => expect(remote.columns[1]?.partial.map((s) => s.token)).toEqual([' west']), { timeout: 20_000 });
     remote.cancelCompare();
     await running;
     expect(remote.columns.map((c) => c.status)).toEqual(['done', 'cancelled', 'cancelled']);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DraftEntry, NotebookEntry, WorkspaceInfo, type NtlApi, type SaveNotebookRequest } from '../../../common/api';
 import { PageModelInfo, PageModelList } from '../../../common/model-info';
 import { parseNotebook } from '../../../common/notebook-format';
-import { RemoteGenerateAnswer, RemoteModelsAnswer, RemotePredictAnswer, RemoteSurprisalAnswer, RemoteTokenizeAnswer } from '../../../common/remote-api';
+import { RemoteGenerateAnswer, RemoteModelsAnswer, RemoteProgressAnswer, RemotePredictAnswer, RemoteSurprisalAnswer, RemoteTokenizeAnswer } from '../../../common/remote-api';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const post = (body: unknown): RequestInit => ({ method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body) });
@@ -91,6 +91,7 @@ const httpApi: NtlApi = {
     cancel: async (requestId) => {
       await request('api/remote/cancel', post({ requestId }));
     },
+    progress: async (requestId) => RemoteProgressAnswer.parse(await remote('api/remote/progress', { requestId })),
   },
   workspace: {
     info: async () => WorkspaceInfo.parse(await request('api/workspace')),

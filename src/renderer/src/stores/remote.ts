@@ -23,6 +23,8 @@ export interface RemoteColumnState {
   /** What will be sent, and the settings no server takes: shown before and after a run. */
   sampling: RemoteSampling;
   status: RemoteStatus | 'cancelled';
+  /** The steps streamed in so far while the column runs (read every 300 ms). */
+  partial: RemoteGenerateAnswer['steps'];
   result: RemoteGenerateAnswer | null;
   error: string | null;
 }
@@ -148,7 +150,7 @@ export const useRemoteStore = defineStore('remote', () => {
     if (!target || comparing.value) return;
     const made: RemoteColumnState[] = setup.columns.map((c) => {
       const knobs = c.knobs ?? {};
-      return { name: c.name, seed: c.seed, strategy: c.strategy, knobs, sampling: remoteSampling(presetSettings(c.strategy, knobs)), status: 'idle', result: null, error: null };
+      return { name: c.name, seed: c.seed, strategy: c.strategy, knobs, sampling: remoteSampling(presetSettings(c.strategy, knobs)), status: 'idle', partial: [], result: null, error: null };
     });
     if (into === 'sample') sampleColumns.value = made;
     else columns.value = made;
@@ -165,8 +167,20 @@ export const useRemoteStore = defineStore('remote', () => {
           continue;
         }
         state.status = 'running';
+        const requestId = nextRequestId();
+        // The steps as they stream in: asked for while the column runs, shown until its answer comes.
+        const progress = api.remote.progress;
+        const poll = progress
+          ? setInterval(() => {
+              void progress(requestId)
+                .then((p) => {
+                  if (p && state.status === 'running') state.partial = p.steps;
+                })
+                .catch(() => undefined);
+            }, 300)
+          : null;
         try {
-          const result = await api.remote.generate({ ...target, requestId: nextRequestId(), prompt, settings: presetSettings(c.strategy, c.knobs ?? {}), seed: c.seed, maxTokens: setup.maxTokens, ...(setup.stop ? { stop: setup.stop } : {}) }, signal);
+          const result = await api.remote.generate({ ...target, requestId, prompt, settings: presetSettings(c.strategy, c.knobs ?? {}), seed: c.seed, maxTokens: setup.maxTokens, ...(setup.stop ? { stop: setup.stop } : {}) }, signal);
           state.result = result;
           state.status = result.stopReason === 'cancelled' ? 'cancelled' : 'done';
         } catch (cause) {
@@ -175,6 +189,8 @@ export const useRemoteStore = defineStore('remote', () => {
             state.status = 'error';
             state.error = message(cause);
           }
+        } finally {
+          if (poll !== null) clearInterval(poll);
         }
       }
     } finally {
