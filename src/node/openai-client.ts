@@ -19,6 +19,8 @@ export interface RemoteClientOptions {
   apiKey?: string;
   timeoutMs?: number;
   maxResponseBytes?: number;
+  /** What a 401/403 tells the user to do; `set NTL_API_KEY` by default (the command line). */
+  keyHint?: string;
 }
 
 /** A failure of the server or of the way to it, said in one line that names the server. */
@@ -112,7 +114,7 @@ export class RemoteClient {
     const status = response.status;
     const retryHeader = response.headers.get('retry-after');
     const retryAfterS = retryHeader !== null && /^\d+(\.\d+)?$/.test(retryHeader.trim()) ? Number(retryHeader) : null;
-    if (status === 401 || status === 403) throw this.fail(`${status === 401 ? 'the API key was refused' : 'access denied'} (${status}${said}); set NTL_API_KEY`, status);
+    if (status === 401 || status === 403) throw this.fail(`${status === 401 ? 'the API key was refused' : 'access denied'} (${status}${said}); ${this.options.keyHint ?? 'set NTL_API_KEY'}`, status);
     if (status === 404) throw this.fail(`not found (404${said}) at ${new URL(url).pathname}; is "${this.model}" a model it serves (GET ${this.v1}/models)?`, status);
     if (status === 429) {
       throw this.fail(`too many requests (429${said})${retryHeader ? `; retry after ${retryHeader} s` : ''}`, status, retryAfterS);

@@ -27,6 +27,10 @@ export interface RemoteKeyProvider {
   readonly canStore: boolean;
 }
 
+/** What a refused key (401/403) tells the user to do, where the key comes from. */
+const keyHint = (keys: RemoteKeyProvider): string =>
+  keys.canStore ? 'enter its API key under Models… → Add a served model (or start the app with NTL_API_KEY set)' : 'set NTL_API_KEY in the environment of npm run serve';
+
 /** The environment's `NTL_API_KEY`, for every server: the browser build's and `ntl`'s only source. */
 export function envKeys(env: NodeJS.ProcessEnv = process.env): RemoteKeyProvider {
   return {
@@ -63,14 +67,14 @@ export class RemoteService {
   private async client(target: RemoteTarget): Promise<RemoteClient> {
     const { root } = serverRoots(target.baseUrl);
     const { key } = await this.keys.key(root);
-    return new RemoteClient({ baseUrl: target.baseUrl, model: target.model, apiKey: key, timeoutMs: target.timeoutS * 1000 });
+    return new RemoteClient({ baseUrl: target.baseUrl, model: target.model, apiKey: key, timeoutMs: target.timeoutS * 1000, keyHint: keyHint(this.keys) });
   }
 
   async models(raw: unknown): Promise<RemoteModelsAnswer> {
     const server = parse(RemoteServer, raw);
     const { root } = serverRoots(server.baseUrl);
     const { key, source } = await this.keys.key(root);
-    const client = new RemoteClient({ baseUrl: server.baseUrl, model: '', apiKey: key, timeoutMs: server.timeoutS * 1000 });
+    const client = new RemoteClient({ baseUrl: server.baseUrl, model: '', apiKey: key, timeoutMs: server.timeoutS * 1000, keyHint: keyHint(this.keys) });
     return { root, models: await client.models(), keySource: source, canStoreKey: this.keys.canStore, warning: plainHttpWarning(server.baseUrl) };
   }
 

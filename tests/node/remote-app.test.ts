@@ -273,6 +273,31 @@ describe('the desktop app: remote:* IPC channels with the key in the encrypted s
     }
   });
 
+  it('a server that wants a key: refused with what to do, then answered once the key is kept', async () => {
+    const guarded = createHttpServer((request, response) => {
+      const isKey = request.headers.authorization === `Bearer ${KEY}`;
+      response.writeHead(isKey ? 200 : 401, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(isKey ? { object: 'list', data: [{ id: 'big-model' }] } : { error: { message: 'Invalid API key' } }));
+    });
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+    const address = guarded.address();
+    const root = `http://127.0.0.1:${address !== null && typeof address === 'object' ? address.port : 0}`;
+    try {
+      const { services: s } = await services();
+      await expect(handleIpc(s, trusted, IPC.remoteModels, event, { baseUrl: root })).rejects.toThrow(
+        `server ${root}: the API key was refused (401: Invalid API key); enter its API key under Models… → Add a served model (or start the app with NTL_API_KEY set)`,
+      );
+      await handleIpc(s, trusted, IPC.remoteSetKey, event, { baseUrl: root, key: KEY });
+      expect(await handleIpc(s, trusted, IPC.remoteModels, event, { baseUrl: root })).toMatchObject({ keySource: 'stored', models: [{ id: 'big-model', maxModelLen: null }] });
+      // The browser build names its only source of keys.
+      const browser = await new RemoteService(envKeys({})).models({ baseUrl: root }).catch((cause: unknown) => cause);
+      expect(browser).toBeInstanceOf(Error);
+      expect((browser as Error).message).toBe(`server ${root}: the API key was refused (401: Invalid API key); set NTL_API_KEY in the environment of npm run serve`);
+    } finally {
+      await new Promise((resolve) => guarded.close(resolve));
+    }
+  });
+
   it('refuses a key the keychain cannot encrypt, a key with spaces, a bad address, and a call from another page', async () => {
     const dir = await tempDir('remote-keys-off');
     const keys = new RemoteKeyStore(join(dir, 'remote-keys.json'), fakeSafeStorage(false), {});

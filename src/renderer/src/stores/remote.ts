@@ -58,6 +58,8 @@ export const useRemoteStore = defineStore('remote', () => {
   const comparing = ref(false);
   let compareAbort: AbortController | null = null;
 
+  /** Whether this app keeps keys (the desktop app, with the system's keychain). */
+  const canStoreKey = api.remote.setKey !== undefined;
   const isRunning = computed(() => Object.values(status.value).includes('running'));
   const label = computed(() => (active.value ? `${active.value.model} at ${server.value?.root ?? active.value.baseUrl}` : ''));
 
@@ -203,7 +205,7 @@ export const useRemoteStore = defineStore('remote', () => {
     compareAbort?.abort();
   }
 
-  return { server, listing, isRunning, formError, active, label, tokens, predict, surprisal, status, errors, ranFor, columns, sampleColumns, comparing, listModels, setKey, use, leave, run, compare, cancelCompare };
+  return { server, listing, isRunning, canStoreKey, formError, active, label, tokens, predict, surprisal, status, errors, ranFor, columns, sampleColumns, comparing, listModels, setKey, use, leave, run, compare, cancelCompare };
 });
 
 /** How a notebook names a served model: `remote:NAME`, beside the server's `baseUrl`. */
