@@ -26,6 +26,7 @@ export class RemotePage {
     await this.form.getByTestId('remote-model').selectOption(model);
     await this.form.getByTestId('remote-use').click();
     await expect(this.banner).toBeVisible();
+    await expect(this.page.getByTestId('remote-badge')).toContainText(`served: ${model} at `);
   }
 
   async runAndWait(): Promise<void> {
