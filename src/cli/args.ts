@@ -39,9 +39,9 @@ export const COMMAND_OPTIONS = {
     'max-tokens': { type: 'string' },
     'no-cache': { type: 'boolean' },
   },
-  compare: { ...COMMON, ...RUNTIME, spec: { type: 'string' } },
+  compare: { ...COMMON, ...RUNTIME, ...REMOTE, spec: { type: 'string' } },
   context: { ...COMMON, ...RUNTIME, a: { type: 'string' }, b: { type: 'string' }, word: { type: 'string' } },
-  run: { ...COMMON, ...RUNTIME, out: { type: 'string' } },
+  run: { ...COMMON, ...RUNTIME, ...REMOTE, out: { type: 'string' } },
   /** Every prompt token's probability and rank under the model. */
   surprisal: { ...COMMON, ...RUNTIME, ...REMOTE, prompt: { type: 'string' }, top: { type: 'string' } },
   /** The lab's models over the OpenAI-compatible API; `--model` repeatable. */

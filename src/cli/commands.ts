@@ -340,7 +340,7 @@ export async function attentionCommand(values: ParsedCommand['values']): Promise
 }
 
 /** Column metrics as the JSON output spells them. */
-function metricsJson(m: ColumnMetrics): Record<string, number | null> {
+export function metricsJson(m: ColumnMetrics): Record<string, number | null> {
   return {
     tokens: m.tokens,
     mean_log_prob: m.meanLogProb,
@@ -353,7 +353,7 @@ function metricsJson(m: ColumnMetrics): Record<string, number | null> {
   };
 }
 
-const maybe = (value: number | null, digits: number): string => (value === null ? '-' : fixed(value, digits));
+export const maybe = (value: number | null, digits: number): string => (value === null ? '-' : fixed(value, digits));
 
 function metricsLine(m: ColumnMetrics): string {
   return [
@@ -431,8 +431,8 @@ export async function generateCommand(values: ParsedCommand['values']): Promise<
   return { source: model.engine.source, json, text };
 }
 
-/** `ntl compare --spec FILE.json`: each column of the spec on the same prompt and model. */
-export async function compareCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
+/** The `--spec` file of `ntl compare`, checked. */
+export async function readCompareSpec(values: ParsedCommand['values']): Promise<CompareSpec> {
   const file = stringOption(values, 'spec');
   if (file === undefined) throw new UsageError('--spec is required');
   let raw: unknown;
@@ -448,7 +448,12 @@ export async function compareCommand(values: ParsedCommand['values']): Promise<C
     const where = (issue?.path ?? []).map(String).join('.');
     throw new UsageError(`--spec ${file}: ${where === '' ? '' : `${where}: `}${firstIssue(parsed.error).message}`);
   }
-  const spec = parsed.data;
+  return parsed.data;
+}
+
+/** `ntl compare --spec FILE.json`: each column of the spec on the same prompt and model. */
+export async function compareCommand(values: ParsedCommand['values']): Promise<CommandOutput> {
+  const spec = await readCompareSpec(values);
   const gguf = (await ggufPath(values)) ?? (spec.model !== undefined && isGgufPath(spec.model) ? resolve(spec.model) : null);
   const loaded =
     gguf !== null

@@ -3,6 +3,7 @@ import { attentionCommand, compareCommand, contextCommand, generateCommand, impo
 import { runCommand } from './run-notebook';
 import { isRemoteModel, remoteGenerateCommand, remotePredictCommand, remoteSurprisalCommand, remoteTokenizeCommand } from './remote-commands';
 import { serveOpenAiCommand } from './serve-openai';
+import { remoteCompareCommand } from './remote-compare';
 
 const USAGE = `usage: ntl <command> [options]
 
@@ -19,7 +20,7 @@ commands:
   context   --a TEXT --b TEXT [--word W]    one word in two prompts, compared layer by layer
   surprisal --prompt P [--top K]            each prompt token's probability and rank, and the K expected there
   run       NOTEBOOK.ntl.json [--out RESULTS.json]
-  serve-openai [--port N] [--model ID ...]  the models over the OpenAI-compatible API on 127.0.0.1
+  serve-openai [--port N] [--model ID|FILE.gguf ...]  the models over the OpenAI-compatible API on 127.0.0.1
             (/v1/models, /v1/completions with logprobs, echo, seed, stream, stop; /tokenize)
 
 sampler options (docs/sampling.md):
@@ -33,12 +34,13 @@ sampler options (docs/sampling.md):
 every command: --model <id or folder> (default seed-world), --variant fp32|fp16|quantized|int8|uint8|q4|q4f16|bnb4
   (which ONNX file of the folder: model.onnx, model_fp16.onnx, ...; full precision first), --json
 model-running commands: --backend wasm, --threads N
-served models (tokenize, predict, generate, surprisal): --model remote:NAME --base-url URL [--timeout S]
+served models (tokenize, predict, generate, surprisal, compare, run): --model remote:NAME --base-url URL [--timeout S]
+  (run: a notebook saved on a served model keeps its URL and model name; --base-url overrides the URL)
   (an OpenAI-compatible completions server: vLLM, llama.cpp, ...; the key comes from NTL_API_KEY)
 a GGUF file: --model path/to/file.gguf runs it on llama.cpp (tokenize, predict, generate, compare; --threads N)`;
 
 /** What a model served elsewhere can do. */
-const REMOTE_COMMANDS: readonly string[] = ['tokenize', 'predict', 'generate', 'surprisal'];
+const REMOTE_COMMANDS: readonly string[] = ['tokenize', 'predict', 'generate', 'surprisal', 'compare', 'run'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -50,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   // Before the options are parsed, so `ntl attention --model remote:X --base-url U` names the real cause.
   const namesRemote = args.some((arg, i) => arg.startsWith('--model=remote:') || (arg === '--model' && args[i + 1]?.startsWith('remote:') === true));
   if (namesRemote && !REMOTE_COMMANDS.includes(command)) {
-    throw new UsageError(`${command}: not for a remote model (a server shows tokens, top-K predictions, generation and surprisal only)`);
+    throw new UsageError(`${command}: not for a remote model (a server shows tokens, top-K predictions, generation, comparisons and surprisal only)`);
   }
   const parsed = parseCommand(command, args);
   if (parsed.values['help'] === true) {
@@ -61,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   let failed = 0;
   const remote = isRemoteModel(parsed.values);
   for (const flag of ['base-url', 'timeout']) {
-    if (!remote && parsed.values[flag] !== undefined) throw new UsageError(`--${flag}: only with --model remote:NAME`);
+    if (!remote && command !== 'run' && parsed.values[flag] !== undefined) throw new UsageError(`--${flag}: only with --model remote:NAME`);
   }
   switch (command) {
     case 'models':
@@ -92,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       output = remote ? await remoteGenerateCommand(parsed.values) : await generateCommand(parsed.values);
       break;
     case 'compare':
-      output = await compareCommand(parsed.values);
+      output = remote ? await remoteCompareCommand(parsed.values) : await compareCommand(parsed.values);
       break;
     case 'run': {
       const result = await runCommand(parsed);

@@ -1,8 +1,9 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
-import { isComputedCell, isNoteCell, notebookSizeProblem, parseNotebook } from '../common/notebook-format';
+import { isComputedCell, isNoteCell, notebookSizeProblem, parseNotebook, type NotebookDoc } from '../common/notebook-format';
 import { formatHook } from '../common/hook-names';
+import { isRemoteNotebook, remoteRun } from './remote-run';
 import { generate } from '../engine/generate';
 import { presetSettings } from '../common/sampling-strategy';
 import { fitPrompt, predictResult } from '../engine/cell-results';
@@ -91,6 +92,10 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
     throw new Error(`${file}: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
   const doc = parseNotebook(json, file);
+  if (isRemoteNotebook(parsed.values, doc)) return remoteRunOutput(parsed, doc, file);
+  for (const flag of ['base-url', 'timeout']) {
+    if (parsed.values[flag] !== undefined) throw new UsageError(`--${flag}: only for a notebook on a served model (model "remote:NAME")`);
+  }
   const { info, model, pieces, truncated } = await loadWithPrompt(parsed.values, doc.prompt, { fallback: doc.model.id });
   const started = performance.now();
   const forward = await model.engine.forward(pieces.map((p) => p.id), true);
@@ -133,6 +138,21 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
     ...(out !== undefined ? [`results written to ${out}`] : []),
   ].join('\n');
   return { source: model.engine.source, json: output, text, failed: failed.length };
+}
+
+async function remoteRunOutput(parsed: ParsedCommand, doc: NotebookDoc, file: string): Promise<CommandOutput & { failed: number }> {
+  const { json, cells } = await remoteRun(parsed.values, doc, file);
+  const out = stringOption(parsed.values, 'out');
+  if (out !== undefined) await writeFile(resolve(out), `${JSON.stringify(json, null, 2)}\n`, 'utf8');
+  const text = [
+    `${doc.name} · ${String(json['model'] !== null && typeof json['model'] === 'object' && 'id' in json['model'] ? json['model'].id : '')} (served) · ${cells.length} cells`,
+    table(
+      [{ title: 'cell' }, { title: 'kind' }, { title: 'result' }],
+      cells.map((c) => [c.id, c.kind, c.error !== undefined ? `error: ${c.error}` : (c.skipped ?? (c.text !== undefined ? quoted(c.text.slice(0, 60)) : summary(c.kind, c.result)))]),
+    ),
+    ...(out !== undefined ? [`results written to ${out}`] : []),
+  ].join('\n');
+  return { source: 'remote', json, text, failed: cells.filter((c) => c.error !== undefined).length };
 }
 
 function summary(kind: string, result: unknown): string {

@@ -1,5 +1,7 @@
-import type { OnnxModel } from '../engine/session';
+import { basename, resolve } from 'node:path';
+import { GgufModel, isGgufPath } from '../node/gguf-model';
 import { startOpenAiServer, type ServedModel } from '../node/openai-server';
+import type { EngineModel } from '../engine/contract';
 import { UsageError, listOption, numberOption, type ParsedCommand } from './args';
 import { createRegistry, loadModel, runtimeOptions } from './model-host';
 
@@ -11,13 +13,22 @@ export async function serveOpenAiCommand(values: ParsedCommand['values']): Promi
   const port = numberOption(values, 'port', { integer: true, min: 0, max: 65535 }) ?? 8000;
   const runtime = runtimeOptions(values);
   const registry = createRegistry();
-  const wanted = listOption(values, 'model');
-  const infos = wanted.length > 0 ? await Promise.all(wanted.map((id) => registry.resolve(id, typeof values['variant'] === 'string' ? values['variant'] : null))) : (await registry.list()).models;
-  if (infos.length === 0) throw new UsageError('serve-openai: no models to serve');
-  const models: ServedModel[] = infos.map((info) => ({ id: info.id, context: info.context }));
-  const loaded = new Map<string, Promise<OnnxModel>>();
-  const load = (id: string): Promise<OnnxModel> => {
+  const all = listOption(values, 'model');
+  // A GGUF file is loaded at once (llama.cpp reads its context from it); it is served by its file name.
+  const ggufs = new Map<string, GgufModel>();
+  for (const path of all.filter(isGgufPath)) {
+    const model = await GgufModel.load(resolve(path), { threads: runtime.threads, id: basename(path) });
+    if (ggufs.has(model.id)) throw new UsageError(`serve-openai: two GGUF files named ${model.id}`);
+    ggufs.set(model.id, model);
+  }
+  const wanted = all.filter((m) => !isGgufPath(m));
+  const infos = wanted.length > 0 || ggufs.size > 0 ? await Promise.all(wanted.map((id) => registry.resolve(id, typeof values['variant'] === 'string' ? values['variant'] : null))) : (await registry.list()).models;
+  if (infos.length === 0 && ggufs.size === 0) throw new UsageError('serve-openai: no models to serve');
+  const models: ServedModel[] = [...infos.map((info) => ({ id: info.id, context: info.context })), ...[...ggufs.values()].map((g) => ({ id: g.id, context: g.config.context }))];
+  const loaded = new Map<string, Promise<EngineModel>>([...ggufs.entries()].map(([id, g]) => [id, Promise.resolve(g)]));
+  const load = (id: string): Promise<EngineModel> => {
     let model = loaded.get(id);
+    if (model) return model;
     const info = infos.find((i) => i.id === id);
     if (!info) return Promise.reject(new Error(`unknown model ${id}`));
     if (!model) {

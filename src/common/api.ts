@@ -3,6 +3,20 @@ import type { FoundGgufList } from './gguf-found';
 import type { ImportBegin, ImportChunk } from './model-import';
 import type { PageModelInfo, PageModelList } from './model-info';
 import { MAX_NOTEBOOK_BYTES, NotebookDoc } from './notebook-format';
+import type {
+  RemoteGenerateAnswer,
+  RemoteGenerateRequest,
+  RemoteKeySource,
+  RemoteModelsAnswer,
+  RemotePredictAnswer,
+  RemotePredictRequest,
+  RemoteProgressAnswer,
+  RemoteServer,
+  RemoteSurprisalAnswer,
+  RemoteSurprisalRequest,
+  RemoteTokenizeAnswer,
+  RemoteTokenizeRequest,
+} from './remote-api';
 
 /** A notebook file in the workspace folder, as the sidebar lists it. */
 export const NotebookEntry = z.object({
@@ -121,6 +135,24 @@ export interface NtlApi {
     choose(): Promise<WorkspaceInfo | null>;
     /** Back to the default folder under the app's user data. Desktop app only. */
     useDefault(): Promise<WorkspaceInfo>;
+  };
+  /**
+   * Served models (OpenAI-compatible servers), asked by the main process or the serve process. No
+   * answer carries the API key.
+   */
+  remote: {
+    models(request: z.input<typeof RemoteServer>): Promise<RemoteModelsAnswer>;
+    tokenize(request: z.input<typeof RemoteTokenizeRequest>): Promise<RemoteTokenizeAnswer>;
+    predict(request: z.input<typeof RemotePredictRequest>): Promise<RemotePredictAnswer>;
+    surprisal(request: z.input<typeof RemoteSurprisalRequest>): Promise<RemoteSurprisalAnswer>;
+    /** One column streamed by the server; `signal` (Cancel) stops it and keeps the steps streamed so far. */
+    generate(request: RemoteGenerateRequest, signal?: AbortSignal): Promise<RemoteGenerateAnswer>;
+    /** Stops the generation `requestId` (what `generate`'s signal does). */
+    cancel?(requestId: string): Promise<void>;
+    /** The steps of the generation `requestId` streamed in so far; null once it has ended. */
+    progress?(requestId: string): Promise<RemoteProgressAnswer>;
+    /** Keeps (or, with '', forgets) the server's key encrypted with the system's keychain: desktop app only. */
+    setKey?(request: { baseUrl: string; key: string }): Promise<{ keySource: RemoteKeySource }>;
   };
   /** The desktop app's native engine process (absent in the browser build). */
   engine?: {

@@ -30,6 +30,16 @@ export const IPC = {
   workspaceUseDefault: 'workspace:use-default',
   /** Starts the native engine's process again (after it stopped); its new port comes as `nativeEnginePort`. */
   engineRestartNative: 'engine:restart-native',
+  /** A served model (OpenAI-compatible server), asked by the main process: the page's CSP stays offline. */
+  remoteModels: 'remote:models',
+  remoteTokenize: 'remote:tokenize',
+  remotePredict: 'remote:predict',
+  remoteSurprisal: 'remote:surprisal',
+  remoteGenerate: 'remote:generate',
+  remoteCancel: 'remote:cancel',
+  remoteProgress: 'remote:progress',
+  /** Keeps a server's API key encrypted with the system's keychain (never sent back to the page). */
+  remoteSetKey: 'remote:set-key',
 } as const;
 
 /** Messages from the main process to the window (not requests: nothing is answered). */

@@ -93,7 +93,11 @@ export const NotebookDoc = z
     version: z.literal(NOTEBOOK_VERSION),
     name: z.string().max(200),
     prompt: z.string().max(100_000),
-    model: z.object({ id: z.string().max(200), sha256: z.string().max(64).nullable() }),
+    /**
+     * A served model is `id: "remote:NAME"` with the server's `baseUrl`: never its API key, which
+     * stays in the app's encrypted store or the environment.
+     */
+    model: z.object({ id: z.string().max(200), sha256: z.string().max(64).nullable(), baseUrl: z.url({ protocol: /^https?$/, error: 'the server address must be an http:// or https:// URL' }).max(2000).optional() }),
     /** The backend the results were computed on (wasm, webgpu), null before any run. */
     backend: z.string().max(40).nullable(),
     appVersion: z.string().max(40),
@@ -228,7 +232,7 @@ export function formatNotebook(doc: NotebookDoc): string {
     version: doc.version,
     name: doc.name,
     prompt: doc.prompt,
-    model: { id: doc.model.id, sha256: doc.model.sha256 },
+    model: { id: doc.model.id, sha256: doc.model.sha256, ...(doc.model.baseUrl !== undefined ? { baseUrl: doc.model.baseUrl } : {}) },
     backend: doc.backend,
     appVersion: doc.appVersion,
     savedAt: doc.savedAt,

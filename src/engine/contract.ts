@@ -50,6 +50,8 @@ export interface EngineModel {
   tokenEmbeddings?(ids: readonly number[]): Promise<{ dim: number; rows: Float32Array } | null>;
   /** Next-token logits for a sequence, on the cache where there is one. */
   nextLogits(ids: readonly number[]): Promise<Float32Array>;
+  /** Every position's next-token logits, row-major [position][vocab] (the prompt's surprisal). */
+  positionLogits(ids: readonly number[]): Promise<{ logits: Float32Array; vocab: number; forwardMs: number }>;
   /** Next-token logits for sequences of equal length, recomputed from the start. */
   forwardBatch(rows: readonly (readonly number[])[]): Promise<{ lastLogits: Float32Array[]; forwardMs: number }>;
   /** Next-token logits for sequences of equal length, each continuing its own cache where there is one. */

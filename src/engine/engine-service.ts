@@ -11,6 +11,7 @@ import type {
   ModelUrls,
   NeighboursResult,
   PositionsResult,
+  SurprisalResult,
   TokenizeResult,
   WorkerRequest,
   WorkerResponse,
@@ -18,6 +19,8 @@ import type {
 import { topOrder } from './sampling/filters';
 import { GGUF_BROWSER_NOTE } from '../common/gguf-notes';
 import type { Capability, EngineModel } from './contract';
+import { topK } from './sampling/distribution';
+import { promptSurprisal } from './surprisal';
 import { OnnxModel, type BackendName, type ForwardResult, type ModelFiles, type OrtModule } from './session';
 
 /** Labels sent with each forward pass: enough for the Predict cell's largest k. */
@@ -283,6 +286,18 @@ export class EngineService {
     return { result, transfer: result.kind === 'learned' ? [result.vectors.buffer, result.similarity.buffer] : [] };
   }
 
+  /** The prompt's surprisal from one pass that keeps every position's logits (what `ntl surprisal` prints). */
+  async surprisal(ids: number[], k: number): Promise<SurprisalResult> {
+    const m = this.requireModel();
+    const { logits, vocab, forwardMs } = await m.positionLogits(ids);
+    const rows = promptSurprisal(ids, logits, vocab).map((t) => ({
+      ...t,
+      text: m.tokenizer.piece(t.id).text,
+      expected: t.position === 0 ? null : topK(logits.subarray((t.position - 1) * vocab, t.position * vocab), k).map((e) => ({ id: e.id, token: m.tokenizer.piece(e.id).text, prob: e.prob })),
+    }));
+    return { rows, forwardMs };
+  }
+
   /** Answers one request through `reply`; errors become an `error` answer naming the cause. Hosts go through `submit`. */
   private async handle(request: WorkerRequest, reply: Reply): Promise<void> {
     const { runId } = request;
@@ -321,6 +336,9 @@ export class EngineService {
           reply({ runId, type: 'result', result }, transfer);
           return;
         }
+        case 'surprisal':
+          reply({ runId, type: 'result', result: await this.surprisal(request.ids, request.k) });
+          return;
         case 'compare-steps':
           // Every column one token: columns of equal length share one batched forward pass.
           reply({ runId, type: 'result', result: await compareStepBatch(this.requireModel(), request.items) });

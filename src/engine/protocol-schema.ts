@@ -38,5 +38,6 @@ export const WorkerRequestSchema = z.discriminatedUnion('type', [
   z.object({ runId, type: z.literal('compare-steps'), items: z.array(z.object({ state: GenerationState, sampling: Sampling, stop: z.string().optional() })).max(64) }),
   z.object({ runId, type: z.literal('embedding-neighbours'), id: z.number().int().min(0).optional(), text: z.string().max(10_000).optional(), k: z.number().int().min(1).max(1000) }),
   z.object({ runId, type: z.literal('positions'), count: z.number().int().min(0).max(1 << 20) }),
+  z.object({ runId, type: z.literal('surprisal'), ids: Ids, k: z.number().int().min(1).max(100) }),
   z.object({ runId, type: z.literal('cancel'), target: runId }),
 ]);

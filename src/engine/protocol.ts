@@ -118,6 +118,21 @@ export interface NeighboursResult {
 
 export type PositionsResult = PositionsView;
 
+/** Every prompt token's probability, bits and rank (in the whole vocabulary), and the K the model expected there. */
+export interface SurprisalResult {
+  rows: {
+    position: number;
+    id: number;
+    text: string;
+    prob: number | null;
+    logprob: number | null;
+    bits: number | null;
+    rank: number | null;
+    expected: { id: number; token: string; prob: number }[] | null;
+  }[];
+  forwardMs: number;
+}
+
 export type WorkerRequest =
   | { runId: number; type: 'load'; model: ModelUrls; backend: BackendChoice; threads: number }
   | { runId: number; type: 'tokenize'; text: string }
@@ -128,6 +143,7 @@ export type WorkerRequest =
   /** A token by id, or by text that must be exactly one token. */
   | { runId: number; type: 'embedding-neighbours'; id?: number; text?: string; k: number }
   | { runId: number; type: 'positions'; count: number }
+  | { runId: number; type: 'surprisal'; ids: number[]; k: number }
   | { runId: number; type: 'cancel'; target: number };
 
 export interface WorkerResults {
@@ -139,6 +155,7 @@ export interface WorkerResults {
   'compare-steps': CompareStepResult[];
   'embedding-neighbours': NeighboursResult;
   positions: PositionsResult;
+  surprisal: SurprisalResult;
 }
 
 export type WorkerResponse =

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Menu, app, dialog, ipcMain, net, protocol, screen, session, shell } from 'electron';
+import { BrowserWindow, Menu, app, dialog, ipcMain, net, protocol, safeStorage, screen, session, shell } from 'electron';
 import { IPC, type MenuCommand } from '../common/api';
 import { APP_ORIGIN, APP_SCHEME, handleAppRequest, withDevHeaders } from './app-protocol';
 import { handleIpc, type IpcServices } from './ipc';
@@ -16,6 +16,8 @@ import { GgufLibrary } from '../node/gguf-library';
 import { readPickedNotebook } from '../node/picked-notebook';
 import { errorMessage } from '../node/request-error';
 import { Workspace } from '../node/workspace';
+import { RemoteKeyStore } from '../node/remote-key-store';
+import { RemoteService } from '../node/remote-service';
 
 // Standard + secure makes app://local a real origin (fetch, workers, cross-origin isolation).
 protocol.registerSchemesAsPrivileged([
@@ -152,7 +154,10 @@ async function start(): Promise<void> {
   await refreshMenu();
 
   const engines = new WeakMap<object, NativeEngine>();
+  const remoteKeys = new RemoteKeyStore(join(userData, 'remote-keys.json'), safeStorage);
   const services: IpcServices = {
+    remote: new RemoteService(remoteKeys),
+    remoteKeys,
     registry,
     importer,
     gguf: new GgufLibrary(userModels, registry),

@@ -9,6 +9,24 @@ import type { ModelImporter } from '../node/model-import';
 import type { ModelRegistry } from '../node/model-registry';
 import type { NotebookStore } from '../node/notebook-store';
 import { errorMessage } from '../node/request-error';
+import {
+  RemoteCancelRequest,
+  RemoteGenerateAnswer,
+  RemoteGenerateRequest,
+  RemoteKeyRequest,
+  RemoteKeySource,
+  RemoteModelsAnswer,
+  RemotePredictAnswer,
+  RemotePredictRequest,
+  RemoteProgressAnswer,
+  RemoteProgressRequest,
+  RemoteServer,
+  RemoteSurprisalAnswer,
+  RemoteSurprisalRequest,
+  RemoteTokenizeAnswer,
+  RemoteTokenizeRequest,
+} from '../common/remote-api';
+import type { RemoteService } from '../node/remote-service';
 
 export interface IpcServices {
   registry: ModelRegistry;
@@ -28,6 +46,9 @@ export interface IpcServices {
   pickNotebookFile(): Promise<PickedNotebookFile | null>;
   /** Starts again the native engine process of the window that asks. */
   restartNativeEngine(sender: unknown): void;
+  /** Served models, the key looked up in `remoteKeys`. */
+  remote: RemoteService;
+  remoteKeys: { set(baseUrl: string, key: string): Promise<RemoteKeySource> };
 }
 
 /** What a handler knows of the call besides its payload: which page's contents sent it. */
@@ -77,6 +98,15 @@ export const IPC_HANDLERS: Record<Channel, Handler<z.ZodType>> = {
   [IPC.workspaceChoose]: handler(z.undefined(), (s) => s.workspace.choose()),
   [IPC.workspaceUseDefault]: handler(z.undefined(), (s) => s.workspace.useDefault()),
   [IPC.engineRestartNative]: handler(z.undefined(), async (s, _payload, call) => s.restartNativeEngine(call.sender)),
+  [IPC.remoteModels]: handler(RemoteServer, (s, request) => s.remote.models(request), RemoteModelsAnswer),
+  [IPC.remoteTokenize]: handler(RemoteTokenizeRequest, (s, request) => s.remote.tokenize(request), RemoteTokenizeAnswer),
+  [IPC.remotePredict]: handler(RemotePredictRequest, (s, request) => s.remote.predict(request), RemotePredictAnswer),
+  [IPC.remoteSurprisal]: handler(RemoteSurprisalRequest, (s, request) => s.remote.surprisal(request), RemoteSurprisalAnswer),
+  [IPC.remoteGenerate]: handler(RemoteGenerateRequest, (s, request) => s.remote.generate(request), RemoteGenerateAnswer),
+  [IPC.remoteCancel]: handler(RemoteCancelRequest, (s, request) => s.remote.cancel(request)),
+  [IPC.remoteProgress]: handler(RemoteProgressRequest, (s, request) => s.remote.progress(request), RemoteProgressAnswer),
+  // Answers only where the key now comes from: the key itself never goes back to the page.
+  [IPC.remoteSetKey]: handler(RemoteKeyRequest, async (s, { baseUrl, key }) => ({ keySource: await s.remoteKeys.set(baseUrl, key) }), z.object({ keySource: RemoteKeySource })),
 };
 
 /**

@@ -228,6 +228,32 @@ export class GgufModel implements EngineModel {
     return logits;
   }
 
+  /**
+   * log p of the next token after every prefix of `ids`, row-major [position][vocab] (row i predicts
+   * token i + 1): the prompt evaluated afresh with llama.cpp's distribution kept at every position.
+   * What `serve-openai` answers `echo` with; the same rows as `nextLogits` of each prefix.
+   */
+  positionLogits(ids: readonly number[]): Promise<{ logits: Float32Array; vocab: number; forwardMs: number }> {
+    const run = this.queue.then(async () => {
+      if (ids.length === 0) throw new Error('nothing to predict from: the sequence is empty');
+      if (ids.length > this.config.context) throw new Error(`the sequence has ${ids.length} tokens, more than the model's context of ${this.config.context}`);
+      const started = performance.now();
+      await this.sequence.clearHistory();
+      const out = await this.sequence.controlledEvaluate(ids.map((id) => [asToken(id), { generateNext: { probabilities: true } }]));
+      this.evaluatedTokens += ids.length;
+      const vocab = this.config.vocabSize;
+      const logits = new Float32Array(ids.length * vocab).fill(ZERO_PROBABILITY_LOGIT);
+      ids.forEach((_, position) => {
+        const probabilities = out[position]?.next.probabilities;
+        if (!probabilities) throw new Error(`${this.id}: llama.cpp returned no distribution at position ${position}`);
+        for (const [token, p] of probabilities) if (token < vocab && p > 0) logits[position * vocab + token] = Math.log(p);
+      });
+      return { logits, vocab, forwardMs: performance.now() - started };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** One sequence at a time, each continuing the one cache (a GGUF model is not batched here). */
   async forwardBatch(rows: readonly (readonly number[])[]): Promise<{ lastLogits: Float32Array[]; forwardMs: number }> {
     const started = performance.now();

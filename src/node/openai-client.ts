@@ -19,6 +19,8 @@ export interface RemoteClientOptions {
   apiKey?: string;
   timeoutMs?: number;
   maxResponseBytes?: number;
+  /** What a 401/403 tells the user to do; `set NTL_API_KEY` by default (the command line). */
+  keyHint?: string;
 }
 
 /** A failure of the server or of the way to it, said in one line that names the server. */
@@ -33,6 +35,18 @@ export class RemoteError extends Error {
     this.name = 'RemoteError';
   }
 }
+
+/** A request stopped by its caller (Cancel), not by the server. */
+export class RemoteCancelled extends RemoteError {
+  constructor(root: string) {
+    super(`server ${root}: cancelled`);
+    this.name = 'RemoteCancelled';
+  }
+}
+
+/** The request's signal: the timeout, and the caller's Cancel where there is one. */
+const requestSignal = (timeoutMs: number, cancel: AbortSignal | undefined): AbortSignal =>
+  cancel === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), cancel]);
 
 /** The root and `/v1` of a base URL; only http and https. */
 export function serverRoots(baseUrl: string): { root: string; v1: string } {
@@ -100,7 +114,7 @@ export class RemoteClient {
     const status = response.status;
     const retryHeader = response.headers.get('retry-after');
     const retryAfterS = retryHeader !== null && /^\d+(\.\d+)?$/.test(retryHeader.trim()) ? Number(retryHeader) : null;
-    if (status === 401 || status === 403) throw this.fail(`${status === 401 ? 'the API key was refused' : 'access denied'} (${status}${said}); set NTL_API_KEY`, status);
+    if (status === 401 || status === 403) throw this.fail(`${status === 401 ? 'the API key was refused' : 'access denied'} (${status}${said}); ${this.options.keyHint ?? 'set NTL_API_KEY'}`, status);
     if (status === 404) throw this.fail(`not found (404${said}) at ${new URL(url).pathname}; is "${this.model}" a model it serves (GET ${this.v1}/models)?`, status);
     if (status === 429) {
       throw this.fail(`too many requests (429${said})${retryHeader ? `; retry after ${retryHeader} s` : ''}`, status, retryAfterS);
@@ -158,8 +172,8 @@ export class RemoteClient {
     }
   }
 
-  private async json(url: string, method: 'GET' | 'POST', body?: unknown): Promise<unknown> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
+  private async json(url: string, method: 'GET' | 'POST', body?: unknown, cancel?: AbortSignal): Promise<unknown> {
+    const signal = requestSignal(this.timeoutMs, cancel);
     try {
       const response = await this.send(url, { method, body, signal });
       const text = await this.readText(response);
@@ -169,6 +183,7 @@ export class RemoteClient {
         throw this.fail(`malformed JSON in the answer to ${new URL(url).pathname} (${text.length === 0 ? 'empty body' : `starts ${JSON.stringify(text.slice(0, 40))}`})`);
       }
     } catch (cause) {
+      if (cancel?.aborted === true) throw new RemoteCancelled(this.root);
       throw cause instanceof RemoteError ? cause : this.transportError(cause);
     }
   }
@@ -197,16 +212,16 @@ export class RemoteClient {
     }
   }
 
-  async complete(body: Record<string, unknown>): Promise<RemoteCompletion> {
-    const answer = await this.json(`${this.v1}/completions`, 'POST', { ...body, model: this.model, stream: false });
+  async complete(body: Record<string, unknown>, cancel?: AbortSignal): Promise<RemoteCompletion> {
+    const answer = await this.json(`${this.v1}/completions`, 'POST', { ...body, model: this.model, stream: false }, cancel);
     const completion = this.checked('POST /v1/completions', () => parseCompletion(answer));
     if (!completion) throw this.fail('the completion has no choices');
     return completion;
   }
 
   /** A streamed completion (server-sent events): `onToken` sees each piece as it comes; the whole is returned. */
-  async stream(body: Record<string, unknown>, onPiece?: (piece: RemoteCompletion) => void): Promise<RemoteCompletion> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
+  async stream(body: Record<string, unknown>, onPiece?: (piece: RemoteCompletion) => void, cancel?: AbortSignal): Promise<RemoteCompletion> {
+    const signal = requestSignal(this.timeoutMs, cancel);
     try {
       const response = await this.send(`${this.v1}/completions`, { method: 'POST', body: { ...body, model: this.model, stream: true }, signal });
       if (!response.body) throw this.fail('the stream has no body');
@@ -266,6 +281,7 @@ export class RemoteClient {
       await reader.cancel().catch(() => undefined);
       return { text, finishReason, tokens };
     } catch (cause) {
+      if (cancel?.aborted === true) throw new RemoteCancelled(this.root);
       throw cause instanceof RemoteError ? cause : this.transportError(cause);
     }
   }

@@ -5,7 +5,7 @@ import { SamplerSettings, firstIssue, type SamplerSettingsInput } from '../commo
 import { generationStep, type GenerationState } from '../engine/generate';
 import { SeededRandom } from '../engine/rng';
 import { softmax, rankOrder } from '../engine/sampling/distribution';
-import type { OnnxModel } from '../engine/session';
+import type { EngineModel } from '../engine/contract';
 
 /**
  * `ntl serve-openai`: the lab's models over the OpenAI-compatible completions API as vLLM documents
@@ -83,8 +83,14 @@ export interface ServedModel {
 export interface OpenAiServerOptions {
   models: readonly ServedModel[];
   /** The loaded model of an id from `models` (loaded on first use, then kept by the caller). */
-  load: (id: string) => Promise<OnnxModel>;
+  load: (id: string) => Promise<EngineModel>;
 }
+
+/**
+ * What the server needs of a model: the engine contract (tokenizer, next-token logits for our sampler
+ * chain) and the logits of every prompt position for `echo` (ONNX: one pass; GGUF: llama.cpp's
+ * distribution after each token).
+ */
 
 /** The sampler settings an OpenAI request stands for: temperature 0 is greedy; top_p 1, top_k ≤ 0 and min_p 0 are off. */
 export function requestSettings(body: CompletionRequest): SamplerSettings {

@@ -14,6 +14,8 @@ function invoke<T>(channel: string, ...args: unknown[]): Promise<T> {
   });
 }
 
+const cancelGeneration = (requestId: string): Promise<void> => invoke(IPC.remoteCancel, { requestId });
+
 /** The main-process services, one function per IPC channel; no generic invoke. */
 const api: NtlApi = {
   transport: 'ipc',
@@ -46,6 +48,21 @@ const api: NtlApi = {
     info: () => invoke(IPC.workspaceInfo),
     choose: () => invoke(IPC.workspaceChoose),
     useDefault: () => invoke(IPC.workspaceUseDefault),
+  },
+  remote: {
+    models: (request) => invoke(IPC.remoteModels, request),
+    tokenize: (request) => invoke(IPC.remoteTokenize, request),
+    predict: (request) => invoke(IPC.remotePredict, request),
+    surprisal: (request) => invoke(IPC.remoteSurprisal, request),
+    // An AbortSignal cannot cross the bridge: Cancel is a request of its own, naming the generation.
+    generate: (request, signal) => {
+      const onAbort = (): void => void cancelGeneration(request.requestId);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      return invoke<Awaited<ReturnType<NtlApi['remote']['generate']>>>(IPC.remoteGenerate, request).finally(() => signal?.removeEventListener('abort', onAbort));
+    },
+    cancel: (requestId) => cancelGeneration(requestId),
+    progress: (requestId) => invoke(IPC.remoteProgress, { requestId }),
+    setKey: (request) => invoke(IPC.remoteSetKey, request),
   },
   engine: {
     // Only the reason reaches the page, never the IPC event.

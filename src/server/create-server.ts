@@ -9,6 +9,7 @@ import type { ModelRegistry } from '../node/model-registry';
 import type { NotebookStore } from '../node/notebook-store';
 import { RequestError, errorMessage } from '../node/request-error';
 import { IMPORT_CHUNK_BYTES } from '../common/model-import';
+import type { RemoteService } from '../node/remote-service';
 
 export interface ServerOptions {
   /** The built renderer (`out/renderer`). */
@@ -22,6 +23,8 @@ export interface ServerOptions {
   workspaceIsDefault?: boolean;
   /** Largest notebook body a PUT may send. */
   maxBodyBytes?: number;
+  /** Served models (`/api/remote/...`), with the key from the environment (NTL_API_KEY). */
+  remote?: RemoteService;
 }
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
@@ -138,10 +141,54 @@ async function routeDrafts(options: ServerOptions, request: IncomingMessage, url
   return notAllowed(method, 'PUT, DELETE');
 }
 
+/**
+ * `/api/remote/<verb>`: POST, a JSON body, one of the served-model requests. `cancel` with a
+ * generation's request id stops its stream and the generation answers with the steps streamed so
+ * far; a page that closes its `generate` request stops the stream too.
+ */
+async function routeRemote(options: ServerOptions, request: IncomingMessage, url: URL, rest: string[], closed: AbortSignal): Promise<RoutedResponse> {
+  const method = request.method ?? 'GET';
+  const remote = options.remote;
+  const [verb, ...extra] = rest;
+  if (!remote || extra.length > 0) throw new RequestError(404, `no such API: ${url.pathname}`);
+  if (method !== 'POST') return notAllowed(method, 'POST');
+  const body = await readJsonBody(request, 256 * 1024);
+  const answer = async (): Promise<unknown> => {
+    switch (verb) {
+      case 'models':
+        return remote.models(body);
+      case 'tokenize':
+        return remote.tokenize(body, closed);
+      case 'predict':
+        return remote.predict(body, closed);
+      case 'surprisal':
+        return remote.surprisal(body, closed);
+      case 'generate':
+        return remote.generate(body, closed);
+      case 'cancel':
+        await remote.cancel(body);
+        return {};
+      case 'progress':
+        return remote.progress(body);
+      default:
+        throw new RequestError(404, `no such API: ${url.pathname}`);
+    }
+  };
+  try {
+    return jsonResponse(200, await answer());
+  } catch (cause) {
+    // A request the page got wrong is refused (400, 404); a fault of the served model's server (refused,
+    // 401, timeout, …) is what this request found out, answered as `{fault}` with the cause in words.
+    if (cause instanceof RequestError) throw cause;
+    return jsonResponse(200, { fault: errorMessage(cause) });
+  }
+}
+
 /** The browser build's transport of the main-process services: `/api/...` over HTTP. */
-async function routeApi(options: ServerOptions, request: IncomingMessage, url: URL, segments: string[]): Promise<RoutedResponse> {
+async function routeApi(options: ServerOptions, request: IncomingMessage, url: URL, segments: string[], closed: AbortSignal): Promise<RoutedResponse> {
   const method = request.method ?? 'GET';
   const [, resource, file] = segments;
+  if (resource === 'remote') return routeRemote(options, request, url, segments.slice(2), closed);
   if (resource === 'imports') return routeImports(options, request, url, segments.slice(2));
   if (resource === 'models' && file === undefined) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, 'GET, HEAD');
@@ -208,7 +255,11 @@ async function handle(options: ServerOptions, request: IncomingMessage, response
     }
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
     const segments = url.pathname.split('/').filter((s, i) => i > 0 || s !== '');
-    routed = segments[0] === 'api' ? await routeApi(options, request, url, segments) : await routeAppRequest(options, method, url.pathname);
+    const closed = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) closed.abort();
+    });
+    routed = segments[0] === 'api' ? await routeApi(options, request, url, segments, closed.signal) : await routeAppRequest(options, method, url.pathname);
   } catch (cause) {
     routed = errorResponse(cause);
   }

@@ -8,6 +8,7 @@ import { GgufLibrary } from '../node/gguf-library';
 import { nodeModelRegistry, userModelsDir } from '../node/model-roots';
 import { NotebookStore } from '../node/notebook-store';
 import { createServer } from './create-server';
+import { RemoteService, envKeys } from '../node/remote-service';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -42,7 +43,8 @@ const registry = nodeModelRegistry(projectRoot);
 const importer = new ModelImporter(userModels, registry);
 await importer.removeStale();
 const store = new NotebookStore(workspace ?? join(home, 'notebooks'), { tour: join(projectRoot, 'resources', 'notebooks', 'guided-tour.ntl.json') });
-const server = createServer({ rendererDir, registry, importer, gguf: new GgufLibrary(userModels, registry), store, workspaceIsDefault: workspace === undefined });
+// Served models: the key only from NTL_API_KEY (the browser build stores none).
+const server = createServer({ rendererDir, registry, importer, gguf: new GgufLibrary(userModels, registry), store, workspaceIsDefault: workspace === undefined, remote: new RemoteService(envKeys()) });
 try {
   const actual = await server.listen(port);
   process.stdout.write(`Next Token Lab: http://127.0.0.1:${actual}/\n`);

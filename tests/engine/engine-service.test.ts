@@ -117,3 +117,31 @@ describe('EngineService: one request queue for every host', () => {
     expect(service.pendingCancels).toBe(0);
   });
 });
+
+describe('EngineService: prompt surprisal for the page', () => {
+  it('each prompt token\'s probability and whole-vocabulary rank equal to the last-position softmax of each prefix', async () => {
+    const { send, answers } = client();
+    await send({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 });
+    const ids = [5, 17, 42, 9];
+    await send({ runId: 2, type: 'surprisal', ids, k: 3 });
+    const answer = final(answers, 2);
+    if (answer?.type !== 'result') throw new Error(`no result: ${JSON.stringify(answer)}`);
+    const { rows } = answer.result as { rows: { prob: number | null; rank: number | null; expected: { id: number; prob: number }[] | null }[] };
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toMatchObject({ prob: null, rank: null, expected: null });
+    // Independently: a forward pass of each prefix, its last position's distribution.
+    for (let i = 1; i < ids.length; i++) {
+      await send({ runId: 10 + i, type: 'forward', ids: ids.slice(0, i) });
+      const forward = final(answers, 10 + i);
+      if (forward?.type !== 'result') throw new Error('no forward');
+      const logits = (forward.result as { lastLogits: Float32Array }).lastLogits;
+      const max = Math.max(...logits);
+      const exp = Array.from(logits, (v) => Math.exp(v - max));
+      const sum = exp.reduce((a, b) => a + b, 0);
+      const target = ids[i] ?? 0;
+      expect(Math.abs((rows[i]?.prob ?? NaN) - (exp[target] ?? 0) / sum)).toBeLessThan(1e-5);
+      expect(rows[i]?.rank).toBe(1 + Array.from(logits).filter((v) => v > (logits[target] ?? 0)).length);
+      expect(rows[i]?.expected?.map((e) => e.id)).toEqual(Array.from(logits.keys()).sort((a, b) => (logits[b] ?? 0) - (logits[a] ?? 0)).slice(0, 3));
+    }
+  });
+});

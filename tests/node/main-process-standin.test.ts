@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IPC } from '../../src/common/api';
 import { IPC_EVENTS } from '../../src/common/ipc-channels';
+import { createServer as createNetServer } from 'node:net';
 import { createElectronStandIn, type ElectronStandIn, type StandInOptions } from './fixtures/electron-standin';
 import { projectRoot, tempDir, writeModelFolder } from './helpers';
 
@@ -185,6 +186,26 @@ function mainProcessSuite(): void {
       delete process.env['NTL_LMSTUDIO_DIR'];
       delete process.env['NTL_OLLAMA_DIR'];
     }
+    // A served model: the key kept encrypted in userData, never in clear, never answered.
+    const closed = createNetServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const address = closed.address();
+    const gone = `http://127.0.0.1:${address !== null && typeof address === 'object' ? address.port : 0}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const key = 'sk-standin-never-in-clear';
+    expect(await call(IPC.remoteSetKey, { baseUrl: `${gone}/v1`, key })).toEqual({ keySource: 'stored' });
+    const stored = await readFile(e.userDataFile('remote-keys.json'), 'utf8');
+    expect(stored).not.toContain(key);
+    expect(Object.keys(JSON.parse(stored) as object)).toEqual([gone]);
+    const refused = `server ${gone}: connection refused (is the server running on that port?)`;
+    await expect(call(IPC.remoteModels, { baseUrl: gone })).rejects.toThrow(refused);
+    const target = { baseUrl: gone, model: 'm', prompt: 'The sun' };
+    await expect(call(IPC.remoteTokenize, target)).rejects.toThrow(refused);
+    await expect(call(IPC.remotePredict, target)).rejects.toThrow(refused);
+    await expect(call(IPC.remoteSurprisal, target)).rejects.toThrow(refused);
+    await expect(call(IPC.remoteGenerate, { ...target, requestId: 'r1', settings: { greedy: true }, seed: 1, maxTokens: 2 })).rejects.toThrow(refused);
+    expect(await call(IPC.remoteCancel, { requestId: 'r1' })).toBeUndefined();
+    expect(await call(IPC.remoteProgress, { requestId: 'r1' })).toBeNull();
 
     expect([...seen].sort()).toEqual(Object.values(IPC).sort());
   });

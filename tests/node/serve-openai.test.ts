@@ -1,5 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { Server } from 'node:http';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SamplerSettings } from '../../src/common/sampler-settings';
@@ -285,6 +287,71 @@ describe('the remote path against serve-openai, compared with the model run loca
       expect(t.rank).toBe(mine.rank <= 5 ? mine.rank : null);
     });
     expect(Math.abs((r['mean_bits'] as number) - (l['mean_bits'] as number))).toBeLessThan(1e-4);
+  });
+
+  it('ntl compare: each column sampled by the server equals the local column; settings no server takes are named on the column', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ntl-remote-compare-'));
+    const spec = join(dir, 'spec.json');
+    await writeFile(spec, JSON.stringify({
+      prompt: PROMPT,
+      maxTokens: 6,
+      columns: [
+        { name: 'greedy', seed: 1, strategy: { strategy: 'greedy' } },
+        { name: 'top-p', seed: 9, settings: { temperature: 1.1, topP: 0.9 } },
+        { name: 'typical', seed: 3, settings: { temperature: 0.8, typicalP: 0.9, mirostatTau: 5 } },
+      ],
+    }));
+    const [r, l] = await Promise.all([ntlJson('compare', ...remote(), '--spec', spec), ntlJson('compare', '--spec', spec)]);
+    expect(r['source']).toBe('remote');
+    type Column = { name: string; text: string; steps: { token: string; prob: number }[]; sent?: Record<string, number>; not_applied?: { setting: string; reason: string }[] };
+    const rc = r['columns'] as Column[];
+    const lc = l['columns'] as Column[];
+    expect(rc.map((c) => c.name)).toEqual(['greedy', 'top-p', 'typical']);
+    for (const i of [0, 1]) {
+      expect(rc[i]?.text).toBe(lc[i]?.text);
+      rc[i]?.steps.forEach((s, j) => expect(Math.abs(s.prob - (lc[i]?.steps[j]?.prob ?? 0))).toBeLessThan(1e-5));
+    }
+    expect(rc[0]?.sent).toEqual({ temperature: 0 });
+    expect(rc[1]?.sent).toEqual({ temperature: 1.1, top_p: 0.9 });
+    expect(rc[1]?.not_applied).toEqual([]);
+    expect(rc[2]?.sent).toEqual({ temperature: 0.8 });
+    expect(rc[2]?.not_applied?.map((n) => n.setting)).toEqual(['typical-p', 'Mirostat']);
+    expect(rc[2]?.not_applied?.[0]?.reason).toMatch(/^not applied by this server/);
+    const text = await ntl('compare', ...remote(), '--spec', spec);
+    expect(text.stdout).toContain('not applied by this server: typical-p');
+    await writeFile(spec, JSON.stringify({ prompt: PROMPT, columns: [{ name: 'beam', beam: { width: 2 } }] }));
+    expect((await ntl('compare', ...remote(), '--spec', spec)).stderr).toBe('ntl: column "beam": a completions server does not run the lab\'s beam search\n');
+  });
+
+  it('ntl run: a notebook saved on a served model runs there with its URL; the cells a server cannot show say why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ntl-remote-run-'));
+    const file = join(dir, 'served.ntl.json');
+    const doc = JSON.parse(await readFile(join(projectRoot, 'tests', 'node', 'fixtures', 'sun.ntl.json'), 'utf8')) as Record<string, unknown>;
+    const [r, l] = await Promise.all([
+      (async () => {
+        await writeFile(file, JSON.stringify({ ...doc, model: { id: 'remote:seed-world', sha256: null, baseUrl: `${url}/v1` } }));
+        return ntl('run', file, '--json');
+      })(),
+      ntlJson('run', join(projectRoot, 'tests', 'node', 'fixtures', 'sun.ntl.json')),
+    ]);
+    expect(r.stderr).toBe('ntl: 2 cells failed (see their "error")\n');
+    const json = JSON.parse(r.stdout) as { source: string; model: { id: string; base_url: string }; cells: { id: string; result?: Record<string, unknown>; error?: string }[] };
+    expect(json.source).toBe('remote');
+    expect(json.model).toMatchObject({ id: 'remote:seed-world', base_url: url });
+    const cell = (id: string, cells: { id: string; result?: Record<string, unknown>; error?: string }[]) => cells.find((c) => c.id === id);
+    const lc = l['cells'] as { id: string; result?: Record<string, unknown> }[];
+    expect(cell('c1', json.cells)?.result?.['tokens']).toEqual(cell('c1', lc)?.result?.['tokens']);
+    expect(cell('c2', json.cells)?.error).toMatch(/server does not return embeddings/);
+    expect(cell('c3', json.cells)?.error).toMatch(/server does not return attention weights/);
+    // vLLM's format names the alternatives by their text (no ids).
+    const rTop = cell('c4', json.cells)?.result?.['top'] as { token: string; prob: number }[];
+    const lTop = cell('c4', lc)?.result?.['top'] as { token: string; prob: number }[];
+    expect(rTop.map((t) => t.token)).toEqual(lTop.map((t) => t.token));
+    rTop.forEach((t, i) => expect(Math.abs(t.prob - (lTop[i]?.prob ?? 0))).toBeLessThan(1e-5));
+    expect(cell('c4', json.cells)?.result?.['entropy_scope']).toBe('top-k');
+    expect(cell('c5', json.cells)?.result?.['generated']).toBe(cell('c5', lc)?.result?.['generated']);
+    expect(await readFile(file, 'utf8')).not.toMatch(/key/i);
+    expect((await ntl('run', join(projectRoot, 'tests', 'node', 'fixtures', 'sun.ntl.json'), '--base-url', url)).stderr).toBe('ntl: --base-url: only for a notebook on a served model (model "remote:NAME")\n');
   });
 
   it('a command that needs what a server cannot show says so', async () => {

@@ -3,8 +3,17 @@ import { DraftEntry, NotebookEntry, WorkspaceInfo, type NtlApi, type SaveNoteboo
 import { PageModelInfo, PageModelList } from '../../../common/model-info';
 import { FoundGgufList } from '../../../common/gguf-found';
 import { parseNotebook } from '../../../common/notebook-format';
+import { RemoteGenerateAnswer, RemoteModelsAnswer, RemoteProgressAnswer, RemotePredictAnswer, RemoteSurprisalAnswer, RemoteTokenizeAnswer } from '../../../common/remote-api';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
+const post = (body: unknown): RequestInit => ({ method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body) });
+
+/** A served model's answer through the serve process: the server's fault, when there was one, thrown in its words. */
+async function remote(path: string, body: unknown): Promise<unknown> {
+  const answer = await request(path, post(body));
+  if (answer !== null && typeof answer === 'object' && 'fault' in answer && typeof answer.fault === 'string') throw new Error(answer.fault);
+  return answer;
+}
 
 async function request(path: string, init?: RequestInit): Promise<unknown> {
   const response = await fetch(path, init);
@@ -64,6 +73,28 @@ const httpApi: NtlApi = {
       await request(`api/drafts/${encodeURIComponent(file)}`, { method: 'DELETE' });
     },
     firstRun: async () => z.object({ tour: z.string().nullable() }).parse(await request('api/first-run', { method: 'POST' })).tour,
+  },
+  // The serve process asks the server: the page's Content Security Policy stays offline.
+  remote: {
+    models: async (body) => RemoteModelsAnswer.parse(await remote('api/remote/models', body)),
+    tokenize: async (body) => RemoteTokenizeAnswer.parse(await remote('api/remote/tokenize', body)),
+    predict: async (body) => RemotePredictAnswer.parse(await remote('api/remote/predict', body)),
+    surprisal: async (body) => RemoteSurprisalAnswer.parse(await remote('api/remote/surprisal', body)),
+    // Cancel is a request of its own: the serve process stops the server's stream, and this request
+    // answers with the steps streamed so far.
+    generate: async (body, signal) => {
+      const onAbort = (): void => void request('api/remote/cancel', post({ requestId: body.requestId })).catch(() => undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return RemoteGenerateAnswer.parse(await remote('api/remote/generate', body));
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    cancel: async (requestId) => {
+      await request('api/remote/cancel', post({ requestId }));
+    },
+    progress: async (requestId) => RemoteProgressAnswer.parse(await remote('api/remote/progress', { requestId })),
   },
   workspace: {
     info: async () => WorkspaceInfo.parse(await request('api/workspace')),

@@ -11,6 +11,7 @@ import { useEngineSession } from './engine-session';
 import { IDLE, isShown, transitionCell, type CellMessage, type CellRuntime } from './cell-status';
 import { useModelsStore } from './models';
 import { cellResults, DEFAULT_CONTEXT, DEFAULT_PROMPT, defaultLayout, defaultParams, fromNotebookDoc, primaryCells, toNotebookDoc } from './notebook-doc';
+import { REMOTE_PREFIX, useRemoteStore } from './remote';
 
 const APP_VERSION = __APP_VERSION__;
 
@@ -252,6 +253,22 @@ export const useNotebookStore = defineStore('notebook', () => {
     return isShown(cellState(kind)) ? forward.value : null;
   }
 
+  function servedModel(): NotebookDoc['model'] | null {
+    const served = useRemoteStore().active;
+    return served ? { id: `${REMOTE_PREFIX}${served.model}`, sha256: null, baseUrl: served.baseUrl } : null;
+  }
+
+  /** Opens a notebook's served model (`remote:NAME` with its server); false for a local model. */
+  function useServedModel(wanted: NotebookDoc['model']): boolean {
+    const remote = useRemoteStore();
+    if (!wanted.id.startsWith(REMOTE_PREFIX) || wanted.baseUrl === undefined) {
+      remote.leave();
+      return false;
+    }
+    remote.use({ baseUrl: wanted.baseUrl, model: wanted.id.slice(REMOTE_PREFIX.length), timeoutS: 60 });
+    return true;
+  }
+
   function toDoc(): NotebookDoc {
     const m = models.model;
     const computedResults = cellResults(layout.value, {
@@ -267,7 +284,8 @@ export const useNotebookStore = defineStore('notebook', () => {
     const state = {
       name: notebookName.value,
       prompt: prompt.value,
-      model: { id: models.modelId, sha256: m?.sha256 ?? null },
+      // A served model is kept as its server and name only: its key never enters a notebook.
+      model: servedModel() ?? { id: models.modelId, sha256: m?.sha256 ?? null },
       backend: loaded.value?.backend ?? null,
       layout: layout.value,
       params: params.value,
@@ -314,6 +332,11 @@ export const useNotebookStore = defineStore('notebook', () => {
     contextDoc.value = state.context;
     opened.value++;
     clearRuntime();
+    if (useServedModel(doc.model)) {
+      modelNotice.value = null;
+      markSaved();
+      return;
+    }
     const match = matchNotebookModel(doc.model, models.models);
     // The notebook's own model when it is there, else the current one; models with its hash are offered.
     const target = match.status === 'missing' ? models.modelId : doc.model.id;

@@ -1,0 +1,87 @@
+import { PredictParams, SampleParams } from '../common/cells';
+import { isComputedCell, isNoteCell, type NotebookDoc } from '../common/notebook-format';
+import { presetSettings } from '../common/sampling-strategy';
+import type { RemoteClient } from '../node/openai-client';
+import { remoteColumn, remotePredict, remoteTokens } from '../node/remote-model';
+import type { ParsedCommand } from './args';
+import { REMOTE_PREFIX, remoteClient, remoteTiming } from './remote-commands';
+
+/** What a served model cannot show, per cell kind, in words. */
+const NOT_SERVED: Readonly<Record<string, string>> = {
+  embed: 'a served model: the server does not return embeddings (only tokens and log-probabilities)',
+  attend: 'a served model: the server does not return attention weights (only tokens and log-probabilities)',
+};
+
+async function cellResult(client: RemoteClient, prompt: string, kind: string, rawParams: unknown): Promise<unknown> {
+  switch (kind) {
+    case 'tokenize': {
+      const { via, tokenization } = await remoteTokens(client, prompt);
+      return { tokens: tokenization.ids.map((id, i) => ({ id: id < 0 ? null : id, text: tokenization.texts[i] ?? null })), count: tokenization.ids.length, tokenized_by: via };
+    }
+    case 'predict': {
+      const params = PredictParams.parse(rawParams);
+      if (params.temperature !== 1) throw new Error(`temperature ${params.temperature}: a server returns the top-K log-probabilities at temperature 1 only`);
+      const p = await remotePredict(client, prompt, params.topK);
+      return { temperature: 1, entropy: p.entropy, entropy_scope: 'top-k', top: p.top, other_mass: p.otherMass };
+    }
+    case 'sample': {
+      const params = SampleParams.parse(rawParams);
+      const column = await remoteColumn(client, prompt, { settings: presetSettings(params.sampling, params.knobs), seed: params.seed, maxTokens: params.maxTokens, stop: params.stop === '' ? undefined : params.stop });
+      return {
+        strategy: params.sampling,
+        knobs: params.knobs,
+        seed: params.seed,
+        sent: column.sent,
+        not_applied: column.notApplied,
+        generated: column.generated,
+        steps: column.steps,
+        stop_reason: column.stopReason,
+      };
+    }
+    default:
+      throw new Error(NOT_SERVED[kind] ?? `unknown cell kind "${kind}"`);
+  }
+}
+
+/** True when the notebook (or `--model`) names a served model. */
+export function isRemoteNotebook(values: ParsedCommand['values'], doc: NotebookDoc): boolean {
+  const model = values['model'];
+  return typeof model === 'string' ? model.startsWith(REMOTE_PREFIX) : doc.model.id.startsWith(REMOTE_PREFIX);
+}
+
+/**
+ * `ntl run` of a notebook on a served model: its URL and model name from the notebook (or `--model`,
+ * `--base-url`), the key from `NTL_API_KEY`; each cell's result as a local run gives it, plus what the
+ * server could not give (`entropy_scope`, `other_mass`, `not_applied`), or the reason in `error`.
+ */
+export async function remoteRun(values: ParsedCommand['values'], doc: NotebookDoc, file: string): Promise<{ json: Record<string, unknown>; cells: { id: string; kind: string; result?: unknown; error?: string; text?: string; skipped?: string }[] }> {
+  const client = remoteClient({ ...values, model: values['model'] ?? doc.model.id, 'base-url': values['base-url'] ?? doc.model.baseUrl });
+  const started = performance.now();
+  const cells: { id: string; kind: string; result?: unknown; error?: string; text?: string; skipped?: string }[] = [];
+  for (const cell of doc.cells) {
+    if (isNoteCell(cell)) {
+      cells.push({ id: cell.id, kind: cell.kind, text: cell.text });
+      continue;
+    }
+    if (!isComputedCell(cell)) {
+      cells.push({ id: cell.id, kind: cell.kind, skipped: `cell kind "${cell.kind}" is not known to this version of ntl; kept unchanged in the file` });
+      continue;
+    }
+    try {
+      cells.push({ id: cell.id, kind: cell.kind, result: await cellResult(client, doc.prompt, cell.kind, cell.params) });
+    } catch (cause) {
+      cells.push({ id: cell.id, kind: cell.kind, error: cause instanceof Error ? cause.message : String(cause) });
+    }
+  }
+  const json = {
+    source: 'remote',
+    notebook: doc.name,
+    file,
+    model: { id: `${REMOTE_PREFIX}${client.model}`, base_url: client.root, sha256: null, notebook_sha256: doc.model.sha256 },
+    prompt: doc.prompt,
+    truncated: 0,
+    cells,
+    timing: remoteTiming(performance.now() - started),
+  };
+  return { json, cells };
+}
