@@ -82,15 +82,14 @@ export interface ServedModel {
 
 export interface OpenAiServerOptions {
   models: readonly ServedModel[];
-  /** The loaded model of an id from `models` (loaded on first use, then kept by the caller). */
+  /**
+   * The loaded model of an id from `models` (loaded on first use, then kept by the caller): the
+   * engine contract gives the tokenizer, the next-token logits for our sampler chain and every
+   * prompt position's logits for `echo` (ONNX: one pass; GGUF: llama.cpp's distribution after each token).
+   */
   load: (id: string) => Promise<EngineModel>;
 }
 
-/**
- * What the server needs of a model: the engine contract (tokenizer, next-token logits for our sampler
- * chain) and the logits of every prompt position for `echo` (ONNX: one pass; GGUF: llama.cpp's
- * distribution after each token).
- */
 
 /** The sampler settings an OpenAI request stands for: temperature 0 is greedy; top_p 1, top_k ≤ 0 and min_p 0 are off. */
 export function requestSettings(body: CompletionRequest): SamplerSettings {
