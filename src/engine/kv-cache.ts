@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-web';
 import type { ModelConfig } from '../common/model-config';
-import type { OrtModule } from './session';
+import type { OrtModule } from './session-options';
 
 /**
  * The key/value cache as Optimum's graphs take it: which graph runs it (the model's own past inputs,
