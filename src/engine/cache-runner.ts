@@ -41,7 +41,7 @@ export class CacheRunner {
       this.drop(cause);
       return null;
     }
-    const last = lastPositionLogits(out['logits'], fresh.length, 1)[0] ?? new Float32Array();
+    const last = lastPositionLogits(out['logits'], 1)[0] ?? new Float32Array();
     out['logits']?.dispose();
     const past = graph.slots.map((s) => out[s.output]);
     if (past.every((t) => t !== undefined)) this.remember(ids, past.filter((t) => t !== undefined));
@@ -113,7 +113,7 @@ export class CacheRunner {
       this.drop(cause);
       return null;
     }
-    const lastLogits = lastPositionLogits(out['logits'], width, batch);
+    const lastLogits = lastPositionLogits(out['logits'], batch);
     out['logits']?.dispose();
     const presents = graph.slots.map((s) => out[s.output]);
     if (presents.every((t) => t?.data instanceof Float32Array || t?.data instanceof Uint16Array)) {

@@ -61,12 +61,16 @@ function ownedFloat32(tensor: Ort.Tensor, taken: Set<ArrayBufferLike>): Float32A
   return data.slice();
 }
 
-/** Logits at the last position of each of `rows` sequences of length `n`, from a [rows, n, vocab] tensor. */
-export function lastPositionLogits(logits: Ort.Tensor | undefined, n: number, rows: number): Float32Array[] {
+/**
+ * Logits at the last position of each of `rows` sequences, from a [rows, positions, vocab] tensor:
+ * every position of the sequences, or the last alone where the head runs on chosen positions.
+ */
+export function lastPositionLogits(logits: Ort.Tensor | undefined, rows: number): Float32Array[] {
   if (!logits) throw new Error('the session returned no logits');
   const vocab = logits.dims[logits.dims.length - 1] ?? 0;
   const all = tensorToFloat32(logits);
-  return Array.from({ length: rows }, (_, r) => all.slice(((r + 1) * n - 1) * vocab, (r + 1) * n * vocab));
+  const perRow = all.length / rows;
+  return Array.from({ length: rows }, (_, r) => all.slice((r + 1) * perRow - vocab, (r + 1) * perRow));
 }
 
 /** The probes of one role, in graph order. */
@@ -111,7 +115,7 @@ export function readForward(
 ): { result: ForwardResult; attentionDims: number[] | null } {
   let attentionDims: number[] | null = null;
   try {
-    const lastLogits = lastPositionLogits(out[plan.logitsOutput], ids.length, 1)[0] ?? new Float32Array();
+    const lastLogits = lastPositionLogits(out[plan.logitsOutput], 1)[0] ?? new Float32Array();
     const result: ForwardResult = {
       ids: [...ids],
       vocab: lastLogits.length,

@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { addGraphOutputs, prepareGraph } from './onnx-edit';
+import { addGraphOutputs, addLogitRows, headIsPositionWise, LOGIT_ROWS_INPUT, prepareGraph } from './onnx-edit';
 import { headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
 import { type GraphSummary } from './onnx-decode';
 import {
@@ -27,6 +27,11 @@ import { supportedViews } from './supported-views';
 
 export type { BackendName, LoadOptions, ModelFiles, OrtModule } from './session-options';
 export type { AttentionResult, EmbeddingResult, ForwardResult } from './forward-result';
+
+/** The bytes a session is created from: the head on chosen positions where `stream` is known, and the extra outputs. */
+function withHead(bytes: Uint8Array, stream: string | null, outputs: readonly string[], file: string): Uint8Array {
+  return stream ? addLogitRows(bytes, stream, outputs, file) : addGraphOutputs(bytes, outputs);
+}
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -66,6 +71,8 @@ export class OnnxModel implements EngineModel {
   private neighbourIndex: NeighbourIndex | null = null;
   /** The shape of the last attention probabilities read (4-D, or 5-D for grouped-query graphs that keep the groups). */
   private attentionDims: number[] | null = null;
+  /** The tensor entering the final norm, where the graph's head runs on chosen positions (`addLogitRows`); null where it runs on all. */
+  private logitStream: string | null = null;
   /** The past inputs of the instrumented graph (a graph with Optimum's cache inputs), fed empty for a whole-sequence pass. */
   private mainSlots: PastSlot[] = [];
 
@@ -141,11 +148,22 @@ export class OnnxModel implements EngineModel {
     let recompute = plan.fusedRecompute?.ok ? plan.fusedRecompute : null;
     let observed = recompute ? addFusedRecompute(prepared.bytes, recompute, prepared.graph.nodes, file) : prepared.bytes;
     if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
-    const create = (bytes: Uint8Array): Promise<Ort.InferenceSession> =>
-      ort.InferenceSession.create(addGraphOutputs(bytes, plan.probes.map((p) => p.tensor)), {
-        ...sessionOptions(options),
-        ...(external.length > 0 ? { externalData: external } : {}),
-      });
+    // The head (final norm, unembedding) runs on the positions a pass reads: the stream entering the final norm.
+    const finalStream = plan.residualNote === null ? (plan.probes.filter((p) => p.role === 'residual').at(-1)?.tensor ?? null) : null;
+    let stream = finalStream && headIsPositionWise(prepared.graph.nodes, finalStream, plan.logitsOutput) ? finalStream : null;
+    const create = async (bytes: Uint8Array): Promise<Ort.InferenceSession> => {
+      const options_ = { ...sessionOptions(options), ...(external.length > 0 ? { externalData: external } : {}) };
+      const probes = plan.probes.map((p) => p.tensor);
+      if (stream) {
+        try {
+          return await ort.InferenceSession.create(withHead(bytes, stream, probes, file), options_);
+        } catch {
+          // A graph the edit does not fit: its head runs on every position, as the file has it.
+          stream = null;
+        }
+      }
+      return ort.InferenceSession.create(addGraphOutputs(bytes, probes), options_);
+    };
     let session: Ort.InferenceSession;
     try {
       session = await create(observed).catch(async (cause: unknown) => {
@@ -176,7 +194,7 @@ export class OnnxModel implements EngineModel {
       cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
     } else if (mainSlots.length > 0 && plainPath) {
       // Generation keeps the fused operators' own path: a session of the graph as it is.
-      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, prepared.bytes, file, config, sessionOptions(options), external));
+      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withHead(prepared.bytes, stream, [], file), file, config, sessionOptions(options), external));
     } else if (mainSlots.length > 0) {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
     } else if (prepared.merged) {
@@ -189,6 +207,7 @@ export class OnnxModel implements EngineModel {
     }
     const model = new OnnxModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, new CacheRunner(ort, cacheGraph, cacheNote, options.backend));
     model.mainSlots = mainSlots;
+    model.logitStream = stream;
     model.graphSource = { bytes: observed, file, external };
     if (plainPath) model.plainBytes = prepared.bytes;
     model.graph = prepared.graph;
@@ -232,8 +251,9 @@ export class OnnxModel implements EngineModel {
   }
 
   /** Feeds for `rows` sequences of equal length, as one [rows, length] batch, from the start (an empty past where the graph takes one). */
-  private feeds(rows: readonly (readonly number[])[]): Record<string, Ort.Tensor> {
-    return feedsFor(this.ort, this.plan.inputs.map((i) => i.name), this.mainSlots, rows, [], 0);
+  private feeds(rows: readonly (readonly number[])[], allRows = false): Record<string, Ort.Tensor> {
+    const inputs = [...this.plan.inputs.map((i) => i.name), ...(this.logitStream ? [LOGIT_ROWS_INPUT] : [])];
+    return feedsFor(this.ort, inputs, this.mainSlots, rows, [], 0, allRows);
   }
 
   /** Whether the graph takes several sequences at once (a dynamic batch dimension on input_ids). */
@@ -255,7 +275,7 @@ export class OnnxModel implements EngineModel {
     const out = await (await this.logitsSession()).run(this.feeds(rows), [this.plan.logitsOutput]);
     const forwardMs = now() - started;
     try {
-      return { lastLogits: lastPositionLogits(out[this.plan.logitsOutput], n, rows.length), forwardMs };
+      return { lastLogits: lastPositionLogits(out[this.plan.logitsOutput], rows.length), forwardMs };
     } finally {
       for (const tensor of Object.values(out)) tensor.dispose();
     }
@@ -269,7 +289,7 @@ export class OnnxModel implements EngineModel {
   async positionLogits(ids: readonly number[]): Promise<{ logits: Float32Array; vocab: number; forwardMs: number }> {
     this.checkLength(ids.length);
     const started = now();
-    const out = await (await this.logitsSession()).run(this.feeds([ids]), [this.plan.logitsOutput]);
+    const out = await (await this.logitsSession()).run(this.feeds([ids], true), [this.plan.logitsOutput]);
     const forwardMs = now() - started;
     try {
       const tensor = out[this.plan.logitsOutput];
@@ -334,7 +354,7 @@ export class OnnxModel implements EngineModel {
     let withEdits = addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape);
     // Fused operators: a switched-off head's slice of the output zeroed, a layer with a token taken out decomposed.
     if (this.plan.fusedRecompute?.ok) withEdits = addFusedEdits(withEdits, this.plan.fusedRecompute, this.plan.opset, file);
-    const edited = addGraphOutputs(withEdits, this.plan.probes.map((p) => p.tensor));
+    const edited = withHead(withEdits, this.logitStream, this.plan.probes.map((p) => p.tensor), file);
     try {
       return await this.ort.InferenceSession.create(edited, {
         ...sessionOptions({ backend: this.backend, threads: this.threads }),
@@ -386,7 +406,7 @@ export class OnnxModel implements EngineModel {
   private async logitsSession(): Promise<Ort.InferenceSession> {
     if (!this.plainBytes) return this.session;
     const { external } = this.graphSource;
-    this.plainSession ??= await this.ort.InferenceSession.create(this.plainBytes, {
+    this.plainSession ??= await this.ort.InferenceSession.create(withHead(this.plainBytes, this.logitStream, [], this.graphSource.file), {
       ...sessionOptions({ backend: this.backend, threads: this.threads }),
       ...(external.length > 0 ? { externalData: [...external] } : {}),
     });
