@@ -89,18 +89,19 @@ export function isMergedDecoder(graph: GraphSummary): boolean {
 
 /**
  * A merged decoder (Optimum's decoder_model_merged.onnx) keeps both decoders as the branches of an
- * If node, where their attention and residual tensors cannot become graph outputs. Since the app runs
- * the whole prompt at once (an empty past), this returns the model with the If replaced by its
- * no-cache branch inlined into the main graph, and the inputs only the other branch read (the
- * past_key_values and use_cache_branch) removed. The weights are re-encoded once.
+ * If node, where their attention and residual tensors cannot become graph outputs. This returns the
+ * model with the If replaced by one branch inlined into the main graph, and the inputs it does not
+ * read removed (use_cache_branch; the past_key_values too for the no-cache branch). The with-past
+ * branch (`then_branch`) run on an empty past computes the whole prompt as the other does, and the
+ * same session then continues on its cache: one copy of the weights. The weights are re-encoded once.
  */
-export function inlineNoCacheBranch(bytes: Uint8Array, file = 'model.onnx'): Uint8Array {
+export function inlineBranch(bytes: Uint8Array, file = 'model.onnx', branchName: 'then_branch' | 'else_branch' = 'else_branch'): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
   const index = graph?.node?.findIndex((n) => n.opType === 'If' && n.input?.[0] === USE_CACHE_BRANCH) ?? -1;
   const ifNode = graph?.node?.[index];
-  const branch = ifNode?.attribute?.find((a) => a.name === 'else_branch')?.g;
-  if (!graph?.node || !ifNode || !branch) throw new Error(`${file}: no If node on "${USE_CACHE_BRANCH}" with an else branch was found`);
+  const branch = ifNode?.attribute?.find((a) => a.name === branchName)?.g;
+  if (!graph?.node || !ifNode || !branch) throw new Error(`${file}: no If node on "${USE_CACHE_BRANCH}" with a${branchName === 'else_branch' ? 'n else' : ' then'} branch was found`);
   const outputs = branch.output ?? [];
   // Each branch output becomes the If output of the same position.
   const bridge = (ifNode.output ?? []).flatMap((name, i) => {
@@ -128,16 +129,17 @@ export function inlineNoCacheBranch(bytes: Uint8Array, file = 'model.onnx'): Uin
 
 /**
  * The bytes the engine instruments and their decoded graph: the file as it is, or for a merged
- * decoder the file with its no-cache branch inlined.
+ * decoder the file with one branch inlined (the no-cache branch unless `branch` says otherwise).
  */
 export function prepareGraph(
   bytes: Uint8Array,
   file = 'model.onnx',
   external: ReadonlyMap<string, Uint8Array> = new Map(),
+  branch: 'then_branch' | 'else_branch' = 'else_branch',
 ): { bytes: Uint8Array; graph: GraphSummary; merged: boolean } {
   const graph = decodeModel(bytes, file, external);
   if (!isMergedDecoder(graph)) return { bytes, graph, merged: false };
-  const inlined = inlineNoCacheBranch(bytes, file);
+  const inlined = inlineBranch(bytes, file, branch);
   return { bytes: inlined, graph: decodeModel(inlined, file, external), merged: true };
 }
 

@@ -112,6 +112,11 @@ export class OnnxModel implements EngineModel {
     return this.graphSource.file;
   }
 
+  /** Whether generation runs on the instrumented session itself, so that the weights are held once. */
+  get cacheShared(): boolean {
+    return this.kv.graph?.shared ?? false;
+  }
+
   /** The file the key/value cache runs on (the model's own graph, its merged decoder, or a decoder_with_past file), when used. */
   get cacheFile(): string | null {
     return this.kv.graph?.file ?? null;
@@ -128,7 +133,8 @@ export class OnnxModel implements EngineModel {
     const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
     const file = `${files.id}/${files.onnxFile ?? 'onnx/model.onnx'}`;
     const external = files.externalData ?? [];
-    const prepared = prepareGraph(files.onnx, file, new Map(external.map((e) => [e.path, e.data])));
+    // A merged decoder runs its with-past branch for everything (an empty past for a whole prompt): one session, one copy of the weights.
+    const prepared = prepareGraph(files.onnx, file, new Map(external.map((e) => [e.path, e.data])), 'then_branch');
     const missing = prepared.graph.externalFiles.filter((f) => !external.some((e) => e.path === f));
     if (missing.length > 0) throw new Error(`${file}: its weights are in external data ${missing.join(', ')}, which was not provided`);
     let plan = planGraph(prepared.graph, file);
@@ -197,9 +203,6 @@ export class OnnxModel implements EngineModel {
       ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withHead(prepared.bytes, stream, [], file), file, config, sessionOptions(options), external));
     } else if (mainSlots.length > 0) {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
-    } else if (prepared.merged) {
-      // A merged decoder: its with-past branch, chosen by use_cache_branch = true.
-      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, files.onnx, file, config, sessionOptions(options), external));
     } else if (files.onnxWithPast) {
       ({ cacheGraph, cacheNote } = await openCacheGraph(ort, files.onnxWithPast, withPastFile, config, sessionOptions(options), []));
     } else {
