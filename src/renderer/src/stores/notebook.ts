@@ -9,6 +9,7 @@ import type { GenerationState } from '../../../engine/generate';
 import { SeededRandom } from '../../../engine/rng';
 import { presetSettings } from '../../../common/sampling-strategy';
 import { fitPrompt, predictResult } from '../../../engine/cell-results';
+import { threadsFor } from '../../../engine/threads';
 import type { TokenPiece } from '../../../engine/tokenizer';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, ForwardPayload, LoadResult, ModelUrls, TokenizeResult } from '../engine/protocol';
@@ -81,9 +82,9 @@ function modelUrls(model: PageModelInfo, variant: string | null): ModelUrls {
   };
 }
 
-/** Suggested wasm threads: all cores up to 4 where the page is cross-origin isolated, else 1. */
-function wasmThreads(): number {
-  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+/** Suggested wasm threads for a model of `bytes`: one for small models, else all cores up to 4 where the page is cross-origin isolated. */
+function wasmThreads(bytes: number): number {
+  return globalThis.crossOriginIsolated ? threadsFor(bytes, navigator.hardwareConcurrency || 1) : 1;
 }
 
 function message(cause: unknown): string {
@@ -217,7 +218,7 @@ export const useNotebookStore = defineStore('notebook', () => {
     loading.value = true;
     loaded.value = null;
     try {
-      loaded.value = await engine.call('load', { model: modelUrls(info, variant.value), backend, threads: wasmThreads() }).result;
+      loaded.value = await engine.call('load', { model: modelUrls(info, variant.value), backend, threads: wasmThreads(info.variants.find((v) => v.name === variant.value)?.bytes ?? info.bytes) }).result;
       errorBanner.value = null;
     } catch (cause) {
       errorBanner.value = `Could not load model "${info.id}": ${message(cause)}`;
