@@ -9,6 +9,12 @@ import type { OrtModule } from './session-options';
  */
 export class CacheRunner {
   private cache: CacheEntry[] = [];
+  /**
+   * The last batched pass's presents as ONNX Runtime returned them, stacked [rows, kv, length, headDim]:
+   * the next batched step of the same rows feeds them back as they are. A row is copied out of them
+   * only when a single sequence continues it (`cachedPrefix`).
+   */
+  private batch: { rows: number[][]; past: Ort.Tensor[] } | null = null;
 
   constructor(
     private readonly ort: OrtModule,
@@ -58,14 +64,40 @@ export class CacheRunner {
     if (!graph.shared) void graph.session.release();
   }
 
-  /** The longest cached sequence that is a proper prefix of `ids`. */
+  /** The longest cached sequence that is a proper prefix of `ids` (a row of the last batch copied out when it is the longest). */
   private cachedPrefix(ids: readonly number[]): CacheEntry | null {
+    const isPrefix = (prefix: readonly number[]): boolean => prefix.length < ids.length && prefix.every((id, i) => id === ids[i]);
     let best: CacheEntry | null = null;
-    for (const entry of this.cache) {
-      const n = entry.ids.length;
-      if (n < ids.length && n > (best?.ids.length ?? 0) && entry.ids.every((id, i) => id === ids[i])) best = entry;
-    }
-    return best;
+    for (const entry of this.cache) if (entry.ids.length > (best?.ids.length ?? 0) && isPrefix(entry.ids)) best = entry;
+    const batch = this.batch;
+    const row = batch?.rows.findIndex((r) => r.length > (best?.ids.length ?? 0) && isPrefix(r)) ?? -1;
+    const graph = this.cacheGraph;
+    if (!batch || row < 0 || !graph) return best;
+    const length = batch.rows[row]?.length ?? 0;
+    const own = batch.past.map((t, k) => {
+      const { kvHeads: kv, headDim, type } = graph.slots[k] ?? { kvHeads: 0, headDim: 0, type: 'float32' };
+      const size = kv * length * headDim;
+      return new this.ort.Tensor(type, (t.data as Float32Array | Uint16Array).slice(row * size, (row + 1) * size), [1, kv, length, headDim]);
+    });
+    this.remember(batch.rows[row] ?? [], own);
+    return this.cache.at(-1) ?? null;
+  }
+
+  /** The last batch's presents when `rows` are its rows, in order, each one or more tokens further. */
+  private batchPrefix(rows: readonly (readonly number[])[]): { length: number; past: Ort.Tensor[] } | null {
+    const batch = this.batch;
+    const length = batch?.rows[0]?.length ?? 0;
+    if (!batch || batch.rows.length !== rows.length) return null;
+    const continues = batch.rows.every((prev, r) => {
+      const ids = rows[r] ?? [];
+      return prev.length === length && ids.length > length && prev.every((id, i) => id === ids[i]);
+    });
+    return continues ? { length, past: batch.past } : null;
+  }
+
+  private setBatch(batch: { rows: number[][]; past: Ort.Tensor[] } | null): void {
+    for (const t of this.batch?.past ?? []) t.dispose();
+    this.batch = batch;
   }
 
   private remember(ids: readonly number[], past: Ort.Tensor[]): void {
@@ -78,20 +110,20 @@ export class CacheRunner {
   }
 
   /**
-   * Next-token logits for several sequences of equal length `n` in one pass of the cache graph: each
+   * Next-token logits for several sequences of equal length in one pass of the cache graph: each
    * continues its own cached prefix (the comparison's columns, each one token further than its last
    * step), their caches stacked along the batch, cut to the shortest of them; each gets its new
    * cache back. Null when the cache graph failed (dropped).
    */
-  async nextBatch(rows: readonly (readonly number[])[], n: number): Promise<Float32Array[] | null> {
+  async nextBatch(rows: readonly (readonly number[])[]): Promise<Float32Array[] | null> {
     const graph = this.cacheGraph;
     if (!graph) return null;
-    const prefixes = rows.map((ids) => this.cachedPrefix(ids));
-    const pastLength = Math.min(...prefixes.map((p) => p?.ids.length ?? 0));
     const batch = rows.length;
+    const continued = this.batchPrefix(rows);
+    const prefixes = continued ? [] : rows.map((ids) => this.cachedPrefix(ids));
+    const pastLength = continued ? continued.length : Math.min(...prefixes.map((p) => p?.ids.length ?? 0));
     const fresh = rows.map((ids) => ids.slice(pastLength));
-    const width = n - pastLength;
-    const past = graph.slots.map((slot, k) => {
+    const past = continued?.past ?? graph.slots.map((slot, k) => {
       const { kvHeads: kv, headDim } = slot;
       const per = kv * pastLength * headDim;
       const stacked = slot.type === 'float16' ? new Uint16Array(batch * per) : new Float32Array(batch * per);
@@ -116,18 +148,13 @@ export class CacheRunner {
     const lastLogits = lastPositionLogits(out['logits'], batch);
     out['logits']?.dispose();
     const presents = graph.slots.map((s) => out[s.output]);
+    if (!continued) for (const t of past) t.dispose();
     if (presents.every((t) => t?.data instanceof Float32Array || t?.data instanceof Uint16Array)) {
-      const length = pastLength + width;
-      rows.forEach((ids, r) => {
-        const own = presents.map((t, k) => {
-          const { kvHeads: kv, headDim, type } = graph.slots[k] ?? { kvHeads: 0, headDim: 0, type: 'float32' };
-          const size = kv * length * headDim;
-          return new this.ort.Tensor(type, (t?.data as Float32Array | Uint16Array).slice(r * size, (r + 1) * size), [1, kv, length, headDim]);
-        });
-        this.remember(ids, own);
-      });
+      this.setBatch({ rows: rows.map((ids) => [...ids]), past: presents.filter((t) => t !== undefined) });
+    } else {
+      this.setBatch(null);
+      for (const t of presents) t?.dispose();
     }
-    for (const t of presents) t?.dispose();
     return lastLogits;
   }
 
@@ -135,6 +162,7 @@ export class CacheRunner {
   private clear(): void {
     for (const entry of this.cache) for (const t of entry.past) t.dispose();
     this.cache = [];
+    this.setBatch(null);
   }
 
   async release(): Promise<void> {

@@ -397,7 +397,7 @@ export class OnnxModel implements EngineModel {
     if (!this.kv.graph || rows.length < 2 || !this.isBatchable || rows.some((r) => r.length !== n)) return this.forwardBatch(rows);
     this.checkLength(n);
     const started = now();
-    const lastLogits = await this.kv.nextBatch(rows, n);
+    const lastLogits = await this.kv.nextBatch(rows);
     return lastLogits ? { lastLogits, forwardMs: now() - started } : this.forwardBatch(rows);
   }
 
