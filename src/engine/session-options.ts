@@ -18,6 +18,11 @@ export interface ModelFiles {
   onnxWithPast?: Uint8Array | null;
   /** That file's path inside the model folder, for messages. */
   onnxWithPastFile?: string | null;
+  /**
+   * Reads the ONNX file again (Node hosts, from disk): given, the engine does not keep the bytes after
+   * its sessions are created, and reads them again for an edited graph or the embedding tables.
+   */
+  reread?: () => Uint8Array;
   /** External data files of the graph (`model.onnx_data`), by the file name the graph refers to. */
   externalData?: { path: string; data: Uint8Array }[];
 }

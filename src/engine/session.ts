@@ -2,7 +2,6 @@ import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
 import { addGraphOutputs, addLogitRows, headIsPositionWise, LOGIT_ROWS_INPUT, prepareGraph } from './onnx-edit';
 import { headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
-import { type GraphSummary } from './onnx-decode';
 import {
   learnedPositions,
   NeighbourIndex,
@@ -16,6 +15,7 @@ import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KE
 import { checkKnownOperators, explainSessionError } from './operator-support';
 import { addFusedEdits, addFusedRecompute, withoutRecompute } from './fused-attention';
 import { precisionLabel } from './graph-facts';
+import { GraphSource, rereader } from './graph-source';
 import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
 import { feedsFor, FED_INPUTS, metadataTypes, openCacheGraph, PAST_INPUT, pastSlots, type CacheGraph, type PastSlot } from './kv-cache';
 import { CacheRunner } from './cache-runner';
@@ -62,11 +62,12 @@ export class OnnxModel implements EngineModel {
   private editSession: Ort.InferenceSession | null = null;
   /** With recomputed fused attention: the graph as it is, for passes that read only logits (created on first use). */
   private plainSession: Ort.InferenceSession | null = null;
-  private plainBytes: Uint8Array | null = null;
-  /** The prepared graph bytes, kept to build the edited graph from. */
-  private graphSource: { bytes: Uint8Array; file: string; external: readonly { path: string; data: Uint8Array }[] } = { bytes: new Uint8Array(), file: '', external: [] };
-  /** The decoded graph, kept to read its embedding tables on first use. */
-  private graph: GraphSummary | null = null;
+  /** Whether passes that read only logits run on a session of the graph as it is (recomputed fused attention). */
+  private hasPlain = false;
+  /** The prepared graph (kept, or read again), to build the edited graph from and read the embedding tables on first use. */
+  private graphSource = new GraphSource('', [], null, null);
+  private precisionText = 'unknown';
+  private rotary: PositionsView | null = null;
   private tables: EmbeddingTables | null = null;
   private neighbourIndex: NeighbourIndex | null = null;
   /** The shape of the last attention probabilities read (4-D, or 5-D for grouped-query graphs that keep the groups). */
@@ -104,7 +105,7 @@ export class OnnxModel implements EngineModel {
 
   /** The weights' format as people name it (fp16, int8 dynamic, q4 block 32, float32), read from the graph. */
   get precision(): string {
-    return this.graph ? precisionLabel(this.graph) : 'unknown';
+    return this.precisionText;
   }
 
   /** The ONNX file this model runs, inside its folder. */
@@ -211,17 +212,18 @@ export class OnnxModel implements EngineModel {
     const model = new OnnxModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, new CacheRunner(ort, cacheGraph, cacheNote, options.backend));
     model.mainSlots = mainSlots;
     model.logitStream = stream;
-    model.graphSource = { bytes: observed, file, external };
-    if (plainPath) model.plainBytes = prepared.bytes;
-    model.graph = prepared.graph;
+    // Node hosts read the file again when an edited graph or the tables are wanted, instead of keeping its bytes here.
+    const reread = files.reread && external.length === 0 ? rereader(files.reread, files.onnx.byteLength, file, recompute, plainPath) : null;
+    model.graphSource = new GraphSource(file, external, reread ? null : { graph: prepared.graph, observed, plain: plainPath ? prepared.bytes : null }, reread);
+    model.hasPlain = plainPath;
+    model.precisionText = precisionLabel(prepared.graph);
     return model;
   }
 
   /** The token embedding and learned positional tables, read from the graph's weights once and kept. */
   embeddingTables(): EmbeddingTables {
     if (!this.tables) {
-      if (!this.graph) throw new Error(`${this.id}: the graph is not available`);
-      this.tables = readEmbeddingTables(this.graph);
+      this.tables = readEmbeddingTables(this.graphSource.get().graph);
     }
     return this.tables;
   }
@@ -239,8 +241,9 @@ export class OnnxModel implements EngineModel {
     const { position } = this.embeddingTables();
     if (position && 'unavailable' in position) return { kind: 'none', reason: `the positional embedding table cannot be read: ${position.unavailable}` };
     if (position) return learnedPositions(position, count);
-    if (this.plan.positions === 'rotary' && this.graph) {
-      return rotaryPositions(this.graph, this.config.hidden / this.config.heads, this.config.ropeTheta);
+    if (this.plan.positions === 'rotary') {
+      this.rotary ??= rotaryPositions(this.graphSource.get().graph, this.config.hidden / this.config.heads, this.config.ropeTheta);
+      return this.rotary;
     }
     return {
       kind: 'none',
@@ -352,7 +355,8 @@ export class OnnxModel implements EngineModel {
   }
 
   private async createEditSession(attentionTensors: string[], gateShape: number[]): Promise<Ort.InferenceSession> {
-    const { bytes, file, external } = this.graphSource;
+    const { file, external } = this.graphSource;
+    const bytes = this.graphSource.get().observed;
     const probsType = this.outputType(attentionTensors[0] ?? '') === 'float16' ? ONNX_TYPE.float16 : ONNX_TYPE.float;
     let withEdits = addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape);
     // Fused operators: a switched-off head's slice of the output zeroed, a layer with a token taken out decomposed.
@@ -407,9 +411,9 @@ export class OnnxModel implements EngineModel {
    * it is: the operators' own path, without the recomputation.
    */
   private async logitsSession(): Promise<Ort.InferenceSession> {
-    if (!this.plainBytes) return this.session;
+    if (!this.hasPlain) return this.session;
     const { external } = this.graphSource;
-    this.plainSession ??= await this.ort.InferenceSession.create(withHead(this.plainBytes, this.logitStream, [], this.graphSource.file), {
+    this.plainSession ??= await this.ort.InferenceSession.create(withHead(this.graphSource.get().plain ?? new Uint8Array(), this.logitStream, [], this.graphSource.file), {
       ...sessionOptions({ backend: this.backend, threads: this.threads }),
       ...(external.length > 0 ? { externalData: [...external] } : {}),
     });
