@@ -2,6 +2,7 @@ import type * as Ort from 'onnxruntime-web';
 import type { ModelConfig } from '../common/model-config';
 import type { OrtModule } from './session-options';
 import { LOGIT_ROWS_INPUT } from './onnx-edit';
+import { ortTypeName } from './tensor-data';
 
 /**
  * The key/value cache as Optimum's graphs take it: which graph runs it (the model's own past inputs,
@@ -19,6 +20,16 @@ export interface CacheEntry {
 export const FED_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'token_type_ids', 'cache_position', 'use_cache_branch']);
 /** Optimum's cache inputs, `past_key_values.{layer}.key|value`. */
 export const PAST_INPUT = /^past_key_values\.(\d+)\.(key|value)$/;
+
+/** Refuses a graph with inputs the engine cannot feed, naming each with its type and shape. */
+export function checkFedInputs(inputs: readonly { name: string; elemType: number; dims: readonly (number | string)[] }[], file: string): void {
+  const unsupported = inputs.filter((i) => !FED_INPUTS.has(i.name) && !PAST_INPUT.test(i.name));
+  if (unsupported.length > 0) {
+    throw new Error(
+      `${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => `${i.name} (${ortTypeName(i.elemType)} [${i.dims.join(', ')}])`).join(', ')}; it feeds input_ids, attention_mask, position_ids, token_type_ids, cache_position, use_cache_branch and past_key_values.{layer}.key/value`,
+    );
+  }
+}
 
 /** One key or value cache input of a graph and the output that hands back its next state. */
 export interface PastSlot {

@@ -218,6 +218,11 @@ export function headIsPositionWise(nodes: readonly GraphNode[], stream: string, 
   return reachesLogits;
 }
 
+/** The bytes a session is created from: the head on chosen positions where `stream` is known (`addLogitRows`), and the extra outputs. */
+export function withHead(bytes: Uint8Array, stream: string | null, outputs: readonly string[], file: string): Uint8Array {
+  return stream ? addLogitRows(bytes, stream, outputs, file) : addGraphOutputs(bytes, outputs);
+}
+
 interface Field {
   number: number;
   wire: number;

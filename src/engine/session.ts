@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { addGraphOutputs, addLogitRows, headIsPositionWise, LOGIT_ROWS_INPUT, prepareGraph } from './onnx-edit';
+import { headIsPositionWise, LOGIT_ROWS_INPUT, prepareGraph, withHead } from './onnx-edit';
 import { headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
 import {
   learnedPositions,
@@ -16,8 +16,8 @@ import { checkKnownOperators, explainSessionError } from './operator-support';
 import { addFusedEdits, addFusedRecompute, withoutRecompute } from './fused-attention';
 import { precisionLabel } from './graph-facts';
 import { GraphSource, rereader } from './graph-source';
-import { ONNX_TYPE, ortTypeName, tensorToFloat32 } from './tensor-data';
-import { feedsFor, FED_INPUTS, metadataTypes, openCacheGraph, PAST_INPUT, pastSlots, type CacheGraph, type PastSlot } from './kv-cache';
+import { ONNX_TYPE, tensorToFloat32 } from './tensor-data';
+import { checkFedInputs, feedsFor, metadataTypes, openCacheGraph, pastSlots, type CacheGraph, type PastSlot } from './kv-cache';
 import { CacheRunner } from './cache-runner';
 import { lastPositionLogits, probesOf, readForward, type ForwardResult } from './forward-result';
 import { sessionOptions, type BackendName, type LoadOptions, type ModelFiles, type OrtModule } from './session-options';
@@ -27,11 +27,6 @@ import { supportedViews } from './supported-views';
 
 export type { BackendName, LoadOptions, ModelFiles, OrtModule } from './session-options';
 export type { AttentionResult, EmbeddingResult, ForwardResult } from './forward-result';
-
-/** The bytes a session is created from: the head on chosen positions where `stream` is known, and the extra outputs. */
-function withHead(bytes: Uint8Array, stream: string | null, outputs: readonly string[], file: string): Uint8Array {
-  return stream ? addLogitRows(bytes, stream, outputs, file) : addGraphOutputs(bytes, outputs);
-}
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -145,12 +140,7 @@ export class OnnxModel implements EngineModel {
         `${files.id}/tokenizer.json: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${config.vocabSize} logits (config.json "vocab_size")`,
       );
     }
-    const unsupported = plan.inputs.filter((i) => !FED_INPUTS.has(i.name) && !PAST_INPUT.test(i.name));
-    if (unsupported.length > 0) {
-      throw new Error(
-        `${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => `${i.name} (${ortTypeName(i.elemType)} [${i.dims.join(', ')}])`).join(', ')}; it feeds input_ids, attention_mask, position_ids, token_type_ids, cache_position, use_cache_branch and past_key_values.{layer}.key/value`,
-      );
-    }
+    checkFedInputs(plan.inputs, file);
     // Fused attention operators get their weights recomputed beside them (instrumented pass only).
     let recompute = plan.fusedRecompute?.ok ? plan.fusedRecompute : null;
     let observed = recompute ? addFusedRecompute(prepared.bytes, recompute, prepared.graph.nodes, file) : prepared.bytes;
@@ -169,7 +159,7 @@ export class OnnxModel implements EngineModel {
           stream = null;
         }
       }
-      return ort.InferenceSession.create(addGraphOutputs(bytes, probes), options_);
+      return ort.InferenceSession.create(withHead(bytes, null, probes, file), options_);
     };
     let session: Ort.InferenceSession;
     try {
