@@ -1,6 +1,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { headIsPositionWise, LOGIT_ROWS_INPUT, prepareGraph, withHead } from './onnx-edit';
+import { LOGIT_ROWS_INPUT, prepareGraph, withHead } from './onnx-edit';
+import { cacheGraphOnLastRow, headStream } from './head-rows';
 import { headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
 import {
   learnedPositions,
@@ -146,8 +147,7 @@ export class OnnxModel implements EngineModel {
     let observed = recompute ? addFusedRecompute(prepared.bytes, recompute, prepared.graph.nodes, file) : prepared.bytes;
     if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
     // The head (final norm, unembedding) runs on the positions a pass reads: the stream entering the final norm.
-    const finalStream = plan.residualNote === null ? (plan.probes.filter((p) => p.role === 'residual').at(-1)?.tensor ?? null) : null;
-    let stream = finalStream && headIsPositionWise(prepared.graph.nodes, finalStream, plan.logitsOutput) ? finalStream : null;
+    let stream = headStream(plan, prepared.graph.nodes);
     const create = async (bytes: Uint8Array): Promise<Ort.InferenceSession> => {
       const options_ = { ...sessionOptions(options), ...(external.length > 0 ? { externalData: external } : {}) };
       const probes = plan.probes.map((p) => p.tensor);
@@ -195,7 +195,10 @@ export class OnnxModel implements EngineModel {
     } else if (mainSlots.length > 0) {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
     } else if (files.onnxWithPast) {
-      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, files.onnxWithPast, withPastFile, config, sessionOptions(options), []));
+      // Its head on the last position too, so the prompt's first pass computes one row of logits; as it is where that does not load.
+      const lastRow = cacheGraphOnLastRow(files.onnxWithPast, withPastFile);
+      if (lastRow) ({ cacheGraph, cacheNote } = await openCacheGraph(ort, lastRow, withPastFile, config, sessionOptions(options), []));
+      if (!cacheGraph) ({ cacheGraph, cacheNote } = await openCacheGraph(ort, files.onnxWithPast, withPastFile, config, sessionOptions(options), []));
     } else {
       cacheNote = `${file} has no key/value cache (no past_key_values inputs, and no decoder_with_past file beside it), so generation recomputes the whole sequence at each step`;
     }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheGraphOnLastRow } from '../../src/engine/head-rows';
 import { decodeModel } from '../../src/engine/onnx-decode';
 import { addGraphOutputs, addLogitRows, headIsPositionWise, LOGIT_ROWS_INPUT } from '../../src/engine/onnx-edit';
 import { planGraph } from '../../src/engine/onnx-graph';
@@ -55,6 +56,35 @@ describe('addLogitRows', () => {
 
   it('refuses a tensor no node reads, naming it', () => {
     expect(() => addLogitRows(bytes, 'no-such-tensor', [], 'seed-world/onnx/model.onnx')).toThrow('seed-world/onnx/model.onnx: no node reads "no-such-tensor"');
+  });
+});
+
+describe('the cache graph (decoder_with_past.onnx) with its head on the last row', () => {
+  it('gives the last row of the file as it is on a prompt with an empty past', async () => {
+    const file = new Uint8Array(readFileSync(join(SEED_WORLD, 'onnx/decoder_with_past.onnx')));
+    const edited = cacheGraphOnLastRow(file, 'decoder_with_past.onnx');
+    expect(edited).not.toBeNull();
+    const [plain, rows] = [await ort.InferenceSession.create(file), await ort.InferenceSession.create(edited ?? file)];
+    expect(rows.inputNames).toContain(LOGIT_ROWS_INPUT);
+    const config = JSON.parse(readFileSync(join(SEED_WORLD, 'config.json'), 'utf8')) as { n_head: number; n_embd: number };
+    const empty = new ort.Tensor('float32', new Float32Array(0), [1, config.n_head, 0, config.n_embd / config.n_head]);
+    const feeds = (s: ort.InferenceSession): Record<string, ort.Tensor> => {
+      const f: Record<string, ort.Tensor> = {};
+      for (const name of s.inputNames) {
+        if (name === 'input_ids') f[name] = int64(ids);
+        else if (name === 'attention_mask') f[name] = int64(ids.map(() => 1));
+        else if (name === 'position_ids') f[name] = int64(ids.map((_, i) => i));
+        else if (name === LOGIT_ROWS_INPUT) f[name] = new ort.Tensor('int64', BigInt64Array.of(BigInt(ids.length - 1)), [1]);
+        else f[name] = empty;
+      }
+      return f;
+    };
+    const [all, last] = [await plain.run(feeds(plain)), await rows.run(feeds(rows))];
+    const vocab = all['logits']?.dims.at(-1) ?? 0;
+    expect(last['logits']?.dims).toEqual([1, 1, vocab]);
+    expect(Array.from(last['logits']?.data as Float32Array)).toEqual(Array.from((all['logits']?.data as Float32Array).subarray((ids.length - 1) * vocab)));
+    await plain.release();
+    await rows.release();
   });
 });
 
