@@ -33,7 +33,7 @@ sampler options (docs/sampling.md):
 
 every command: --model <id or folder> (default seed-world), --variant fp32|fp16|quantized|int8|uint8|q4|q4f16|bnb4
   (which ONNX file of the folder: model.onnx, model_fp16.onnx, ...; full precision first), --json
-model-running commands: --backend wasm, --threads N
+model-running commands: --backend native|wasm (default native where it loads), --threads N (default by model size)
 served models (tokenize, predict, generate, surprisal, compare, run): --model remote:NAME --base-url URL [--timeout S]
   (run: a notebook saved on a served model keeps its URL and model name; --base-url overrides the URL)
   (an OpenAI-compatible completions server: vLLM, llama.cpp, ...; the key comes from NTL_API_KEY)

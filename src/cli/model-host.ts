@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
 import { VARIANT_NAMES } from '../common/model-import';
 import { fitPrompt } from '../engine/cell-results';
-import { OnnxModel } from '../engine/session';
+import { threadsFor } from '../engine/threads';
+import { OnnxModel, type OrtModule } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { readTokenizerFiles } from '../engine/model-files';
 import { diskReader, folderSources, readModelFiles, type ModelRegistry } from '../node/model-registry';
 import { nodeModelRegistry, nodeModelRoots } from '../node/model-roots';
 import { GGUF_REGISTRATION } from '../node/gguf-registration';
-import { loadOrt } from '../node/ort-runtime';
+import { loadNativeOrt, loadOrt } from '../node/ort-runtime';
 import { GgufModel, isGgufPath } from '../node/gguf-model';
 import type { EngineModel, EngineTokenizer } from '../engine/contract';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
@@ -32,17 +34,19 @@ export async function resolveModel(values: ParsedCommand['values'], fallback = D
 }
 
 export interface RuntimeOptions {
-  backend: 'wasm' | 'native';
-  threads: number;
+  /** `auto` (no `--backend`): native where onnxruntime-node loads, else wasm. */
+  backend: 'wasm' | 'native' | 'auto';
+  /** Null (no `--threads`): by the model's size (`threadsFor`). */
+  threads: number | null;
   /** Generate on the model's key/value-cache graph when it has one (`--no-cache` turns it off). */
   cache: boolean;
 }
 
 export function runtimeOptions(values: ParsedCommand['values']): RuntimeOptions {
-  const backend = stringOption(values, 'backend') ?? 'wasm';
+  const backend = stringOption(values, 'backend') ?? 'auto';
   if (backend === 'webgpu') throw new UsageError('--backend webgpu is not available in Node (there is no WebGPU here); use --backend wasm or native');
-  if (backend !== 'wasm' && backend !== 'native') throw new UsageError(`--backend: unknown backend "${backend}"; the command line has wasm and native`);
-  const threads = numberOption(values, 'threads', { integer: true, min: 1, max: 64 }) ?? 1;
+  if (backend !== 'wasm' && backend !== 'native' && backend !== 'auto') throw new UsageError(`--backend: unknown backend "${backend}"; the command line has wasm and native`);
+  const threads = numberOption(values, 'threads', { integer: true, min: 1, max: 64 }) ?? null;
   return { backend, threads, cache: values['no-cache'] !== true };
 }
 
@@ -67,13 +71,24 @@ export interface LoadedModel {
 export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promise<LoadedModel> {
   if (info.format === 'gguf') throw new UsageError(`${info.id} is a GGUF model (${info.path}); this command runs ONNX models only`);
   const started = performance.now();
-  const [ort, files] = await Promise.all([loadOrt(runtime.backend), readModelFiles(info)]);
-  const engine = await OnnxModel.load(ort, files, runtime);
+  const [{ ort, backend }, files] = await Promise.all([runtimeFor(runtime.backend), readModelFiles(info)]);
+  const engine = await OnnxModel.load(ort, files, { backend, threads: runtime.threads ?? threadsFor(info.bytes, availableParallelism()), cache: runtime.cache });
   // One short pass starts the backend's threads and kernels (counted in load_ms), so the timed
   // forward_ms is the model run alone, as the app's worker does after loading. A graph that refuses
   // it (a fixed sequence length, say) reports its error on the real run instead.
   await engine.forward([0], false).catch(() => undefined);
   return { info, engine, loadMs: performance.now() - started };
+}
+
+/** ONNX Runtime for a backend; `auto` is native where onnxruntime-node loads, else wasm (with a note saying why). */
+async function runtimeFor(backend: RuntimeOptions['backend']): Promise<{ ort: OrtModule; backend: 'wasm' | 'native' }> {
+  if (backend !== 'auto') return { ort: await loadOrt(backend), backend };
+  try {
+    return { ort: await loadNativeOrt(), backend: 'native' };
+  } catch (cause) {
+    process.stderr.write(`ntl: note: ${cause instanceof Error ? cause.message : String(cause)}; running on wasm\n`);
+    return { ort: await loadOrt('wasm'), backend: 'wasm' };
+  }
 }
 
 /** Only the tokenizer, for commands that do not run the model (the ONNX file is not read). */

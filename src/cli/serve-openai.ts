@@ -17,7 +17,7 @@ export async function serveOpenAiCommand(values: ParsedCommand['values']): Promi
   // A GGUF file is loaded at once (llama.cpp reads its context from it); it is served by its file name.
   const ggufs = new Map<string, GgufModel>();
   for (const path of all.filter(isGgufPath)) {
-    const model = await GgufModel.load(resolve(path), { threads: runtime.threads, id: basename(path) });
+    const model = await GgufModel.load(resolve(path), { threads: runtime.threads ?? 1, id: basename(path) });
     if (ggufs.has(model.id)) throw new UsageError(`serve-openai: two GGUF files named ${model.id}`);
     ggufs.set(model.id, model);
   }

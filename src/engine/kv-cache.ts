@@ -1,6 +1,8 @@
 import type * as Ort from 'onnxruntime-web';
 import type { ModelConfig } from '../common/model-config';
-import type { OrtModule } from './session';
+import type { OrtModule } from './session-options';
+import { LOGIT_ROWS_INPUT } from './onnx-edit';
+import { ortTypeName } from './tensor-data';
 
 /**
  * The key/value cache as Optimum's graphs take it: which graph runs it (the model's own past inputs,
@@ -18,6 +20,16 @@ export interface CacheEntry {
 export const FED_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'token_type_ids', 'cache_position', 'use_cache_branch']);
 /** Optimum's cache inputs, `past_key_values.{layer}.key|value`. */
 export const PAST_INPUT = /^past_key_values\.(\d+)\.(key|value)$/;
+
+/** Refuses a graph with inputs the engine cannot feed, naming each with its type and shape. */
+export function checkFedInputs(inputs: readonly { name: string; elemType: number; dims: readonly (number | string)[] }[], file: string): void {
+  const unsupported = inputs.filter((i) => !FED_INPUTS.has(i.name) && !PAST_INPUT.test(i.name));
+  if (unsupported.length > 0) {
+    throw new Error(
+      `${file}: graph inputs the engine cannot feed: ${unsupported.map((i) => `${i.name} (${ortTypeName(i.elemType)} [${i.dims.join(', ')}])`).join(', ')}; it feeds input_ids, attention_mask, position_ids, token_type_ids, cache_position, use_cache_branch and past_key_values.{layer}.key/value`,
+    );
+  }
+}
 
 /** One key or value cache input of a graph and the output that hands back its next state. */
 export interface PastSlot {
@@ -75,7 +87,8 @@ export function pastSlots(session: Ort.InferenceSession, config: ModelConfig, fi
 /**
  * Feeds for `rows` new tokens of equal length after `pastLength` cached positions: every input the
  * graph declares, each past input from `past` (by slot) or empty. The attention mask covers past
- * and new positions; positions and cache positions count on from the past.
+ * and new positions; positions and cache positions count on from the past. A graph whose head runs
+ * on chosen positions (`addLogitRows`) gets the last one, or with `allRows` every new position.
  */
 export function feedsFor(
   ort: OrtModule,
@@ -84,6 +97,7 @@ export function feedsFor(
   rows: readonly (readonly number[])[],
   past: readonly (Ort.Tensor | undefined)[],
   pastLength: number,
+  allRows = false,
 ): Record<string, Ort.Tensor> {
   const batch = rows.length;
   const n = rows[0]?.length ?? 0;
@@ -97,6 +111,10 @@ export function feedsFor(
     else if (name === 'token_type_ids') feeds[name] = int64(n, () => 0);
     else if (name === 'cache_position') feeds[name] = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(pastLength + i)), [n]);
     else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', new Uint8Array([1]), [1]);
+    else if (name === LOGIT_ROWS_INPUT) {
+      const rowsFed = allRows ? BigInt64Array.from({ length: n }, (_, i) => BigInt(i)) : BigInt64Array.of(BigInt(n - 1));
+      feeds[name] = new ort.Tensor('int64', rowsFed, [rowsFed.length]);
+    }
   }
   slots.forEach((slot, k) => {
     feeds[slot.input] = past[k] ?? new ort.Tensor(slot.type, slot.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, slot.kvHeads, 0, slot.headDim]);
@@ -121,7 +139,7 @@ export async function openCacheGraph(
   }
   const slots = pastSlots(session, config, file);
   const layers = typeof slots === 'string' ? 0 : new Set(slots.map((s) => s.input.split('.')[1])).size;
-  const unknown = session.inputNames.filter((n) => !FED_INPUTS.has(n) && !PAST_INPUT.test(n));
+  const unknown = session.inputNames.filter((n) => !FED_INPUTS.has(n) && !PAST_INPUT.test(n) && n !== LOGIT_ROWS_INPUT);
   const problem =
     typeof slots === 'string'
       ? slots

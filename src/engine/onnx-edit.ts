@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import { decodeModel, type GraphSummary } from './onnx-decode';
+import { decodeModel, type GraphNode, type GraphSummary } from './onnx-decode';
 
 /**
  * Edits of ONNX bytes the engine makes before a session: extra graph outputs (appended without
@@ -89,18 +89,19 @@ export function isMergedDecoder(graph: GraphSummary): boolean {
 
 /**
  * A merged decoder (Optimum's decoder_model_merged.onnx) keeps both decoders as the branches of an
- * If node, where their attention and residual tensors cannot become graph outputs. Since the app runs
- * the whole prompt at once (an empty past), this returns the model with the If replaced by its
- * no-cache branch inlined into the main graph, and the inputs only the other branch read (the
- * past_key_values and use_cache_branch) removed. The weights are re-encoded once.
+ * If node, where their attention and residual tensors cannot become graph outputs. This returns the
+ * model with the If replaced by one branch inlined into the main graph, and the inputs it does not
+ * read removed (use_cache_branch; the past_key_values too for the no-cache branch). The with-past
+ * branch (`then_branch`) run on an empty past computes the whole prompt as the other does, and the
+ * same session then continues on its cache: one copy of the weights. The weights are re-encoded once.
  */
-export function inlineNoCacheBranch(bytes: Uint8Array, file = 'model.onnx'): Uint8Array {
+export function inlineBranch(bytes: Uint8Array, file = 'model.onnx', branchName: 'then_branch' | 'else_branch' = 'else_branch'): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
   const index = graph?.node?.findIndex((n) => n.opType === 'If' && n.input?.[0] === USE_CACHE_BRANCH) ?? -1;
   const ifNode = graph?.node?.[index];
-  const branch = ifNode?.attribute?.find((a) => a.name === 'else_branch')?.g;
-  if (!graph?.node || !ifNode || !branch) throw new Error(`${file}: no If node on "${USE_CACHE_BRANCH}" with an else branch was found`);
+  const branch = ifNode?.attribute?.find((a) => a.name === branchName)?.g;
+  if (!graph?.node || !ifNode || !branch) throw new Error(`${file}: no If node on "${USE_CACHE_BRANCH}" with a${branchName === 'else_branch' ? 'n else' : ' then'} branch was found`);
   const outputs = branch.output ?? [];
   // Each branch output becomes the If output of the same position.
   const bridge = (ifNode.output ?? []).flatMap((name, i) => {
@@ -128,15 +129,146 @@ export function inlineNoCacheBranch(bytes: Uint8Array, file = 'model.onnx'): Uin
 
 /**
  * The bytes the engine instruments and their decoded graph: the file as it is, or for a merged
- * decoder the file with its no-cache branch inlined.
+ * decoder the file with one branch inlined (the no-cache branch unless `branch` says otherwise).
  */
 export function prepareGraph(
   bytes: Uint8Array,
   file = 'model.onnx',
   external: ReadonlyMap<string, Uint8Array> = new Map(),
+  branch: 'then_branch' | 'else_branch' = 'else_branch',
 ): { bytes: Uint8Array; graph: GraphSummary; merged: boolean } {
   const graph = decodeModel(bytes, file, external);
   if (!isMergedDecoder(graph)) return { bytes, graph, merged: false };
-  const inlined = inlineNoCacheBranch(bytes, file);
+  const inlined = inlineBranch(bytes, file, branch);
   return { bytes: inlined, graph: decodeModel(inlined, file, external), merged: true };
+}
+
+/**
+ * The graph input that picks which positions the logits are computed for: int64 [rows], indices
+ * along the sequence axis. Fed with the last position alone by every pass that reads only it.
+ */
+export const LOGIT_ROWS_INPUT = 'ntl_logit_rows';
+
+/**
+ * Returns model bytes whose head (final norm and unembedding) runs only on the positions fed as
+ * `ntl_logit_rows`: a Gather on the sequence axis of `stream`, the tensor entering the final norm,
+ * read by the nodes that read the stream. The head is position-wise, so the logits of a position are
+ * those of the whole sequence's pass, and the unembedding's cost (a vocabulary-wide MatMul per
+ * position, a third of GPT-2 small's work) is paid once per pass. Only the nodes that read `stream`
+ * are re-encoded: the weights are copied, not decoded. `stream` itself stays a graph output where
+ * the instrumentation made it one. `outputs` are added as graph outputs in the same copy (as
+ * `addGraphOutputs` does).
+ */
+export function addLogitRows(bytes: Uint8Array, stream: string, outputs: readonly string[] = [], file = 'model.onnx'): Uint8Array {
+  const gathered = `${stream}/ntl_logit_rows`;
+  const gather = onnx.NodeProto.encode({ name: 'ntl/logit_rows', opType: 'Gather', input: [stream, LOGIT_ROWS_INPUT], output: [gathered], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }).finish();
+  const input = onnx.ValueInfoProto.encode({
+    name: LOGIT_ROWS_INPUT,
+    type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [{ dimParam: 'logit_rows' }] } } },
+  }).finish();
+  const graphAt = findField(bytes, 0, bytes.length, 7, file);
+  const chunks: Uint8Array[] = [];
+  let pos = graphAt.start;
+  let rewired = 0;
+  while (pos < graphAt.end) {
+    const field = nextField(bytes, pos, file);
+    if (field.number === 1 && field.wire === 2) {
+      const node = onnx.NodeProto.decode(bytes.subarray(field.start, field.end));
+      if ((node.input ?? []).includes(stream)) {
+        node.input = (node.input ?? []).map((i) => (i === stream ? gathered : i));
+        chunks.push(lengthDelimited(1, onnx.NodeProto.encode(node).finish()));
+        rewired++;
+        pos = field.end;
+        continue;
+      }
+    }
+    chunks.push(bytes.subarray(pos, field.end));
+    pos = field.end;
+  }
+  if (rewired === 0) throw new Error(`${file}: no node reads "${stream}", so the logits cannot be computed for the last position alone`);
+  chunks.push(lengthDelimited(1, gather), lengthDelimited(11, input));
+  for (const name of new Set(outputs)) chunks.push(lengthDelimited(12, onnx.ValueInfoProto.encode({ name }).finish()));
+  const graphLength = chunks.reduce((n, c) => n + c.length, 0);
+  return concat([bytes.subarray(0, graphAt.tagStart), new Uint8Array([...varint((7 << 3) | 2), ...varint(graphLength)]), ...chunks, bytes.subarray(graphAt.end)]);
+}
+
+/** Operators whose result at one position depends on the others (a scale from the whole tensor's range). */
+const ACROSS_POSITIONS = new Set(['DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'DynamicQuantizeLSTM']);
+
+/**
+ * Whether the nodes between `stream` and `logits` (the head) compute each position from that
+ * position alone, so that running them on the last one gives its logits exactly. Dynamic
+ * quantization takes its scale from every position's values: a graph with it keeps its head as is.
+ */
+export function headIsPositionWise(nodes: readonly GraphNode[], stream: string, logits: string): boolean {
+  const readers = new Map<string, GraphNode[]>();
+  for (const n of nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const seen = new Set<GraphNode>();
+  const queue = [stream];
+  let reachesLogits = false;
+  for (let t = queue.pop(); t !== undefined; t = queue.pop()) {
+    if (t === logits) reachesLogits = true;
+    for (const n of readers.get(t) ?? []) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      if (ACROSS_POSITIONS.has(n.opType)) return false;
+      queue.push(...n.outputs);
+    }
+  }
+  return reachesLogits;
+}
+
+/** The bytes a session is created from: the head on chosen positions where `stream` is known (`addLogitRows`), and the extra outputs. */
+export function withHead(bytes: Uint8Array, stream: string | null, outputs: readonly string[], file: string): Uint8Array {
+  return stream ? addLogitRows(bytes, stream, outputs, file) : addGraphOutputs(bytes, outputs);
+}
+
+interface Field {
+  number: number;
+  wire: number;
+  /** Where the field's tag begins, and its payload's bounds (a length-delimited field's content). */
+  tagStart: number;
+  start: number;
+  end: number;
+}
+
+function nextField(bytes: Uint8Array, pos: number, file: string): Field {
+  const [tag, afterTag] = readVarint(bytes, pos);
+  const wire = tag % 8;
+  const number = Math.floor(tag / 8);
+  if (wire === 2) {
+    const [length, start] = readVarint(bytes, afterTag);
+    return { number, wire, tagStart: pos, start, end: start + length };
+  }
+  if (wire === 0) return { number, wire, tagStart: pos, start: afterTag, end: readVarint(bytes, afterTag)[1] };
+  if (wire === 1) return { number, wire, tagStart: pos, start: afterTag, end: afterTag + 8 };
+  if (wire === 5) return { number, wire, tagStart: pos, start: afterTag, end: afterTag + 4 };
+  throw new Error(`${file}: unexpected protobuf wire type ${wire}`);
+}
+
+function findField(bytes: Uint8Array, from: number, to: number, number: number, file: string): Field {
+  for (let pos = from; pos < to; ) {
+    const field = nextField(bytes, pos, file);
+    if (field.number === number && field.wire === 2) return field;
+    pos = field.end;
+  }
+  throw new Error(`${file}: no graph field found`);
+}
+
+function lengthDelimited(number: number, payload: Uint8Array): Uint8Array {
+  const header = [...varint((number << 3) | 2), ...varint(payload.length)];
+  const out = new Uint8Array(header.length + payload.length);
+  out.set(header, 0);
+  out.set(payload, header.length);
+  return out;
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
@@ -457,7 +457,16 @@ export const diskReader: FolderReader<string> = {
   },
 };
 
-/** Reads a model's files for `OnnxModel.load` (the ONNX bytes as one Uint8Array). */
-export function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
-  return readModelFolder(folderSources(info), diskReader);
+/**
+ * Reads a model's files for `OnnxModel.load` (the ONNX bytes as one Uint8Array), with `reread`: the
+ * engine reads the ONNX file again when it needs its bytes after loading, instead of keeping them.
+ */
+export async function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
+  const sources = folderSources(info);
+  const files = await readModelFolder(sources, diskReader);
+  const reread = (): Uint8Array => {
+    const b = readFileSync(sources.onnx);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  };
+  return { ...files, reread };
 }

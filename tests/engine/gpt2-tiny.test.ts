@@ -125,8 +125,14 @@ describe("a merged decoder (Optimum's decoder_model_merged.onnx: an If on use_ca
     await merged.release();
   });
 
-  it('runs its no-cache branch inlined, without past inputs, and finds every view inside it', () => {
-    expect(merged.plan.inputs.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'position_ids']);
+  it('runs its with-past branch inlined for everything, one session (the weights once), and finds every view inside it', () => {
+    expect(merged.plan.inputs.map((i) => i.name)).toEqual([
+      'input_ids',
+      'attention_mask',
+      'position_ids',
+      ...[0, 1].flatMap((l) => [`past_key_values.${l}.key`, `past_key_values.${l}.value`]),
+    ]);
+    expect(merged.cacheShared).toBe(true);
     const roles = merged.plan.probes.map((p) => p.role);
     expect(roles.filter((r) => r === 'attention')).toHaveLength(2);
     expect(roles).toEqual(expect.arrayContaining(['token-embedding', 'position-embedding', 'residual']));

@@ -10,6 +10,7 @@ import type { BackendName } from '../../src/engine/session';
 import { median, runChild, type ChildPlan, type Measure } from './engine-bench';
 import { uiBench, type UiResult } from './ui-bench';
 import { ggufBench, type GgufBenchRow } from './gguf-bench';
+import { runStep } from './step-bench';
 import { formatNotebook, parseNotebook } from '../../src/common/notebook-format';
 import { NotebookStore } from '../../src/node/notebook-store';
 
@@ -30,9 +31,10 @@ const record = (name: string, samples: number[], note = ''): void => {
 };
 
 function cliPredict(): void {
-  for (const backend of ['wasm', 'native']) {
+  // No --backend: the default (native where onnxruntime-node loads, threads by the model's size).
+  for (const backend of ['wasm', 'native', null]) {
     const samples: number[] = [];
-    const args = [join(ROOT, 'bin/ntl.mjs'), 'predict', '--model', 'seed-world', '--prompt', 'The sun rises in the', '--top', '5', '--json', '--backend', backend];
+    const args = [join(ROOT, 'bin/ntl.mjs'), 'predict', '--model', 'seed-world', '--prompt', 'The sun rises in the', '--top', '5', '--json', ...(backend ? ['--backend', backend] : [])];
     spawnSync(process.execPath, args, { cwd: ROOT });
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
@@ -40,7 +42,8 @@ function cliPredict(): void {
       if (r.status !== 0) throw new Error(`ntl predict failed: ${r.stderr}`);
       samples.push(performance.now() - t);
     }
-    record(`ntl predict --backend ${backend}, whole command (wall clock)`, samples, 'node bin/ntl.mjs predict --top 5 --json');
+    record(`ntl predict ${backend ? `--backend ${backend}` : '(default backend and threads)'}, whole command (wall clock)`, samples, 'node bin/ntl.mjs predict --top 5 --json');
+    if (!backend) targets.push({ target: '`ntl predict` as a whole command ≤ 0.5 s (default backend)', met: median(samples) <= 500, figure: `${median(samples).toFixed(0)} ms` });
   }
 }
 
@@ -359,6 +362,41 @@ async function notebookListing(): Promise<void> {
   }
 }
 
+/** Issue 18's rows: a generation step's parts on GPT-2 small (tiny-shakespeare without torch), native, in a process of its own. */
+const stepRows: (Measure & { model: string; threads: number })[] = [];
+function step(): void {
+  const dir = ensureGpt2() ?? join(ROOT, 'resources/models/tiny-shakespeare');
+  const model = dir === GPT2 ? 'gpt2-small' : 'tiny-shakespeare';
+  const threads = Number(process.env['BENCH_STEP_THREADS'] ?? 1);
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/bench.mjs'), '--step', dir, String(threads)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !last.startsWith('[')) throw new Error(`the step bench failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const measures = JSON.parse(last) as Measure[];
+  console.log(`\nA generation step's parts (${model}, native, ${threads} thread${threads === 1 ? '' : 's'}; pairs timed in turns, medians of ${RUNS}):`);
+  for (const m of measures) {
+    stepRows.push({ ...m, model, threads });
+    console.log(`  ${m.metric.padEnd(72)} ${m.value.toFixed(m.unit === '×' ? 2 : 1).padStart(9)} ${m.unit}${m.note ? `  (${m.note})` : ''}`);
+  }
+  const find = (prefix: string): Measure | undefined => measures.find((m) => m.metric.startsWith(prefix));
+  const before = targets.length;
+  const sampling = measures.filter((m) => m.metric.startsWith('sampling a token over')).at(-1);
+  const engineStep = find("engine's cached step (nextLogits)");
+  if (sampling && engineStep) {
+    const share = (sampling.value / (1000 / engineStep.value)) * 100;
+    targets.push({ target: `${model}: top-p sampling ≤ 10% of a cached step`, met: share <= 10, figure: `${sampling.value.toFixed(1)} ms, ${share.toFixed(1)}% of ${(1000 / engineStep.value).toFixed(1)} ms` });
+  }
+  const overhead = find("engine's cached step / bare");
+  if (overhead) targets.push({ target: `${model}: engine's cached step ≤ 1.15× a bare onnxruntime-node session`, met: overhead.value <= 1.15, figure: `${overhead.value.toFixed(2)}×` });
+  const generation = find('generate ');
+  if (generation) targets.push({ target: `${model}: generation on the cache ≥ 30 tokens/s (native, ${threads} thread${threads === 1 ? '' : 's'})`, met: generation.value >= 30, figure: `${generation.value.toFixed(1)} tokens/s (top-p); bare session ${(find('bare onnxruntime-node')?.value ?? NaN).toFixed(1)}` });
+  const head = measures.find((m) => m.metric.includes('last position / every position'));
+  if (head) targets.push({ target: `${model}: forward with the last position's logits ≤ 0.7× every position's`, met: head.value <= 0.7, figure: `${head.value.toFixed(2)}×` });
+  const memory = find('peak memory');
+  if (memory) targets.push({ target: `${model}: peak memory ≤ 1,500 MB`, met: memory.value <= 1500, figure: `${memory.value.toFixed(0)} MB` });
+  console.log("\nIssue 18's targets:");
+  for (const g of targets.slice(before)) console.log(`  ${g.met ? 'met   ' : 'missed'}  ${g.target}: ${g.figure}`);
+}
+
 /** `npm run bench -- notebooks engine`: only the sections named; none named: all of them. */
 let uiRows: UiResult[] = [];
 let ggufRows: GgufBenchRow[] = [];
@@ -370,11 +408,18 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
     console.log('\nGGUF on llama.cpp next to ONNX on the same weights (seed-world, greedy decode on the cache, median of runs):');
     ggufRows = await ggufBench(ROOT, RUNS);
   },
+  step,
   ui: async () => {
     console.log('\nthe app in Chromium (browser build, seed-world):');
     uiRows = await uiBench(ROOT, RUNS);
   },
 };
+if (process.argv[2] === '--step') {
+  const [dir, threads] = process.argv.slice(3);
+  if (!dir) throw new Error('usage: bench.mjs --step <model folder> <threads>');
+  console.log(JSON.stringify(await runStep(dir, Number(threads ?? 1), RUNS)));
+  process.exit(0);
+}
 if (process.argv[2] === '--child') {
   const [dir, backend, threads, plan] = process.argv.slice(3);
   if (!dir || (backend !== 'wasm' && backend !== 'native') || !plan) throw new Error('usage: bench.mjs --child <model folder> wasm|native <threads> <plan JSON>');
@@ -387,5 +432,5 @@ for (const [name, run] of Object.entries(SECTIONS)) if (wanted.length === 0 || w
 const out = join(ROOT, 'bench-results.json');
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 100) / 100);
 const engineJson = engineRows.map((r) => ({ model: r.model, metric: r.metric, unit: r.unit, backend: r.backend, threads: r.threads, value: r.unit === 'Δp' || r.unit === 'Δlogit' ? Number(r.value.toPrecision(3)) : round(r.value), ratio_to_native: round(r.ratio_to_native), ...(r.note ? { note: r.note } : {}) }));
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ...(failures.length > 0 ? { failures } : {}), ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), gguf: ggufRows, targets }, null, 2) + '\n');
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ...(failures.length > 0 ? { failures } : {}), ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), gguf: ggufRows, step: stepRows.map((r) => ({ ...r, value: round(r.value) })), targets }, null, 2) + '\n');
 console.log(`\nwrote ${out}`);

@@ -47,15 +47,59 @@ function keepWhere(logits: Logits, keep: (id: number) => boolean): Logits {
     }
   }
   if (!any) {
-    const best = liveOrder(logits)[0];
-    if (best !== undefined) out[best] = logits[best] ?? -Infinity;
+    const best = mostLikely(logits);
+    if (best !== -1) out[best] = logits[best] ?? -Infinity;
   }
   return out;
 }
 
-function keepFirst(logits: Logits, order: number[], count: number): Logits {
-  const kept = new Set(order.slice(0, Math.max(1, count)));
-  return keepWhere(logits, (id) => kept.has(id));
+/** Keeps the first `count` (at least one) of `order`, ids of remaining tokens. */
+function keepFirst(logits: Logits, order: readonly number[], count: number): Logits {
+  const out = new Float64Array(logits.length).fill(-Infinity);
+  const end = Math.min(order.length, Math.max(1, count));
+  for (let k = 0; k < end; k++) {
+    const id = order[k] ?? 0;
+    out[id] = logits[id] ?? -Infinity;
+  }
+  return out;
+}
+
+/**
+ * Keeps the `count` (at least one) most likely remaining tokens, ties at the cut taking the lower
+ * ids first: those above the count-th largest logit, then those equal to it, in id order.
+ */
+function keepTop(logits: Logits, count: number): Logits {
+  const live = liveValues(logits);
+  if (count >= live.length) return keepWhere(logits, () => true);
+  const m = Math.max(1, count);
+  const bar = select(live, live.length - m);
+  const out = new Float64Array(logits.length).fill(-Infinity);
+  let above = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] ?? -Infinity;
+    if (l > bar) {
+      out[i] = l;
+      above++;
+    }
+  }
+  for (let i = 0; i < logits.length && above < m; i++) {
+    if (logits[i] === bar) {
+      out[i] = bar;
+      above++;
+    }
+  }
+  return out;
+}
+
+/** The remaining tokens' logits, in id order, in an array of their own. */
+function liveValues(logits: Logits): Float64Array {
+  const live = new Float64Array(logits.length);
+  let n = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] ?? -Infinity;
+    if (l > -Infinity) live[n++] = l;
+  }
+  return live.subarray(0, n);
 }
 
 /** The window of the history the penalties look at: -1 the whole history, 0 nothing. */
@@ -126,7 +170,12 @@ export function applyDry(logits: Logits, history: readonly number[], options: Dr
 }
 
 export function applyTemperature(logits: Logits, temperature: number): Logits {
-  return logits.map((l) => (l > -Infinity ? l / temperature : l));
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] ?? -Infinity;
+    out[i] = l > -Infinity ? l / temperature : l;
+  }
+  return out;
 }
 
 /** The n-th smallest value (0-based) of `a`, which it reorders: Hoare's quickselect, O(length). */
@@ -160,7 +209,7 @@ function select(a: Float64Array, n: number): number {
  * without sorting the whole vocabulary (a selection finds the m-th logit, then only m ids are sorted).
  */
 export function topOrder(logits: Logits, m: number): number[] {
-  const live = logits.filter((l) => l > -Infinity);
+  const live = liveValues(logits);
   if (m >= live.length) return liveOrder(logits);
   const bar = select(live, live.length - Math.max(1, m));
   const ids: number[] = [];
@@ -171,28 +220,32 @@ export function topOrder(logits: Logits, m: number): number[] {
 
 /** The k most likely tokens (ties: lower id first). */
 export function topKFilter(logits: Logits, k: number): Logits {
-  return keepFirst(logits, topOrder(logits, k), k);
+  return keepTop(logits, k);
 }
 
 /** Tolerance for "the cumulative probability reaches p", so that p = 1 keeps every token. */
 const REACH = 1e-12;
 
-/** The smallest set of most likely tokens whose probability reaches p, the crossing token included. */
+/**
+ * The smallest set of most likely tokens whose probability reaches p, the crossing token included.
+ * The probabilities are summed from the largest down: a token's probability never falls as its logit
+ * rises, so their descending order is that of the logits, and the sums are those over the tokens in
+ * logit order, without sorting ids.
+ */
 export function topPFilter(logits: Logits, p: number): Logits {
   const probs = probabilities(logits);
-  const live = liveCount(logits);
-  // Look at the 64 most likely first, four times more while they do not reach p.
-  for (let m = 64; ; m *= 4) {
-    const order = topOrder(logits, m);
-    let cumulative = 0;
-    let count = 0;
-    for (const id of order) {
-      cumulative += probs[id] ?? 0;
-      count++;
-      if (cumulative >= p - REACH) return keepFirst(logits, order, count);
-    }
-    if (m >= live) return keepFirst(logits, order, count);
+  const sorted = new Float64Array(logits.length);
+  let live = 0;
+  for (let i = 0; i < logits.length; i++) if (isAlive(logits[i])) sorted[live++] = probs[i] ?? 0;
+  const desc = sorted.subarray(0, live).sort();
+  let cumulative = 0;
+  let count = 0;
+  for (let k = live - 1; k >= 0; k--) {
+    cumulative += desc[k] ?? 0;
+    count++;
+    if (cumulative >= p - REACH) break;
   }
+  return keepTop(logits, count);
 }
 
 /** Tokens with probability at least `minP` times the top token's. */
@@ -233,11 +286,15 @@ export function typicalFilter(logits: Logits, p: number): Logits {
 
 /** Top-nσ (Tang et al., 2024): logits at least max − n·σ, σ the standard deviation of the remaining logits. */
 export function topNSigmaFilter(logits: Logits, n: number): Logits {
-  const live = liveOrder(logits);
-  if (live.length === 0) return Float64Array.from(logits);
-  const values = live.map((id) => logits[id] ?? 0);
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sigma = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+  // Summed from the largest down, the order the mean and σ have always been taken in.
+  const values = liveValues(logits).sort().reverse();
+  if (values.length === 0) return Float64Array.from(logits);
+  let total = 0;
+  for (const v of values) total += v;
+  const mean = total / values.length;
+  let squares = 0;
+  for (const v of values) squares += (v - mean) ** 2;
+  const sigma = Math.sqrt(squares / values.length);
   const max = values[0] ?? 0;
   return keepWhere(logits, (id) => (logits[id] ?? -Infinity) >= max - n * sigma);
 }
@@ -248,7 +305,9 @@ export function topNSigmaFilter(logits: Logits, n: number): Logits {
  */
 export function xtcFilter(logits: Logits, threshold: number): Logits {
   const probs = probabilities(logits);
-  const above = liveOrder(logits).filter((id) => (probs[id] ?? 0) >= threshold);
+  const candidates: number[] = [];
+  for (let i = 0; i < logits.length; i++) if (isAlive(logits[i]) && (probs[i] ?? 0) >= threshold) candidates.push(i);
+  const above = candidates.sort((a, b) => (logits[b] ?? 0) - (logits[a] ?? 0) || a - b);
   if (above.length < 2) return Float64Array.from(logits);
   const removed = new Set(above.slice(0, -1));
   return keepWhere(logits, (id) => !removed.has(id));

@@ -1,12 +1,13 @@
 import { markRaw, ref, shallowRef, type Ref } from 'vue';
+import { threadsFor } from '../../../engine/threads';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, LoadResult } from '../engine/protocol';
 import { api } from '../platform/api';
 import type { useModelsStore } from './models';
 
-/** Suggested wasm threads: all cores up to 4 where the page is cross-origin isolated, else 1. */
-function wasmThreads(): number {
-  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+/** Suggested wasm threads for a model of `bytes`: one for small models, else all cores up to 4 where the page is cross-origin isolated. */
+function wasmThreads(bytes: number): number {
+  return globalThis.crossOriginIsolated ? threadsFor(bytes, navigator.hardwareConcurrency || 1) : 1;
 }
 
 function message(cause: unknown): string {
@@ -26,14 +27,15 @@ export function useEngineSession(models: ReturnType<typeof useModelsStore>, erro
 
   async function loadModel(backend: BackendChoice = models.backendChoice): Promise<void> {
     const urls = models.urls();
-    if (!urls) {
+    const info = models.model;
+    if (!urls || !info) {
       errorBanner.value = `Model "${models.modelId}" is not available.`;
       return;
     }
     loading.value = true;
     loaded.value = null;
     try {
-      loaded.value = await engine.call('load', { model: urls, backend, threads: wasmThreads() }).result;
+      loaded.value = await engine.call('load', { model: urls, backend, threads: wasmThreads(info.variants.find((v) => v.name === models.variant)?.bytes ?? info.bytes) }).result;
       errorBanner.value = null;
     } catch (cause) {
       errorBanner.value = `Could not load model "${urls.id}": ${message(cause)}`;

@@ -1,0 +1,58 @@
+import type * as Ort from 'onnxruntime-web';
+
+/** onnxruntime-web, or onnxruntime-node for the `native` backend: both are onnxruntime-common's API. */
+export type OrtModule = typeof Ort;
+/** `native` is onnxruntime-node's CPU execution provider (Node hosts only: the CLI, tests, the bench). */
+export type BackendName = 'wasm' | 'webgpu' | 'native';
+
+/** The files of a model folder, already read by the host (fetch in a browser, fs in Node). */
+export interface ModelFiles {
+  id: string;
+  config: unknown;
+  tokenizer: unknown;
+  tokenizerConfig: unknown;
+  onnx: Uint8Array;
+  /** The ONNX file's path inside the model folder, for messages (default `onnx/model.onnx`). */
+  onnxFile?: string;
+  /** Optional key/value-cache graph (`decoder_with_past.onnx` or `decoder_with_past_model.onnx`), used to generate faster. */
+  onnxWithPast?: Uint8Array | null;
+  /** That file's path inside the model folder, for messages. */
+  onnxWithPastFile?: string | null;
+  /**
+   * Reads the ONNX file again (Node hosts, from disk): given, the engine does not keep the bytes after
+   * its sessions are created, and reads them again for an edited graph or the embedding tables.
+   */
+  reread?: () => Uint8Array;
+  /** External data files of the graph (`model.onnx_data`), by the file name the graph refers to. */
+  externalData?: { path: string; data: Uint8Array }[];
+}
+
+export interface LoadOptions {
+  backend: BackendName;
+  threads: number;
+  /** Whether to generate on the key/value cache where the model has one (default true; `ntl --no-cache` turns it off). */
+  cache?: boolean;
+}
+
+/**
+ * Session options for a backend. Every session of a model (instrumented, cache, edited) gets the same
+ * ones, so the backends differ only in the execution provider and how threads are set: wasm reads
+ * `env.wasm.numThreads` (set in `load`), native takes them per session.
+ */
+export function sessionOptions(options: LoadOptions): Ort.InferenceSession.SessionOptions {
+  const common = { graphOptimizationLevel: 'all' } as const;
+  if (options.backend === 'native') {
+    // ONNX Runtime's native optimiser would fuse DequantizeLinear + MatMul (weight-only int8) into
+    // MatMulNBits, whose arithmetic differs from wasm's by 5e-3 in probability: QDQ fusion stays off,
+    // so both backends compute the file as written (tests/engine/published-forms.test.ts).
+    return {
+      ...common,
+      executionProviders: ['cpu'],
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      extra: { session: { disable_quant_qdq: '1' } },
+    };
+  }
+  return { ...common, executionProviders: [options.backend] };
+}

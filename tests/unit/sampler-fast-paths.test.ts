@@ -1,0 +1,79 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { softmax } from '../../src/engine/sampling/distribution';
+import { liveOrder, topKFilter, topNSigmaFilter, topPFilter, xtcFilter } from '../../src/engine/sampling/filters';
+
+/**
+ * The filters that avoid sorting the vocabulary (selection, sorted probabilities) against their
+ * definitions written with one full sort of the ids, compared bit for bit: seeded runs must pick
+ * the same tokens as before. Ties and removed tokens are drawn often on purpose.
+ */
+const valueArb = fc.oneof(
+  fc.integer({ min: -4, max: 4 }).map((x) => x / 2),
+  fc.double({ min: -20, max: 20, noNaN: true, noDefaultInfinity: true }),
+  fc.constant(-Infinity),
+);
+const logitsArb = fc.array(valueArb, { minLength: 1, maxLength: 300 }).map((a) => Float64Array.from(a));
+
+function keepIds(logits: Float64Array, ids: readonly number[]): Float64Array {
+  const out = new Float64Array(logits.length).fill(-Infinity);
+  for (const id of ids) out[id] = logits[id] ?? -Infinity;
+  if (ids.length === 0) {
+    const best = liveOrder(logits)[0];
+    if (best !== undefined) out[best] = logits[best] ?? -Infinity;
+  }
+  return out;
+}
+
+const referenceTopK = (logits: Float64Array, k: number): Float64Array => keepIds(logits, liveOrder(logits).slice(0, Math.max(1, k)));
+
+function referenceTopP(logits: Float64Array, p: number): Float64Array {
+  const probs = softmax(logits);
+  const order = liveOrder(logits);
+  let cumulative = 0;
+  let count = 0;
+  for (const id of order) {
+    cumulative += probs[id] ?? 0;
+    count++;
+    if (cumulative >= p - 1e-12) break;
+  }
+  return keepIds(logits, order.slice(0, Math.max(1, count)));
+}
+
+function referenceTopNSigma(logits: Float64Array, n: number): Float64Array {
+  const order = liveOrder(logits);
+  if (order.length === 0) return Float64Array.from(logits);
+  const values = order.map((id) => logits[id] ?? 0);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sigma = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+  return keepIds(logits, order.filter((id) => (logits[id] ?? -Infinity) >= (values[0] ?? 0) - n * sigma));
+}
+
+function referenceXtc(logits: Float64Array, threshold: number): Float64Array {
+  const probs = softmax(logits);
+  const above = liveOrder(logits).filter((id) => (probs[id] ?? 0) >= threshold);
+  if (above.length < 2) return Float64Array.from(logits);
+  const removed = new Set(above.slice(0, -1));
+  return keepIds(logits, liveOrder(logits).filter((id) => !removed.has(id)));
+}
+
+const bits = (a: Float64Array): number[] => Array.from(a, (x) => (Object.is(x, -0) ? -0 : x));
+
+describe('sampler filters without a full sort', () => {
+  it('top-k, top-p, top-nσ and XTC keep exactly the tokens their sorted definitions keep', () => {
+    fc.assert(
+      fc.property(logitsArb, fc.integer({ min: 1, max: 400 }), fc.double({ min: 0.001, max: 1, noNaN: true }), fc.double({ min: 0, max: 3, noNaN: true }), (logits, k, p, n) => {
+        expect(bits(topKFilter(logits, k))).toEqual(bits(referenceTopK(logits, k)));
+        expect(bits(topPFilter(logits, p))).toEqual(bits(referenceTopP(logits, p)));
+        expect(bits(topNSigmaFilter(logits, n))).toEqual(bits(referenceTopNSigma(logits, n)));
+        expect(bits(xtcFilter(logits, p / 4))).toEqual(bits(referenceXtc(logits, p / 4)));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('top-p over a flat 50,257-token vocabulary keeps the tokens its definition keeps', () => {
+    const logits = Float64Array.from({ length: 50257 }, (_, i) => Math.sin(i * 12.9898) * 2 + (i % 5 === 0 ? 0.5 : 0));
+    for (const p of [0.5, 0.9, 0.999]) expect(bits(topPFilter(logits, p))).toEqual(bits(referenceTopP(logits, p)));
+  });
+});

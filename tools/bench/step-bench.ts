@@ -1,0 +1,127 @@
+/**
+ * Issue 18's engine rows (`npm run bench -- step`): where a generation step's time goes on one model
+ * in one process, every comparison timed in turns so that load from elsewhere falls on both sides.
+ * - sampling a token over the whole vocabulary (the sampler chain in JavaScript) against the cached
+ *   forward step it follows;
+ * - the engine's cached step against the same cache graph in a bare onnxruntime-node session;
+ * - a forward pass with the head (final norm, unembedding) on the last position against every position;
+ * - generation on the cache with top-p sampling, tokens/s;
+ * - the process's peak RSS after the model is loaded.
+ * Run by bench.ts as `node bin/bench.mjs --step <model folder> <threads>`; prints one JSON line.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type * as Ort from 'onnxruntime-web';
+import { resolveSampling } from '../../src/common/sampling-strategy';
+import { applyChain } from '../../src/engine/sampling/chain';
+import { OnnxModel, type ModelFiles } from '../../src/engine/session';
+import { loadOrt } from '../../src/node/ort-runtime';
+import { median, type Measure } from './engine-bench';
+
+const SAMPLERS = {
+  greedy: { strategy: 'greedy' },
+  'top-k 40 (T 0.8)': { strategy: 'top-k', temperature: 0.8, topK: 40 },
+  'top-p 0.9 (T 0.8)': { strategy: 'top-p', temperature: 0.8, topP: 0.9 },
+} as const;
+
+async function pair(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
+  await a();
+  await b();
+  const [as, bs]: [number[], number[]] = [[], []];
+  for (let i = 0; i < runs; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  return [median(as), median(bs)];
+}
+
+export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
+  const ort = await loadOrt('native');
+  const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  const withPast = new Uint8Array(readFileSync(join(dir, 'onnx/decoder_with_past.onnx')));
+  const files: ModelFiles = {
+    id: basename(dir),
+    config: json('config.json'),
+    tokenizer: json('tokenizer.json'),
+    tokenizerConfig: {},
+    onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
+    onnxWithPast: withPast,
+  };
+  const model = await OnnxModel.load(ort, files, { backend: 'native', threads });
+  const out: Measure[] = [{ metric: 'peak memory after loading (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024, note: 'instrumented graph + cache graph, model bytes read by the host' }];
+  const vocab = model.tokenizer.info.vocabSize;
+  const prompt = Array.from({ length: Math.min(128, model.config.context / 2) }, (_, i) => (i * 7919 + 13) % vocab);
+  const steps = 16;
+
+  // The engine's cached step against a bare session of the same cache graph, in turns.
+  const bare = await ort.InferenceSession.create(withPast, { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  const pastNames = bare.inputNames.filter((n) => n.startsWith('past_key_values.'));
+  const int64 = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
+  const bareFeeds = (ids: number[], length: number): Record<string, Ort.Tensor> => {
+    const feeds: Record<string, Ort.Tensor> = { input_ids: int64(ids) };
+    if (bare.inputNames.includes('attention_mask')) feeds['attention_mask'] = int64(Array<number>(length).fill(1));
+    if (bare.inputNames.includes('position_ids')) feeds['position_ids'] = int64(ids.map((_, i) => length - ids.length + i));
+    return feeds;
+  };
+  const bareRate = async (): Promise<number> => {
+    const empty = new ort.Tensor('float32', new Float32Array(0), [1, model.config.kvHeads, 0, model.config.headDim]);
+    let past = await bare.run({ ...bareFeeds(prompt, prompt.length), ...Object.fromEntries(pastNames.map((n) => [n, empty])) });
+    const started = performance.now();
+    for (let k = 0; k < steps; k++) {
+      const feeds = bareFeeds([(k * 31 + 5) % vocab], prompt.length + k + 1);
+      for (const n of pastNames) feeds[n] = past[n.replace('past_key_values.', 'present.')] as Ort.Tensor;
+      past = await bare.run(feeds);
+    }
+    return steps / ((performance.now() - started) / 1000);
+  };
+  let round = 0;
+  const engineRate = async (sampler: keyof typeof SAMPLERS | null): Promise<number> => {
+    const ids = prompt.map((x) => (x + round++) % vocab);
+    await model.nextLogits(ids);
+    const settings = sampler ? resolveSampling(SAMPLERS[sampler]) : null;
+    const started = performance.now();
+    for (let k = 0; k < steps; k++) {
+      const logits = await model.nextLogits(ids);
+      ids.push(settings ? applyChain(logits, ids, settings, { rng: k + 1, mu: null }).id : (k * 31 + 5) % vocab);
+    }
+    return steps / ((performance.now() - started) / 1000);
+  };
+  const [engineOnly, bareOnly] = await pair(runs, () => engineRate(null), bareRate);
+  await bare.release();
+  const label = `${steps} tokens (${prompt.length}→${prompt.length + steps})`;
+  out.push({ metric: `engine's cached step (nextLogits), ${label}`, unit: 'tokens/s', value: engineOnly, higherIsBetter: true });
+  out.push({ metric: `bare onnxruntime-node session of the cache graph, ${label}`, unit: 'tokens/s', value: bareOnly, higherIsBetter: true });
+  out.push({ metric: `engine's cached step / bare session's time, paired`, unit: '×', value: bareOnly / engineOnly, note: 'what the engine adds: feeds, cache bookkeeping, the logits copy' });
+
+  // Sampling over the vocabulary on the model's own logits, against the cached step it follows.
+  const logits = await model.nextLogits(prompt);
+  const stepMs = 1000 / engineOnly;
+  for (const [name, sampling] of Object.entries(SAMPLERS)) {
+    const settings = resolveSampling(sampling);
+    const times: number[] = [];
+    for (let i = 0; i < Math.max(10, runs * 4); i++) {
+      const t = performance.now();
+      applyChain(logits, prompt, settings, { rng: i + 1, mu: null });
+      times.push(performance.now() - t);
+    }
+    const ms = median(times);
+    out.push({ metric: `sampling a token over ${vocab} logits, ${name}`, unit: 'ms', value: ms, note: `${((ms / stepMs) * 100).toFixed(1)}% of a cached step (${stepMs.toFixed(1)} ms)` });
+  }
+  const sampled: number[] = [];
+  for (let i = 0; i < Math.max(3, Math.min(runs, 5)); i++) sampled.push(await engineRate('top-p 0.9 (T 0.8)'));
+  out.push({ metric: `generate ${label} on the cache, top-p 0.9 (T 0.8)`, unit: 'tokens/s', value: median(sampled), higherIsBetter: true });
+
+  // The head on the last position (what predict and generation read) against every position (surprisal), one session.
+  const n = Math.min(160, model.config.context);
+  const ids = Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
+  const [last, every] = await pair(
+    runs,
+    async () => (await model.forward(ids, false)).forwardMs,
+    async () => (await model.positionLogits(ids)).forwardMs,
+  );
+  out.push({ metric: `forward ${n} tokens, logits of the last position`, unit: 'ms', value: last });
+  out.push({ metric: `forward ${n} tokens, logits of every position`, unit: 'ms', value: every });
+  out.push({ metric: `forward ${n} tokens, last position / every position, paired`, unit: '×', value: last / every });
+  await model.release();
+  return out;
+}
