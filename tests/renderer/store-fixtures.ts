@@ -17,7 +17,7 @@ export const hub = {
 export const other = { ...hub, id: 'seed-world', name: 'Seed World', sha256: 'y', defaultPrompt: 'Once upon a', variants: [variant('fp32', 'onnx/model.onnx')] };
 
 /** The page's services, standing in: two models listed. */
-export const fakeApi = { transport: 'http', nativeEngine: false, models: { list: async () => ({ models: [hub, other], problems: [{ path: 'broken', message: 'no config.json' }] }) } } as unknown as NtlApi;
+export const fakeApi = { transport: 'http', nativeEngine: false, remote: {}, models: { list: async () => ({ models: [hub, other], problems: [{ path: 'broken', message: 'no config.json' }] }) } } as unknown as NtlApi;
 
 /** A fresh Pinia and the browser globals the stores read, with the worker standing in. */
 export function freshPage(): void {
