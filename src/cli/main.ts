@@ -1,5 +1,8 @@
 import { COMMAND_OPTIONS, UsageError, isCommand, parseCommand } from './args';
-import { attentionCommand, compareCommand, contextCommand, generateCommand, importCommand, modelsCommand, predictCommand, surprisalCommand, tokenizeCommand, type CommandOutput } from './commands';
+import { attentionCommand, contextCommand, predictCommand, surprisalCommand, tokenizeCommand } from './commands';
+import type { CommandOutput } from './command-output';
+import { importCommand, modelsCommand } from './model-commands';
+import { compareCommand, generateCommand } from './sampling-commands';
 import { runCommand } from './run-notebook';
 import { isRemoteModel, remoteGenerateCommand, remotePredictCommand, remoteSurprisalCommand, remoteTokenizeCommand } from './remote-commands';
 import { serveOpenAiCommand } from './serve-openai';

@@ -4,7 +4,7 @@ import type { RemoteTokenization } from '../node/openai-responses';
 import { NOT_APPLIED_REASON } from '../common/remote-sampling';
 import { remoteColumn, remotePredict, remoteSurprisal, remoteTokens, surprisalSummary, type SurprisalRow } from '../node/remote-model';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
-import type { CommandOutput } from './commands';
+import type { CommandOutput } from './command-output';
 import { SAMPLER_FLAGS, decoderFromFlags } from './sampler-options';
 import { fixed, quoted, table } from './table';
 

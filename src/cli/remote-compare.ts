@@ -2,7 +2,8 @@ import { presetSettings } from '../common/sampling-strategy';
 import { SamplerSettings } from '../common/sampler-settings';
 import { remoteColumn, type RemoteColumn } from '../node/remote-model';
 import { UsageError, stringOption, type ParsedCommand } from './args';
-import { maybe, metricsJson, readCompareSpec, type CommandOutput } from './commands';
+import type { CommandOutput } from './command-output';
+import { maybe, metricsJson, readCompareSpec } from './sampling-commands';
 import { remoteClient, remoteHeader, remoteTiming } from './remote-commands';
 import { quoted, table } from './table';
 

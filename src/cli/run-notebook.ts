@@ -10,7 +10,7 @@ import { fitPrompt, predictResult } from '../engine/cell-results';
 import type { ForwardResult } from '../engine/session';
 import type { TokenPiece } from '../engine/tokenizer';
 import { UsageError, stringOption, type ParsedCommand } from './args';
-import type { CommandOutput } from './commands';
+import type { CommandOutput } from './command-output';
 import { headMatrix } from './commands';
 import { loadWithPrompt, timing, type LoadedModel } from './model-host';
 import { quoted, table } from './table';

@@ -1,7 +1,7 @@
 import type { ModelInfo } from '../common/model-info';
 import { OnnxModel, type BackendName, type OrtModule } from '../engine/session';
 import { verifyModel, type VerifyReport } from '../engine/verify-model';
-import { readModelFiles } from './model-registry';
+import { readModelFiles } from './model-folder-files';
 import { loadNativeOrt, loadOrt } from './ort-runtime';
 
 /**

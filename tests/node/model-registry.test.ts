@@ -3,7 +3,8 @@ import { readFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelFolder } from '../../src/engine/model-files';
-import { folderSources, ModelRegistry, readModelFiles } from '../../src/node/model-registry';
+import { ModelRegistry } from '../../src/node/model-registry';
+import { folderSources, readModelFiles } from '../../src/node/model-folder-files';
 import { RequestError } from '../../src/node/request-error';
 import { seedWorld, bundledModels, tempDir, writeModelFolder } from './helpers';
 

@@ -1,6 +1,7 @@
 import { EngineService, type EngineHost } from '../../engine/engine-service';
 import type { WorkerRequest, WorkerResponse } from '../../engine/protocol';
-import { ModelRegistry, readModelFiles, type ModelRoot } from '../../node/model-registry';
+import { ModelRegistry, type ModelRoot } from '../../node/model-registry';
+import { readModelFiles } from '../../node/model-folder-files';
 import { loadNativeOrt } from '../../node/ort-runtime';
 
 /**

@@ -5,6 +5,7 @@ import { boundResults, formatNotebook, notebookFileName, notebookSizeProblem, pa
 import { downloadBlob } from '../components/export';
 import { api } from '../platform/api';
 import { useNotebookStore } from './notebook';
+import { fileFromHash, setHash } from './notebook-address';
 
 function message(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
@@ -23,22 +24,6 @@ const AUTO_RUN_MAX_PARAMETERS = 30_000_000;
 
 /** A draft for crash recovery is kept sooner than the save itself. */
 const DRAFT_DELAY_MS = 250;
-
-/** The notebook file named in the page address (`#nb=<file>`), so a reload reopens it. */
-function fileFromHash(): string | null {
-  const match = /^#nb=(.+)$/.exec(location.hash);
-  if (!match?.[1]) return null;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return null;
-  }
-}
-
-function setHash(file: string | null): void {
-  const hash = file === null ? '' : `#nb=${encodeURIComponent(file)}`;
-  if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
-}
 
 /**
  * The notebook's file in the workspace: open, save (and autosave a moment after each change),
