@@ -1,7 +1,7 @@
 import type { SamplerSettings } from '../common/sampler-settings';
 import { RemoteClient } from '../node/openai-client';
 import type { RemoteTokenization } from '../node/openai-responses';
-import { NOT_APPLIED_REASON } from '../common/remote-sampling';
+import { NOT_APPLIED_REASON, SENT } from '../common/remote-sampling';
 import { remoteColumn, remotePredict, remoteSurprisal, remoteTokens, surprisalSummary, type SurprisalRow } from '../node/remote-model';
 import { UsageError, numberOption, stringOption, type ParsedCommand } from './args';
 import type { CommandOutput } from './command-output';
@@ -126,16 +126,6 @@ export async function remotePredictCommand(values: ParsedCommand['values']): Pro
   return { source: 'remote', json, text };
 }
 
-/** The completions API's names for the lab's sampler settings (vLLM's sampling parameters). */
-const SENT = [
-  ['temperature', 'temperature'],
-  ['topK', 'top_k'],
-  ['topP', 'top_p'],
-  ['minP', 'min_p'],
-  ['repetitionPenalty', 'repetition_penalty'],
-  ['frequencyPenalty', 'frequency_penalty'],
-  ['presencePenalty', 'presence_penalty'],
-] as const satisfies readonly (readonly [keyof SamplerSettings, string])[];
 const SENT_KEYS: ReadonlySet<string> = new Set(SENT.map(([key]) => key));
 
 /** The request's sampling parameters, and the flags given that no completions server applies. */

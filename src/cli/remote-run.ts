@@ -1,5 +1,6 @@
 import { PredictParams, SampleParams } from '../common/cells';
-import { isComputedCell, isNoteCell, type NotebookDoc } from '../common/notebook-format';
+import type { NotebookDoc } from '../common/notebook-format';
+import { runCells, type CellOutcome } from './notebook-cells';
 import { presetSettings } from '../common/sampling-strategy';
 import type { RemoteClient } from '../node/openai-client';
 import { remoteColumn, remotePredict, remoteTokens } from '../node/remote-model';
@@ -54,25 +55,10 @@ export function isRemoteNotebook(values: ParsedCommand['values'], doc: NotebookD
  * `--base-url`), the key from `NTL_API_KEY`; each cell's result as a local run gives it, plus what the
  * server could not give (`entropy_scope`, `other_mass`, `not_applied`), or the reason in `error`.
  */
-export async function remoteRun(values: ParsedCommand['values'], doc: NotebookDoc, file: string): Promise<{ json: Record<string, unknown>; cells: { id: string; kind: string; result?: unknown; error?: string; text?: string; skipped?: string }[] }> {
+export async function remoteRun(values: ParsedCommand['values'], doc: NotebookDoc, file: string): Promise<{ json: Record<string, unknown>; cells: CellOutcome[] }> {
   const client = remoteClient({ ...values, model: values['model'] ?? doc.model.id, 'base-url': values['base-url'] ?? doc.model.baseUrl });
   const started = performance.now();
-  const cells: { id: string; kind: string; result?: unknown; error?: string; text?: string; skipped?: string }[] = [];
-  for (const cell of doc.cells) {
-    if (isNoteCell(cell)) {
-      cells.push({ id: cell.id, kind: cell.kind, text: cell.text });
-      continue;
-    }
-    if (!isComputedCell(cell)) {
-      cells.push({ id: cell.id, kind: cell.kind, skipped: `cell kind "${cell.kind}" is not known to this version of ntl; kept unchanged in the file` });
-      continue;
-    }
-    try {
-      cells.push({ id: cell.id, kind: cell.kind, result: await cellResult(client, doc.prompt, cell.kind, cell.params) });
-    } catch (cause) {
-      cells.push({ id: cell.id, kind: cell.kind, error: cause instanceof Error ? cause.message : String(cause) });
-    }
-  }
+  const cells = await runCells(doc, (kind, params) => cellResult(client, doc.prompt, kind, params));
   const json = {
     source: 'remote',
     notebook: doc.name,

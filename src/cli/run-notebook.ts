@@ -1,7 +1,8 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
-import { isComputedCell, isNoteCell, notebookSizeProblem, parseNotebook, type NotebookDoc } from '../common/notebook-format';
+import { notebookSizeProblem, parseNotebook, type NotebookDoc } from '../common/notebook-format';
+import { runCells } from './notebook-cells';
 import { formatHook } from '../common/hook-names';
 import { isRemoteNotebook, remoteRun } from './remote-run';
 import { generate } from '../engine/generate';
@@ -99,22 +100,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   const { info, model, pieces, truncated } = await loadWithPrompt(parsed.values, doc.prompt, { fallback: doc.model.id });
   const started = performance.now();
   const forward = await model.engine.forward(pieces.map((p) => p.id), true);
-  const cells: { id: string; kind: string; result?: unknown; error?: string; text?: string; skipped?: string }[] = [];
-  for (const cell of doc.cells) {
-    if (isNoteCell(cell)) {
-      cells.push({ id: cell.id, kind: cell.kind, text: cell.text });
-      continue;
-    }
-    if (!isComputedCell(cell)) {
-      cells.push({ id: cell.id, kind: cell.kind, skipped: `cell kind "${cell.kind}" is not known to this version of ntl; kept unchanged in the file` });
-      continue;
-    }
-    try {
-      cells.push({ id: cell.id, kind: cell.kind, result: await cellResult(model, cell.kind, cell.params, pieces, forward) });
-    } catch (cause) {
-      cells.push({ id: cell.id, kind: cell.kind, error: cause instanceof Error ? cause.message : String(cause) });
-    }
-  }
+  const cells = await runCells(doc, (kind, params) => cellResult(model, kind, params, pieces, forward));
   const time = timing(model, performance.now() - started);
   const output = {
     source: model.engine.source,

@@ -10,7 +10,8 @@ export interface RemoteSampling {
   notApplied: { setting: string; reason: string }[];
 }
 
-const SENT = [
+/** The completions API's names for the lab's sampler settings (vLLM's sampling parameters). */
+export const SENT = [
   ['temperature', 'temperature'],
   ['topK', 'top_k'],
   ['topP', 'top_p'],
