@@ -41,7 +41,7 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
     vi.unstubAllGlobals();
   });
 
-  it('a notebook saved on a served model keeps its server and name, never the key; opening it uses that model again', async () => {
+  it('a notebook saved on a served model keeps its server, name and timeout, never the key; opening it uses that model again', async () => {
     const { useNotebookStore } = await import('../../src/renderer/src/stores/notebook');
     const { useRemoteStore } = await import('../../src/renderer/src/stores/remote');
     const notebook = useNotebookStore();
@@ -50,13 +50,14 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
     expect(keys).toEqual([{ baseUrl: 'https://gpu.example/v1', key: KEY }]);
     remote.use({ baseUrl: 'https://gpu.example/v1', model: 'meta-llama/Llama-3.1-8B', timeoutS: 30 });
     const doc = notebook.toDoc();
-    expect(doc.model).toEqual({ id: 'remote:meta-llama/Llama-3.1-8B', sha256: null, baseUrl: 'https://gpu.example/v1' });
+    expect(doc.model).toEqual({ id: 'remote:meta-llama/Llama-3.1-8B', sha256: null, baseUrl: 'https://gpu.example/v1', timeoutS: 30 });
     expect(formatNotebook(doc)).not.toContain(KEY);
+    expect(JSON.parse(formatNotebook(doc)).model).toEqual({ id: 'remote:meta-llama/Llama-3.1-8B', sha256: null, baseUrl: 'https://gpu.example/v1', timeoutS: 30 });
 
     remote.leave();
     expect(notebook.toDoc().model.id).not.toMatch(/^remote:/);
     await notebook.applyDoc(doc);
-    expect(remote.active).toEqual({ baseUrl: 'https://gpu.example/v1', model: 'meta-llama/Llama-3.1-8B', timeoutS: 60 });
+    expect(remote.active).toEqual({ baseUrl: 'https://gpu.example/v1', model: 'meta-llama/Llama-3.1-8B', timeoutS: 30 });
     expect(notebook.modelNotice).toBeNull();
     await notebook.applyDoc({ ...doc, model: { id: 'seed-world', sha256: null } });
     expect(remote.active).toBeNull();

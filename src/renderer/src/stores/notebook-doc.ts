@@ -56,7 +56,8 @@ export function keptReason(cell: CellDoc, primary: Record<CellKind, string>): st
 export interface NotebookState {
   name: string;
   prompt: string;
-  model: { id: string; sha256: string | null };
+  /** A served model also has its server's `baseUrl` and the timeout (`timeoutS`), never its key. */
+  model: NotebookDoc['model'];
   /** The backend the results were computed on, null before a model loaded. */
   backend: string | null;
   layout: CellDoc[];
@@ -75,7 +76,12 @@ export function toNotebookDoc(state: NotebookState, stamp: { appVersion: string;
     version: NOTEBOOK_VERSION,
     name: state.name,
     prompt: state.prompt,
-    model: { id: state.model.id, sha256: state.model.sha256 },
+    model: {
+      id: state.model.id,
+      sha256: state.model.sha256,
+      ...(state.model.baseUrl !== undefined ? { baseUrl: state.model.baseUrl } : {}),
+      ...(state.model.timeoutS !== undefined ? { timeoutS: state.model.timeoutS } : {}),
+    },
     backend: state.backend,
     appVersion: stamp.appVersion,
     savedAt: stamp.savedAt,

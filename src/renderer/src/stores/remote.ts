@@ -59,7 +59,7 @@ export const useRemoteStore = defineStore('remote', () => {
   let compareAbort: AbortController | null = null;
 
   /** Whether this app keeps keys (the desktop app, with the system's keychain). */
-  const canStoreKey = api.remote.setKey !== undefined;
+  const canStoreKey = computed(() => api.remote.setKey !== undefined);
   const isRunning = computed(() => Object.values(status.value).includes('running'));
   const label = computed(() => (active.value ? `${active.value.model} at ${server.value?.root ?? active.value.baseUrl}` : ''));
 
