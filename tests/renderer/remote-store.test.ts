@@ -88,4 +88,38 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
     expect(remote.columns[1]?.sampling.sent).toEqual({ temperature: 0.8, top_k: 5 });
     expect(remote.comparing).toBe(false);
   });
+
+  it('a fork takes the alternative at its step and sends the forked prefix as the prompt, with the column\'s settings and seed and the tokens left', async () => {
+    const { useRemoteStore } = await import('../../src/renderer/src/stores/remote');
+    const remote = useRemoteStore();
+    remote.use({ baseUrl: 'http://127.0.0.1:8000/v1', model: 'm', timeoutS: 60 });
+    const top = [
+      { id: 10, token: ' east', prob: 0.6 },
+      { id: 11, token: ' west', prob: 0.3 },
+    ];
+    const steps = [
+      { id: 10, token: ' east', prob: 0.6, rank: 1, top },
+      { id: 12, token: '.', prob: 0.5, rank: 1, top: [{ id: 12, token: '.', prob: 0.5 }, { id: 13, token: ' and', prob: 0.4 }] },
+    ];
+    const from = { name: 'A', seed: 9, strategy: { strategy: 'top-k' as const, temperature: 0.7, topK: 3 }, knobs: {}, sampling: { sent: { temperature: 0.7, top_k: 3 }, notApplied: [] }, status: 'done' as const, parent: null, prefix: [], partial: [], result: { ...answer(''), steps, generated: ' east.' }, error: null };
+    remote.columns = [from];
+    expect(await remote.fork(remote.columns[0]!, 2, { id: 13, token: ' and', prob: 0.4 }, 'The sun rises in the', 5)).toBeNull();
+    expect(generated).toHaveLength(1);
+    expect(generated[0]).toMatchObject({ prompt: 'The sun rises in the east and', seed: 9, maxTokens: 3, settings: { temperature: 0.7, topK: 3 } });
+    const forked = remote.columns[1];
+    expect(forked?.name).toBe('B');
+    expect(forked?.parent).toEqual({ name: 'A', step: 2 });
+    expect(forked?.prefix.map((p) => [p.token, p.prob, p.rank])).toEqual([[' east', 0.6, 1], [' and', 0.4, 2]]);
+    expect(forked?.status).toBe('done');
+    expect(forked?.result?.generated).toBe(' east');
+    // A fork of the fork at its first step: the prefix is taken from the fork's own steps.
+    generated.length = 0;
+    generated.push({} as RemoteGenerateRequest);
+    const second = remote.fork(remote.columns[1]!, 1, { id: 11, token: ' west', prob: 0.3 }, 'The sun rises in the', 5);
+    await vi.waitFor(() => expect(generated).toHaveLength(2));
+    expect(generated[1]).toMatchObject({ prompt: 'The sun rises in the west', maxTokens: 4 });
+    remote.cancelCompare();
+    await second;
+    expect(remote.columns.map((c) => [c.name, c.status])).toEqual([['A', 'done'], ['B', 'done'], ['C', 'cancelled']]);
+  });
 });
