@@ -10,12 +10,18 @@ import type { RemoteToken, RemoteTokenization, RemoteTopToken } from './openai-r
  * result says what the server did not give (the rest of the vocabulary, ranks past K, settings).
  */
 
-/** The first `k` distinct alternatives; a server that gives fewer than asked is an error, never a shorter list. */
+/** Two tokens are the same by id where the server gave both ids, else by text. */
+export const isSameToken = (a: { id: number | null; token: string }, b: { id: number | null; token: string }): boolean => (a.id !== null && b.id !== null ? a.id === b.id : a.token === b.token);
+
+/** The first `k` distinct alternatives (by id where the server gave ids); a server that gives fewer than asked is an error, never a shorter list. */
 export function topOf(client: RemoteClient, token: RemoteToken | undefined, k: number, where: string): RemoteTopToken[] {
   const top = token?.top ?? null;
   if (top === null) throw new Error(`server ${client.root}: no top log-probabilities for ${where} (does it support "logprobs" on /v1/completions?)`);
   const seen = new Set<string>();
-  const distinct = top.filter((t) => (seen.has(t.token) ? false : (seen.add(t.token), true)));
+  const distinct = top.filter((t) => {
+    const key = t.id === null ? `text ${t.token}` : `id ${t.id}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
   if (distinct.length < k) {
     throw new Error(`server ${client.root}: returned ${distinct.length} log-probabilities for ${where} where ${k} were asked (vLLM allows 20 unless started with a larger --max-logprobs)`);
   }
@@ -95,7 +101,7 @@ export async function remoteColumn(client: RemoteClient, prompt: string, options
   const { sent, notApplied } = remoteSampling(options.settings);
   const stepOf = (t: RemoteToken): RemoteStep => {
     const top = t.top ?? [];
-    const at = top.findIndex((a) => a.token === t.token);
+    const at = top.findIndex((a) => isSameToken(a, t));
     return {
       id: t.id,
       token: t.token,
@@ -176,7 +182,7 @@ export async function remoteSurprisal(client: RemoteClient, prompt: string, k: n
   const rows: SurprisalRow[] = tokens.map((t, position) => {
     const prob = position === 0 || t.logprob === null ? null : Math.exp(t.logprob);
     const top = position === 0 ? [] : topOf(client, t, k, `prompt token ${position}`);
-    const at = top.findIndex((a) => a.token === t.token);
+    const at = top.findIndex((a) => isSameToken(a, t));
     return {
       position,
       id: t.id ?? ids?.[position] ?? null,
