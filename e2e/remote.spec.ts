@@ -187,7 +187,7 @@ test.describe('a served model', () => {
     await expect(columns).toHaveCount(3);
     const forked = columns.nth(2);
     await expect(forked).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
-    await expect(forked.getByTestId('compare-forked-from')).toContainText('Forked from A at step 2');
+    await expect(forked.getByTestId('compare-forked-from')).toContainText('Forked from A at step 2: its tokens up to there were sent as the prompt (as token ids)');
     await expect(forked.getByTestId('remote-step')).toHaveCount(6);
     // Its first two steps are the fork's; the server went on from that prefix with A's settings and seed.
     const prefix = PROMPT + first + taken;

@@ -28,7 +28,11 @@ const Stop = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(
 /** The body of `POST /v1/completions`: the fields this server applies, and nothing else (an unknown field is a 400, never dropped). */
 export const CompletionRequest = z.strictObject({
   model: z.string().min(1).max(512),
-  prompt: z.string().min(1, 'prompt is empty').max(MAX_PROMPT_CHARS, `prompt is longer than ${MAX_PROMPT_CHARS} characters`),
+  /** A string, or token ids (as OpenAI and vLLM take them). */
+  prompt: z.union([
+    z.string().min(1, 'prompt is empty').max(MAX_PROMPT_CHARS, `prompt is longer than ${MAX_PROMPT_CHARS} characters`),
+    z.array(z.number().int().min(0)).min(1, 'prompt is empty').max(MAX_PROMPT_CHARS, `prompt has more than ${MAX_PROMPT_CHARS} tokens`),
+  ]),
   max_tokens: z.number().int().min(0).max(4096).nullable().optional(),
   temperature: z.number().min(0).max(5).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
@@ -276,7 +280,10 @@ export class OpenAiServer {
     const stops = body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
     const seed = body.seed ?? randomInt(0, 0xffffffff);
     const model = await this.options.load(served.id);
-    const promptIds = model.tokenizer.encode(body.prompt);
+    const vocab = model.config.vocabSize;
+    const outside = typeof body.prompt === 'string' ? undefined : body.prompt.find((tokenId) => tokenId >= vocab);
+    if (outside !== undefined) throw new ApiError(400, `prompt: token id ${outside} is not in the vocabulary (0 to ${vocab - 1})`);
+    const promptIds = typeof body.prompt === 'string' ? model.tokenizer.encode(body.prompt) : [...body.prompt];
     if (promptIds.length === 0) throw new ApiError(400, 'the prompt has no tokens');
     if (promptIds.length > served.context) {
       throw new ApiError(400, `This model's maximum context length is ${served.context} tokens. However, your prompt has ${promptIds.length} tokens.`);

@@ -111,6 +111,26 @@ describe('serve-openai with a GGUF model', () => {
     for (const step of column.steps) expect(new Set(step.top.map((a) => a.id)).size).toBe(5);
   });
 
+  it('a prompt of token ids (a fork\'s prefix) is taken as it is, even a byte token whose text does not tokenize back to it; an id outside the vocabulary is refused', async () => {
+    const ids = local.tokenizer.encode(PROMPT);
+    const logits = await local.nextLogits(ids);
+    // The likeliest alternative whose text, tokenized again, is not that token (a byte of a longer character).
+    const alternative = topK(logits, 20).find((b) => {
+      const again = local.tokenizer.encode(local.tokenizer.piece(b.id).text);
+      return again.length !== 1 || again[0] !== b.id;
+    });
+    expect(alternative).toBeDefined();
+    const forked = [...ids, alternative?.id ?? 0];
+    const client = new RemoteClient({ baseUrl: url, model: 'twin.gguf' });
+    const column = await remoteColumn(client, forked, { settings: SamplerSettings.parse({ greedy: true }), seed: 1, maxTokens: 4, k: 5 });
+    const state = await generate(local, forked, { strategy: SamplerSettings.parse({ greedy: true }), seed: 1, maxTokens: 4 });
+    expect(column.steps.map((s) => s.id)).toEqual(state.steps.map((s) => s.id));
+    const vocab = local.config.vocabSize;
+    const refused = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'twin.gguf', prompt: [...ids, vocab], max_tokens: 1 }) });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(`prompt: token id ${vocab} is not in the vocabulary (0 to ${vocab - 1})`);
+  });
+
   it('ntl serve-openai --model FILE.gguf serves it by its file name', async () => {
     const child = spawn(process.execPath, [join(projectRoot, 'bin/ntl.mjs'), 'serve-openai', '--port', '0', '--model', F32], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     try {

@@ -20,6 +20,8 @@ const fakeApi = {
       return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
     },
     progress: async (requestId: string) => (generated.some((g) => g.requestId === requestId) ? { steps: [{ id: 7, token: ' west', prob: 0.25, rank: 2, top: [] }] } : null),
+    // The prompt's ids as a server's /tokenize gives them (a fork sends them with the prefix's).
+    tokenize: async () => ({ via: 'tokenize', tokens: [{ id: 464, text: 'The' }, { id: 4252, text: ' sun' }] }),
     setKey: async (request: { baseUrl: string; key: string }) => {
       keys.push(request);
       return { keySource: 'stored' };
@@ -101,11 +103,13 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
       { id: 10, token: ' east', prob: 0.6, rank: 1, top },
       { id: 12, token: '.', prob: 0.5, rank: 1, top: [{ id: 12, token: '.', prob: 0.5 }, { id: 13, token: ' and', prob: 0.4 }] },
     ];
-    const from = { name: 'A', seed: 9, strategy: { strategy: 'top-k' as const, temperature: 0.7, topK: 3 }, knobs: {}, sampling: { sent: { temperature: 0.7, top_k: 3 }, notApplied: [] }, status: 'done' as const, parent: null, prefix: [], partial: [], result: { ...answer(''), steps, generated: ' east.' }, error: null };
+    const from = { name: 'A', seed: 9, strategy: { strategy: 'top-k' as const, temperature: 0.7, topK: 3 }, knobs: {}, sampling: { sent: { temperature: 0.7, top_k: 3 }, notApplied: [] }, status: 'done' as const, parent: null, prefix: [], sentAs: null, partial: [], result: { ...answer(''), steps, generated: ' east.' }, error: null };
     remote.columns = [from];
-    expect(await remote.fork(remote.columns[0]!, 2, { id: 13, token: ' and', prob: 0.4 }, 'The sun rises in the', 5)).toBeNull();
+    expect(await remote.fork(remote.columns[0]!, 2, { id: 13, token: ' and', prob: 0.4 }, 'The sun', 5)).toBeNull();
     expect(generated).toHaveLength(1);
-    expect(generated[0]).toMatchObject({ prompt: 'The sun rises in the east and', seed: 9, maxTokens: 3, settings: { temperature: 0.7, topK: 3 } });
+    // The forked prefix as ids (the prompt's from the server's /tokenize, then the steps'), its text beside them.
+    expect(generated[0]).toMatchObject({ prompt: 'The sun east and', promptIds: [464, 4252, 10, 13], seed: 9, maxTokens: 3, settings: { temperature: 0.7, topK: 3 } });
+    expect(remote.columns[1]?.sentAs).toBe('token ids');
     const forked = remote.columns[1];
     expect(forked?.name).toBe('B');
     expect(forked?.parent).toEqual({ name: 'A', step: 2 });
@@ -115,9 +119,12 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
     // A fork of the fork at its first step: the prefix is taken from the fork's own steps.
     generated.length = 0;
     generated.push({} as RemoteGenerateRequest);
-    const second = remote.fork(remote.columns[1]!, 1, { id: 11, token: ' west', prob: 0.3 }, 'The sun rises in the', 5);
+    const second = remote.fork(remote.columns[1]!, 1, { id: null, token: ' west', prob: 0.3 }, 'The sun', 5);
     await vi.waitFor(() => expect(generated).toHaveLength(2));
-    expect(generated[1]).toMatchObject({ prompt: 'The sun rises in the west', maxTokens: 4 });
+    // An alternative without an id (a server that keys them by text): the prefix goes as text.
+    expect(generated[1]).toMatchObject({ prompt: 'The sun west', maxTokens: 4 });
+    expect(generated[1]?.promptIds).toBeUndefined();
+    expect(remote.columns[2]?.sentAs).toBe('text');
     remote.cancelCompare();
     await second;
     expect(remote.columns.map((c) => [c.name, c.status])).toEqual([['A', 'done'], ['B', 'done'], ['C', 'cancelled']]);

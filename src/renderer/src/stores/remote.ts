@@ -34,6 +34,8 @@ export interface RemoteColumnState {
   parent: { name: string; step: number } | null;
   /** A fork's steps up to and with the token it took (from its parent's run): the server continued after them. */
   prefix: RemoteStep[];
+  /** How a fork's prefix was sent: as token ids where the server gave every id, else as text (tokenized again by the server). */
+  sentAs: 'token ids' | 'text' | null;
   /** The steps streamed in so far while the column runs (read every 300 ms). */
   partial: RemoteGenerateAnswer['steps'];
   result: RemoteGenerateAnswer | null;
@@ -163,7 +165,7 @@ export const useRemoteStore = defineStore('remote', () => {
     if (!target || comparing.value) return;
     const made: RemoteColumnState[] = setup.columns.map((c) => {
       const knobs = c.knobs ?? {};
-      return { name: c.name, seed: c.seed, strategy: c.strategy, knobs, sampling: remoteSampling(presetSettings(c.strategy, knobs)), status: 'idle', parent: null, prefix: [], partial: [], result: null, error: null };
+      return { name: c.name, seed: c.seed, strategy: c.strategy, knobs, sampling: remoteSampling(presetSettings(c.strategy, knobs)), status: 'idle', parent: null, prefix: [], sentAs: null, partial: [], result: null, error: null };
     });
     if (into === 'sample') sampleColumns.value = made;
     else columns.value = made;
@@ -188,7 +190,7 @@ export const useRemoteStore = defineStore('remote', () => {
   }
 
   /** Generates one column on the server into `state`: its steps stream in (read every 300 ms) until the answer comes. */
-  async function generateInto(state: RemoteColumnState, run: { prompt: string; maxTokens: number; stop?: string; column: ColumnSetup }, signal: AbortSignal): Promise<void> {
+  async function generateInto(state: RemoteColumnState, run: { prompt: string; promptIds?: number[]; maxTokens: number; stop?: string; column: ColumnSetup }, signal: AbortSignal): Promise<void> {
     const target = active.value;
     if (!target) return;
     const { prompt, column: c } = run;
@@ -206,7 +208,7 @@ export const useRemoteStore = defineStore('remote', () => {
         }, 300)
       : null;
     try {
-      const result = await api.remote.generate({ ...target, requestId, prompt, settings: presetSettings(c.strategy, c.knobs ?? {}), seed: c.seed, maxTokens: run.maxTokens, ...(run.stop ? { stop: run.stop } : {}) }, signal);
+      const result = await api.remote.generate({ ...target, requestId, prompt, ...(run.promptIds ? { promptIds: run.promptIds } : {}), settings: presetSettings(c.strategy, c.knobs ?? {}), seed: c.seed, maxTokens: run.maxTokens, ...(run.stop ? { stop: run.stop } : {}) }, signal);
       state.result = result;
       state.status = result.stopReason === 'cancelled' ? 'cancelled' : 'done';
     } catch (cause) {
@@ -222,8 +224,9 @@ export const useRemoteStore = defineStore('remote', () => {
 
   /**
    * A new Compare column forked from `from`'s step `step` (1-based): its tokens before that step, then
-   * `alternative`, sent to the server as the prompt text (the forked prefix), which continues with
-   * `from`'s settings and seed up to `maxTokens` tokens in all. Returns why not.
+   * `alternative`, sent to the server as the prompt (the forked prefix: the prompt's and these tokens'
+   * ids where the server gave them all, else their text), which continues with `from`'s settings and
+   * seed up to `maxTokens` tokens in all. Returns why not.
    */
   async function fork(from: RemoteColumnState, step: number, alternative: RemoteAlternative, prompt: string, maxTokens: number): Promise<string | null> {
     if (!active.value) return 'no served model is in use';
@@ -237,7 +240,7 @@ export const useRemoteStore = defineStore('remote', () => {
     const prefix = [...steps.slice(0, step - 1), taken];
     const used = new Set(columns.value.map((c) => c.name));
     const name = [...NAMES].find((n) => !used.has(n)) ?? `fork ${columns.value.length + 1}`;
-    const state: RemoteColumnState = { ...from, name, parent: { name: from.name, step }, prefix, status: 'idle', partial: [], result: null, error: null };
+    const state: RemoteColumnState = { ...from, name, parent: { name: from.name, step }, prefix, sentAs: null, status: 'idle', partial: [], result: null, error: null };
     columns.value = [...columns.value, state];
     const made = columns.value[columns.value.length - 1];
     if (!made) return null;
@@ -249,12 +252,25 @@ export const useRemoteStore = defineStore('remote', () => {
     comparing.value = true;
     compareAbort = new AbortController();
     try {
-      await generateInto(made, { prompt: prompt + prefix.map((s) => s.token).join(''), maxTokens: rest, column: { name, seed: from.seed, strategy: from.strategy, knobs: from.knobs } }, compareAbort.signal);
+      const promptIds = await idsOf(prompt, prefix);
+      made.sentAs = promptIds ? 'token ids' : 'text';
+      await generateInto(made, { prompt: prompt + prefix.map((s) => s.token).join(''), ...(promptIds ? { promptIds } : {}), maxTokens: rest, column: { name, seed: from.seed, strategy: from.strategy, knobs: from.knobs } }, compareAbort.signal);
     } finally {
       comparing.value = false;
       compareAbort = null;
     }
     return null;
+  }
+
+  /** The prompt's ids (the Tokenize cell's, else asked of the server) and the prefix's; null where any is unknown. */
+  async function idsOf(prompt: string, prefix: readonly RemoteStep[]): Promise<number[] | null> {
+    const target = active.value;
+    if (!target || prefix.some((s) => s.id === null)) return null;
+    let tokenized = ranFor.value === prompt ? tokens.value : null;
+    if (!tokenized) tokenized = await api.remote.tokenize({ ...target, prompt }).catch(() => null);
+    const ids = tokenized?.tokens.map((t) => t.id) ?? [];
+    if (ids.length === 0 || ids.some((id) => id === null)) return null;
+    return [...(ids as number[]), ...prefix.map((s) => s.id as number)];
   }
 
   function cancelCompare(): void {
