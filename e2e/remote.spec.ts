@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { downloadCsv, expect, expectChartDrawn, ntl, ROOT, test } from './fixtures';
@@ -117,6 +118,93 @@ test.describe('a served model', () => {
     await expect(columns.nth(1)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
     const topK = ntl(['generate', '--model', 'seed-world', '--prompt', PROMPT, '--strategy', 'top-k', '--temperature', '0.8', '--top-k', '5', '--seed', '42', '--max-tokens', '8']) as { text: string };
     await expect(columns.nth(1).getByTestId('sample-output')).toHaveText(topK.text);
+  });
+
+  test('the top bar names the served model in place of the local picker and backend; "Use a local model" brings them back', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    const remote = new RemotePage(page);
+    await nb.waitForModel();
+    await remote.use(baseUrl, 'seed-world');
+    const root = baseUrl.replace(/\/v1$/, '');
+    await expect(page.getByTestId('remote-badge')).toHaveText(`Served model seed-world at ${root}`);
+    await expect(page.getByTestId('backend-choice')).toHaveCount(0);
+    await expect(page.getByTestId('model-precision')).toHaveCount(0);
+    await page.locator('header.topbar').screenshot({ path: '/tmp/remote2-shots/topbar-served.png' });
+    await page.getByTestId('remote-leave-top').click();
+    await expect(page.getByTestId('remote-badge')).toHaveCount(0);
+    await expect(page.getByTestId('model-select')).toHaveValue('seed-world');
+    await expect(page.getByTestId('backend')).toBeVisible();
+    await expect(remote.banner).toHaveCount(0);
+    await expect(page.getByTestId('cell-embed')).toBeVisible();
+    await page.locator('header.topbar').screenshot({ path: '/tmp/remote2-shots/topbar-local.png' });
+  });
+
+  test('Compare on the server: columns edited in its own controls and kept in the notebook; forking from an alternative continues on the server', async ({ page }) => {
+    const nb = new NotebookPage(page);
+    const remote = new RemotePage(page);
+    await nb.waitForModel();
+    await nb.setPrompt(PROMPT);
+    await remote.use(baseUrl, 'seed-world');
+    const setup = remote.compare.getByTestId('remote-setup-column');
+    await expect(setup).toHaveCount(2);
+    await remote.compare.getByTestId('compare-add-column').click();
+    await expect(setup).toHaveCount(3);
+    await setup.nth(1).getByTestId('compare-remove-column').click();
+    await expect(setup).toHaveCount(2);
+    const c = setup.nth(1);
+    await expect(c).toHaveAttribute('data-name', 'C');
+    await c.getByTestId('compare-strategy').selectOption('top-k');
+    const set = async (field: string, value: string): Promise<void> => {
+      await c.getByTestId(field).fill(value);
+      await c.getByTestId(field).blur();
+    };
+    // A refused number keeps its text and names the field and its range, as in the local Compare.
+    await set('compare-seed', '-1');
+    await expect(remote.compare.getByTestId('compare-control-error')).toHaveText('Column C: Seed must be a whole number from 0 to 4,294,967,295, not −1.');
+    await set('compare-seed', '7');
+    await expect(remote.compare.getByTestId('compare-control-error')).toHaveCount(0);
+    await set('compare-temperature', '0.7');
+    await set('compare-top-k', '3');
+    await remote.compare.getByTestId('compare-max-tokens').fill('6');
+    await remote.compare.getByTestId('compare-max-tokens').blur();
+
+    await remote.compare.getByTestId('remote-compare-run').click();
+    const columns = remote.compare.getByTestId('compare-column');
+    await expect(columns).toHaveCount(2);
+    await expect(columns.nth(1)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    await expect(columns.nth(1).getByTestId('remote-sent')).toHaveText('sent: temperature 0.7, top_k 3');
+    const topK = ntl(['generate', '--model', 'seed-world', '--prompt', PROMPT, '--strategy', 'top-k', '--temperature', '0.7', '--top-k', '3', '--seed', '7', '--max-tokens', '6']) as { text: string };
+    await expect(columns.nth(1).getByTestId('sample-output')).toHaveText(topK.text);
+
+    // Fork column A (greedy) at step 2 with the server's second most likely token there.
+    const a = columns.nth(0);
+    await a.getByTestId('remote-step').nth(1).click();
+    const alternative = a.getByTestId('remote-alternatives').getByTestId('remote-alternative').nth(1);
+    const first = (await a.getByTestId('remote-step').nth(0).getAttribute('data-token')) ?? '';
+    const taken = (await alternative.getAttribute('data-token')) ?? '';
+    expect(taken).not.toBe(await a.getByTestId('remote-step').nth(1).getAttribute('data-token'));
+    await alternative.click();
+    await expect(columns).toHaveCount(3);
+    const forked = columns.nth(2);
+    await expect(forked).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    await expect(forked.getByTestId('compare-forked-from')).toContainText('Forked from A at step 2: its tokens up to there were sent as the prompt (as token ids)');
+    await expect(forked.getByTestId('remote-step')).toHaveCount(6);
+    // Its first two steps are the fork's; the server went on from that prefix with A's settings and seed.
+    const prefix = PROMPT + first + taken;
+    const rest = ntl(['generate', '--model', 'seed-world', '--prompt', prefix, '--strategy', 'greedy', '--seed', '42', '--max-tokens', '4']) as { text: string };
+    await expect(forked.getByTestId('sample-output')).toHaveText(rest.text);
+    await remote.compare.screenshot({ path: '/tmp/remote2-shots/served-fork.png' });
+
+    // The set-up is the notebook's: exported with it, and the local Compare shows the same columns.
+    await page.getByTestId('notebook-export').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-notebook').click()]);
+    const saved = JSON.parse(readFileSync((await download.path()) ?? '', 'utf8')) as { model: unknown; compare: unknown };
+    expect(saved.model).toEqual({ id: 'remote:seed-world', sha256: null, baseUrl, timeoutS: 60 });
+    expect(saved.compare).toEqual({ maxTokens: 6, columns: [{ name: 'A', seed: 42, strategy: { strategy: 'greedy' } }, { name: 'C', seed: 7, strategy: { strategy: 'top-k', temperature: 0.7, topK: 3 } }] });
+    await page.getByTestId('remote-leave-top').click();
+    const local = page.getByTestId('cell-compare').getByTestId('compare-column');
+    await expect(local).toHaveCount(2);
+    await expect(local.nth(1).getByTestId('compare-top-k')).toHaveValue('3');
   });
 
   test('Sample on the server: the Sample cell\'s settings sent, the ones no server takes named on the column', async ({ page }) => {

@@ -26,7 +26,10 @@ export class RemotePage {
     await this.form.getByTestId('remote-model').selectOption(model);
     await this.form.getByTestId('remote-use').click();
     await expect(this.banner).toBeVisible();
-    await expect(this.page.getByTestId('remote-badge')).toContainText(`served: ${model} at `);
+    // The top bar names the served model in place of the local model's picker and backend.
+    await expect(this.page.getByTestId('remote-badge')).toContainText(`Served model ${model} at `);
+    await expect(this.page.getByTestId('model-select')).toHaveCount(0);
+    await expect(this.page.getByTestId('backend')).toHaveCount(0);
   }
 
   async runAndWait(): Promise<void> {

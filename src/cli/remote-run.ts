@@ -51,12 +51,13 @@ export function isRemoteNotebook(values: ParsedCommand['values'], doc: NotebookD
 }
 
 /**
- * `ntl run` of a notebook on a served model: its URL and model name from the notebook (or `--model`,
- * `--base-url`), the key from `NTL_API_KEY`; each cell's result as a local run gives it, plus what the
+ * `ntl run` of a notebook on a served model: its URL, model name and timeout from the notebook (or
+ * `--model`, `--base-url`, `--timeout`), the key from `NTL_API_KEY`; each cell's result as a local run gives it, plus what the
  * server could not give (`entropy_scope`, `other_mass`, `not_applied`), or the reason in `error`.
  */
 export async function remoteRun(values: ParsedCommand['values'], doc: NotebookDoc, file: string): Promise<{ json: Record<string, unknown>; cells: CellOutcome[] }> {
-  const client = remoteClient({ ...values, model: values['model'] ?? doc.model.id, 'base-url': values['base-url'] ?? doc.model.baseUrl });
+  const savedTimeout = doc.model.timeoutS === undefined ? undefined : String(doc.model.timeoutS);
+  const client = remoteClient({ ...values, model: values['model'] ?? doc.model.id, 'base-url': values['base-url'] ?? doc.model.baseUrl, timeout: values['timeout'] ?? savedTimeout });
   const started = performance.now();
   const cells = await runCells(doc, (kind, params) => cellResult(client, doc.prompt, kind, params));
   const json = {

@@ -95,9 +95,15 @@ export const NotebookDoc = z
     prompt: z.string().max(100_000),
     /**
      * A served model is `id: "remote:NAME"` with the server's `baseUrl`: never its API key, which
-     * stays in the app's encrypted store or the environment.
+     * stays in the app's encrypted store or the environment. `timeoutS` is how long a request to it may
+     * take (absent: 60 s).
      */
-    model: z.object({ id: z.string().max(200), sha256: z.string().max(64).nullable(), baseUrl: z.url({ protocol: /^https?$/, error: 'the server address must be an http:// or https:// URL' }).max(2000).optional() }),
+    model: z.object({
+      id: z.string().max(200),
+      sha256: z.string().max(64).nullable(),
+      baseUrl: z.url({ protocol: /^https?$/, error: 'the server address must be an http:// or https:// URL' }).max(2000).optional(),
+      timeoutS: z.number().min(1, 'the timeout must be at least 1 s').max(600, 'the timeout must be at most 600 s').optional(),
+    }),
     /** The backend the results were computed on (wasm, webgpu), null before any run. */
     backend: z.string().max(40).nullable(),
     appVersion: z.string().max(40),
@@ -232,7 +238,7 @@ export function formatNotebook(doc: NotebookDoc): string {
     version: doc.version,
     name: doc.name,
     prompt: doc.prompt,
-    model: { id: doc.model.id, sha256: doc.model.sha256, ...(doc.model.baseUrl !== undefined ? { baseUrl: doc.model.baseUrl } : {}) },
+    model: { id: doc.model.id, sha256: doc.model.sha256, ...(doc.model.baseUrl !== undefined ? { baseUrl: doc.model.baseUrl } : {}), ...(doc.model.timeoutS !== undefined ? { timeoutS: doc.model.timeoutS } : {}) },
     backend: doc.backend,
     appVersion: doc.appVersion,
     savedAt: doc.savedAt,

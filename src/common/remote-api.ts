@@ -77,6 +77,8 @@ export const RemoteGenerateRequest = RemoteTarget.extend({
   /** Names this request for `cancel` (desktop app); the browser build cancels by closing the request. */
   requestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a request id is 1 to 64 letters, digits, _ or -'),
   prompt: Prompt,
+  /** The prompt as token ids (a fork's prefix), sent in place of the text so that it is not tokenized again. */
+  promptIds: z.array(z.number().int().min(0)).min(1).max(100_000).optional(),
   settings: SamplerSettings,
   seed: z.number().int().min(0).max(0xffffffff),
   maxTokens: z.number().int().min(1).max(4096),

@@ -1,4 +1,4 @@
-import { errorBodyMessage, parseCompletion, parseLenientJson, parseModelList, parseTokenize, type RemoteCompletion, type RemoteToken, type RemoteTokenization } from './openai-responses';
+import { errorBodyMessage, isIdNamed, parseCompletion, parseDetokenize, parseLenientJson, parseModelList, parseTokenize, type RemoteCompletion, type RemoteToken, type RemoteTokenization } from './openai-responses';
 
 /**
  * A client of an OpenAI-compatible completions server (vLLM, SGLang, TGI, llama.cpp's server, Ollama,
@@ -23,6 +23,20 @@ export interface RemoteClientOptions {
   keyHint?: string;
 }
 
+/**
+ * What is known of each server and model about vLLM's `return_tokens_as_token_ids` (alternatives
+ * named `token_id:N`, so tokens with the same text, such as byte tokens that all read "�", stay
+ * apart): whether the server takes it, and the texts of the ids seen, from its `/detokenize`.
+ * Kept for the process, as clients live one request each.
+ */
+interface TokenIdSupport {
+  state: 'unknown' | 'yes' | 'no';
+  texts: Map<number, string>;
+}
+const tokenIdSupport = new Map<string, TokenIdSupport>();
+/** Texts kept per server and model at most (a vocabulary's worth). */
+const MAX_KEPT_TEXTS = 300_000;
+
 /** A failure of the server or of the way to it, said in one line that names the server. */
 export class RemoteError extends Error {
   constructor(
@@ -41,6 +55,13 @@ export class RemoteCancelled extends RemoteError {
   constructor(root: string) {
     super(`server ${root}: cancelled`);
     this.name = 'RemoteCancelled';
+  }
+}
+
+/** A stream whose first piece named its tokens by id only, the server unable to detokenize them: asked again without ids. */
+class TokenIdsUnnamed extends RemoteError {
+  constructor(root: string) {
+    super(`server ${root}: token ids without their texts`);
   }
 }
 
@@ -85,6 +106,64 @@ export class RemoteClient {
 
   get model(): string {
     return this.options.model;
+  }
+
+  private get ids(): TokenIdSupport {
+    const key = `${this.root} ${this.model}`;
+    let support = tokenIdSupport.get(key);
+    if (!support) tokenIdSupport.set(key, (support = { state: 'unknown', texts: new Map() }));
+    return support;
+  }
+
+  /** Whether the server takes `return_tokens_as_token_ids` (found out once per server and model). */
+  get tokenIds(): 'unknown' | 'yes' | 'no' {
+    return this.ids.state;
+  }
+
+  /** The body with `return_tokens_as_token_ids` where log-probabilities are asked and the server is not known to refuse it. */
+  private withTokenIds(body: Record<string, unknown>): Record<string, unknown> {
+    return this.ids.state !== 'no' && typeof body['logprobs'] === 'number' ? { ...body, return_tokens_as_token_ids: true } : body;
+  }
+
+  /** A 400 that names the field (OpenAI: "Unrecognized request argument supplied: return_tokens_as_token_ids"). */
+  private isTokenIdsRefused(cause: unknown): boolean {
+    return cause instanceof RemoteError && cause.status === 400 && cause.message.includes('return_tokens_as_token_ids');
+  }
+
+  /**
+   * The completion with each `token_id:N` named by its text (the server's `/detokenize`, one id per
+   * request, each id asked once). Null where the server gave ids but cannot say their texts.
+   */
+  private async named(completion: RemoteCompletion, cancel?: AbortSignal): Promise<RemoteCompletion | null> {
+    const tokens = completion.tokens;
+    if (!tokens) return completion;
+    const support = this.ids;
+    const wanted = new Set<number>();
+    for (const t of tokens) {
+      if (isIdNamed(t)) wanted.add(t.id);
+      for (const a of t.top ?? []) if (isIdNamed(a)) wanted.add(a.id);
+    }
+    if (wanted.size === 0) {
+      // Ignored (llama.cpp, Ollama): alternatives keyed by text, as without it.
+      if (tokens.some((t) => (t.top?.length ?? 0) > 0)) support.state = 'no';
+      return completion;
+    }
+    const missing = [...wanted].filter((id) => !support.texts.has(id));
+    try {
+      const texts = await Promise.all(missing.map(async (id) => parseDetokenize(await this.json(`${this.root}/detokenize`, 'POST', { model: this.model, tokens: [id] }, cancel))));
+      if (support.texts.size + missing.length > MAX_KEPT_TEXTS) support.texts.clear();
+      missing.forEach((id, i) => support.texts.set(id, texts[i] ?? ''));
+    } catch (cause) {
+      if (cancel?.aborted === true) throw new RemoteCancelled(this.root);
+      if (cause instanceof RemoteError && cause.status !== null && [400, 404, 405].includes(cause.status)) {
+        support.state = 'no';
+        return null;
+      }
+      throw cause instanceof RemoteError ? cause : this.fail(`POST /detokenize: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+    support.state = 'yes';
+    const name = <T extends { token: string; id: number | null }>(t: T): T => (isIdNamed(t) ? { ...t, token: support.texts.get(t.id) ?? t.token } : t);
+    return { ...completion, tokens: tokens.map((t) => ({ ...name(t), top: t.top?.map(name) ?? null })) };
   }
 
   private fail(message: string, status: number | null = null, retryAfterS: number | null = null): RemoteError {
@@ -212,18 +291,44 @@ export class RemoteClient {
     }
   }
 
+  /**
+   * One completion. Where log-probabilities are asked, vLLM's `return_tokens_as_token_ids` is asked
+   * too (unless the server is known to refuse it), so alternatives with the same text stay apart;
+   * a server that refuses it, or cannot detokenize, is asked again without it.
+   */
   async complete(body: Record<string, unknown>, cancel?: AbortSignal): Promise<RemoteCompletion> {
-    const answer = await this.json(`${this.v1}/completions`, 'POST', { ...body, model: this.model, stream: false }, cancel);
+    const sent = this.withTokenIds(body);
+    let answer: unknown;
+    try {
+      answer = await this.json(`${this.v1}/completions`, 'POST', { ...sent, model: this.model, stream: false }, cancel);
+    } catch (cause) {
+      if (sent === body || !this.isTokenIdsRefused(cause)) throw cause;
+      this.ids.state = 'no';
+      return this.complete(body, cancel);
+    }
     const completion = this.checked('POST /v1/completions', () => parseCompletion(answer));
     if (!completion) throw this.fail('the completion has no choices');
-    return completion;
+    if (sent === body) return completion;
+    return (await this.named(completion, cancel)) ?? this.complete(body, cancel);
   }
 
   /** A streamed completion (server-sent events): `onToken` sees each piece as it comes; the whole is returned. */
   async stream(body: Record<string, unknown>, onPiece?: (piece: RemoteCompletion) => void, cancel?: AbortSignal): Promise<RemoteCompletion> {
+    const sent = this.withTokenIds(body);
+    try {
+      return await this.streamOnce(sent, body, onPiece, cancel);
+    } catch (cause) {
+      // Refused before the stream began, or ids without texts in its first piece (nothing passed on yet): again without it.
+      if (sent === body || !(cause instanceof TokenIdsUnnamed || this.isTokenIdsRefused(cause))) throw cause;
+      this.ids.state = 'no';
+      return this.streamOnce(body, body, onPiece, cancel);
+    }
+  }
+
+  private async streamOnce(sent: Record<string, unknown>, body: Record<string, unknown>, onPiece: ((piece: RemoteCompletion) => void) | undefined, cancel: AbortSignal | undefined): Promise<RemoteCompletion> {
     const signal = requestSignal(this.timeoutMs, cancel);
     try {
-      const response = await this.send(`${this.v1}/completions`, { method: 'POST', body: { ...body, model: this.model, stream: true }, signal });
+      const response = await this.send(`${this.v1}/completions`, { method: 'POST', body: { ...sent, model: this.model, stream: true }, signal });
       if (!response.body) throw this.fail('the stream has no body');
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
@@ -233,7 +338,7 @@ export class RemoteClient {
       let text = '';
       let finishReason: string | null = null;
       let tokens: RemoteToken[] | null = null;
-      const event = (data: string): void => {
+      const event = async (data: string): Promise<void> => {
         if (data === '[DONE]') {
           isDone = true;
           return;
@@ -246,8 +351,14 @@ export class RemoteClient {
         }
         const errorMessage = errorBodyMessage(parsed);
         if (errorMessage !== null && !(parsed !== null && typeof parsed === 'object' && 'choices' in parsed)) throw this.fail(`error in the stream: ${errorMessage}`);
-        const piece = this.checked('stream chunk', () => parseCompletion(parsed));
-        if (!piece) return;
+        const raw = this.checked('stream chunk', () => parseCompletion(parsed));
+        if (!raw) return;
+        const piece = sent === body ? raw : await this.named(raw, cancel);
+        if (!piece) {
+          await reader.cancel().catch(() => undefined);
+          if (tokens === null) throw new TokenIdsUnnamed(this.root);
+          throw this.fail('the server gave token ids (return_tokens_as_token_ids) but not their texts (POST /detokenize)');
+        }
         text += piece.text;
         finishReason = piece.finishReason ?? finishReason;
         if (piece.tokens) tokens = [...(tokens ?? []), ...piece.tokens];
@@ -271,7 +382,7 @@ export class RemoteClient {
             .filter((line) => line.startsWith('data:'))
             .map((line) => line.slice(5).replace(/^ /, ''))
             .join('\n');
-          if (data !== '') event(data);
+          if (data !== '') await event(data);
         }
       }
       if (!isDone) {

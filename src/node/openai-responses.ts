@@ -75,6 +75,9 @@ export const CompletionResponse = z.object({ choices: z.array(Choice) });
 
 const normalLogprob = (v: number | null | undefined): number | null => (v === null || v === undefined ? null : v <= FLOOR ? -Infinity : v);
 
+/** vLLM's `token_id:123` (with `return_tokens_as_token_ids`): a token named by its id, its text still to be asked for. */
+export const isIdNamed = (t: { token: string; id: number | null }): t is { token: string; id: number } => t.id !== null && /^token_id:\d+$/.test(t.token);
+
 /** vLLM's `token_id:123` (with `return_tokens_as_token_ids`). */
 function splitTokenId(token: string): { token: string; id: number | null } {
   const match = /^token_id:(\d+)$/.exec(token);
@@ -173,4 +176,9 @@ export function errorBodyMessage(body: unknown): string | null {
     ])
     .safeParse(body);
   return parsed.success ? parsed.data : null;
+}
+
+/** vLLM's `POST /detokenize` answer: `{prompt: text}`. */
+export function parseDetokenize(body: unknown): string {
+  return z.object({ prompt: z.string() }).parse(body).prompt;
 }

@@ -10,7 +10,7 @@ import type { EngineModel } from '../engine/contract';
 /**
  * `ntl serve-openai`: the lab's models over the OpenAI-compatible completions API as vLLM documents
  * it (`/v1/models`, `/v1/completions` with `logprobs`, `echo`, `seed`, `stream`, `stop`, and vLLM's
- * `/tokenize`), on 127.0.0.1 only. Tokens are drawn with the lab's own sampler chain and seeded
+ * `/tokenize`, `/detokenize` and `return_tokens_as_token_ids`), on 127.0.0.1 only. Tokens are drawn with the lab's own sampler chain and seeded
  * generator, so a served model's seeded tokens are `ntl generate`'s.
  */
 
@@ -28,7 +28,11 @@ const Stop = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(
 /** The body of `POST /v1/completions`: the fields this server applies, and nothing else (an unknown field is a 400, never dropped). */
 export const CompletionRequest = z.strictObject({
   model: z.string().min(1).max(512),
-  prompt: z.string().min(1, 'prompt is empty').max(MAX_PROMPT_CHARS, `prompt is longer than ${MAX_PROMPT_CHARS} characters`),
+  /** A string, or token ids (as OpenAI and vLLM take them). */
+  prompt: z.union([
+    z.string().min(1, 'prompt is empty').max(MAX_PROMPT_CHARS, `prompt is longer than ${MAX_PROMPT_CHARS} characters`),
+    z.array(z.number().int().min(0)).min(1, 'prompt is empty').max(MAX_PROMPT_CHARS, `prompt has more than ${MAX_PROMPT_CHARS} tokens`),
+  ]),
   max_tokens: z.number().int().min(0).max(4096).nullable().optional(),
   temperature: z.number().min(0).max(5).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
@@ -45,6 +49,8 @@ export const CompletionRequest = z.strictObject({
   stop: Stop,
   n: z.literal(1, 'n: this server returns one choice').nullable().optional(),
   user: z.string().max(256).optional(),
+  /** vLLM's: tokens in `logprobs` written `token_id:N`, so tokens with the same text stay apart. */
+  return_tokens_as_token_ids: z.boolean().nullable().optional(),
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 
@@ -54,6 +60,12 @@ export const TokenizeRequest = z.strictObject({
   prompt: z.string().max(MAX_PROMPT_CHARS, `prompt is longer than ${MAX_PROMPT_CHARS} characters`),
   add_special_tokens: z.boolean().optional(),
   return_token_strs: z.boolean().optional(),
+});
+
+/** vLLM's `POST /detokenize`: token ids to their text. */
+export const DetokenizeRequest = z.strictObject({
+  model: z.string().min(1).max(512),
+  tokens: z.array(z.number().int().min(0)).max(MAX_PROMPT_CHARS),
 });
 
 export class ApiError extends Error {
@@ -113,6 +125,8 @@ const jsonLogprob = (p: number): number => Math.max(Math.log(p), LOGPROB_FLOOR);
 
 interface LogprobRow {
   token: string;
+  /** The token's length in the text (its `token` is `token_id:N` with return_tokens_as_token_ids). */
+  chars: number;
   logprob: number | null;
   top: Record<string, number> | null;
 }
@@ -131,7 +145,7 @@ function logprobsJson(rows: readonly LogprobRow[], startOffset: number): Record<
   let offset = startOffset;
   for (const row of rows) {
     offsets.push(offset);
-    offset += row.token.length;
+    offset += row.chars;
   }
   return { tokens: rows.map((r) => r.token), token_logprobs: rows.map((r) => r.logprob), top_logprobs: rows.map((r) => r.top), text_offset: offsets };
 }
@@ -221,10 +235,12 @@ export class OpenAiServer {
           });
         case 'POST /tokenize':
           return sendJson(response, 200, await this.tokenize(await readBody(request)));
+        case 'POST /detokenize':
+          return sendJson(response, 200, await this.detokenize(await readBody(request)));
         case 'POST /v1/completions':
           return await this.complete(parseWith(CompletionRequest, await readBody(request)), response);
         default:
-          if (['/v1/models', '/tokenize', '/v1/completions'].includes(url.pathname)) throw new ApiError(405, `${method} is not allowed on ${url.pathname}`);
+          if (['/v1/models', '/tokenize', '/detokenize', '/v1/completions'].includes(url.pathname)) throw new ApiError(405, `${method} is not allowed on ${url.pathname}`);
           throw new ApiError(404, `no such endpoint: ${url.pathname}`);
       }
     } catch (cause) {
@@ -248,6 +264,12 @@ export class OpenAiServer {
     };
   }
 
+  private async detokenize(body: unknown): Promise<Record<string, unknown>> {
+    const request = parseWith(DetokenizeRequest, body);
+    const model = await this.options.load(this.served(request.model).id);
+    return { prompt: request.tokens.map((id) => model.tokenizer.piece(id).text).join('') };
+  }
+
   private async complete(body: CompletionRequest, response: ServerResponse): Promise<void> {
     const served = this.served(body.model);
     const settings = requestSettings(body);
@@ -258,12 +280,17 @@ export class OpenAiServer {
     const stops = body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
     const seed = body.seed ?? randomInt(0, 0xffffffff);
     const model = await this.options.load(served.id);
-    const promptIds = model.tokenizer.encode(body.prompt);
+    const vocab = model.config.vocabSize;
+    const outside = typeof body.prompt === 'string' ? undefined : body.prompt.find((tokenId) => tokenId >= vocab);
+    if (outside !== undefined) throw new ApiError(400, `prompt: token id ${outside} is not in the vocabulary (0 to ${vocab - 1})`);
+    const promptIds = typeof body.prompt === 'string' ? model.tokenizer.encode(body.prompt) : [...body.prompt];
     if (promptIds.length === 0) throw new ApiError(400, 'the prompt has no tokens');
     if (promptIds.length > served.context) {
       throw new ApiError(400, `This model's maximum context length is ${served.context} tokens. However, your prompt has ${promptIds.length} tokens.`);
     }
     const text = (id: number): string => model.tokenizer.piece(id).text;
+    // How a token is named in logprobs: its text, or vLLM's `token_id:N` when asked.
+    const named = body.return_tokens_as_token_ids === true ? (tokenId: number): string => `token_id:${tokenId}` : text;
     const id = `cmpl-${randomBytes(12).toString('hex')}`;
     const head = { id, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: served.id };
     const stream = body.stream === true;
@@ -279,9 +306,10 @@ export class OpenAiServer {
       if (echo && k !== null) {
         const { logits, vocab } = await model.positionLogits(promptIds);
         promptIds.forEach((tokenId, position) => {
-          if (position === 0) return echoRows.push({ token: text(tokenId), logprob: null, top: null });
+          const chars = text(tokenId).length;
+          if (position === 0) return echoRows.push({ token: named(tokenId), chars, logprob: null, top: null });
           const probs = softmax(logits.subarray((position - 1) * vocab, position * vocab));
-          return echoRows.push({ token: text(tokenId), logprob: jsonLogprob(probs[tokenId] ?? 0), top: topEntries(probs, k, tokenId, text) });
+          return echoRows.push({ token: named(tokenId), chars, logprob: jsonLogprob(probs[tokenId] ?? 0), top: topEntries(probs, k, tokenId, named) });
         });
       }
       const promptText = echo ? promptIds.map(text).join('') : '';
@@ -301,9 +329,10 @@ export class OpenAiServer {
         if (!step) break;
         const distribution: Float64Array | null = probs;
         const row: LogprobRow = {
-          token: step.token,
+          token: named(step.id),
+          chars: step.token.length,
           logprob: distribution ? jsonLogprob(distribution[step.id] ?? 0) : null,
-          top: k !== null && distribution ? topEntries(distribution, k, step.id, text) : null,
+          top: k !== null && distribution ? topEntries(distribution, k, step.id, named) : null,
         };
         // The end-of-text token stays in logprobs but not in the text (vLLM's skip_special_tokens).
         const isEnd = state.stopReason === 'end-of-text';

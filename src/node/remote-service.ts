@@ -117,7 +117,7 @@ export class RemoteService {
     this.running.set(request.requestId, entry);
     const started = performance.now();
     try {
-      const column = await remoteColumn(await this.client(request), request.prompt, {
+      const column = await remoteColumn(await this.client(request), request.promptIds ?? request.prompt, {
         settings: request.settings,
         seed: request.seed,
         maxTokens: request.maxTokens,

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteClient } from '../../src/node/openai-client';
@@ -155,6 +157,17 @@ describe('faults of a served model', () => {
 
   it('a timeout', async () => {
     expect(await predictError(() => undefined, ['--timeout', '0.5'])).toBe(`ntl: server ${base}: no answer within 0.5 s (timed out)`);
+  });
+
+  it('a timeout kept in the notebook: ntl run waits that long, not 60 s', async () => {
+    handler = () => undefined;
+    const dir = await mkdtemp(join(tmpdir(), 'ntl-remote-timeout-'));
+    const file = join(dir, 'slow.ntl.json');
+    const doc = JSON.parse(await readFile(join(projectRoot, 'tests', 'node', 'fixtures', 'sun.ntl.json'), 'utf8')) as { cells: { kind: string }[] };
+    await writeFile(file, JSON.stringify({ ...doc, cells: doc.cells.filter((c) => c.kind === 'predict'), model: { id: 'remote:m', sha256: null, baseUrl: `${base}/v1`, timeoutS: 1 } }));
+    const run = await ntl(['run', file, '--json']);
+    const json = JSON.parse(run.stdout) as { cells: { error?: string }[] };
+    expect(json.cells[0]?.error).toBe(`server ${base}: no answer within 1 s (timed out)`);
   });
 
   it('a stream cut in the middle (no [DONE])', async () => {

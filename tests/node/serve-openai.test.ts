@@ -343,10 +343,11 @@ describe('the remote path against serve-openai, compared with the model run loca
     expect(cell('c1', json.cells)?.result?.['tokens']).toEqual(cell('c1', lc)?.result?.['tokens']);
     expect(cell('c2', json.cells)?.error).toMatch(/server does not return embeddings/);
     expect(cell('c3', json.cells)?.error).toMatch(/server does not return attention weights/);
-    // vLLM's format names the alternatives by their text (no ids).
-    const rTop = cell('c4', json.cells)?.result?.['top'] as { token: string; prob: number }[];
-    const lTop = cell('c4', lc)?.result?.['top'] as { token: string; prob: number }[];
+    // With return_tokens_as_token_ids the alternatives carry their ids, named by /detokenize.
+    const rTop = cell('c4', json.cells)?.result?.['top'] as { id: number | null; token: string; prob: number }[];
+    const lTop = cell('c4', lc)?.result?.['top'] as { id: number; token: string; prob: number }[];
     expect(rTop.map((t) => t.token)).toEqual(lTop.map((t) => t.token));
+    expect(rTop.map((t) => t.id)).toEqual(lTop.map((t) => t.id));
     rTop.forEach((t, i) => expect(Math.abs(t.prob - (lTop[i]?.prob ?? 0))).toBeLessThan(1e-5));
     expect(cell('c4', json.cells)?.result?.['entropy_scope']).toBe('top-k');
     expect(cell('c5', json.cells)?.result?.['generated']).toBe(cell('c5', lc)?.result?.['generated']);

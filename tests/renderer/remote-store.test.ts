@@ -20,6 +20,8 @@ const fakeApi = {
       return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
     },
     progress: async (requestId: string) => (generated.some((g) => g.requestId === requestId) ? { steps: [{ id: 7, token: ' west', prob: 0.25, rank: 2, top: [] }] } : null),
+    // The prompt's ids as a server's /tokenize gives them (a fork sends them with the prefix's).
+    tokenize: async () => ({ via: 'tokenize', tokens: [{ id: 464, text: 'The' }, { id: 4252, text: ' sun' }] }),
     setKey: async (request: { baseUrl: string; key: string }) => {
       keys.push(request);
       return { keySource: 'stored' };
@@ -41,7 +43,7 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
     vi.unstubAllGlobals();
   });
 
-  it('a notebook saved on a served model keeps its server and name, never the key; opening it uses that model again', async () => {
+  it('a notebook saved on a served model keeps its server, name and timeout, never the key; opening it uses that model again', async () => {
     const { useNotebookStore } = await import('../../src/renderer/src/stores/notebook');
     const { useRemoteStore } = await import('../../src/renderer/src/stores/remote');
     const notebook = useNotebookStore();
@@ -50,13 +52,14 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
     expect(keys).toEqual([{ baseUrl: 'https://gpu.example/v1', key: KEY }]);
     remote.use({ baseUrl: 'https://gpu.example/v1', model: 'meta-llama/Llama-3.1-8B', timeoutS: 30 });
     const doc = notebook.toDoc();
-    expect(doc.model).toEqual({ id: 'remote:meta-llama/Llama-3.1-8B', sha256: null, baseUrl: 'https://gpu.example/v1' });
+    expect(doc.model).toEqual({ id: 'remote:meta-llama/Llama-3.1-8B', sha256: null, baseUrl: 'https://gpu.example/v1', timeoutS: 30 });
     expect(formatNotebook(doc)).not.toContain(KEY);
+    expect(JSON.parse(formatNotebook(doc)).model).toEqual({ id: 'remote:meta-llama/Llama-3.1-8B', sha256: null, baseUrl: 'https://gpu.example/v1', timeoutS: 30 });
 
     remote.leave();
     expect(notebook.toDoc().model.id).not.toMatch(/^remote:/);
     await notebook.applyDoc(doc);
-    expect(remote.active).toEqual({ baseUrl: 'https://gpu.example/v1', model: 'meta-llama/Llama-3.1-8B', timeoutS: 60 });
+    expect(remote.active).toEqual({ baseUrl: 'https://gpu.example/v1', model: 'meta-llama/Llama-3.1-8B', timeoutS: 30 });
     expect(notebook.modelNotice).toBeNull();
     await notebook.applyDoc({ ...doc, model: { id: 'seed-world', sha256: null } });
     expect(remote.active).toBeNull();
@@ -86,5 +89,44 @@ describe('a served model in the page (stores/remote.ts), with the transport stan
     expect(generated.map((g) => g.settings)).toMatchObject([{ greedy: true }, { temperature: 0.8, topK: 5 }]);
     expect(remote.columns[1]?.sampling.sent).toEqual({ temperature: 0.8, top_k: 5 });
     expect(remote.comparing).toBe(false);
+  });
+
+  it('a fork takes the alternative at its step and sends the forked prefix as the prompt, with the column\'s settings and seed and the tokens left', async () => {
+    const { useRemoteStore } = await import('../../src/renderer/src/stores/remote');
+    const remote = useRemoteStore();
+    remote.use({ baseUrl: 'http://127.0.0.1:8000/v1', model: 'm', timeoutS: 60 });
+    const top = [
+      { id: 10, token: ' east', prob: 0.6 },
+      { id: 11, token: ' west', prob: 0.3 },
+    ];
+    const steps = [
+      { id: 10, token: ' east', prob: 0.6, rank: 1, top },
+      { id: 12, token: '.', prob: 0.5, rank: 1, top: [{ id: 12, token: '.', prob: 0.5 }, { id: 13, token: ' and', prob: 0.4 }] },
+    ];
+    const from = { name: 'A', seed: 9, strategy: { strategy: 'top-k' as const, temperature: 0.7, topK: 3 }, knobs: {}, sampling: { sent: { temperature: 0.7, top_k: 3 }, notApplied: [] }, status: 'done' as const, parent: null, prefix: [], sentAs: null, partial: [], result: { ...answer(''), steps, generated: ' east.' }, error: null };
+    remote.columns = [from];
+    expect(await remote.fork(remote.columns[0]!, 2, { id: 13, token: ' and', prob: 0.4 }, 'The sun', 5)).toBeNull();
+    expect(generated).toHaveLength(1);
+    // The forked prefix as ids (the prompt's from the server's /tokenize, then the steps'), its text beside them.
+    expect(generated[0]).toMatchObject({ prompt: 'The sun east and', promptIds: [464, 4252, 10, 13], seed: 9, maxTokens: 3, settings: { temperature: 0.7, topK: 3 } });
+    expect(remote.columns[1]?.sentAs).toBe('token ids');
+    const forked = remote.columns[1];
+    expect(forked?.name).toBe('B');
+    expect(forked?.parent).toEqual({ name: 'A', step: 2 });
+    expect(forked?.prefix.map((p) => [p.token, p.prob, p.rank])).toEqual([[' east', 0.6, 1], [' and', 0.4, 2]]);
+    expect(forked?.status).toBe('done');
+    expect(forked?.result?.generated).toBe(' east');
+    // A fork of the fork at its first step: the prefix is taken from the fork's own steps.
+    generated.length = 0;
+    generated.push({} as RemoteGenerateRequest);
+    const second = remote.fork(remote.columns[1]!, 1, { id: null, token: ' west', prob: 0.3 }, 'The sun', 5);
+    await vi.waitFor(() => expect(generated).toHaveLength(2));
+    // An alternative without an id (a server that keys them by text): the prefix goes as text.
+    expect(generated[1]).toMatchObject({ prompt: 'The sun west', maxTokens: 4 });
+    expect(generated[1]?.promptIds).toBeUndefined();
+    expect(remote.columns[2]?.sentAs).toBe('text');
+    remote.cancelCompare();
+    await second;
+    expect(remote.columns.map((c) => [c.name, c.status])).toEqual([['A', 'done'], ['B', 'done'], ['C', 'cancelled']]);
   });
 });

@@ -56,7 +56,7 @@ export function keptReason(cell: CellDoc, primary: Record<CellKind, string>): st
 export interface NotebookState {
   name: string;
   prompt: string;
-  /** A served model also names its server (`baseUrl`), never its key. */
+  /** A served model also has its server's `baseUrl` and the timeout (`timeoutS`), never its key. */
   model: NotebookDoc['model'];
   /** The backend the results were computed on, null before a model loaded. */
   backend: string | null;
@@ -76,7 +76,12 @@ export function toNotebookDoc(state: NotebookState, stamp: { appVersion: string;
     version: NOTEBOOK_VERSION,
     name: state.name,
     prompt: state.prompt,
-    model: { id: state.model.id, sha256: state.model.sha256, ...(state.model.baseUrl !== undefined ? { baseUrl: state.model.baseUrl } : {}) },
+    model: {
+      id: state.model.id,
+      sha256: state.model.sha256,
+      ...(state.model.baseUrl !== undefined ? { baseUrl: state.model.baseUrl } : {}),
+      ...(state.model.timeoutS !== undefined ? { timeoutS: state.model.timeoutS } : {}),
+    },
     backend: state.backend,
     appVersion: stamp.appVersion,
     savedAt: stamp.savedAt,

@@ -60,7 +60,7 @@ export const useNotebookStore = defineStore('notebook', () => {
   const modelsListed = new Promise<void>((resolve) => {
     resolveModelsListed = resolve;
   });
-  watch([prompt, params, () => models.modelId, layout, notebookName, compareDoc, contextDoc], () => void revision.value++, { deep: true, flush: 'sync' });
+  watch([prompt, params, () => models.modelId, () => useRemoteStore().active, layout, notebookName, compareDoc, contextDoc], () => void revision.value++, { deep: true, flush: 'sync' });
   let cancelRequested = false;
   const outputs = useCellOutputs({ engine, prompt, params, loaded, progress });
   const { tokens, forward, generation, tokenPiece } = outputs;
@@ -255,7 +255,7 @@ export const useNotebookStore = defineStore('notebook', () => {
 
   function servedModel(): NotebookDoc['model'] | null {
     const served = useRemoteStore().active;
-    return served ? { id: `${REMOTE_PREFIX}${served.model}`, sha256: null, baseUrl: served.baseUrl } : null;
+    return served ? { id: `${REMOTE_PREFIX}${served.model}`, sha256: null, baseUrl: served.baseUrl, timeoutS: served.timeoutS } : null;
   }
 
   /** Opens a notebook's served model (`remote:NAME` with its server); false for a local model. */
@@ -265,7 +265,7 @@ export const useNotebookStore = defineStore('notebook', () => {
       remote.leave();
       return false;
     }
-    remote.use({ baseUrl: wanted.baseUrl, model: wanted.id.slice(REMOTE_PREFIX.length), timeoutS: 60 });
+    remote.use({ baseUrl: wanted.baseUrl, model: wanted.id.slice(REMOTE_PREFIX.length), timeoutS: wanted.timeoutS ?? 60 });
     return true;
   }
 

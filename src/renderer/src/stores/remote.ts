@@ -14,6 +14,13 @@ export interface RemoteChoice {
 }
 
 export type RemoteStatus = 'idle' | 'running' | 'done' | 'error';
+export type RemoteStep = RemoteGenerateAnswer['steps'][number];
+export type RemoteAlternative = RemoteStep['top'][number];
+type ColumnSetup = { name: string; seed: number; strategy: SamplingStrategy; knobs?: SamplerKnobs };
+
+const NAMES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+/** At most this many columns, forks included (the local Compare's limit). */
+export const MAX_REMOTE_COLUMNS = 6;
 
 export interface RemoteColumnState {
   name: string;
@@ -23,6 +30,12 @@ export interface RemoteColumnState {
   /** What will be sent, and the settings no server takes: shown before and after a run. */
   sampling: RemoteSampling;
   status: RemoteStatus | 'cancelled';
+  /** A fork: the column it came from and the 1-based step where it took another token. */
+  parent: { name: string; step: number } | null;
+  /** A fork's steps up to and with the token it took (from its parent's run): the server continued after them. */
+  prefix: RemoteStep[];
+  /** How a fork's prefix was sent: as token ids where the server gave every id, else as text (tokenized again by the server). */
+  sentAs: 'token ids' | 'text' | null;
   /** The steps streamed in so far while the column runs (read every 300 ms). */
   partial: RemoteGenerateAnswer['steps'];
   result: RemoteGenerateAnswer | null;
@@ -59,7 +72,7 @@ export const useRemoteStore = defineStore('remote', () => {
   let compareAbort: AbortController | null = null;
 
   /** Whether this app keeps keys (the desktop app, with the system's keychain). */
-  const canStoreKey = api.remote.setKey !== undefined;
+  const canStoreKey = computed(() => api.remote.setKey !== undefined);
   const isRunning = computed(() => Object.values(status.value).includes('running'));
   const label = computed(() => (active.value ? `${active.value.model} at ${server.value?.root ?? active.value.baseUrl}` : ''));
 
@@ -145,14 +158,14 @@ export const useRemoteStore = defineStore('remote', () => {
    */
   async function compare(
     prompt: string,
-    setup: { maxTokens: number; stop?: string; columns: readonly { name: string; seed: number; strategy: SamplingStrategy; knobs?: SamplerKnobs }[] },
+    setup: { maxTokens: number; stop?: string; columns: readonly ColumnSetup[] },
     into: 'compare' | 'sample' = 'compare',
   ): Promise<void> {
     const target = active.value;
     if (!target || comparing.value) return;
     const made: RemoteColumnState[] = setup.columns.map((c) => {
       const knobs = c.knobs ?? {};
-      return { name: c.name, seed: c.seed, strategy: c.strategy, knobs, sampling: remoteSampling(presetSettings(c.strategy, knobs)), status: 'idle', partial: [], result: null, error: null };
+      return { name: c.name, seed: c.seed, strategy: c.strategy, knobs, sampling: remoteSampling(presetSettings(c.strategy, knobs)), status: 'idle', parent: null, prefix: [], sentAs: null, partial: [], result: null, error: null };
     });
     if (into === 'sample') sampleColumns.value = made;
     else columns.value = made;
@@ -168,32 +181,7 @@ export const useRemoteStore = defineStore('remote', () => {
           state.status = 'cancelled';
           continue;
         }
-        state.status = 'running';
-        const requestId = nextRequestId();
-        // The steps as they stream in: asked for while the column runs, shown until its answer comes.
-        const progress = api.remote.progress;
-        const poll = progress
-          ? setInterval(() => {
-              void progress(requestId)
-                .then((p) => {
-                  if (p && state.status === 'running') state.partial = p.steps;
-                })
-                .catch(() => undefined);
-            }, 300)
-          : null;
-        try {
-          const result = await api.remote.generate({ ...target, requestId, prompt, settings: presetSettings(c.strategy, c.knobs ?? {}), seed: c.seed, maxTokens: setup.maxTokens, ...(setup.stop ? { stop: setup.stop } : {}) }, signal);
-          state.result = result;
-          state.status = result.stopReason === 'cancelled' ? 'cancelled' : 'done';
-        } catch (cause) {
-          if (signal.aborted) state.status = 'cancelled';
-          else {
-            state.status = 'error';
-            state.error = message(cause);
-          }
-        } finally {
-          if (poll !== null) clearInterval(poll);
-        }
+        await generateInto(state, { prompt, maxTokens: setup.maxTokens, stop: setup.stop, column: c }, signal);
       }
     } finally {
       comparing.value = false;
@@ -201,11 +189,95 @@ export const useRemoteStore = defineStore('remote', () => {
     }
   }
 
+  /** Generates one column on the server into `state`: its steps stream in (read every 300 ms) until the answer comes. */
+  async function generateInto(state: RemoteColumnState, run: { prompt: string; promptIds?: number[]; maxTokens: number; stop?: string; column: ColumnSetup }, signal: AbortSignal): Promise<void> {
+    const target = active.value;
+    if (!target) return;
+    const { prompt, column: c } = run;
+    state.status = 'running';
+    const requestId = nextRequestId();
+    // The steps as they stream in: asked for while the column runs, shown until its answer comes.
+    const progress = api.remote.progress;
+    const poll = progress
+      ? setInterval(() => {
+          void progress(requestId)
+            .then((p) => {
+              if (p && state.status === 'running') state.partial = p.steps;
+            })
+            .catch(() => undefined);
+        }, 300)
+      : null;
+    try {
+      const result = await api.remote.generate({ ...target, requestId, prompt, ...(run.promptIds ? { promptIds: run.promptIds } : {}), settings: presetSettings(c.strategy, c.knobs ?? {}), seed: c.seed, maxTokens: run.maxTokens, ...(run.stop ? { stop: run.stop } : {}) }, signal);
+      state.result = result;
+      state.status = result.stopReason === 'cancelled' ? 'cancelled' : 'done';
+    } catch (cause) {
+      if (signal.aborted) state.status = 'cancelled';
+      else {
+        state.status = 'error';
+        state.error = message(cause);
+      }
+    } finally {
+      if (poll !== null) clearInterval(poll);
+    }
+  }
+
+  /**
+   * A new Compare column forked from `from`'s step `step` (1-based): its tokens before that step, then
+   * `alternative`, sent to the server as the prompt (the forked prefix: the prompt's and these tokens'
+   * ids where the server gave them all, else their text), which continues with `from`'s settings and
+   * seed up to `maxTokens` tokens in all. Returns why not.
+   */
+  async function fork(from: RemoteColumnState, step: number, alternative: RemoteAlternative, prompt: string, maxTokens: number): Promise<string | null> {
+    if (!active.value) return 'no served model is in use';
+    if (comparing.value) return 'wait for the columns being generated, or cancel them';
+    if (columns.value.length >= MAX_REMOTE_COLUMNS) return `a comparison has at most ${MAX_REMOTE_COLUMNS} columns: generate again to start over`;
+    const steps = [...from.prefix, ...(from.result?.steps ?? [])];
+    const at = steps[step - 1];
+    if (!at) return `column ${from.name} has no step ${step}`;
+    const rank = at.top.findIndex((a) => a.id === alternative.id && a.token === alternative.token);
+    const taken: RemoteStep = { id: alternative.id, token: alternative.token, prob: alternative.prob, rank: rank < 0 ? null : rank + 1, top: at.top };
+    const prefix = [...steps.slice(0, step - 1), taken];
+    const used = new Set(columns.value.map((c) => c.name));
+    const name = [...NAMES].find((n) => !used.has(n)) ?? `fork ${columns.value.length + 1}`;
+    const state: RemoteColumnState = { ...from, name, parent: { name: from.name, step }, prefix, sentAs: null, status: 'idle', partial: [], result: null, error: null };
+    columns.value = [...columns.value, state];
+    const made = columns.value[columns.value.length - 1];
+    if (!made) return null;
+    const rest = maxTokens - prefix.length;
+    if (rest < 1) {
+      made.status = 'done';
+      return null;
+    }
+    comparing.value = true;
+    compareAbort = new AbortController();
+    try {
+      const promptIds = await idsOf(prompt, prefix);
+      made.sentAs = promptIds ? 'token ids' : 'text';
+      await generateInto(made, { prompt: prompt + prefix.map((s) => s.token).join(''), ...(promptIds ? { promptIds } : {}), maxTokens: rest, column: { name, seed: from.seed, strategy: from.strategy, knobs: from.knobs } }, compareAbort.signal);
+    } finally {
+      comparing.value = false;
+      compareAbort = null;
+    }
+    return null;
+  }
+
+  /** The prompt's ids (the Tokenize cell's, else asked of the server) and the prefix's; null where any is unknown. */
+  async function idsOf(prompt: string, prefix: readonly RemoteStep[]): Promise<number[] | null> {
+    const target = active.value;
+    if (!target || prefix.some((s) => s.id === null)) return null;
+    let tokenized = ranFor.value === prompt ? tokens.value : null;
+    if (!tokenized) tokenized = await api.remote.tokenize({ ...target, prompt }).catch(() => null);
+    const ids = tokenized?.tokens.map((t) => t.id) ?? [];
+    if (ids.length === 0 || ids.some((id) => id === null)) return null;
+    return [...(ids as number[]), ...prefix.map((s) => s.id as number)];
+  }
+
   function cancelCompare(): void {
     compareAbort?.abort();
   }
 
-  return { server, listing, isRunning, canStoreKey, formError, active, label, tokens, predict, surprisal, status, errors, ranFor, columns, sampleColumns, comparing, listModels, setKey, use, leave, run, compare, cancelCompare };
+  return { server, listing, isRunning, canStoreKey, formError, active, label, tokens, predict, surprisal, status, errors, ranFor, columns, sampleColumns, comparing, listModels, setKey, use, leave, run, compare, fork, cancelCompare };
 });
 
 /** How a notebook names a served model: `remote:NAME`, beside the server's `baseUrl`. */
