@@ -26,6 +26,9 @@ function notebookFiles(dir: string): string[] {
 }
 
 test.describe("a new user's first hour (issue 19)", () => {
+  // Each test counts files and drafts in its workspace: one of its own, so no other test's autosave or draft is counted.
+  test.use({ ownWorkspace: true });
+
   test('opening the app writes no file; each New notebook gets a name of its own once it is worth keeping', async ({ page, server }) => {
     const nb = new NotebookPage(page);
     const files = new FilesPage(page);

@@ -40,6 +40,7 @@ export const useFilesStore = defineStore('files', () => {
   const workspace = ref<WorkspaceInfo | null>(null);
   const status = ref<string | null>(null);
   const saving = ref(false);
+  /** Start-up is over: drafts looked for, the notebook in the address or the tour opened, the list read. */
   const isStarted = ref(false);
   let draftTimer: ReturnType<typeof setTimeout> | null = null;
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -397,6 +398,7 @@ export const useFilesStore = defineStore('files', () => {
     isDraftsClosed,
     status,
     saving,
+    isStarted,
     title,
     refresh,
     start,
