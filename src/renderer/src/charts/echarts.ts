@@ -31,3 +31,6 @@ use([
   SVGRenderer,
 ]);
 guardDisposedPainter();
+
+export { init } from 'echarts/core';
+export { default as VChart } from 'vue-echarts';

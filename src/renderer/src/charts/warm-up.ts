@@ -1,11 +1,12 @@
-import { init } from 'echarts/core';
+import { loadECharts } from './lazy';
 import { barsOption, heatmapOption, lineOption } from './options';
 
 /**
  * Draws one small chart of each kind off screen while the page is idle, so the first real run does
  * not pay for compiling the chart code on the UI thread. Draws no data of the user's.
  */
-export function warmUpCharts(): void {
+export async function warmUpCharts(): Promise<void> {
+  const { init } = await loadECharts();
   const options = [
     heatmapOption({ title: '', rows: ['a', 'b'], cols: ['a', 'b'], value: () => 0.5, xName: '', yName: '', min: 0, max: 1, showValues: true }),
     barsOption({ title: '', labels: ['a', 'b'], values: [0.5, 0.5], xName: '', asPercent: true }),
