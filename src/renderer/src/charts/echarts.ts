@@ -31,6 +31,3 @@ use([
   SVGRenderer,
 ]);
 guardDisposedPainter();
-
-export { init } from 'echarts/core';
-export { default as VChart } from 'vue-echarts';

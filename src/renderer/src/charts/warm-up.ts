@@ -1,12 +1,11 @@
-import { loadECharts } from './lazy';
+import { init } from 'echarts/core';
 import { barsOption, heatmapOption, lineOption } from './options';
 
 /**
  * Draws one small chart of each kind off screen while the page is idle, so the first real run does
  * not pay for compiling the chart code on the UI thread. Draws no data of the user's.
  */
-export async function warmUpCharts(): Promise<void> {
-  const { init } = await loadECharts();
+export function warmUpCharts(): void {
   const options = [
     heatmapOption({ title: '', rows: ['a', 'b'], cols: ['a', 'b'], value: () => 0.5, xName: '', yName: '', min: 0, max: 1, showValues: true }),
     barsOption({ title: '', labels: ['a', 'b'], values: [0.5, 0.5], xName: '', asPercent: true }),

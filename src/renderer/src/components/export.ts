@@ -1,5 +1,4 @@
-import type { EChartsCoreOption } from 'echarts/core';
-import { loadECharts } from '../charts/lazy';
+import { init, type EChartsCoreOption } from 'echarts/core';
 
 /** Saves a blob under a file name through the browser's download mechanism. */
 export function downloadBlob(fileName: string, blob: Blob): void {
@@ -14,8 +13,7 @@ export function downloadBlob(fileName: string, blob: Blob): void {
 }
 
 /** Renders an option with the SVG renderer off screen and returns the SVG document. */
-export async function optionToSvg(option: EChartsCoreOption, width: number, height: number, backgroundColor = '#ffffff'): Promise<string> {
-  const { init } = await loadECharts();
+export function optionToSvg(option: EChartsCoreOption, width: number, height: number, backgroundColor = '#ffffff'): string {
   const host = document.createElement('div');
   const chart = init(host, null, { renderer: 'svg', ssr: true, width, height });
   try {

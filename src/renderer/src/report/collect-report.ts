@@ -33,7 +33,7 @@ function kindParams(notebook: NotebookStore, kind: CellKind): KindParams {
 }
 
 /** A cell's section: its parameters in the UI's words, its text results and its charts, found through the registry. */
-async function cellSection(key: ReportCellKey, rows: ParamRow[]): Promise<ReportSection> {
+function cellSection(key: ReportCellKey, rows: ParamRow[]): ReportSection {
   const info = reportCell(key);
   return {
     kind: 'cell',
@@ -42,16 +42,16 @@ async function cellSection(key: ReportCellKey, rows: ParamRow[]): Promise<Report
     status: info?.status() ?? 'not shown',
     params: rows,
     texts: info?.texts?.() ?? [],
-    charts: await Promise.all(registeredCharts(key).map(async (c) => ({ name: c.name, caption: c.caption(), svg: sanitizeSvg(await optionToSvg(withCaption(c.option(), c.caption()), c.width(), c.height())) }))),
+    charts: registeredCharts(key).map((c) => ({ name: c.name, caption: c.caption(), svg: sanitizeSvg(optionToSvg(withCaption(c.option(), c.caption()), c.width(), c.height())) })),
   };
 }
 
 /** The report of the notebook as it is on screen: every cell it shows, Compare and Context too, each chart drawn again as SVG. */
-export async function makeReport(notebook: NotebookStore): Promise<string> {
+export function makeReport(notebook: NotebookStore): string {
   const doc = notebook.toDoc();
   const compare = useCompareStore();
   const tokens = notebook.tokens ? tokenLabels(notebook.tokens.pieces) : [];
-  const pending = doc.cells.map((cell): ReportSection | Promise<ReportSection> => {
+  const sections = doc.cells.map((cell): ReportSection => {
     if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(fillLiveFields(cell.text, notebook.noteFields)) };
     const runtime = notebook.cells[cell.id];
     const reason = keptReason(cell, notebook.primary);
@@ -59,9 +59,8 @@ export async function makeReport(notebook: NotebookStore): Promise<string> {
     if (reason !== null || !isComputedCell(cell) || !runtime) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2), ...(isComputedCell(cell) && reason ? { reason } : {}) };
     return cellSection(cell.kind, paramRows(kindParams(notebook, cell.kind), tokens));
   });
-  pending.push(cellSection('compare', compareRows({ maxTokens: compare.maxTokens, columns: compare.columns })));
-  pending.push(cellSection('context', contextRows(notebook.contextDoc)));
-  const sections = await Promise.all(pending);
+  sections.push(cellSection('compare', compareRows({ maxTokens: compare.maxTokens, columns: compare.columns })));
+  sections.push(cellSection('context', contextRows(notebook.contextDoc)));
   const m = notebook.model;
   const card = m
     ? { name: m.name, description: m.description, type: m.modelType, layers: m.layers, heads: m.heads, 'key/value heads': m.kvHeads, hidden: m.hidden, vocabulary: m.vocab, context: m.context, parameters: m.parameters, precision: m.precision, source: m.source }
@@ -78,7 +77,7 @@ export async function makeReport(notebook: NotebookStore): Promise<string> {
   });
 }
 
-export async function downloadReport(notebook: NotebookStore): Promise<void> {
-  const html = await makeReport(notebook);
+export function downloadReport(notebook: NotebookStore): void {
+  const html = makeReport(notebook);
   downloadBlob(`${slug(notebook.notebookName || 'notebook')}-report.html`, new Blob([html], { type: 'text/html' }));
 }
