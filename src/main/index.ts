@@ -218,6 +218,8 @@ async function start(): Promise<void> {
     const win = createWindow(await loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea)), stateFile);
     engines.set(win.webContents, attachNativeEngine(win, modelRoots, nativeEnginePath));
   };
+  // The first listing hashes every model file: started with the window, not when the page asks.
+  void registry.list().catch(() => undefined);
   await openWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void openWindow?.();

@@ -114,7 +114,20 @@ async function staticFile(rendererDir: string, segments: string[]): Promise<Rout
   if (!isInside(realRoot, real)) throw new RequestError(403, `refused path /${segments.join('/')}`);
   const info = await stat(real);
   if (!info.isFile()) throw new RequestError(404, `not found: /${segments.join('/')}`);
-  return fileResponse(real, 'no-cache');
+  return fileResponse(real, cacheControlFor(segments));
+}
+
+/**
+ * The build's own files under `assets/` carry a hash of their content in their name
+ * (`index-Rnc5Ctls.js`, `ort-wasm-simd-threaded-DcHrbrbl.wasm`): a new build or another ONNX Runtime
+ * is another URL, so such a file is kept without asking again. Kept in the HTTP cache, the browser
+ * also keeps what it compiled from it (Chromium's code cache for JavaScript and for WebAssembly
+ * compiled through `instantiateStreaming`), and the next start neither fetches nor compiles the
+ * 14 MB runtime again. Everything else (index.html, models) is asked for again each time.
+ */
+export function cacheControlFor(segments: readonly string[]): string {
+  const isHashedAsset = segments.length === 2 && segments[0] === 'assets' && /-[A-Za-z0-9_-]{8,}\.(?:js|mjs|css|wasm)$/.test(segments[1] ?? '');
+  return isHashedAsset ? 'public, max-age=31536000, immutable' : 'no-cache';
 }
 
 /**

@@ -58,7 +58,7 @@ async function fileExists(path: string): Promise<boolean> {
  */
 export class ModelRegistry {
   private readonly roots: ModelRoot[];
-  private readonly hashes = new Map<string, string>();
+  private readonly hashes = new Map<string, Promise<string>>();
   private readonly graphs = new Map<string, GraphInspection>();
   private readonly ggufHeaders = new Map<string, GgufFacts>();
 
@@ -358,16 +358,23 @@ export class ModelRegistry {
     return { facts: graphFacts(summary, plan, config), externalFiles };
   }
 
-  /** SHA-256 of a file, streamed, cached while its path, size and modification time stay the same. */
-  private async sha256(path: string, size: number, mtimeMs: number): Promise<string> {
+  /**
+   * SHA-256 of a file, streamed, cached while its path, size and modification time stay the same.
+   * A hash under way is shared: two listings at once (the one started with the app and the page's)
+   * read the file once.
+   */
+  private sha256(path: string, size: number, mtimeMs: number): Promise<string> {
     const key = `${path}\0${size}\0${mtimeMs}`;
-    const cached = this.hashes.get(key);
-    if (cached) return cached;
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    const digest = hash.digest('hex');
-    this.hashes.set(key, digest);
-    return digest;
+    const known = this.hashes.get(key);
+    if (known) return known;
+    const hashing = (async () => {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    })();
+    this.hashes.set(key, hashing);
+    hashing.catch(() => this.hashes.delete(key));
+    return hashing;
   }
 }
 

@@ -48,6 +48,9 @@ const server = createServer({ rendererDir, registry, importer, gguf: new GgufLib
 try {
   const actual = await server.listen(port);
   process.stdout.write(`Next Token Lab: http://127.0.0.1:${actual}/\n`);
+  // The first listing hashes every model file; done now, while the browser opens the page, its
+  // first request for the models is answered from what is known. A failure is said then, not here.
+  void registry.list().catch(() => undefined);
 } catch (cause) {
   const message = cause instanceof Error ? cause.message : String(cause);
   fail(`could not listen on 127.0.0.1:${port}: ${message}`);

@@ -47,6 +47,7 @@ beforeAll(async () => {
   await writeFile(join(renderer, 'index.html'), '<!doctype html><title>Next Token Lab</title>');
   await writeFile(join(renderer, 'assets', 'app.js'), 'export {};');
   await writeFile(join(renderer, 'assets', 'ort.wasm'), Buffer.from([0, 97, 115, 109]));
+  await writeFile(join(renderer, 'assets', 'ort-wasm-simd-threaded-DcHrbrbl.wasm'), Buffer.from([0, 97, 115, 109]));
   models = await tempDir('models');
   await writeModelFolder(join(models, 'tiny'));
   await writeFile(join(models, 'tiny', 'secret.txt'), 'no');
@@ -97,6 +98,15 @@ describe('HTTP server of the browser build', () => {
     const wasm = await fetch(`${base}/assets/ort.wasm`);
     expect(wasm.headers.get('content-type')).toBe('application/wasm');
     expect(new Uint8Array(await wasm.arrayBuffer())).toEqual(new Uint8Array([0, 97, 115, 109]));
+  });
+
+  it('lets the browser keep the build\'s hashed files (and what it compiles from them), and asks again for the rest', async () => {
+    const hashed = await fetch(`${base}/assets/ort-wasm-simd-threaded-DcHrbrbl.wasm`);
+    expect(hashed.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(hashed.headers.get('content-type')).toBe('application/wasm');
+    expect((await fetch(`${base}/assets/ort.wasm`)).headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${base}/`)).headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${base}/models/tiny/config.json`)).headers.get('cache-control')).toBe('no-cache');
   });
 
   it('names its workspace folder and offers no way for a page to open another', async () => {

@@ -1,7 +1,6 @@
-import { createPinia } from 'pinia';
-import { createApp } from 'vue';
-import App from './App.vue';
-import './charts/echarts';
-import './styles.css';
+import { startEarly } from './start-early';
 
-createApp(App).use(createPinia()).mount('#app');
+// The engine and the list of models start while the page's own code (Vue, the cells, ECharts) is
+// still being fetched and built: the model loads as soon as the notebook asks for it.
+startEarly();
+void import('./mount');

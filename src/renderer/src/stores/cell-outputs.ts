@@ -17,6 +17,10 @@ export interface CellInputs {
   progress: Ref<string | null>;
 }
 
+/** The window's next frame; a short timer where there are no frames (tests in Node). */
+const nextFrame = (run: () => void): number => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(run) : Number(setTimeout(run, 16)));
+const cancelFrame = (id: number): void => (typeof cancelAnimationFrame === 'function' ? cancelAnimationFrame(id) : clearTimeout(id));
+
 /**
  * What the computed cells computed, outside Vue's deep reactivity (heavy arrays): the tokens, the
  * one forward pass Embed, Attend and Predict share, and the generation; and how each kind computes it.
@@ -58,15 +62,28 @@ export function useCellOutputs({ engine, prompt, params, loaded, progress }: Cel
     // Plain copies: reactive proxies cannot cross to the worker (the parsed settings are new objects).
     const sampling = presetSettings(p.sampling, p.knobs);
     const request = { state: { ...start, ids: [...start.ids], steps: [...start.steps] }, sampling, count, stop: p.stop === '' ? undefined : p.stop };
+    // Steps come faster than the window paints: the cell shows the latest one once a frame, so the
+    // window's time goes to drawing what is seen, not to every step in between.
+    let latest: GenerationState | null = null;
+    let frame: number | null = null;
+    const show = (): void => {
+      frame = null;
+      if (!latest) return;
+      generation.value = markRaw(latest);
+      progress.value = `Generating: step ${latest.steps.length}`;
+      latest = null;
+    };
     const call = engine.call('generate', request, (state) => {
-      generation.value = markRaw(state);
-      progress.value = `Generating: step ${state.steps.length}`;
+      latest = state;
+      frame ??= nextFrame(show);
     });
     activeGeneration = call.runId;
     try {
       generation.value = markRaw(await call.result);
     } finally {
       activeGeneration = null;
+      latest = null;
+      if (frame !== null) cancelFrame(frame);
     }
   }
 

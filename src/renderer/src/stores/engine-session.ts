@@ -3,6 +3,7 @@ import { threadsFor } from '../../../engine/threads';
 import { EngineClient } from '../engine/engine-client';
 import type { BackendChoice, LoadResult } from '../engine/protocol';
 import { api } from '../platform/api';
+import { takeEarlyEngine } from '../start-early';
 import type { useModelsStore } from './models';
 
 /** Suggested wasm threads for a model of `bytes`: one for small models, else all cores up to 4 where the page is cross-origin isolated. */
@@ -19,7 +20,7 @@ function message(cause: unknown): string {
  * in it: the chosen model, variant and backend of `models`; load failures are said in `errorBanner`.
  */
 export function useEngineSession(models: ReturnType<typeof useModelsStore>, errorBanner: Ref<string | null>) {
-  const engine = markRaw(new EngineClient(api.nativeEngine === true));
+  const engine = markRaw(takeEarlyEngine() ?? new EngineClient(api.nativeEngine === true));
   const loaded = shallowRef<LoadResult | null>(null);
   const loading = ref(false);
   /** Said when the desktop app's native engine stopped: the reason; a restart is offered. */

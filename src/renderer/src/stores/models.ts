@@ -3,6 +3,7 @@ import { computed, ref } from 'vue';
 import { DEFAULT_MODEL_ID, modelFileUrl, type ModelProblem, type PageModelInfo } from '../../../common/model-info';
 import type { BackendChoice, ModelUrls } from '../engine/protocol';
 import { api } from '../platform/api';
+import { takeEarlyModelList } from '../start-early';
 
 function absoluteUrl(path: string): string {
   return new URL(path, document.baseURI).href;
@@ -44,7 +45,7 @@ export const useModelsStore = defineStore('models', () => {
 
   /** Lists the models (again, after an import); the chosen model stays chosen. */
   async function list(): Promise<void> {
-    const listed = await api.models.list();
+    const listed = await (takeEarlyModelList() ?? api.models.list());
     models.value = listed.models;
     problems.value = listed.problems;
   }
