@@ -81,7 +81,7 @@ const tokens = (n: number, vocab: number, salt = 0): number[] => Array.from({ le
  * Medians of two timings taken in turns (a, b, a, b, …) after one warm-up of each, so that load from
  * elsewhere on the machine falls on both alike: their ratio is what the targets compare.
  */
-async function timePair(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
+export async function timePair(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
   await a();
   await b();
   const [as, bs]: [number[], number[]] = [[], []];

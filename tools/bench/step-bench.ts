@@ -16,7 +16,7 @@ import { resolveSampling } from '../../src/common/sampling-strategy';
 import { applyChain } from '../../src/engine/sampling/chain';
 import { OnnxModel, type ModelFiles } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
-import { median, type Measure } from './engine-bench';
+import { median, timePair, type Measure } from './engine-bench';
 
 const SAMPLERS = {
   greedy: { strategy: 'greedy' },
@@ -24,16 +24,6 @@ const SAMPLERS = {
   'top-p 0.9 (T 0.8)': { strategy: 'top-p', temperature: 0.8, topP: 0.9 },
 } as const;
 
-async function pair(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
-  await a();
-  await b();
-  const [as, bs]: [number[], number[]] = [[], []];
-  for (let i = 0; i < runs; i++) {
-    as.push(await a());
-    bs.push(await b());
-  }
-  return [median(as), median(bs)];
-}
 
 export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
   const ort = await loadOrt('native');
@@ -86,7 +76,7 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
     }
     return steps / ((performance.now() - started) / 1000);
   };
-  const [engineOnly, bareOnly] = await pair(runs, () => engineRate(null), bareRate);
+  const [engineOnly, bareOnly] = await timePair(runs, () => engineRate(null), bareRate);
   await bare.release();
   const label = `${steps} tokens (${prompt.length}→${prompt.length + steps})`;
   out.push({ metric: `engine's cached step (nextLogits), ${label}`, unit: 'tokens/s', value: engineOnly, higherIsBetter: true });
@@ -114,7 +104,7 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
   // The head on the last position (what predict and generation read) against every position (surprisal), one session.
   const n = Math.min(160, model.config.context);
   const ids = Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
-  const [last, every] = await pair(
+  const [last, every] = await timePair(
     runs,
     async () => (await model.forward(ids, false)).forwardMs,
     async () => (await model.positionLogits(ids)).forwardMs,
