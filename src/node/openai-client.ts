@@ -219,19 +219,23 @@ export class RemoteClient {
     if (declared > this.maxBytes) throw this.fail(`the response of ${declared} bytes is larger than ${this.maxBytes / 2 ** 20} MiB`);
     if (!response.body) return '';
     const chunks: Uint8Array[] = [];
+    for await (const chunk of this.cappedChunks(response.body.getReader(), 'the response')) chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** A body's chunks as they come; past the size cap the body is cancelled and `what` refused. */
+  private async *cappedChunks(reader: ReadableStreamDefaultReader<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
     let size = 0;
-    const reader = response.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) return;
       size += value.byteLength;
       if (size > this.maxBytes) {
         await reader.cancel();
-        throw this.fail(`the response is larger than ${this.maxBytes / 2 ** 20} MiB`);
+        throw this.fail(`${what} is larger than ${this.maxBytes / 2 ** 20} MiB`);
       }
-      chunks.push(value);
+      yield value;
     }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   /**
@@ -333,7 +337,6 @@ export class RemoteClient {
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
       let buffer = '';
-      let size = 0;
       let isDone = false;
       let text = '';
       let finishReason: string | null = null;
@@ -364,14 +367,7 @@ export class RemoteClient {
         if (piece.tokens) tokens = [...(tokens ?? []), ...piece.tokens];
         onPiece?.(piece);
       };
-      while (!isDone) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > this.maxBytes) {
-          await reader.cancel();
-          throw this.fail(`the stream is larger than ${this.maxBytes / 2 ** 20} MiB`);
-        }
+      for await (const value of this.cappedChunks(reader, 'the stream')) {
         buffer += decoder.decode(value, { stream: true });
         let end: number;
         while (!isDone && (end = buffer.search(/\r?\n\r?\n/)) >= 0) {
@@ -384,6 +380,7 @@ export class RemoteClient {
             .join('\n');
           if (data !== '') await event(data);
         }
+        if (isDone) break;
       }
       if (!isDone) {
         await reader.cancel().catch(() => undefined);
