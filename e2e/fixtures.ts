@@ -194,6 +194,12 @@ export async function expectChartsPainted(scope: Locator): Promise<void> {
  * Resolves once the page's main thread has been idle (two idle callbacks in a row): the tasks that
  * earlier steps queued, such as the charts' warm-up after start, have run.
  */
+/** Types `value` into a field and leaves it, as a user does: the field's change event commits it. */
+export async function enter(field: Locator, value: string): Promise<void> {
+  await field.fill(value);
+  await field.blur();
+}
+
 export async function waitForIdle(page: Page): Promise<void> {
   await page.evaluate(
     () =>

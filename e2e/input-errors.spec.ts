@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, ROOT, test } from './fixtures';
+import { enter, expect, ROOT, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 
 // Issue 19, item 7: one rule for input errors. The message names the field as the UI labels it and
@@ -10,10 +10,7 @@ test.describe('input errors', () => {
     const nb = new NotebookPage(page);
     await nb.waitForModel();
     const error = page.getByTestId('sample-control-error');
-    const type = async (testid: string, text: string): Promise<void> => {
-      await page.getByTestId(testid).fill(text);
-      await page.getByTestId(testid).blur();
-    };
+    const type = (testid: string, text: string): Promise<void> => enter(page.getByTestId(testid), text);
 
     await page.getByTestId('sample-strategy').selectOption('top-p');
     await type('sample-top-p', '1.5');

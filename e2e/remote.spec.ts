@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { downloadCsv, expect, expectChartDrawn, ntl, ROOT, test } from './fixtures';
+import { downloadCsv, enter, expect, expectChartDrawn, ntl, ROOT, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 import { RemotePage } from './pages/remote-page';
 
@@ -154,10 +154,7 @@ test.describe('a served model', () => {
     const c = setup.nth(1);
     await expect(c).toHaveAttribute('data-name', 'C');
     await c.getByTestId('compare-strategy').selectOption('top-k');
-    const set = async (field: string, value: string): Promise<void> => {
-      await c.getByTestId(field).fill(value);
-      await c.getByTestId(field).blur();
-    };
+    const set = (field: string, value: string): Promise<void> => enter(c.getByTestId(field), value);
     // A refused number keeps its text and names the field and its range, as in the local Compare.
     await set('compare-seed', '-1');
     await expect(remote.compare.getByTestId('compare-control-error')).toHaveText('Column C: Seed must be a whole number from 0 to 4,294,967,295, not −1.');
@@ -212,10 +209,7 @@ test.describe('a served model', () => {
     const remote = new RemotePage(page);
     await nb.waitForModel();
     await nb.setPrompt(PROMPT);
-    const set = async (testid: string, value: string): Promise<void> => {
-      await page.getByTestId(testid).fill(value);
-      await page.getByTestId(testid).blur();
-    };
+    const set = (testid: string, value: string): Promise<void> => enter(page.getByTestId(testid), value);
     await page.getByTestId('sample-strategy').selectOption('top-p');
     await set('sample-temperature', '1.3');
     await set('sample-seed', '5');

@@ -1,4 +1,4 @@
-import { expect, ntl, test } from './fixtures';
+import { enter, expect, ntl, test } from './fixtures';
 import { NotebookPage } from './pages/notebook-page';
 
 const PROMPT = 'The cat sat on the';
@@ -8,10 +8,7 @@ test.describe('the sampler chain in the Sample cell', () => {
     const nb = new NotebookPage(page);
     await nb.waitForModel();
     await nb.setPrompt(PROMPT);
-    const set = async (testid: string, value: string): Promise<void> => {
-      await page.getByTestId(testid).fill(value);
-      await page.getByTestId(testid).blur();
-    };
+    const set = (testid: string, value: string): Promise<void> => enter(page.getByTestId(testid), value);
     await page.getByTestId('sample-strategy').selectOption('top-p');
     await set('sample-temperature', '1.3');
     await set('sample-seed', '5');

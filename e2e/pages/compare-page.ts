@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { enter } from '../fixtures';
 
 /** The Compare cell, found through its test ids. */
 export class ComparePage {
@@ -21,14 +22,11 @@ export class ComparePage {
   }
 
   async setField(index: number, testid: string, value: string): Promise<void> {
-    const input = this.column(index).getByTestId(testid);
-    await input.fill(value);
-    await input.blur();
+    await enter(this.column(index).getByTestId(testid), value);
   }
 
   async setMaxTokens(n: number): Promise<void> {
-    await this.cell.getByTestId('compare-max-tokens').fill(String(n));
-    await this.cell.getByTestId('compare-max-tokens').blur();
+    await enter(this.cell.getByTestId('compare-max-tokens'), String(n));
   }
 
   async runAndWait(): Promise<void> {
