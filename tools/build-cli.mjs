@@ -1,7 +1,10 @@
 // Builds the `ntl` command line ahead of time into out/cli/ntl.mjs with the bundler the app uses
 // (Vite), so a command starts without transpiling TypeScript (bin/ntl.mjs runs the build when it is
-// newer than the sources, else the sources through tsx). Packages stay external, resolved from
-// node_modules as before.
+// newer than the sources, else the sources through tsx). Pure JavaScript packages (zod, onnx-proto,
+// the tokenizers, ...) are bundled in: Node then compiles one file instead of resolving and loading
+// hundreds. Native addons and the runtimes that load files beside them (onnxruntime-node and -web,
+// node-llama-cpp) stay external, resolved from node_modules, and are imported only by the commands
+// that run them.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -14,6 +17,7 @@ await build({
   root,
   configFile: false,
   logLevel: 'warn',
+  ssr: { noExternal: true, external: ['onnxruntime-node', 'onnxruntime-web', 'node-llama-cpp'] },
   build: {
     ssr: resolve(root, 'src/cli/main.ts'),
     outDir,
