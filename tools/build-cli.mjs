@@ -13,11 +13,26 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the tests do); the default is where bin/ntl.mjs looks.
 const at = process.argv.indexOf('--out');
 const outDir = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : resolve(root, 'out/cli');
+/**
+ * protobufjs finds its optional `long` package at run time (`util.inquire("long")`, a require hidden
+ * from bundlers). In the bundle that would resolve from out/cli, so to another version than the
+ * package's own, and load it through Node's CommonJS loader at each start: made a plain require here,
+ * it is bundled, resolved from protobufjs as in node_modules.
+ */
+const protobufLong = {
+  name: 'protobufjs-long',
+  transform(code, id) {
+    if (!/[\\/]protobufjs[\\/]src[\\/]util[\\/]minimal\.js$/.test(id) || !code.includes('util.inquire("long")')) return null;
+    return { code: code.replace('util.inquire("long")', 'require("long")'), map: null };
+  },
+};
+
 await build({
   root,
   configFile: false,
   logLevel: 'warn',
   ssr: { noExternal: true, external: ['onnxruntime-node', 'onnxruntime-web', 'node-llama-cpp'] },
+  plugins: [protobufLong],
   build: {
     ssr: resolve(root, 'src/cli/main.ts'),
     outDir,
