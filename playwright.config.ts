@@ -11,4 +11,6 @@ export default defineConfig({
   retries: 0,
   reporter: [['list'], ['./e2e/skip-reasons-reporter.ts']],
   outputDir: 'test-results',
+  // The specs that run `ntl` (e2e/fixtures.ts) get its prebuilt build, built here when stale.
+  globalSetup: './tests/cli-build-setup.ts',
 });

@@ -13,6 +13,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['tests/cli-build-setup.ts'],
     // `ntl models` and the registry look for GGUF files in LM Studio's and Ollama's folders: in tests,
     // folders that do not exist, so what a developer has in their own is never read (tests that scan set their own).
     env: { NTL_LMSTUDIO_DIR: join(tmpdir(), 'ntl-tests-no-lmstudio'), NTL_OLLAMA_DIR: join(tmpdir(), 'ntl-tests-no-ollama') },

@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MODEL_ID, type ModelInfo } from '../common/model-info';
+import { DEFAULT_MODEL_ID } from '../common/model-info';
 import { VARIANT_NAMES } from '../common/model-import';
 import { fitPrompt } from '../engine/cell-results';
 import { threadsFor } from '../engine/threads';
 import { OnnxModel, type OrtModule } from '../engine/session';
 import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { readTokenizerFiles } from '../engine/model-files';
-import type { ModelRegistry } from '../node/model-registry';
+import type { LocatedModel, ModelRegistry } from '../node/model-registry';
 import { diskReader, folderSources, readModelFiles } from '../node/model-folder-files';
 import { nodeModelRegistry, nodeModelRoots } from '../node/model-roots';
 import { GGUF_REGISTRATION } from '../node/gguf-registration';
@@ -27,11 +27,15 @@ export function createRegistry(): ModelRegistry {
   return nodeModelRegistry(projectRoot);
 }
 
-/** The model a command names (`--model`, else `fallback`), in the variant `--variant` asks for. */
-export async function resolveModel(values: ParsedCommand['values'], fallback = DEFAULT_MODEL_ID): Promise<ModelInfo> {
+/**
+ * The model a command names (`--model`, else `fallback`), in the variant `--variant` asks for: checked
+ * as the model list checks it, without the list's graph facts and file hash, which no command that
+ * runs the model prints.
+ */
+export async function resolveModel(values: ParsedCommand['values'], fallback = DEFAULT_MODEL_ID): Promise<LocatedModel> {
   const variant = stringOption(values, 'variant') ?? null;
   if (variant !== null && !VARIANT_NAMES.includes(variant)) throw new UsageError(`--variant: unknown variant "${variant}"; expected one of ${VARIANT_NAMES.join(', ')}`);
-  return createRegistry().resolve(stringOption(values, 'model') ?? fallback, variant);
+  return createRegistry().locate(stringOption(values, 'model') ?? fallback, variant);
 }
 
 export interface RuntimeOptions {
@@ -63,13 +67,13 @@ export interface Timing {
 }
 
 export interface LoadedModel {
-  info: ModelInfo;
+  info: LocatedModel;
   engine: OnnxModel;
   loadMs: number;
 }
 
 /** Reads a model folder and creates its ONNX Runtime session (onnxruntime-web's Node build, or onnxruntime-node for native). */
-export async function loadModel(info: ModelInfo, runtime: RuntimeOptions): Promise<LoadedModel> {
+export async function loadModel(info: LocatedModel, runtime: RuntimeOptions): Promise<LoadedModel> {
   if (info.format === 'gguf') throw new UsageError(`${info.id} is a GGUF model (${info.path}); this command runs ONNX models only`);
   const started = performance.now();
   const [{ ort, backend }, files] = await Promise.all([runtimeFor(runtime.backend), readModelFiles(info)]);
@@ -93,7 +97,7 @@ async function runtimeFor(backend: RuntimeOptions['backend']): Promise<{ ort: Or
 }
 
 /** Only the tokenizer, for commands that do not run the model (the ONNX file is not read). */
-export async function loadTokenizer(info: ModelInfo): Promise<ModelTokenizer> {
+export async function loadTokenizer(info: LocatedModel): Promise<ModelTokenizer> {
   if (info.format === 'gguf') throw new UsageError(`${info.id} is a GGUF model (${info.path}); this command runs ONNX models only`);
   const files = await readTokenizerFiles(folderSources(info), diskReader);
   return new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
@@ -150,7 +154,7 @@ export async function loadWithPrompt(
   values: ParsedCommand['values'],
   prompt: string | undefined,
   options: { reserve?: number; fallback?: string } = {},
-): Promise<{ info: ModelInfo; model: LoadedModel } & EncodedPrompt> {
+): Promise<{ info: LocatedModel; model: LoadedModel } & EncodedPrompt> {
   const runtime = runtimeOptions(values);
   const info = await resolveModel(values, options.fallback);
   const model = await loadModel(info, runtime);

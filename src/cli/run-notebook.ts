@@ -13,7 +13,7 @@ import type { TokenPiece } from '../engine/tokenizer';
 import { UsageError, stringOption, type ParsedCommand } from './args';
 import type { CommandOutput } from './command-output';
 import { headMatrix } from './commands';
-import { loadWithPrompt, timing, type LoadedModel } from './model-host';
+import { createRegistry, loadWithPrompt, timing, type LoadedModel } from './model-host';
 import { quoted, table } from './table';
 import { cosineSimilarityMatrix } from '../engine/analysis';
 
@@ -98,6 +98,8 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
     if (parsed.values[flag] !== undefined) throw new UsageError(`--${flag}: only for a notebook on a served model (model "remote:NAME")`);
   }
   const { info, model, pieces, truncated } = await loadWithPrompt(parsed.values, doc.prompt, { fallback: doc.model.id });
+  // The results record which file computed them (its hash), as the app's saved results do.
+  const sha256 = await createRegistry().onnxSha256(info);
   const started = performance.now();
   const forward = await model.engine.forward(pieces.map((p) => p.id), true);
   const cells = await runCells(doc, (kind, params) => cellResult(model, kind, params, pieces, forward));
@@ -106,7 +108,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
     source: model.engine.source,
     notebook: doc.name,
     file,
-    model: { id: info.id, sha256: info.sha256, notebook_sha256: doc.model.sha256 },
+    model: { id: info.id, sha256, notebook_sha256: doc.model.sha256 },
     prompt: doc.prompt,
     truncated,
     cells,

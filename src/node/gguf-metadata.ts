@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
-import { gguf, GGMLFileQuantizationType, GGMLQuantizationType, type GGUFTensorInfo } from '@huggingface/gguf';
+import type * as GgufLibraryModule from '@huggingface/gguf';
+import type { GGUFTensorInfo } from '@huggingface/gguf';
 import type { GgufDetails } from '../common/model-info';
 import { errorMessage } from './request-error';
 
@@ -26,11 +27,14 @@ export const READABLE_EMBEDDING_TYPES = ['F32', 'F16', 'BF16', 'Q8_0'] as const;
 
 const GGUF_MAGIC = 0x46554747; // "GGUF", little-endian
 
-const typeName = (type: number): string => GGMLQuantizationType[type] ?? `type ${type}`;
+/** @huggingface/gguf, imported on first use: with what it imports it is a fifth of `ntl`'s bundle, which ONNX models never need. */
+type GgufLibrary = typeof GgufLibraryModule;
 
-function fileTypeName(value: unknown): string | null {
+const typeName = (library: GgufLibrary, type: number): string => library.GGMLQuantizationType[type] ?? `type ${type}`;
+
+function fileTypeName(library: GgufLibrary, value: unknown): string | null {
   if (typeof value !== 'number') return null;
-  const name = GGMLFileQuantizationType[value];
+  const name = library.GGMLFileQuantizationType[value];
   return name ?? `file type ${value}`;
 }
 
@@ -64,9 +68,10 @@ export async function readGgufFacts(path: string): Promise<GgufFacts> {
   } finally {
     await handle.close();
   }
+  const library = await import('@huggingface/gguf');
   let parsed;
   try {
-    parsed = await gguf(path, { allowLocalFile: true, computeParametersCount: true });
+    parsed = await library.gguf(path, { allowLocalFile: true, computeParametersCount: true });
   } catch (cause) {
     throw new Error(`${path}: its GGUF header could not be read (${errorMessage(cause)}); the file may be truncated or corrupted`);
   }
@@ -91,14 +96,14 @@ export async function readGgufFacts(path: string): Promise<GgufFacts> {
   const tensorTypes: Record<string, number> = {};
   let lastEnd = 0;
   for (const t of parsed.tensorInfos) {
-    const name = typeName(t.dtype);
+    const name = typeName(library, t.dtype);
     tensorTypes[name] = (tensorTypes[name] ?? 0) + 1;
     lastEnd = Math.max(lastEnd, Number(t.offset));
   }
   const dataStart = Number(parsed.tensorDataOffset);
   if (dataStart + lastEnd > size) throw new Error(`${path}: truncated: its tensors start past the end of the file (${size} bytes)`);
   const template = meta['tokenizer.chat_template'];
-  const table = embd ? embeddingTable(embd, dataStart) : null;
+  const table = embd ? embeddingTable(library, embd, dataStart) : null;
   return {
     architecture,
     name: typeof meta['general.name'] === 'string' ? meta['general.name'] : null,
@@ -111,7 +116,7 @@ export async function readGgufFacts(path: string): Promise<GgufFacts> {
     parameters: parsed.parameterCount,
     bytes: size,
     details: {
-      fileType: fileTypeName(meta['general.file_type']),
+      fileType: fileTypeName(library, meta['general.file_type']),
       tensorTypes,
       chatTemplate: typeof template === 'string' ? template : null,
       version: typeof meta['version'] === 'number' ? meta['version'] : 0,
@@ -122,9 +127,9 @@ export async function readGgufFacts(path: string): Promise<GgufFacts> {
   };
 }
 
-function embeddingTable(t: GGUFTensorInfo, dataStart: number): GgufFacts['tokenEmbedding'] {
+function embeddingTable(library: GgufLibrary, t: GGUFTensorInfo, dataStart: number): GgufFacts['tokenEmbedding'] {
   // GGUF dims run fastest first: [width, vocabulary].
-  return { type: typeName(t.dtype), offset: dataStart + Number(t.offset), cols: Number(t.shape[0] ?? 0), rows: Number(t.shape[1] ?? 1) };
+  return { type: typeName(library, t.dtype), offset: dataStart + Number(t.offset), cols: Number(t.shape[0] ?? 0), rows: Number(t.shape[1] ?? 1) };
 }
 
 /** The weights' format in one label: the file type, else the commonest tensor type. */

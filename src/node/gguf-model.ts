@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
-import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { ModelConfig } from '../common/model-config';
 import type { Capabilities, Capability, EngineModel, EngineTokenizer } from '../engine/contract';
 import { GGUF_VIEW_REASONS } from '../common/gguf-notes';
@@ -24,9 +24,13 @@ const ZERO_PROBABILITY_LOGIT = -104;
 
 let llamaPromise: Promise<Llama> | null = null;
 
-/** llama.cpp's CPU build, loaded once per process from node-llama-cpp's prebuilt binaries (never built here). */
+/**
+ * llama.cpp's CPU build, loaded once per process from node-llama-cpp's prebuilt binaries (never built
+ * here). node-llama-cpp is imported here, not at the top: its own imports take about 0.3 s, which
+ * every `ntl` command and the servers would pay without ever running a GGUF model.
+ */
 function loadLlama(): Promise<Llama> {
-  llamaPromise ??= getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
+  llamaPromise ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) => getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false }));
   return llamaPromise;
 }
 

@@ -33,8 +33,11 @@ export async function readJson(path: string, label: string): Promise<unknown> {
   }
 }
 
+/** What the readers need of a model: where its folder is and which files in it. */
+type ModelFolder = Pick<ModelInfo, 'id' | 'path' | 'files'>;
+
 /** Where a listed model's files are on disk, for the one folder reader (`src/engine/model-files.ts`). */
-export function folderSources(info: ModelInfo): FolderSources<string> {
+export function folderSources(info: ModelFolder): FolderSources<string> {
   const at = (file: string): string => join(info.path, file);
   return {
     id: info.id,
@@ -62,7 +65,7 @@ export const diskReader: FolderReader<string> = {
  * Reads a model's files for `OnnxModel.load` (the ONNX bytes as one Uint8Array), with `reread`: the
  * engine reads the ONNX file again when it needs its bytes after loading, instead of keeping them.
  */
-export async function readModelFiles(info: ModelInfo): Promise<ModelFiles> {
+export async function readModelFiles(info: ModelFolder): Promise<ModelFiles> {
   const sources = folderSources(info);
   const files = await readModelFolder(sources, diskReader);
   const reread = (): Uint8Array => {

@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { describeIssue } from '../common/issue-words';
-import { parseModelConfig, type ModelConfig } from '../common/model-config';
+import { parseModelConfig } from '../common/model-config';
 import type { ModelInfo, ModelList, ModelProblem } from '../common/model-info';
 import { companionFiles, noOnnxMessage, ONNX_CANDIDATES, variantCandidates, variantOf } from '../common/model-import';
 import { modelSizeProblem } from '../common/model-limits';
-import { graphFacts, logitsWidth, type GraphFacts } from '../engine/graph-facts';
-import { checkKnownOperators } from '../engine/operator-support';
-import { planGraph } from '../engine/onnx-graph';
-import { prepareGraph } from '../engine/onnx-edit';
-import { ModelTokenizer } from '../engine/tokenizer';
+import { graphFacts, type GraphFacts } from '../engine/graph-facts';
+import { checkGraph } from './graph-check';
 import { RequestError, errorMessage } from './request-error';
 import { isMissing, readJson } from './model-folder-files';
 import { ggufViews } from '../common/gguf-notes';
@@ -29,6 +26,16 @@ interface GraphInspection {
   facts: GraphFacts;
   externalFiles: string[];
 }
+
+/** What only the model list shows: the facts read from the graph and the ONNX file's SHA-256. */
+type ListedOnly = 'heads' | 'kvHeads' | 'parameters' | 'sha256' | 'opset' | 'precision' | 'graphInputs' | 'views';
+
+/**
+ * A model found and checked as `resolve` checks it (the same refusals, with the same messages),
+ * without what only the model list shows: what a command that runs the model needs, at the cost of
+ * neither the graph's facts nor hashing the ONNX file (seconds for a model of hundreds of MB).
+ */
+export type LocatedModel = Omit<ModelInfo, ListedOnly>;
 
 const Card = z
   .object({
@@ -105,6 +112,24 @@ export class ModelRegistry {
    * naming the cause when there is no such model or its folder is not valid.
    */
   async resolve(idOrFolderPath: string, variant: string | null = null): Promise<ModelInfo> {
+    return this.find(idOrFolderPath, variant, true);
+  }
+
+  /** As `resolve`, with every check, but without the graph's facts and the file's hash (`LocatedModel`). */
+  async locate(idOrFolderPath: string, variant: string | null = null): Promise<LocatedModel> {
+    return this.find(idOrFolderPath, variant, false);
+  }
+
+  /** SHA-256 of a located ONNX model's file, as `resolve` gives it. */
+  async onnxSha256(model: LocatedModel): Promise<string> {
+    const path = join(model.path, model.files.onnx);
+    const { size, mtimeMs } = await stat(path);
+    return this.sha256(path, size, mtimeMs);
+  }
+
+  private async find(idOrFolderPath: string, variant: string | null, listed: true): Promise<ModelInfo>;
+  private async find(idOrFolderPath: string, variant: string | null, listed: boolean): Promise<LocatedModel>;
+  private async find(idOrFolderPath: string, variant: string | null, listed: boolean): Promise<LocatedModel> {
     const value = idOrFolderPath.trim();
     if (value === '') throw new RequestError(400, 'no model given');
     const looksLikePath = isAbsolute(value) || value.includes('/') || value.includes('\\') || value.startsWith('.');
@@ -112,7 +137,7 @@ export class ModelRegistry {
       for (const root of this.roots) {
         const folder = join(root.dir, value);
         const exists = await lstat(folder).then(() => true, () => false);
-        if (exists) return this.describe(folder, root, folder, variant);
+        if (exists) return this.describe(folder, root, folder, variant, listed);
       }
     }
     const folder = resolve(value);
@@ -122,7 +147,7 @@ export class ModelRegistry {
       const searched = this.roots.map((r) => r.dir).join(', ');
       throw new RequestError(404, `unknown model "${value}": no folder of that name in ${searched || '(no models folders)'}`);
     }
-    return this.describe(folder, null, folder, variant);
+    return this.describe(folder, null, folder, variant, listed);
   }
 
   /**
@@ -199,7 +224,9 @@ export class ModelRegistry {
     return found;
   }
 
-  private async describe(folder: string, root: ModelRoot | null, shownAs = folder, variant: string | null = null): Promise<ModelInfo> {
+  private async describe(folder: string, root: ModelRoot | null, shownAs?: string, variant?: string | null, listed?: true): Promise<ModelInfo>;
+  private async describe(folder: string, root: ModelRoot | null, shownAs: string, variant: string | null, listed: boolean): Promise<LocatedModel>;
+  private async describe(folder: string, root: ModelRoot | null, shownAs = folder, variant: string | null = null, listed = true): Promise<LocatedModel> {
     const id = basename(folder);
     if (root) {
       const realRoot = await realpath(root.dir);
@@ -243,16 +270,21 @@ export class ModelRegistry {
     const tooBig = modelSizeProblem(onnxStat.size, dataBytes);
     if (tooBig) throw new Error(`${label(onnx)}: ${tooBig}`);
     const key = `${onnxPath}\0${onnxStat.size}\0${onnxStat.mtimeMs}\0${dataBytes}`;
-    let graph = this.graphs.get(key);
-    if (!graph) {
-      graph = await this.inspectGraph(onnxPath, onnxData, label(onnx), label('tokenizer.json'), tokenizerJson, tokenizerConfigJson, config);
-      this.graphs.set(key, graph);
+    let graph = this.graphs.get(key) ?? null;
+    let externalFiles = graph?.externalFiles;
+    if (!externalFiles) {
+      const checked = await checkGraph(onnxPath, onnxData, label(onnx), label('tokenizer.json'), tokenizerJson, tokenizerConfigJson, config);
+      externalFiles = checked.summary.externalFiles;
+      if (listed) {
+        graph = { facts: graphFacts(checked.summary, checked.plan, config), externalFiles };
+        this.graphs.set(key, graph);
+      }
     }
-    const missingData = graph.externalFiles.map((f) => join(dirname(onnx), f)).filter((f) => !onnxData.includes(f));
+    const missingData = externalFiles.map((f) => join(dirname(onnx), f)).filter((f) => !onnxData.includes(f));
     if (missingData.length > 0) {
       throw new Error(`${label(onnx)}: its weights are in external data ${missingData.map((f) => label(f)).join(', ')}, which is missing`);
     }
-    return {
+    const located: LocatedModel = {
       id,
       name: card.name ?? id,
       source: root?.source ?? 'path',
@@ -263,22 +295,28 @@ export class ModelRegistry {
       defaultPrompt: card.default_prompt ?? null,
       modelType: config.modelType,
       layers: config.layers,
-      heads: graph.facts.heads,
-      kvHeads: graph.facts.kvHeads,
       hidden: config.hidden,
       vocab: config.vocabSize,
       context: config.context,
-      parameters: card.parameters ?? graph.facts.parameters,
       bytes: onnxStat.size + dataBytes,
-      sha256: await this.sha256(onnxPath, onnxStat.size, onnxStat.mtimeMs),
-      opset: graph.facts.opset,
-      precision: graph.facts.precision,
-      graphInputs: graph.facts.inputs,
-      views: graph.facts.views,
       variant: chosen.name,
       variants,
       files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, onnxWithPast, onnxData, card: hasCard ? 'card.json' : null },
     };
+    if (!listed || !graph) return located;
+    const { facts } = graph;
+    const info: ModelInfo = {
+      ...located,
+      heads: facts.heads,
+      kvHeads: facts.kvHeads,
+      parameters: card.parameters ?? facts.parameters,
+      sha256: await this.sha256(onnxPath, onnxStat.size, onnxStat.mtimeMs),
+      opset: facts.opset,
+      precision: facts.precision,
+      graphInputs: facts.inputs,
+      views: facts.views,
+    };
+    return info;
   }
 
   /**
@@ -318,44 +356,6 @@ export class ModelRegistry {
     const found: string[] = [];
     for (const candidate of companionFiles(onnx).data) if (await fileExists(join(folder, candidate))) found.push(candidate);
     return found;
-  }
-
-  /**
-   * Decodes the graph and checks what the engine will need: an input_ids input, a logits output,
-   * a tokenizer that loads and whose ids all have a logit.
-   */
-  private async inspectGraph(
-    onnxPath: string,
-    dataFiles: string[],
-    onnxLabel: string,
-    tokenizerLabel: string,
-    tokenizerJson: unknown,
-    tokenizerConfig: unknown,
-    config: ModelConfig,
-  ): Promise<GraphInspection> {
-    const bytes = await readFile(onnxPath);
-    const external = new Map<string, Uint8Array>();
-    for (const file of dataFiles) {
-      const data = await readFile(join(dirname(onnxPath), basename(file)));
-      external.set(basename(file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    }
-    const { graph: summary } = prepareGraph(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), onnxLabel, external);
-    const plan = planGraph(summary, onnxLabel);
-    checkKnownOperators(plan, onnxLabel);
-    let tokenizer: ModelTokenizer;
-    try {
-      tokenizer = new ModelTokenizer(tokenizerJson, tokenizerConfig);
-    } catch (cause) {
-      throw new Error(`${tokenizerLabel}: ${errorMessage(cause).replace(/^tokenizer\.json: /, '')}`);
-    }
-    const width = logitsWidth(plan, summary);
-    const limit = width ?? config.vocabSize;
-    if (tokenizer.info.vocabSize > limit) {
-      const source = width !== null ? `the last dimension of the graph's "${plan.logitsOutput}" output` : 'config.json "vocab_size"';
-      throw new Error(`${tokenizerLabel}: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${limit} logits (${source})`);
-    }
-    const externalFiles = summary.externalFiles;
-    return { facts: graphFacts(summary, plan, config), externalFiles };
   }
 
   /**

@@ -6,7 +6,7 @@ import { readModelFolder } from '../../src/engine/model-files';
 import { ModelRegistry } from '../../src/node/model-registry';
 import { folderSources, readModelFiles } from '../../src/node/model-folder-files';
 import { RequestError } from '../../src/node/request-error';
-import { seedWorld, bundledModels, tempDir, writeModelFolder } from './helpers';
+import { seedWorld, bundledModels, tempDir, tinyTokenizer, writeModelFolder } from './helpers';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -70,6 +70,30 @@ describe('ModelRegistry', () => {
     await expect(registry.resolve('nope')).rejects.toThrow(`unknown model "nope": no folder of that name in ${root}`);
     await expect(registry.resolve('no-tokenizer')).rejects.toThrow('tokenizer.json is missing');
     await expect(registry.resolve(join(root, 'missing-folder'))).rejects.toThrow('does not exist');
+  });
+
+  it('locates a model with every check resolve makes, without the graph facts and the hash, which onnxSha256 gives alone', async () => {
+    const root = await tempDir('models');
+    await writeModelFolder(join(root, 'good'), { card: { name: 'Good' } });
+    await writeModelFolder(join(root, 'no-tokenizer'), { tokenizer: false });
+    await writeModelFolder(join(root, 'no-layers'), { config: JSON.stringify({ model_type: 'gpt2', vocab_size: 8, n_head: 2, n_embd: 16, n_positions: 32 }) });
+    await writeModelFolder(join(root, 'wide-tokenizer'), { tokenizer: JSON.stringify(tinyTokenizer('abcdefghij'.split(''))) });
+    await writeModelFolder(join(root, 'bad-graph'), { onnx: 'not a protobuf' });
+    const registry = new ModelRegistry([{ dir: root, source: 'user' }]);
+    const info = await registry.resolve('good');
+    const { heads, kvHeads, parameters, sha256: hash, opset, precision, graphInputs, views, ...rest } = info;
+    expect([heads, kvHeads, (parameters ?? 0) > 0, opset > 0, precision, graphInputs, views.length]).toEqual([2, 2, true, true, 'float32', ['input_ids'], 6]);
+    const located = await new ModelRegistry([{ dir: root, source: 'user' }]).locate('good');
+    expect(located).toEqual(rest);
+    expect(Object.keys(located).sort()).toEqual(Object.keys(rest).sort());
+    expect(await registry.onnxSha256(rest)).toBe(sha256(await readFile(join(root, 'good', 'onnx', 'model.onnx'))));
+    expect(hash).toBe(await registry.onnxSha256(rest));
+    for (const id of ['no-tokenizer', 'no-layers', 'wide-tokenizer', 'bad-graph', 'nope']) {
+      const refusal = (promise: Promise<unknown>): Promise<string> => promise.then(() => 'accepted', (cause: unknown) => String(cause));
+      const resolved = await refusal(new ModelRegistry([{ dir: root, source: 'user' }]).resolve(id));
+      expect(resolved).not.toBe('accepted');
+      expect(await refusal(new ModelRegistry([{ dir: root, source: 'user' }]).locate(id))).toBe(resolved);
+    }
   });
 
   it('refuses a model folder that is a link leading outside its root', async () => {

@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ModelConfig } from '../common/model-config';
+import { logitsWidth } from '../engine/graph-facts';
+import { checkKnownOperators } from '../engine/operator-support';
+import { planGraph, type GraphPlan } from '../engine/onnx-graph';
+import { prepareGraph } from '../engine/onnx-edit';
+import type { GraphSummary } from '../engine/onnx-decode';
+import { ModelTokenizer } from '../engine/tokenizer';
+import { errorMessage } from './request-error';
+
+/**
+ * Decodes a model folder's graph and checks what the engine will need: an input_ids input, a logits
+ * output, known operators, a tokenizer that loads and whose ids all have a logit. Messages name the
+ * files by their labels (paths as the user gave them).
+ */
+export async function checkGraph(
+  onnxPath: string,
+  dataFiles: string[],
+  onnxLabel: string,
+  tokenizerLabel: string,
+  tokenizerJson: unknown,
+  tokenizerConfig: unknown,
+  config: ModelConfig,
+): Promise<{ summary: GraphSummary; plan: GraphPlan }> {
+  const bytes = await readFile(onnxPath);
+  const external = new Map<string, Uint8Array>();
+  for (const file of dataFiles) {
+    const data = await readFile(join(dirname(onnxPath), basename(file)));
+    external.set(basename(file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  const { graph: summary } = prepareGraph(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), onnxLabel, external);
+  const plan = planGraph(summary, onnxLabel);
+  checkKnownOperators(plan, onnxLabel);
+  let tokenizer: ModelTokenizer;
+  try {
+    tokenizer = new ModelTokenizer(tokenizerJson, tokenizerConfig);
+  } catch (cause) {
+    throw new Error(`${tokenizerLabel}: ${errorMessage(cause).replace(/^tokenizer\.json: /, '')}`);
+  }
+  const width = logitsWidth(plan, summary);
+  const limit = width ?? config.vocabSize;
+  if (tokenizer.info.vocabSize > limit) {
+    const source = width !== null ? `the last dimension of the graph's "${plan.logitsOutput}" output` : 'config.json "vocab_size"';
+    throw new Error(`${tokenizerLabel}: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${limit} logits (${source})`);
+  }
+  return { summary, plan };
+}
