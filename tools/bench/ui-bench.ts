@@ -99,6 +99,22 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
   /** The longest of `tasks`, and how many passed 50 ms. */
   const addLongest = (name: string, tasks: number[]): void =>
     add(name, Math.max(0, ...tasks), 'ms', `${tasks.filter((d) => d > 50).length} over 50 ms; target none over 50 ms`);
+  /** A start's rows: to the model loaded and to the first chart (the driver's clock, then the page's), its longest task. */
+  const addStart = (which: 'cold' | 'later', t: StartTimes): void => {
+    const isCold = which === 'cold';
+    add(isCold ? 'cold start to model loaded (seed-world)' : 'later start to model loaded (same profile)', t.loaded, 'ms', isCold ? 'page navigation to the backend badge' : "the browser's caches kept");
+    add(isCold ? 'cold start to first chart' : 'later start to first chart (same profile)', t.firstChart, 'ms', 'target ≤ 1,000 ms (issue 18)');
+    add(`${which} start to first chart, the page's clock`, t.pageChart, 'ms', `from its navigation start; Run all enabled at ${t.pageEnabled.toFixed(0)} ms`);
+    addLongest(`longest task during the ${which} start`, t.startTasks);
+  };
+  /** Chromium on the benchmark's profile: fresh the first time, its caches kept the second. */
+  const launch = () =>
+    chromium.launchPersistentContext(profile, {
+      executablePath: process.env['NTL_CHROMIUM'] ?? '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the server did not start in 30 s')), 30_000);
@@ -110,21 +126,12 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
         }
       });
     });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env['NTL_CHROMIUM'] ?? '/usr/bin/chromium',
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    const context = await launch();
     try {
       const page = await context.newPage();
       await page.addInitScript({ content: PAGE_PROBES });
       // Cold start: from navigation to the model loaded, then to the first chart of Run all.
-      const cold = await startToFirstChart(page, url);
-      add('cold start to model loaded (seed-world)', cold.loaded, 'ms', 'page navigation to the backend badge');
-      add('cold start to first chart', cold.firstChart, 'ms', 'target ≤ 1,000 ms (issue 18)');
-      add("cold start to first chart, the page's clock", cold.pageChart, 'ms', `from its navigation start; Run all enabled at ${cold.pageEnabled.toFixed(0)} ms`);
-      addLongest('longest task during the cold start', cold.startTasks);
+      addStart('cold', await startToFirstChart(page, url));
       addLongest('longest task during the first run-all', await longTasks(page));
 
       // Run-all after load: the prompt alternates so every cell runs again.
@@ -170,20 +177,11 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
     }
     // A later start on the same profile: what the browser kept (its HTTP cache, compiled
     // WebAssembly and JavaScript) is used again.
-    const again = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env['NTL_CHROMIUM'] ?? '/usr/bin/chromium',
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    const again = await launch();
     try {
       const page = await again.newPage();
       await page.addInitScript({ content: PAGE_PROBES });
-      const later = await startToFirstChart(page, url);
-      add('later start to model loaded (same profile)', later.loaded, 'ms', 'the browser\'s caches kept');
-      add('later start to first chart (same profile)', later.firstChart, 'ms', 'target ≤ 1,000 ms (issue 18)');
-      add("later start to first chart, the page's clock", later.pageChart, 'ms', `from its navigation start; Run all enabled at ${later.pageEnabled.toFixed(0)} ms`);
-      addLongest('longest task during the later start', later.startTasks);
+      addStart('later', await startToFirstChart(page, url));
     } finally {
       await again.close();
     }
