@@ -1,15 +1,10 @@
 import { markRaw, ref, shallowRef, type Ref } from 'vue';
-import { threadsFor } from '../../../engine/threads';
 import { EngineClient } from '../engine/engine-client';
+import { loadRequest } from '../engine/load-request';
 import type { BackendChoice, LoadResult } from '../engine/protocol';
 import { api } from '../platform/api';
-import { takeEarlyEngine } from '../start-early';
+import { takeEarlyEngine, takeEarlyLoad } from '../start-early';
 import type { useModelsStore } from './models';
-
-/** Suggested wasm threads for a model of `bytes`: one for small models, else all cores up to 4 where the page is cross-origin isolated. */
-function wasmThreads(bytes: number): number {
-  return globalThis.crossOriginIsolated ? threadsFor(bytes, navigator.hardwareConcurrency || 1) : 1;
-}
 
 function message(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
@@ -27,19 +22,20 @@ export function useEngineSession(models: ReturnType<typeof useModelsStore>, erro
   const nativeEngineNotice = ref<string | null>(null);
 
   async function loadModel(backend: BackendChoice = models.backendChoice): Promise<void> {
-    const urls = models.urls();
     const info = models.model;
-    if (!urls || !info) {
+    if (!info) {
       errorBanner.value = `Model "${models.modelId}" is not available.`;
       return;
     }
+    const request = loadRequest(info, models.variant, backend);
     loading.value = true;
     loaded.value = null;
     try {
-      loaded.value = await engine.call('load', { model: urls, backend, threads: wasmThreads(info.variants.find((v) => v.name === models.variant)?.bytes ?? info.bytes) }).result;
+      // The page's first load is usually the one started before the page was built (start-early.ts).
+      loaded.value = await ((await takeEarlyLoad(request)) ?? engine.call('load', request).result);
       errorBanner.value = null;
     } catch (cause) {
-      errorBanner.value = `Could not load model "${urls.id}": ${message(cause)}`;
+      errorBanner.value = `Could not load model "${info.id}": ${message(cause)}`;
     } finally {
       loading.value = false;
     }

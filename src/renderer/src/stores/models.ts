@@ -1,30 +1,10 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { DEFAULT_MODEL_ID, modelFileUrl, type ModelProblem, type PageModelInfo } from '../../../common/model-info';
+import { DEFAULT_MODEL_ID, type ModelProblem, type PageModelInfo } from '../../../common/model-info';
+import { modelUrls } from '../engine/load-request';
 import type { BackendChoice, ModelUrls } from '../engine/protocol';
 import { api } from '../platform/api';
 import { takeEarlyModelList } from '../start-early';
-
-function absoluteUrl(path: string): string {
-  return new URL(path, document.baseURI).href;
-}
-
-/** The URLs of a model's files, in the variant chosen (fp16, quantized, ...: one of the folder's ONNX files), else its first. */
-export function modelUrls(model: PageModelInfo, variant: string | null): ModelUrls {
-  const files = model.variants.find((v) => v.name === variant) ?? model.files;
-  return {
-    id: model.id,
-    format: model.format,
-    config: absoluteUrl(modelFileUrl(model.id, model.files.config)),
-    tokenizer: absoluteUrl(modelFileUrl(model.id, model.files.tokenizer)),
-    tokenizerConfig: model.files.tokenizerConfig ? absoluteUrl(modelFileUrl(model.id, model.files.tokenizerConfig)) : null,
-    onnx: absoluteUrl(modelFileUrl(model.id, files.onnx)),
-    onnxWithPast: files.onnxWithPast ? absoluteUrl(modelFileUrl(model.id, files.onnxWithPast)) : null,
-    onnxFile: files.onnx,
-    onnxWithPastFile: files.onnxWithPast,
-    onnxData: files.onnxData.map((file) => ({ path: file.split('/').pop() ?? file, url: absoluteUrl(modelFileUrl(model.id, file)) })),
-  };
-}
 
 /**
  * The models this window can run and which one it runs: the list (bundled and added models, and
