@@ -3,6 +3,7 @@ import { compareStepBatch } from './compare-step';
 import { fitPrompt } from './cell-results';
 import { continueGeneration } from './generate';
 import { logitLens } from './logit-lens';
+import { nextTask } from './next-task';
 import type {
   BackendChoice,
   ForwardPayload,
@@ -350,7 +351,7 @@ export class EngineService {
             onStep: async (progress) => {
               reply({ runId, type: 'progress', progress });
               // Let a cancel message in between steps.
-              await new Promise((resolve) => setTimeout(resolve, 0));
+              await nextTask();
             },
           });
           reply({ runId, type: 'result', result: state });
