@@ -17,6 +17,15 @@ export interface CellInputs {
   progress: Ref<string | null>;
 }
 
+/** The cells that show the one forward pass. */
+export type ViewKind = 'embed' | 'attend' | 'predict';
+
+/** What a view cell shows: a forward pass and the tokens it read (their labels). */
+export interface ShownForward {
+  forward: ForwardPayload;
+  tokens: TokenizeResult;
+}
+
 /** The window's next frame; a short timer where there are no frames (tests in Node). */
 const nextFrame = (run: () => void): number => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(run) : Number(setTimeout(run, 16)));
 const cancelFrame = (id: number): void => (typeof cancelAnimationFrame === 'function' ? cancelAnimationFrame(id) : clearTimeout(id));
@@ -29,6 +38,12 @@ export function useCellOutputs({ engine, prompt, params, loaded, progress }: Cel
   const tokens = shallowRef<TokenizeResult | null>(null);
   const forward = shallowRef<ForwardPayload | null>(null);
   const generation = shallowRef<GenerationState | null>(null);
+  /**
+   * What each view cell shows, set when its own run ends: while it runs again the cell keeps its
+   * result (its charts stay and are drawn again in place, not built anew), and the three cells
+   * take a new pass one after another, each in a task of its own, not all in one.
+   */
+  const shown: Record<ViewKind, ShallowRef<ShownForward | null>> = { embed: shallowRef(null), attend: shallowRef(null), predict: shallowRef(null) };
   let activeGeneration: number | null = null;
 
   async function runTokenize(): Promise<void> {
@@ -37,7 +52,6 @@ export function useCellOutputs({ engine, prompt, params, loaded, progress }: Cel
     const result = await engine.call('tokenize', { text }).result;
     if (result.pieces.length === 0) throw new Error('The prompt produced no tokens.');
     tokens.value = markRaw(result);
-    forward.value = null;
   }
 
   async function runForward(): Promise<void> {
@@ -91,7 +105,11 @@ export function useCellOutputs({ engine, prompt, params, loaded, progress }: Cel
   async function compute(kind: CellKind, steps?: number, continuing = false): Promise<void> {
     if (kind === 'tokenize') await runTokenize();
     else if (kind === 'sample') await runSample(steps, continuing);
-    else await runForward();
+    else {
+      await runForward();
+      const [f, t] = [forward.value, tokens.value];
+      if (f && t && shown[kind].value?.forward !== f) shown[kind].value = markRaw({ forward: f, tokens: t });
+    }
   }
 
   /** Stops a generation in progress (other steps end on their own). */
@@ -104,12 +122,14 @@ export function useCellOutputs({ engine, prompt, params, loaded, progress }: Cel
     tokens.value = null;
     forward.value = null;
     generation.value = null;
+    for (const view of Object.values(shown)) view.value = null;
   }
 
-  /** A token's readable piece, for ids the last forward pass ranked highly or the prompt contains. */
+  /** A token's readable piece, for ids the forward pass Predict shows (or the last one) ranked highly or the prompt contains. */
   function tokenPiece(id: number): TokenPiece {
-    return forward.value?.topPieces.find((p) => p.id === id) ?? tokens.value?.pieces.find((p) => p.id === id) ?? { id, text: `<${id}>`, display: `<${id}>` };
+    const find = (pieces: readonly TokenPiece[] | undefined): TokenPiece | undefined => pieces?.find((p) => p.id === id);
+    return find(shown.predict.value?.forward.topPieces) ?? find(forward.value?.topPieces) ?? find(tokens.value?.pieces) ?? { id, text: `<${id}>`, display: `<${id}>` };
   }
 
-  return { tokens, forward, generation, compute, cancelGeneration, clear, tokenPiece };
+  return { tokens, forward, generation, shown, compute, cancelGeneration, clear, tokenPiece };
 }
