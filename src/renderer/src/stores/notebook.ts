@@ -228,7 +228,12 @@ export const useNotebookStore = defineStore('notebook', () => {
 
   async function runAll(): Promise<void> {
     await guarded(async () => {
-      for (const kind of CELL_KINDS) await execute(kind);
+      outputs.planAhead();
+      try {
+        for (const kind of CELL_KINDS) await execute(kind);
+      } finally {
+        outputs.dropAhead();
+      }
     });
   }
 
