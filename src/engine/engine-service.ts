@@ -3,10 +3,12 @@ import { compareStepBatch } from './compare-step';
 import { fitPrompt } from './cell-results';
 import { continueGeneration } from './generate';
 import { logitLens } from './logit-lens';
+import { nextTask } from './next-task';
 import type {
   BackendChoice,
   ForwardPayload,
   InterveneResult,
+  LensResult,
   LoadResult,
   ModelUrls,
   NeighboursResult,
@@ -208,14 +210,29 @@ export class EngineService {
     return { pieces: fitted.ids.map((id) => m.tokenizer.piece(id)), dropped: fitted.dropped, context: m.config.context };
   }
 
-  private lensFor(m: OnnxModel, r: ForwardResult): Pick<ForwardPayload, 'lens' | 'lensNote'> {
+  /** Why the logit lens cannot be shown for a pass (null: it can). */
+  private lensNote(m: OnnxModel, r: ForwardResult): string | null {
     const params = m.plan.lens;
-    if ('unavailable' in params) return { lens: null, lensNote: `The logit lens is not available for this model: ${params.unavailable}.` };
-    if (!r.residual) return { lens: null, lensNote: 'The logit lens is not available: the residual stream could not be read.' };
+    if ('unavailable' in params) return `The logit lens is not available for this model: ${params.unavailable}.`;
+    if (!r.residual) return 'The logit lens is not available: the residual stream could not be read.';
     const cost = params.hidden * params.vocab * r.ids.length * r.residual.length;
-    if (cost > LENS_BUDGET) return { lens: null, lensNote: `The logit lens would take ${(cost / 1e9).toFixed(1)} billion multiply-adds here; it is computed for smaller models and prompts only.` };
+    if (cost > LENS_BUDGET) return `The logit lens would take ${(cost / 1e9).toFixed(1)} billion multiply-adds here; it is computed for smaller models and prompts only.`;
+    return null;
+  }
+
+  /**
+   * The logit lens of a prompt, asked for on its own: it costs several times the forward pass of a
+   * small model (issue 18), and only a Predict cell that shows it needs it. The pass is run again for
+   * its residual stream (cheap where the lens is computed at all: small models and prompts).
+   */
+  async lens(ids: number[]): Promise<LensResult> {
+    const m = this.requireOnnx('logitLens', 'the logit lens');
+    const r = await m.forward(ids, true);
+    const note = this.lensNote(m, r);
+    const params = m.plan.lens;
+    if (note !== null || 'unavailable' in params || !r.residual) throw new Error(note ?? 'the logit lens is not available');
     const cells = logitLens(params, r.residual, r.ids.length);
-    return { lens: cells.map((row) => row.map((c) => ({ ...c, piece: m.tokenizer.piece(c.id) }))), lensNote: null };
+    return { lens: cells.map((row) => row.map((c) => ({ ...c, piece: m.tokenizer.piece(c.id) }))) };
   }
 
   /**
@@ -236,7 +253,6 @@ export class EngineService {
       residual: null,
       residualMid: null,
       forwardMs: this.host.now() - started,
-      lens: null,
       lensNote: this.noteFor(m, 'logitLens'),
       topPieces: topOrder(Float64Array.from(lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),
     };
@@ -250,7 +266,7 @@ export class EngineService {
     const r = await m.forward(ids, true);
     const payload: ForwardPayload = {
       ...r,
-      ...this.lensFor(m, r),
+      lensNote: this.lensNote(m, r),
       // A selection, not a sort of the whole vocabulary: this runs on every forward pass.
       topPieces: topOrder(Float64Array.from(r.lastLogits), TOP_PIECES).map((id) => m.tokenizer.piece(id)),
     };
@@ -316,6 +332,9 @@ export class EngineService {
           reply({ runId, type: 'result', result: payload }, transfer);
           return;
         }
+        case 'lens':
+          reply({ runId, type: 'result', result: await this.lens(request.ids) });
+          return;
         case 'intervene': {
           const m = this.requireOnnx('interventions');
           const r = await m.forwardEdited(request.ids, request.edit, true);
@@ -350,7 +369,7 @@ export class EngineService {
             onStep: async (progress) => {
               reply({ runId, type: 'progress', progress });
               // Let a cancel message in between steps.
-              await new Promise((resolve) => setTimeout(resolve, 0));
+              await nextTask();
             },
           });
           reply({ runId, type: 'result', result: state });

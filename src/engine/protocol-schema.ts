@@ -33,6 +33,7 @@ export const WorkerRequestSchema = z.discriminatedUnion('type', [
   z.object({ runId, type: z.literal('load'), model: ModelUrls, backend: z.enum(['auto', 'wasm', 'webgpu', 'native']), threads: z.number().int().min(1).max(256) }),
   z.object({ runId, type: z.literal('tokenize'), text: z.string().max(1_000_000) }),
   z.object({ runId, type: z.literal('forward'), ids: Ids }),
+  z.object({ runId, type: z.literal('lens'), ids: Ids }),
   z.object({ runId, type: z.literal('intervene'), ids: Ids, edit: Intervention }),
   z.object({ runId, type: z.literal('generate'), state: GenerationState, sampling: Sampling, count: z.number().int().min(0).max(1 << 16), stop: z.string().optional() }),
   z.object({ runId, type: z.literal('compare-steps'), items: z.array(z.object({ state: GenerationState, sampling: Sampling, stop: z.string().optional() })).max(64) }),

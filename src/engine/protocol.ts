@@ -64,15 +64,20 @@ export type AttentionPayload = AttentionResult;
 
 /**
  * One forward pass as the page receives it: the engine's result itself (one shape, no renaming), with
- * what the engine adds next to the tokenizer: the logit lens and the labels of the likely next tokens.
+ * what the engine adds next to the tokenizer: the labels of the likely next tokens, and whether the
+ * logit lens can be shown (it is computed when asked for: a `lens` request).
  */
 export type ForwardPayload = ForwardResult & {
-  /** Logit lens: [depth][position] top-1 token and probability; depth 0 is the embeddings. */
-  lens: { id: number; prob: number; piece: TokenPiece }[][] | null;
+  /** Why the logit lens cannot be shown for this pass; null: it can. */
   lensNote: string | null;
   /** Pieces of the most likely next tokens (by logit), so the UI can label them without the tokenizer. */
   topPieces: TokenPiece[];
 };
+
+/** The logit lens of a prompt: [depth][position] top-1 token and probability; depth 0 is the embeddings. */
+export interface LensResult {
+  lens: { id: number; prob: number; piece: TokenPiece }[][];
+}
 
 /** The forward pass with heads switched off or tokens removed from attention: what Predict compares. */
 export interface InterveneResult {
@@ -137,6 +142,7 @@ export type WorkerRequest =
   | { runId: number; type: 'load'; model: ModelUrls; backend: BackendChoice; threads: number }
   | { runId: number; type: 'tokenize'; text: string }
   | { runId: number; type: 'forward'; ids: number[] }
+  | { runId: number; type: 'lens'; ids: number[] }
   | { runId: number; type: 'intervene'; ids: number[]; edit: InterventionInput }
   | ({ runId: number; type: 'generate' } & GenerateRequest)
   | { runId: number; type: 'compare-steps'; items: CompareStepRequest[] }
@@ -150,6 +156,7 @@ export interface WorkerResults {
   load: LoadResult;
   tokenize: TokenizeResult;
   forward: ForwardPayload;
+  lens: LensResult;
   intervene: InterveneResult;
   generate: GenerationState;
   'compare-steps': CompareStepResult[];

@@ -145,3 +145,30 @@ describe('EngineService: prompt surprisal for the page', () => {
     }
   });
 });
+
+describe('EngineService: the logit lens, computed when asked', () => {
+  it('a forward pass says the lens can be shown without computing it; a lens request gives every depth, the last one the prediction itself', async () => {
+    const { send, answers } = client();
+    await send({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 });
+    const ids = [5, 17, 42, 9];
+    await send({ runId: 2, type: 'forward', ids });
+    await send({ runId: 3, type: 'lens', ids });
+    const forward = final(answers, 2);
+    const lens = final(answers, 3);
+    if (forward?.type !== 'result' || lens?.type !== 'result') throw new Error(`no result: ${JSON.stringify([forward, lens])}`);
+    const { lastLogits, lensNote } = forward.result as { lastLogits: Float32Array; lensNote: string | null };
+    expect(lensNote).toBeNull();
+    expect(forward.result).not.toHaveProperty('lens');
+    const rows = (lens.result as { lens: { id: number; prob: number; piece: { id: number } }[][] }).lens;
+    // The embeddings and the stream after each of the 3 blocks, at every position.
+    expect(rows.map((r) => r.length)).toEqual([4, 4, 4, 4]);
+    // After the last block the lens is the model's own head: its top token and probability at the last position.
+    const last = rows.at(-1)?.at(-1);
+    const best = Array.from(lastLogits.keys()).reduce((a, b) => ((lastLogits[b] ?? 0) > (lastLogits[a] ?? 0) ? b : a), 0);
+    const max = Math.max(...lastLogits);
+    const sum = Array.from(lastLogits, (v) => Math.exp(v - max)).reduce((a, b) => a + b, 0);
+    expect(last?.id).toBe(best);
+    expect(last?.piece.id).toBe(best);
+    expect(Math.abs((last?.prob ?? NaN) - 1 / sum)).toBeLessThan(1e-4);
+  });
+});

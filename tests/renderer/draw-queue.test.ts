@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cancelDraw, scheduleDraw } from '../../src/renderer/src/charts/draw-queue';
 
 /** Waits until the queue has drawn everything it holds (it yields between charts). */
@@ -7,6 +7,10 @@ async function settle(): Promise<void> {
 }
 
 describe('the chart draw queue', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
   it('draws one chart per task, those on screen first, each once with its latest option', async () => {
     const drawn: string[] = [];
     const owners = { a: {}, b: {}, c: {}, d: {} };
@@ -23,6 +27,24 @@ describe('the chart draw queue', () => {
     expect(drawn.length).toBeLessThanOrEqual(1);
     await settle();
     expect(drawn).toEqual(['b on screen', 'c below', 'a below, second option']);
+  });
+
+  it('leaves charts off screen for the idle time, and draws one that comes on screen meanwhile at once', async () => {
+    const idle: (() => void)[] = [];
+    vi.stubGlobal('requestIdleCallback', (run: () => void) => idle.push(run));
+    vi.stubGlobal('cancelIdleCallback', () => undefined);
+    const drawn: string[] = [];
+    scheduleDraw({}, { draw: () => void drawn.push('below'), isOnScreen: () => false });
+    await settle();
+    expect(drawn).toEqual([]);
+    scheduleDraw({}, { draw: () => void drawn.push('on screen'), isOnScreen: () => true });
+    await settle();
+    expect(drawn).toEqual(['on screen']);
+    for (const run of idle.splice(0)) run();
+    await settle();
+    for (const run of idle.splice(0)) run();
+    await settle();
+    expect(drawn).toEqual(['on screen', 'below']);
   });
 
   it('goes on after a chart that throws', async () => {

@@ -92,6 +92,69 @@ describe('the notebook store (Pinia), with the engine worker standing in', () =>
     expect(doc.backend).toBe('wasm');
   });
 
+  it('a view cell keeps what it shows while it runs again, labelled with the tokens its pass read, until its own run ends', async () => {
+    const { store, worker } = await started();
+    let running = store.runAll();
+    await answerRunAll(worker);
+    await running;
+    const first = store.forwardFor('embed');
+    expect(first?.ids).toEqual([10, 11]);
+    expect(store.piecesFor('attend').map((p) => p.text)).toEqual(['The', ' sun']);
+
+    store.setPrompt('A new prompt');
+    expect(store.forwardFor('predict')).toBe(first);
+    running = store.runAll();
+    await worker.reply('tokenize', tokenized('A', ' new', ' prompt'));
+    await until(() => store.cellState('embed').status === 'running', 'Embed to run');
+    // The new tokens are Tokenize's; the views still show the last pass, with its own two tokens.
+    expect(store.tokens?.pieces).toHaveLength(3);
+    for (const kind of ['embed', 'attend', 'predict'] as const) {
+      expect(store.forwardFor(kind)).toBe(first);
+      expect(store.piecesFor(kind).map((p) => p.text)).toEqual(['The', ' sun']);
+    }
+    await worker.reply('forward', forwardOf([10, 11, 12]));
+    await worker.reply('generate', generated([10, 11, 12], [' east']));
+    await running;
+    for (const kind of ['embed', 'attend', 'predict'] as const) {
+      expect(store.forwardFor(kind)?.ids).toEqual([10, 11, 12]);
+      expect(store.piecesFor(kind).map((p) => p.text)).toEqual(['A', ' new', ' prompt']);
+    }
+
+    // A failed pass shows nothing rather than the pass before it.
+    store.setPrompt('Fails');
+    running = store.runAll();
+    await worker.reply('tokenize', tokenized('Fails'));
+    await worker.reply('forward', null, 'the session broke');
+    await running;
+    expect(store.cellState('embed').status).toBe('error');
+    expect(store.forwardFor('embed')).toBeNull();
+    expect(store.piecesFor('embed')).toEqual([]);
+  });
+
+  it('Run all asks for the forward pass and the generation as soon as the tokens are known, and cancels the generation when a cell before it fails', async () => {
+    const { store, worker } = await started();
+    let running = store.runAll();
+    await worker.reply('tokenize', tokenized('The', ' sun'));
+    // Both asked before either is answered: the engine goes from one to the next without the window.
+    await until(() => worker.pending('generate') !== undefined, 'the generation to be asked for');
+    expect(worker.pending('forward')).toMatchObject({ ids: [10, 11] });
+    expect(store.cellState('sample').status).not.toBe('running');
+    await worker.reply('forward', forwardOf([10, 11]));
+    await worker.reply('generate', generated([10, 11], [' east']));
+    await running;
+    expect(worker.posted.map((m) => m.type)).toEqual(['load', 'tokenize', 'forward', 'generate']);
+    expect(store.generation?.steps.map((st) => st.token)).toEqual([' east']);
+
+    store.setPrompt('Fails');
+    running = store.runAll();
+    await worker.reply('tokenize', tokenized('Fails'));
+    const generate = worker.pending('generate');
+    await worker.reply('forward', null, 'the session broke');
+    await running;
+    expect(worker.posted.at(-1)).toEqual({ runId: 0, type: 'cancel', target: generate?.runId });
+    expect(store.cellState('sample').status).toBe('stale');
+  });
+
   it('keeps cell runtime by id: an opened notebook with ids of its own, and a second cell of a kind that is kept, not run', async () => {
     const { store, worker } = await started();
     const doc = parseNotebook({

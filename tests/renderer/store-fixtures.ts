@@ -44,7 +44,7 @@ export function tokenized(...texts: string[]): TokenizeResult {
 export function forwardOf(ids: number[], best = 1): ForwardPayload {
   const lastLogits = new Float32Array(2);
   lastLogits[best] = Math.log(3);
-  return { ids, vocab: 2, lastLogits, attention: null, attentionNote: null, embeddings: { dim: 2 } as never, residual: null, residualMid: null, forwardMs: 1, lens: null, lensNote: null, topPieces: [{ id: best, text: ' east', display: '␣east' }] };
+  return { ids, vocab: 2, lastLogits, attention: null, attentionNote: null, embeddings: { dim: 2 } as never, residual: null, residualMid: null, forwardMs: 1, lensNote: null, topPieces: [{ id: best, text: ' east', display: '␣east' }] };
 }
 
 export function generated(ids: number[], tokens: string[]): GenerationState {

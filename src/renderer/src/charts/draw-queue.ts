@@ -1,8 +1,12 @@
 /**
  * Charts are drawn one per task: a run that changes twenty charts would otherwise draw them all in
  * one task and hold the window for hundreds of milliseconds (issue 18: no task over 50 ms). Charts
- * on screen go first, then the rest near it; between two charts the window handles input and paints.
+ * on screen go first, each as soon as the window has handled what waits (input, the engine's
+ * answers, a paint); charts off screen wait for the window's idle time, so they never hold up what
+ * is seen or a run that is still going.
  */
+import { yieldToWindow } from '../yield-to-window';
+
 interface DrawJob {
   draw: () => void;
   /** Whether the chart is on screen now (drawn before those that are only near it). */
@@ -11,12 +15,21 @@ interface DrawJob {
 
 const jobs = new Map<object, DrawJob>();
 let draining = false;
+/** Ends the wait for idle time early: a chart on screen was asked for meanwhile. */
+let wake: (() => void) | null = null;
 
-/** Lets the window do other work: `scheduler.yield` where the browser has it, else a new task. */
-function yieldToWindow(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (typeof scheduler?.yield === 'function') return scheduler.yield();
-  return new Promise((resolve) => setTimeout(resolve, 0));
+/** Waits for the window's idle time (at most a second), or until `wake` is called. */
+function idleTime(): Promise<void> {
+  if (typeof requestIdleCallback !== 'function') return yieldToWindow();
+  return new Promise((resolve) => {
+    const id = requestIdleCallback(() => done(), { timeout: 1000 });
+    const done = (): void => {
+      cancelIdleCallback(id);
+      if (wake === done) wake = null;
+      resolve();
+    };
+    wake = done;
+  });
 }
 
 function next(): [object, DrawJob] | undefined {
@@ -32,7 +45,10 @@ async function drain(): Promise<void> {
   draining = true;
   try {
     for (;;) {
-      await yieldToWindow();
+      const waiting = next();
+      if (!waiting) return;
+      await (waiting[1].isOnScreen() ? yieldToWindow() : idleTime());
+      // What to draw is chosen again: the page may have scrolled, or a chart come on screen.
       const entry = next();
       if (!entry) return;
       jobs.delete(entry[0]);
@@ -53,6 +69,7 @@ export function scheduleDraw(owner: object, job: DrawJob): void {
   jobs.delete(owner);
   jobs.set(owner, job);
   if (!draining) void drain();
+  else if (wake && job.isOnScreen()) wake();
 }
 
 /** Forgets `owner`'s job (its chart is gone). */

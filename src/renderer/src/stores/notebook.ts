@@ -1,15 +1,17 @@
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref, shallowRef, watch } from 'vue';
+import { computed, markRaw, ref, shallowRef, watch, type ComputedRef } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams } from '../../../common/cells';
 import { DEFAULT_MODEL_ID, type PageModelInfo } from '../../../common/model-info';
 import { liveFields } from '../notes/live-fields';
 import { isComputedCell, isNoteCell, NOTE_KIND, type CachedResult, type CellDoc, type CompareDoc, type ContextDoc, type NotebookDoc } from '../../../common/notebook-format';
 import { matchNotebookModel } from '../../../common/notebook-model';
+import type { TokenPiece } from '../../../engine/tokenizer';
 import type { BackendChoice, ForwardPayload } from '../engine/protocol';
-import { useCellOutputs } from './cell-outputs';
+import { useCellOutputs, type ShownForward, type ViewKind } from './cell-outputs';
 import { useEngineSession } from './engine-session';
 import { IDLE, isShown, transitionCell, type CellMessage, type CellRuntime } from './cell-status';
 import { useModelsStore } from './models';
+import { yieldToWindow } from '../yield-to-window';
 import { cellResults, DEFAULT_CONTEXT, DEFAULT_PROMPT, defaultLayout, defaultParams, fromNotebookDoc, primaryCells, toNotebookDoc } from './notebook-doc';
 import { REMOTE_PREFIX, useRemoteStore } from './remote';
 
@@ -161,6 +163,8 @@ export const useNotebookStore = defineStore('notebook', () => {
       if (cancelRequested) throw new Error('Cancelled.');
       await outputs.compute(kind, steps, continuing);
       send([kind], { type: 'result', ms: performance.now() - started });
+      // Each cell's result is shown in a task of its own (the next cell's goes in the next one).
+      await yieldToWindow();
     } catch (cause) {
       send([kind], { type: 'failed', error: message(cause) });
       errorBanner.value = `${kind[0]?.toUpperCase()}${kind.slice(1)}: ${message(cause)}`;
@@ -224,7 +228,12 @@ export const useNotebookStore = defineStore('notebook', () => {
 
   async function runAll(): Promise<void> {
     await guarded(async () => {
-      for (const kind of CELL_KINDS) await execute(kind);
+      outputs.planAhead();
+      try {
+        for (const kind of CELL_KINDS) await execute(kind);
+      } finally {
+        outputs.dropAhead();
+      }
     });
   }
 
@@ -240,7 +249,7 @@ export const useNotebookStore = defineStore('notebook', () => {
       model: m ? { id: m.id, layers: m.layers, heads: m.heads, hidden: m.hidden, vocab: m.vocab, context: m.context } : null,
       prompt: prompt.value,
       tokens: isShown(cellState('tokenize')) ? (tokens.value?.pieces ?? null) : null,
-      forward: isShown(cellState('predict')) ? forward.value : null,
+      forward: forwardFor('predict'),
       attend: params.value.attend,
       temperature: params.value.predict.temperature,
       piece: tokenPiece,
@@ -248,9 +257,26 @@ export const useNotebookStore = defineStore('notebook', () => {
     });
   });
 
-  /** The forward pass a view cell shows: its result while it is up to date or marked out of date. */
-  function forwardFor(kind: 'embed' | 'attend' | 'predict'): ForwardPayload | null {
-    return isShown(cellState(kind)) ? forward.value : null;
+  /**
+   * What a view cell shows: its last result while it is up to date, marked out of date, or running
+   * again. Computed, so a change of status alone leaves what the cell draws from untouched.
+   */
+  const shownView = (kind: ViewKind) =>
+    computed<ShownForward | null>(() => {
+      const status = cellState(kind).status;
+      return status === 'idle' || status === 'error' ? null : outputs.shown[kind].value;
+    });
+  const shownViews: Record<ViewKind, ComputedRef<ShownForward | null>> = { embed: shownView('embed'), attend: shownView('attend'), predict: shownView('predict') };
+  const shownFor = (kind: ViewKind): ShownForward | null => shownViews[kind].value;
+
+  /** The forward pass a view cell shows (`shownFor`). */
+  function forwardFor(kind: ViewKind): ForwardPayload | null {
+    return shownFor(kind)?.forward ?? null;
+  }
+
+  /** The tokens of the forward pass a view cell shows: its labels. */
+  function piecesFor(kind: ViewKind): TokenPiece[] {
+    return shownFor(kind)?.tokens.pieces ?? [];
   }
 
   function servedModel(): NotebookDoc['model'] | null {
@@ -385,7 +411,7 @@ export const useNotebookStore = defineStore('notebook', () => {
   return {
     engine, modelId, model, prompt, params, cells, primary, cellState, loaded, loading, running, claim, progress, errorBanner, notebookName, tokens,
     forward, generation, lastRunMs, init, loadModel, setBackend, setModel, setVariant, setPrompt, setParams, runCell, stepSample, runAll, cancel,
-    toDoc, tokenPiece, forwardFor, applyDoc, modelsListed, layout, modelNotice, nativeEngineNotice, restartNativeEngine, revision, compareDoc,
+    toDoc, tokenPiece, forwardFor, piecesFor, applyDoc, modelsListed, layout, modelNotice, nativeEngineNotice, restartNativeEngine, revision, compareDoc,
     contextDoc, noteFields, opened, isDirty, markSaved, reset, savedSummary, addNote, setNoteText, removeCell, moveCell,
   };
 });
