@@ -7,6 +7,7 @@
  * - `generationStep` loops (greedy and top-p 0.9 at T 0.8): the whole step as `ntl generate` runs it.
  * Wall and CPU milliseconds a step, medians of the rounds.
  *   node bin/bench.mjs --gen-profile .cache/bench/gpt2-small [rounds]
+ *   GEN_PROFILE_ONLY=top-p node --cpu-prof bin/bench.mjs --gen-profile .cache/bench/gpt2-small 5
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -50,9 +51,7 @@ export async function runGenProfile(dir: string, rounds: number): Promise<void> 
   }) as typeof engineSession.run;
 
   const int64 = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
-  const bareLoop = (session: Ort.InferenceSession, fetchList = false, keep = 1) => async (): Promise<number> => {
-    const kept: unknown[] = [];
-    const fetches = fetchList ? session.outputNames : undefined;
+  const bareLoop = (session: Ort.InferenceSession) => async (): Promise<number> => {
     const past = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
     const extra = (n: number): Record<string, Ort.Tensor> => (session.inputNames.includes('ntl_logit_rows') ? { ntl_logit_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]) } : {});
     const empty = new ort.Tensor('float32', new Float32Array(0), [1, model.config.kvHeads, 0, model.config.headDim]);
@@ -62,9 +61,7 @@ export async function runGenProfile(dir: string, rounds: number): Promise<void> 
     for (let k = 0; k < STEPS; k++) {
       const feeds: Record<string, Ort.Tensor> = { input_ids: int64([(k * 31 + 5) % vocab]), ...extra(1) };
       for (const n of past) feeds[n] = out[n.replace('past_key_values.', 'present.')] as Ort.Tensor;
-      out = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
-      kept.push(out);
-      if (kept.length > keep) kept.shift();
+      out = await session.run(feeds);
     }
     return (performance.now() - started) / STEPS;
   };
@@ -93,12 +90,13 @@ export async function runGenProfile(dir: string, rounds: number): Promise<void> 
   const loops: [string, () => Promise<number>][] = [
     ['bare session, decoder_with_past as it is', bareLoop(bare)],
     ["bare loop on the engine's cache session", bareLoop(engineSession)],
-    ["bare loop on the engine's session, fetch list", bareLoop(engineSession, true)],
-    ["bare loop on the engine's session, 8 kept", bareLoop(engineSession, false, 8)],
     ['engine nextLogits', nextLogitsLoop],
     ['generationStep, greedy', generateLoop({ strategy: 'greedy' })],
     ['generationStep, top-p 0.9 (T 0.8)', generateLoop({ strategy: 'top-p', temperature: 0.8, topP: 0.9 })],
   ];
+  // GEN_PROFILE_ONLY=top-p (a part of a loop's name) times that loop alone, e.g. under node --cpu-prof.
+  const only = process.env['GEN_PROFILE_ONLY'];
+  if (only) loops.splice(0, loops.length, ...loops.filter(([name]) => name.includes(only)));
   const wall = loops.map(() => [] as number[]);
   const cpu = loops.map(() => [] as number[]);
   const runs: number[] = [];
