@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { generate } from '../../src/engine/generate';
-import { SamplerSettings } from '../../src/common/sampler-settings';
 import type { Sampling } from '../../src/common/sampling-strategy';
 import type { OnnxModel } from '../../src/engine/session';
 import { loadBundled, ROOT } from './load-model';
+import { EVERY_SAMPLER } from './sampler-fixtures';
 
 /**
  * The exact tokens of seeded generations on the bundled models (wasm, 1 thread, on the cache), as
@@ -12,24 +12,6 @@ import { loadBundled, ROOT } from './load-model';
  * top-p, top-k and every sampler on. A change to the chain's arithmetic that moves one token, one
  * kept count or one rank fails here; probabilities and entropies are checked to 12 digits.
  */
-const EVERY_SAMPLER = SamplerSettings.parse({
-  repetitionPenalty: 1.2,
-  frequencyPenalty: 0.2,
-  presencePenalty: 0.1,
-  dryMultiplier: 0.8,
-  temperature: 1.1,
-  topK: 40,
-  topP: 0.95,
-  minP: 0.02,
-  typicalP: 0.98,
-  topNSigma: 2,
-  xtcProbability: 0.5,
-  xtcThreshold: 0.1,
-  epsilonCutoff: 0.001,
-  etaCutoff: 0.001,
-  mirostatTau: 4,
-});
-
 const RUNS: [string, Sampling, number][] = [
   ['greedy', { strategy: 'greedy' }, 0],
   ['top-p', { strategy: 'top-p', temperature: 0.8, topP: 0.9 }, 7],

@@ -9,29 +9,19 @@
  *   node bin/bench.mjs --gen-profile .cache/bench/gpt2-small [rounds]
  *   GEN_PROFILE_ONLY=top-p node --cpu-prof bin/bench.mjs --gen-profile .cache/bench/gpt2-small 5
  */
-import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import type * as Ort from 'onnxruntime-web';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
-import { OnnxModel, type ModelFiles } from '../../src/engine/session';
+import { OnnxModel } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
 import { median } from './engine-bench';
+import { benchModelFiles } from './step-bench';
 
 const STEPS = 16;
 let cpuStart = process.cpuUsage();
 
 export async function runGenProfile(dir: string, rounds: number): Promise<void> {
   const ort = await loadOrt('native');
-  const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
-  const withPast = new Uint8Array(readFileSync(join(dir, 'onnx/decoder_with_past.onnx')));
-  const files: ModelFiles = {
-    id: basename(dir),
-    config: json('config.json'),
-    tokenizer: json('tokenizer.json'),
-    tokenizerConfig: {},
-    onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
-    onnxWithPast: withPast,
-  };
+  const { files, withPast } = benchModelFiles(dir);
   const model = await OnnxModel.load(ort, files, { backend: 'native', threads: 1 });
   const vocab = model.tokenizer.info.vocabSize;
   const prompt = Array.from({ length: 128 }, (_, i) => (i * 7919 + 13) % vocab);

@@ -27,8 +27,8 @@ const SAMPLERS = {
 } as const;
 
 
-export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
-  const ort = await loadOrt('native');
+/** The bench model's files as the engine takes them (model.onnx and its decoder_with_past.onnx). */
+export function benchModelFiles(dir: string): { files: ModelFiles; withPast: Uint8Array } {
   const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
   const withPast = new Uint8Array(readFileSync(join(dir, 'onnx/decoder_with_past.onnx')));
   const files: ModelFiles = {
@@ -39,6 +39,12 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
     onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
     onnxWithPast: withPast,
   };
+  return { files, withPast };
+}
+
+export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
+  const ort = await loadOrt('native');
+  const { files, withPast } = benchModelFiles(dir);
   const model = await OnnxModel.load(ort, files, { backend: 'native', threads });
   const out: Measure[] = [{ metric: 'peak memory after loading (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024, note: 'instrumented graph + cache graph, model bytes read by the host' }];
   const vocab = model.tokenizer.info.vocabSize;
