@@ -113,13 +113,15 @@ export function applyChain(logits: ArrayLike<number>, history: readonly number[]
   for (const name of settings.order) working = stage(name, working, history, settings, rng, mu, context);
   // The model's distribution: the logits' own softmax (the same numbers as `softmax(logits, 1)`).
   const probs = chainProbabilities(initial);
-  let filtered = working === initial ? probs.slice() : chainProbabilities(working);
-  const id = settings.greedy ? Math.max(0, mostLikely(working)) : draw(filtered, rng.next());
-  const surprise = -Math.log2(filtered[id] ?? 0);
+  const drawn = working === initial ? probs : chainProbabilities(working);
+  const id = settings.greedy ? Math.max(0, mostLikely(working)) : draw(drawn, rng.next());
+  const surprise = -Math.log2(drawn[id] ?? 0);
+  // `filtered` is an array of its own (a host may transfer both): greedy's is all on the chosen token.
+  let filtered: Float64Array;
   if (settings.greedy) {
-    filtered = new Float64Array(filtered.length);
+    filtered = new Float64Array(drawn.length);
     filtered[id] = 1;
-  }
+  } else filtered = drawn === probs ? probs.slice() : drawn;
   let kept = 0;
   for (let i = 0; i < filtered.length; i++) if ((filtered[i] ?? 0) > 0) kept++;
   const sampledProb = filtered[id] ?? 0;
