@@ -1,7 +1,7 @@
 import { generationStep, type GenerationState, type GenerationStep, type StepOptions } from './generate';
 import type { EngineModel } from './contract';
 import type { ChainResult } from './sampling/chain';
-import { rankOrder } from './sampling/distribution';
+import { topOrder } from './sampling/filters';
 import type { Sampling } from '../common/sampling-strategy';
 
 /** How many of the most likely tokens a comparison keeps per step. */
@@ -41,13 +41,22 @@ export function topAlternatives(
   piece: (id: number) => { text: string; display: string },
   n = ALTERNATIVES,
 ): Alternative[] {
-  const order = rankOrder(chain.probs);
-  const ids = order.slice(0, n);
+  const { probs } = chain;
+  // `rankOrder(probs).slice(0, n)` without sorting the vocabulary at every step.
+  const ids = n > 0 ? topOrder(probs, n) : [];
+  // A rank in that order: the tokens more likely, or as likely with a lower id, come first.
+  const rankOf = (id: number): number => {
+    const p = probs[id] ?? 0;
+    let rank = 1;
+    for (let j = 0; j < probs.length; j++) if ((probs[j] ?? 0) > p || (probs[j] === p && j < id)) rank++;
+    return rank;
+  };
+  const top = ids.length;
   if (!ids.includes(chain.id)) ids.push(chain.id);
-  return ids.map((id) => {
+  return ids.map((id, k) => {
     const p = piece(id);
     const filtered = chain.filtered[id] ?? 0;
-    return { id, token: p.text, display: p.display, prob: chain.probs[id] ?? 0, filtered, rank: order.indexOf(id) + 1, kept: filtered > 0 };
+    return { id, token: p.text, display: p.display, prob: probs[id] ?? 0, filtered, rank: k < top ? k + 1 : rankOf(id), kept: filtered > 0 };
   });
 }
 

@@ -5,6 +5,7 @@ import { columnMetrics } from '../../src/engine/sampling/metrics';
 import { SamplerSettings } from '../../src/common/sampler-settings';
 import type { OnnxModel } from '../../src/engine/session';
 import { loadBundled } from './load-model';
+import { EVERY_SAMPLER } from './sampler-fixtures';
 
 let model: OnnxModel;
 
@@ -41,23 +42,7 @@ describe('sampling on seed-world', () => {
 
   it('gives the same tokens for the same settings and seed, with every sampler on', async () => {
     const ids = model.tokenizer.encode(PROMPT);
-    const settings = SamplerSettings.parse({
-      repetitionPenalty: 1.2,
-      frequencyPenalty: 0.2,
-      presencePenalty: 0.1,
-      dryMultiplier: 0.8,
-      temperature: 1.1,
-      topK: 40,
-      topP: 0.95,
-      minP: 0.02,
-      typicalP: 0.98,
-      topNSigma: 2,
-      xtcProbability: 0.5,
-      xtcThreshold: 0.1,
-      epsilonCutoff: 0.001,
-      etaCutoff: 0.001,
-      mirostatTau: 4,
-    });
+    const settings = EVERY_SAMPLER;
     const a = await generate(model, ids, { strategy: settings, seed: 21, maxTokens: 10 });
     const b = await generate(model, ids, { strategy: settings, seed: 21, maxTokens: 10 });
     expect(a.steps.map((s) => s.id)).toEqual(b.steps.map((s) => s.id));

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { forkState, topAlternatives, type StepDetail } from '../../src/engine/compare-step';
+import { rankOrder } from '../../src/engine/sampling/distribution';
 import type { GenerationStep } from '../../src/engine/generate';
 
 const piece = (id: number): { text: string; display: string } => ({ text: ` t${id}`, display: `␣t${id}` });
@@ -24,6 +26,23 @@ describe('the alternatives of a comparison step', () => {
       [1, 2],
       [3, 4],
     ]);
+  });
+});
+
+describe('the alternatives without sorting the vocabulary', () => {
+  it('are the first n of the full rank order, ranks included, with ties and the chosen token anywhere', () => {
+    const probsArb = fc.array(fc.oneof(fc.constant(0), fc.constant(0.125), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 400 }).map((a) => Float64Array.from(a));
+    fc.assert(
+      fc.property(probsArb, fc.nat(), fc.integer({ min: 1, max: 12 }), (probs, pick, n) => {
+        const id = pick % probs.length;
+        const order = rankOrder(probs);
+        const ids = order.slice(0, n);
+        if (!ids.includes(id)) ids.push(id);
+        const top = topAlternatives({ probs, filtered: probs, id }, piece, n);
+        expect(top.map((a) => [a.id, a.rank])).toEqual(ids.map((i) => [i, order.indexOf(i) + 1]));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

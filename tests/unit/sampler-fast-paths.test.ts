@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { applyChain } from '../../src/engine/sampling/chain';
 import { softmax } from '../../src/engine/sampling/distribution';
-import { liveOrder, topKFilter, topNSigmaFilter, topPFilter, xtcFilter } from '../../src/engine/sampling/filters';
+import { applyTemperature, liveOrder, minPFilter, topKFilter, topNSigmaFilter, topPFilter, xtcFilter } from '../../src/engine/sampling/filters';
+import { sortNonNegative } from '../../src/engine/sampling/float-sort';
+import { SamplerSettings } from '../../src/common/sampler-settings';
 
 /**
  * The filters that avoid sorting the vocabulary (selection, sorted probabilities) against their
@@ -76,4 +79,36 @@ describe('sampler filters without a full sort', () => {
     const logits = Float64Array.from({ length: 50257 }, (_, i) => Math.sin(i * 12.9898) * 2 + (i % 5 === 0 ? 0.5 : 0));
     for (const p of [0.5, 0.9, 0.999]) expect(bits(topPFilter(logits, p))).toEqual(bits(referenceTopP(logits, p)));
   });
+
+  it('the radix sort of probabilities orders them as the built-in sort does, ties, zeros and subnormals included', () => {
+    const valueArb = fc.oneof(fc.constant(0), fc.constant(0.25), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1e-300, noNaN: true }), fc.integer({ min: 1, max: 9 }).map((k) => k / 1024 + Number.EPSILON * k));
+    fc.assert(
+      fc.property(fc.array(valueArb, { minLength: 200, maxLength: 3000 }), (values) => {
+        const expected = Float64Array.from(values).sort();
+        expect(bits(sortNonNegative(Float64Array.from(values)))).toEqual(bits(expected));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("the chain's distributions (reusing its stages' exponentials) are the plain softmaxes of the logits and of what the stages kept", () => {
+    const longLogits = fc.array(valueArb, { minLength: 300, maxLength: 1500 }).map((a) => Float64Array.from(a));
+    fc.assert(
+      fc.property(longLogits, fc.double({ min: 0.3, max: 2, noNaN: true }), fc.integer({ min: 1, max: 600 }), fc.double({ min: 0.05, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.2, noNaN: true }), (logits, t, k, p, minP) => {
+        const cases: [SamplerSettings, (l: Float64Array) => Float64Array][] = [
+          [SamplerSettings.parse({ temperature: t, topP: p }), (l) => topPFilter(applyTemperature(l, t), p)],
+          [SamplerSettings.parse({ topP: p }), (l) => topPFilter(l, p)],
+          [SamplerSettings.parse({ temperature: t, topK: k, topP: p, minP }), (l) => minPFilter(topPFilter(topKFilter(applyTemperature(l, t), k), p), minP)],
+          [SamplerSettings.parse({ greedy: true }), (l) => l],
+        ];
+        for (const [settings, kept] of cases) {
+          const result = applyChain(logits, [], settings, { rng: 5, mu: null });
+          expect(bits(result.probs)).toEqual(bits(softmax(logits, 1)));
+          if (!settings.greedy) expect(bits(result.filtered)).toEqual(bits(softmax(kept(Float64Array.from(logits)), 1)));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
+

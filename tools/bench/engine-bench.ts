@@ -78,18 +78,20 @@ function readFiles(dir: string, variant?: string): ModelFiles {
 const tokens = (n: number, vocab: number, salt = 0): number[] => Array.from({ length: n }, (_, i) => (i * 7919 + salt * 104729 + 13) % vocab);
 
 /**
- * Medians of two timings taken in turns (a, b, a, b, …) after one warm-up of each, so that load from
- * elsewhere on the machine falls on both alike: their ratio is what the targets compare.
+ * Medians of timings taken in turns (a, b, c, a, b, c, …) after one warm-up of each, so that load
+ * from elsewhere on the machine falls on all alike: their ratios are what the targets compare.
  */
+export async function timeTurns(runs: number, loops: readonly (() => Promise<number>)[]): Promise<number[]> {
+  for (const loop of loops) await loop();
+  const times = loops.map((): number[] => []);
+  for (let i = 0; i < runs; i++) for (const [k, loop] of loops.entries()) times[k]?.push(await loop());
+  return times.map(median);
+}
+
+/** `timeTurns` of two. */
 export async function timePair(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
-  await a();
-  await b();
-  const [as, bs]: [number[], number[]] = [[], []];
-  for (let i = 0; i < runs; i++) {
-    as.push(await a());
-    bs.push(await b());
-  }
-  return [median(as), median(bs)];
+  const [ma, mb] = await timeTurns(runs, [a, b]);
+  return [ma ?? NaN, mb ?? NaN];
 }
 
 /**

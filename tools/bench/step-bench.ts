@@ -5,7 +5,8 @@
  *   forward step it follows;
  * - the engine's cached step against the same cache graph in a bare onnxruntime-node session;
  * - a forward pass with the head (final norm, unembedding) on the last position against every position;
- * - generation on the cache with top-p sampling, tokens/s;
+ * - generation on the cache with top-p sampling (whole `generationStep`s), tokens/s, in turns with the bare session;
+ * - the engine's forward call on 160 tokens against onnxruntime-node alone on model.onnx;
  * - the process's peak RSS after the model is loaded.
  * Run by bench.ts as `node bin/bench.mjs --step <model folder> <threads>`; prints one JSON line.
  */
@@ -14,9 +15,10 @@ import { basename, join } from 'node:path';
 import type * as Ort from 'onnxruntime-web';
 import { resolveSampling } from '../../src/common/sampling-strategy';
 import { applyChain } from '../../src/engine/sampling/chain';
+import { generationStep, type GenerationState } from '../../src/engine/generate';
 import { OnnxModel, type ModelFiles } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
-import { median, timePair, type Measure } from './engine-bench';
+import { median, timeTurns, type Measure } from './engine-bench';
 
 const SAMPLERS = {
   greedy: { strategy: 'greedy' },
@@ -25,8 +27,8 @@ const SAMPLERS = {
 } as const;
 
 
-export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
-  const ort = await loadOrt('native');
+/** The bench model's files as the engine takes them (model.onnx and its decoder_with_past.onnx). */
+export function benchModelFiles(dir: string): { files: ModelFiles; withPast: Uint8Array } {
   const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
   const withPast = new Uint8Array(readFileSync(join(dir, 'onnx/decoder_with_past.onnx')));
   const files: ModelFiles = {
@@ -37,6 +39,12 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
     onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
     onnxWithPast: withPast,
   };
+  return { files, withPast };
+}
+
+export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
+  const ort = await loadOrt('native');
+  const { files, withPast } = benchModelFiles(dir);
   const model = await OnnxModel.load(ort, files, { backend: 'native', threads });
   const out: Measure[] = [{ metric: 'peak memory after loading (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024, note: 'instrumented graph + cache graph, model bytes read by the host' }];
   const vocab = model.tokenizer.info.vocabSize;
@@ -65,27 +73,43 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
     return steps / ((performance.now() - started) / 1000);
   };
   let round = 0;
+  /** Tokens/s of `steps` cached steps after the prompt: the engine's `nextLogits` alone, or whole `generationStep`s (sampling, entropy, token text). */
   const engineRate = async (sampler: keyof typeof SAMPLERS | null): Promise<number> => {
     const ids = prompt.map((x) => (x + round++) % vocab);
+    // The prompt's pass and its first token are not timed: every timed step runs one token on the
+    // cache (a step fed the same sequence again would recompute the whole prompt, as the bare loop never does).
+    if (sampler) {
+      let state: GenerationState = await generationStep(model, { ids, steps: [], rngState: round, stopReason: null }, SAMPLERS[sampler]);
+      const started = performance.now();
+      for (let k = 0; k < steps; k++) state = await generationStep(model, state, SAMPLERS[sampler]);
+      return steps / ((performance.now() - started) / 1000);
+    }
     await model.nextLogits(ids);
-    const settings = sampler ? resolveSampling(SAMPLERS[sampler]) : null;
+    ids.push(vocab - 1);
     const started = performance.now();
     for (let k = 0; k < steps; k++) {
-      const logits = await model.nextLogits(ids);
-      ids.push(settings ? applyChain(logits, ids, settings, { rng: k + 1, mu: null }).id : (k * 31 + 5) % vocab);
+      await model.nextLogits(ids);
+      ids.push((k * 31 + 5) % vocab);
     }
     return steps / ((performance.now() - started) / 1000);
   };
-  const [engineOnly, bareOnly] = await timePair(runs, () => engineRate(null), bareRate);
+  const [engineOnly, bareOnly, generated] = await timeTurns(runs, [() => engineRate(null), bareRate, () => engineRate('top-p 0.9 (T 0.8)')]);
   await bare.release();
   const label = `${steps} tokens (${prompt.length}→${prompt.length + steps})`;
-  out.push({ metric: `engine's cached step (nextLogits), ${label}`, unit: 'tokens/s', value: engineOnly, higherIsBetter: true });
-  out.push({ metric: `bare onnxruntime-node session of the cache graph, ${label}`, unit: 'tokens/s', value: bareOnly, higherIsBetter: true });
-  out.push({ metric: `engine's cached step / bare session's time, paired`, unit: '×', value: bareOnly / engineOnly, note: 'what the engine adds: feeds, cache bookkeeping, the logits copy' });
+  out.push({ metric: `engine's cached step (nextLogits), ${label}`, unit: 'tokens/s', value: engineOnly ?? NaN, higherIsBetter: true });
+  out.push({ metric: `bare onnxruntime-node session of the cache graph, ${label}`, unit: 'tokens/s', value: bareOnly ?? NaN, higherIsBetter: true });
+  out.push({ metric: `engine's cached step / bare session's time, paired`, unit: '×', value: (bareOnly ?? NaN) / (engineOnly ?? NaN), note: 'what the engine adds: feeds, cache bookkeeping, the logits copy' });
+  out.push({
+    metric: `generate ${label} on the cache, top-p 0.9 (T 0.8)`,
+    unit: 'tokens/s',
+    value: generated ?? NaN,
+    higherIsBetter: true,
+    note: `generationStep (forward, sampler chain, entropy, token text), in turns with the bare session (${(bareOnly ?? NaN).toFixed(1)} tokens/s)`,
+  });
 
   // Sampling over the vocabulary on the model's own logits, against the cached step it follows.
   const logits = await model.nextLogits(prompt);
-  const stepMs = 1000 / engineOnly;
+  const stepMs = 1000 / (engineOnly ?? NaN);
   for (const [name, sampling] of Object.entries(SAMPLERS)) {
     const settings = resolveSampling(sampling);
     const times: number[] = [];
@@ -97,21 +121,34 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
     const ms = median(times);
     out.push({ metric: `sampling a token over ${vocab} logits, ${name}`, unit: 'ms', value: ms, note: `${((ms / stepMs) * 100).toFixed(1)}% of a cached step (${stepMs.toFixed(1)} ms)` });
   }
-  const sampled: number[] = [];
-  for (let i = 0; i < Math.max(3, Math.min(runs, 5)); i++) sampled.push(await engineRate('top-p 0.9 (T 0.8)'));
-  out.push({ metric: `generate ${label} on the cache, top-p 0.9 (T 0.8)`, unit: 'tokens/s', value: median(sampled), higherIsBetter: true });
 
-  // The head on the last position (what predict and generation read) against every position (surprisal), one session.
+  // The head on the last position (what predict and generation read) against every position
+  // (surprisal), one session; and the engine's whole forward call (feeds, run, the logits read)
+  // against onnxruntime-node alone on model.onnx as it is (every position's logits, as a user of it gets them).
   const n = Math.min(160, model.config.context);
   const ids = Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
-  const [last, every] = await timePair(
-    runs,
+  const plain = await ort.InferenceSession.create(join(dir, 'onnx/model.onnx'), { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  const plainFeeds: Record<string, Ort.Tensor> = { input_ids: int64(ids) };
+  if (plain.inputNames.includes('attention_mask')) plainFeeds['attention_mask'] = int64(Array<number>(n).fill(1));
+  if (plain.inputNames.includes('position_ids')) plainFeeds['position_ids'] = int64(ids.map((_, i) => i));
+  const wall = async (f: () => Promise<unknown>): Promise<number> => {
+    const t = performance.now();
+    await f();
+    return performance.now() - t;
+  };
+  const [last, every, engineCall, bareCall] = await timeTurns(runs, [
     async () => (await model.forward(ids, false)).forwardMs,
     async () => (await model.positionLogits(ids)).forwardMs,
-  );
-  out.push({ metric: `forward ${n} tokens, logits of the last position`, unit: 'ms', value: last });
-  out.push({ metric: `forward ${n} tokens, logits of every position`, unit: 'ms', value: every });
-  out.push({ metric: `forward ${n} tokens, last position / every position, paired`, unit: '×', value: last / every });
+    () => wall(() => model.forward(ids, false)),
+    () => wall(() => plain.run(plainFeeds, ['logits'])),
+  ]);
+  await plain.release();
+  out.push({ metric: `forward ${n} tokens, logits of the last position`, unit: 'ms', value: last ?? NaN });
+  out.push({ metric: `forward ${n} tokens, logits of every position`, unit: 'ms', value: every ?? NaN });
+  out.push({ metric: `forward ${n} tokens, last position / every position, paired`, unit: '×', value: (last ?? NaN) / (every ?? NaN) });
+  out.push({ metric: `forward ${n} tokens, the engine's forward call (ntl predict's pass)`, unit: 'ms', value: engineCall ?? NaN });
+  out.push({ metric: `forward ${n} tokens, onnxruntime-node alone on model.onnx`, unit: 'ms', value: bareCall ?? NaN });
+  out.push({ metric: `forward ${n} tokens, the engine / onnxruntime-node alone, paired`, unit: '×', value: (engineCall ?? NaN) / (bareCall ?? NaN), note: 'the engine runs its head on the last position only' });
   await model.release();
   return out;
 }

@@ -1,5 +1,5 @@
 import { SeededRandom } from '../rng';
-import { softmax } from './distribution';
+import { chainProbabilities } from './stage-softmax';
 import {
   applyDry,
   applyPenalties,
@@ -10,7 +10,6 @@ import {
   minPFilter,
   mirostatFilter,
   mostLikely,
-  probabilities,
   topKFilter,
   topNSigmaFilter,
   topPFilter,
@@ -109,19 +108,23 @@ function draw(probs: Float64Array, u: number): number {
 export function applyChain(logits: ArrayLike<number>, history: readonly number[], settings: SamplerSettings, state: SamplerState, context: ChainContext = {}): ChainResult {
   const rng = SeededRandom.resume(state.rng);
   const mu = settings.mirostatTau === undefined ? null : (state.mu ?? 2 * settings.mirostatTau);
-  let working: Logits = Float64Array.from(logits);
+  const initial: Logits = Float64Array.from(logits);
+  let working = initial;
   for (const name of settings.order) working = stage(name, working, history, settings, rng, mu, context);
-  let filtered = probabilities(working);
-  const id = settings.greedy ? Math.max(0, mostLikely(working)) : draw(filtered, rng.next());
-  const surprise = -Math.log2(filtered[id] ?? 0);
+  // The model's distribution: the logits' own softmax (the same numbers as `softmax(logits, 1)`).
+  const probs = chainProbabilities(initial);
+  const drawn = working === initial ? probs : chainProbabilities(working);
+  const id = settings.greedy ? Math.max(0, mostLikely(working)) : draw(drawn, rng.next());
+  const surprise = -Math.log2(drawn[id] ?? 0);
+  // `filtered` is an array of its own (a host may transfer both): greedy's is all on the chosen token.
+  let filtered: Float64Array;
   if (settings.greedy) {
-    filtered = new Float64Array(filtered.length);
+    filtered = new Float64Array(drawn.length);
     filtered[id] = 1;
-  }
+  } else filtered = drawn === probs ? probs.slice() : drawn;
   let kept = 0;
-  for (const p of filtered) if (p > 0) kept++;
+  for (let i = 0; i < filtered.length; i++) if ((filtered[i] ?? 0) > 0) kept++;
   const sampledProb = filtered[id] ?? 0;
-  const probs = softmax(logits, 1);
   const prob = probs[id] ?? 0;
   // Ranked by logit, so that two logits too close to differ in probability still rank apart.
   const logit = logits[id] ?? -Infinity;

@@ -7,7 +7,10 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): Float64Arra
   for (let i = 0; i < n; i++) max = Math.max(max, logits[i] ?? -Infinity);
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const e = Math.exp(((logits[i] ?? -Infinity) - max) / temperature);
+    const l = logits[i] ?? -Infinity;
+    // A removed token (-Infinity) is exp(-Infinity) = 0: left as the array's 0, which adds nothing to the sum.
+    if (l === -Infinity) continue;
+    const e = Math.exp((l - max) / temperature);
     out[i] = e;
     sum += e;
   }

@@ -1,4 +1,6 @@
 import { softmax } from './distribution';
+import { sortNonNegative } from './float-sort';
+import { kept, stageProbabilities } from './stage-softmax';
 
 /**
  * The stages of the sampler chain as pure functions on logits. A removed token has the logit
@@ -32,7 +34,7 @@ export const probabilities = (logits: Logits): Float64Array => softmax(logits, 1
 /** Number of tokens left. */
 export function liveCount(logits: Logits): number {
   let n = 0;
-  for (const l of logits) if (l > -Infinity) n++;
+  for (let i = 0; i < logits.length; i++) if ((logits[i] ?? -Infinity) > -Infinity) n++;
   return n;
 }
 
@@ -50,7 +52,7 @@ function keepWhere(logits: Logits, keep: (id: number) => boolean): Logits {
     const best = mostLikely(logits);
     if (best !== -1) out[best] = logits[best] ?? -Infinity;
   }
-  return out;
+  return kept(out, logits);
 }
 
 /** Keeps the first `count` (at least one) of `order`, ids of remaining tokens. */
@@ -61,7 +63,7 @@ function keepFirst(logits: Logits, order: readonly number[], count: number): Log
     const id = order[k] ?? 0;
     out[id] = logits[id] ?? -Infinity;
   }
-  return out;
+  return kept(out, logits);
 }
 
 /**
@@ -88,7 +90,7 @@ function keepTop(logits: Logits, count: number): Logits {
       above++;
     }
   }
-  return out;
+  return kept(out, logits);
 }
 
 /** The remaining tokens' logits, in id order, in an array of their own. */
@@ -223,6 +225,9 @@ export function topKFilter(logits: Logits, k: number): Logits {
   return keepTop(logits, k);
 }
 
+/** The probabilities top-p sorts, kept between steps. */
+let sortedScratch = new Float64Array(0);
+
 /** Tolerance for "the cumulative probability reaches p", so that p = 1 keeps every token. */
 const REACH = 1e-12;
 
@@ -233,11 +238,11 @@ const REACH = 1e-12;
  * logit order, without sorting ids.
  */
 export function topPFilter(logits: Logits, p: number): Logits {
-  const probs = probabilities(logits);
-  const sorted = new Float64Array(logits.length);
+  const probs = stageProbabilities(logits);
+  if (sortedScratch.length < logits.length) sortedScratch = new Float64Array(logits.length);
   let live = 0;
-  for (let i = 0; i < logits.length; i++) if (isAlive(logits[i])) sorted[live++] = probs[i] ?? 0;
-  const desc = sorted.subarray(0, live).sort();
+  for (let i = 0; i < logits.length; i++) if (isAlive(logits[i])) sortedScratch[live++] = probs[i] ?? 0;
+  const desc = sortNonNegative(sortedScratch.subarray(0, live));
   let cumulative = 0;
   let count = 0;
   for (let k = live - 1; k >= 0; k--) {
@@ -245,14 +250,40 @@ export function topPFilter(logits: Logits, p: number): Logits {
     count++;
     if (cumulative >= p - REACH) break;
   }
-  return keepTop(logits, count);
+  return keepAtLeast(logits, probs, desc[live - count] ?? 0, count) ?? keepTop(logits, count);
+}
+
+/**
+ * `keepTop(logits, count)` without a selection, when the tokens whose probability reaches `cut`
+ * are `count` of them and every one has a larger logit than every remaining token left out (no tie
+ * at the cut to settle): they are then the `count` most likely. Null when that does not hold.
+ */
+function keepAtLeast(logits: Logits, probs: Float64Array, cut: number, count: number): Logits | null {
+  let reach = 0;
+  let lowestIn = Infinity;
+  let highestOut = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] ?? -Infinity;
+    if (!(l > -Infinity)) continue;
+    if ((probs[i] ?? 0) >= cut) {
+      reach++;
+      lowestIn = Math.min(lowestIn, l);
+    } else highestOut = Math.max(highestOut, l);
+  }
+  if (reach !== count || !(lowestIn > highestOut)) return null;
+  const out = new Float64Array(logits.length).fill(-Infinity);
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] ?? -Infinity;
+    if (l > -Infinity && (probs[i] ?? 0) >= cut) out[i] = l;
+  }
+  return kept(out, logits);
 }
 
 /** Tokens with probability at least `minP` times the top token's. */
 export function minPFilter(logits: Logits, minP: number): Logits {
-  const probs = probabilities(logits);
+  const probs = stageProbabilities(logits);
   let top = 0;
-  for (const q of probs) top = Math.max(top, q);
+  for (let i = 0; i < probs.length; i++) top = Math.max(top, probs[i] ?? 0);
   return keepWhere(logits, (id) => (probs[id] ?? 0) >= minP * top);
 }
 
@@ -262,7 +293,7 @@ export function minPFilter(logits: Logits, minP: number): Logits {
  */
 export function typicalFilter(logits: Logits, p: number): Logits {
   if (p >= 1) return Float64Array.from(logits);
-  const probs = probabilities(logits);
+  const probs = stageProbabilities(logits);
   const live = liveOrder(logits);
   let entropy = 0;
   for (const id of live) {
@@ -290,10 +321,10 @@ export function topNSigmaFilter(logits: Logits, n: number): Logits {
   const values = liveValues(logits).sort().reverse();
   if (values.length === 0) return Float64Array.from(logits);
   let total = 0;
-  for (const v of values) total += v;
+  for (let i = 0; i < values.length; i++) total += values[i] ?? 0;
   const mean = total / values.length;
   let squares = 0;
-  for (const v of values) squares += (v - mean) ** 2;
+  for (let i = 0; i < values.length; i++) squares += ((values[i] ?? 0) - mean) ** 2;
   const sigma = Math.sqrt(squares / values.length);
   const max = values[0] ?? 0;
   return keepWhere(logits, (id) => (logits[id] ?? -Infinity) >= max - n * sigma);
@@ -304,7 +335,7 @@ export function topNSigmaFilter(logits: Logits, n: number): Logits {
  * least `threshold`, remove all of them except the least likely one.
  */
 export function xtcFilter(logits: Logits, threshold: number): Logits {
-  const probs = probabilities(logits);
+  const probs = stageProbabilities(logits);
   const candidates: number[] = [];
   for (let i = 0; i < logits.length; i++) if (isAlive(logits[i]) && (probs[i] ?? 0) >= threshold) candidates.push(i);
   const above = candidates.sort((a, b) => (logits[b] ?? 0) - (logits[a] ?? 0) || a - b);
@@ -315,21 +346,24 @@ export function xtcFilter(logits: Logits, threshold: number): Logits {
 
 /** Epsilon sampling (Hewitt et al., 2022): tokens with probability at least ε. */
 export function epsilonFilter(logits: Logits, epsilon: number): Logits {
-  const probs = probabilities(logits);
+  const probs = stageProbabilities(logits);
   return keepWhere(logits, (id) => (probs[id] ?? 0) >= epsilon);
 }
 
 /** Eta sampling (Hewitt et al., 2022): tokens with probability at least min(η, √η·e^(−H)), H the entropy in nats. */
 export function etaFilter(logits: Logits, eta: number): Logits {
-  const probs = probabilities(logits);
+  const probs = stageProbabilities(logits);
   let entropy = 0;
-  for (const q of probs) if (q > 0) entropy -= q * Math.log(q);
+  for (let i = 0; i < probs.length; i++) {
+    const q = probs[i] ?? 0;
+    if (q > 0) entropy -= q * Math.log(q);
+  }
   const threshold = Math.min(eta, Math.sqrt(eta) * Math.exp(-entropy));
   return keepWhere(logits, (id) => (probs[id] ?? 0) >= threshold);
 }
 
 /** Mirostat v2's truncation (Basu et al., 2021): tokens whose surprise −log2 p is at most `mu`. */
 export function mirostatFilter(logits: Logits, mu: number): Logits {
-  const probs = probabilities(logits);
+  const probs = stageProbabilities(logits);
   return keepWhere(logits, (id) => -Math.log2(probs[id] ?? 0) <= mu);
 }

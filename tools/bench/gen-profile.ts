@@ -1,0 +1,108 @@
+/**
+ * Where a cached generation step's milliseconds go on GPT-2 small, native, 1 thread (issue 18), in
+ * one process, each loop timed in turns (rounds of `STEPS` cached steps after a 128-token prompt):
+ * - a bare onnxruntime-node session of the decoder_with_past file, fed and fetched by hand;
+ * - the engine's cache session run bare (the same feeds), to tell the graph from the JavaScript;
+ * - the engine's `nextLogits` loop, its `session.run` time apart;
+ * - `generationStep` loops (greedy and top-p 0.9 at T 0.8): the whole step as `ntl generate` runs it.
+ * Wall and CPU milliseconds a step, medians of the rounds.
+ *   node bin/bench.mjs --gen-profile .cache/bench/gpt2-small [rounds]
+ *   GEN_PROFILE_ONLY=top-p node --cpu-prof bin/bench.mjs --gen-profile .cache/bench/gpt2-small 5
+ */
+import type * as Ort from 'onnxruntime-web';
+import { generationStep, type GenerationState } from '../../src/engine/generate';
+import { OnnxModel } from '../../src/engine/session';
+import { loadOrt } from '../../src/node/ort-runtime';
+import { median } from './engine-bench';
+import { benchModelFiles } from './step-bench';
+
+const STEPS = 16;
+let cpuStart = process.cpuUsage();
+
+export async function runGenProfile(dir: string, rounds: number): Promise<void> {
+  const ort = await loadOrt('native');
+  const { files, withPast } = benchModelFiles(dir);
+  const model = await OnnxModel.load(ort, files, { backend: 'native', threads: 1 });
+  const vocab = model.tokenizer.info.vocabSize;
+  const prompt = Array.from({ length: 128 }, (_, i) => (i * 7919 + 13) % vocab);
+  const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' } as const;
+  const bare = await ort.InferenceSession.create(withPast, options);
+  // The engine's own cache session (decoder_with_past with its head on chosen rows), reached for timing only.
+  const kv = Reflect.get(model, 'kv') as { graph: { session: Ort.InferenceSession } | null };
+  const engineSession = kv.graph?.session;
+  if (!engineSession) throw new Error('the model has no cache graph');
+  let runMs = 0;
+  const run = engineSession.run.bind(engineSession);
+  engineSession.run = (async (feeds: Ort.InferenceSession.FeedsType, fetches?: readonly string[]) => {
+    const t = performance.now();
+    const out = await run(feeds, fetches as string[]);
+    runMs += performance.now() - t;
+    return out;
+  }) as typeof engineSession.run;
+
+  const int64 = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
+  const bareLoop = (session: Ort.InferenceSession) => async (): Promise<number> => {
+    const past = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
+    const extra = (n: number): Record<string, Ort.Tensor> => (session.inputNames.includes('ntl_logit_rows') ? { ntl_logit_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]) } : {});
+    const empty = new ort.Tensor('float32', new Float32Array(0), [1, model.config.kvHeads, 0, model.config.headDim]);
+    let out = await session.run({ input_ids: int64(prompt), ...extra(prompt.length), ...Object.fromEntries(past.map((n) => [n, empty])) });
+    const started = performance.now();
+    cpuStart = process.cpuUsage();
+    for (let k = 0; k < STEPS; k++) {
+      const feeds: Record<string, Ort.Tensor> = { input_ids: int64([(k * 31 + 5) % vocab]), ...extra(1) };
+      for (const n of past) feeds[n] = out[n.replace('past_key_values.', 'present.')] as Ort.Tensor;
+      out = await session.run(feeds);
+    }
+    return (performance.now() - started) / STEPS;
+  };
+  let round = 0;
+  const nextLogitsLoop = async (): Promise<number> => {
+    const ids = prompt.map((x) => (x + round++) % vocab);
+    await model.nextLogits(ids);
+    ids.push(vocab - 1);
+    runMs = 0;
+    const started = performance.now();
+    cpuStart = process.cpuUsage();
+    for (let k = 0; k < STEPS; k++) {
+      await model.nextLogits(ids);
+      ids.push((k * 31 + 5) % vocab);
+    }
+    return (performance.now() - started) / STEPS;
+  };
+  const generateLoop = (sampling: Parameters<typeof generationStep>[2]) => async (): Promise<number> => {
+    let state: GenerationState = { ids: prompt.map((x) => (x + round++) % vocab), steps: [], rngState: 7, stopReason: null };
+    state = await generationStep(model, state, sampling);
+    const started = performance.now();
+    cpuStart = process.cpuUsage();
+    for (let k = 0; k < STEPS; k++) state = await generationStep(model, state, sampling);
+    return (performance.now() - started) / STEPS;
+  };
+  const loops: [string, () => Promise<number>][] = [
+    ['bare session, decoder_with_past as it is', bareLoop(bare)],
+    ["bare loop on the engine's cache session", bareLoop(engineSession)],
+    ['engine nextLogits', nextLogitsLoop],
+    ['generationStep, greedy', generateLoop({ strategy: 'greedy' })],
+    ['generationStep, top-p 0.9 (T 0.8)', generateLoop({ strategy: 'top-p', temperature: 0.8, topP: 0.9 })],
+  ];
+  // GEN_PROFILE_ONLY=top-p (a part of a loop's name) times that loop alone, e.g. under node --cpu-prof.
+  const only = process.env['GEN_PROFILE_ONLY'];
+  if (only) loops.splice(0, loops.length, ...loops.filter(([name]) => name.includes(only)));
+  const wall = loops.map(() => [] as number[]);
+  const cpu = loops.map(() => [] as number[]);
+  const runs: number[] = [];
+  for (let r = 0; r < rounds + 1; r++) {
+    for (const [i, [name, loop]] of loops.entries()) {
+      const ms = await loop();
+      const used = process.cpuUsage(cpuStart);
+      if (name === 'engine nextLogits') runs.push(runMs / STEPS);
+      if (r === 0) continue;
+      wall[i]?.push(ms);
+      cpu[i]?.push((used.user + used.system) / 1000 / STEPS);
+    }
+  }
+  console.log(`ms a step, medians of ${rounds} rounds of ${STEPS} steps (128→${128 + STEPS} tokens), load ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  for (const [i, [name]] of loops.entries()) console.log(`${name.padEnd(44)} wall ${median(wall[i] ?? []).toFixed(2).padStart(7)}  cpu ${median(cpu[i] ?? []).toFixed(2).padStart(7)}  ${(1000 / median(wall[i] ?? [])).toFixed(1)} tok/s`);
+  console.log(`engine nextLogits: its session.run ${median(runs.slice(1)).toFixed(2)} ms a step`);
+  await bare.release();
+  await model.release();
+}
