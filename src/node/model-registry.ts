@@ -11,7 +11,9 @@ import { modelSizeProblem } from '../common/model-limits';
 import { graphFacts, logitsWidth, type GraphFacts } from '../engine/graph-facts';
 import { checkKnownOperators } from '../engine/operator-support';
 import { planGraph } from '../engine/onnx-graph';
+import type { ByteSource } from '../engine/byte-source';
 import { prepareGraph } from '../engine/onnx-edit';
+import { graphWithoutWeights } from './file-source';
 import { ModelTokenizer } from '../engine/tokenizer';
 import { RequestError, errorMessage } from './request-error';
 import { isMissing, readJson } from './model-folder-files';
@@ -333,13 +335,16 @@ export class ModelRegistry {
     tokenizerConfig: unknown,
     config: ModelConfig,
   ): Promise<GraphInspection> {
-    const bytes = await readFile(onnxPath);
-    const external = new Map<string, Uint8Array>();
+    const external = new Map<string, Uint8Array | ByteSource>();
     for (const file of dataFiles) {
       const data = await readFile(join(dirname(onnxPath), basename(file)));
       external.set(basename(file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
-    const { graph: summary } = prepareGraph(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), onnxLabel, external);
+    // The graph without its weights: the checks read the few they need from the file by offset.
+    const skimmed = graphWithoutWeights(onnxPath, onnxLabel);
+    if (skimmed) external.set(basename(onnxPath), skimmed.source);
+    const bytes = skimmed?.graph ?? new Uint8Array(await readFile(onnxPath));
+    const { graph: summary } = prepareGraph(bytes, onnxLabel, external);
     const plan = planGraph(summary, onnxLabel);
     checkKnownOperators(plan, onnxLabel);
     let tokenizer: ModelTokenizer;
@@ -354,7 +359,8 @@ export class ModelRegistry {
       const source = width !== null ? `the last dimension of the graph's "${plan.logitsOutput}" output` : 'config.json "vocab_size"';
       throw new Error(`${tokenizerLabel}: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${limit} logits (${source})`);
     }
-    const externalFiles = summary.externalFiles;
+    // The file itself, where the weights were referred to in it, is no external file of the model.
+    const externalFiles = summary.externalFiles.filter((f) => !skimmed || f !== basename(onnxPath));
     return { facts: graphFacts(summary, plan, config), externalFiles };
   }
 
