@@ -135,6 +135,7 @@ export class OnnxModel implements EngineModel {
     const external = files.externalData ?? [];
     // The weights stay in the file: the graph refers to them there (weight-refs.ts), and is decoded with the file as its external data.
     const main = sessionGraph(files.onnx, files.onnxFile ?? 'onnx/model.onnx', options.backend, files.folder, files.onnxSource);
+    const mainFolder = main.folder;
     const sessionExternal = [...external, ...main.external];
     const decodeExternal = new Map([...external, ...(main.referred ? [main.referred] : [])].map((e) => [e.path, e.data]));
     // A merged decoder runs its with-past branch for everything (an empty past for a whole prompt): one session, one copy of the weights.
@@ -156,7 +157,7 @@ export class OnnxModel implements EngineModel {
     // The head (final norm, unembedding) runs on the positions a pass reads: the stream entering the final norm.
     let stream = headStream(plan, prepared.graph.nodes);
     const create = async (bytes: Uint8Array): Promise<Ort.InferenceSession> => {
-      const options_ = { ...sessionOptions(options, main.folder), ...(sessionExternal.length > 0 ? { externalData: sessionExternal } : {}) };
+      const options_ = { ...sessionOptions(options, mainFolder), ...(sessionExternal.length > 0 ? { externalData: sessionExternal } : {}) };
       const probes = plan.probes.map((p) => p.tensor);
       if (stream) {
         try {
@@ -194,12 +195,20 @@ export class OnnxModel implements EngineModel {
     const fileBytes = files.onnxSource?.byteLength ?? files.onnx.byteLength;
     const weightBytes = Math.max(prepared.bytes.byteLength, fileBytes) + external.reduce((sum, e) => sum + e.data.byteLength, 0);
     const plainPath = recompute !== null && weightBytes <= OnnxModel.plainSessionMaxBytes;
+    const reread = files.reread && external.length === 0 ? rereader(files.reread, fileBytes, file, recompute, plainPath) : null;
+    if (reread && !plainPath && main.referred) {
+      // The file's bytes handed to onnxruntime-web go before the cache graph's are read: the file is read again when needed.
+      sessionExternal.length = 0;
+      decodeExternal.delete(main.referred.path);
+      main.external.length = 0;
+      main.referred = null;
+    }
     const withPastFile = `${files.id}/${files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx'}`;
     if (options.cache === false) {
       cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
     } else if (mainSlots.length > 0 && plainPath) {
       // Generation keeps the fused operators' own path: a session of the graph as it is.
-      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withHead(prepared.bytes, stream, [], file), file, config, sessionOptions(options, main.folder), sessionExternal));
+      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withHead(prepared.bytes, stream, [], file), file, config, sessionOptions(options, mainFolder), sessionExternal));
     } else if (mainSlots.length > 0) {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
     } else if (files.onnxWithPast) {
@@ -216,11 +225,10 @@ export class OnnxModel implements EngineModel {
     model.mainSlots = mainSlots;
     model.logitStream = stream;
     // Node hosts read the file again when an edited graph or the tables are wanted, instead of keeping its bytes here.
-    const reread = files.reread && external.length === 0 ? rereader(files.reread, fileBytes, file, recompute, plainPath) : null;
     model.graphSource = reread
       ? new GraphSource(file, external, null, reread)
       : new GraphSource(file, sessionExternal, { graph: prepared.graph, observed, plain: plainPath ? prepared.bytes : null }, null);
-    model.folder = main.folder;
+    model.folder = mainFolder;
     model.hasPlain = plainPath;
     model.precisionText = precisionLabel(prepared.graph);
     return model;

@@ -58,14 +58,14 @@ describe('weights referred to in their own file', () => {
     }
   });
 
-  it('on native, a model read without its weights computes what one given the whole files computes: forward, attention, cached steps', async () => {
-    const native = await loadOrt('native');
+  it.each(['native', 'wasm'] as const)('on %s, a model read without its weights computes what one given the whole files computes: forward, attention, cached steps', async (backend) => {
+    const runtimeOrt = await loadOrt(backend);
     const info = await new ModelRegistry([{ dir: join(ROOT, 'resources/models'), source: 'bundled' }]).resolve('seed-world');
     const files = await readModelFiles(info, { weightsOnDisk: true });
     expect(files.onnx.byteLength).toBeLessThan(bytes.byteLength / 10);
     expect(files.onnxWithPast?.byteLength).toBeLessThan(bytes.byteLength / 10);
-    const runtime = { backend: 'native', threads: 1 } as const;
-    const [lean, whole] = [await OnnxModel.load(native, files, runtime), await loadBundled(undefined, { ort: native, runtime })];
+    const runtime = { backend, threads: 1 };
+    const [lean, whole] = [await OnnxModel.load(runtimeOrt, files, runtime), await loadBundled(undefined, { ort: runtimeOrt, runtime })];
     try {
       expect(lean.hasCache).toBe(true);
       const ids = lean.tokenizer.encode('She rowed her boat down the river to the bank. At the bank she');
