@@ -13,3 +13,8 @@ export function memorySource(bytes: Uint8Array): ByteSource {
 export function readBytes(data: Uint8Array | ByteSource, offset: number, length: number): Uint8Array {
   return data instanceof Uint8Array ? data.subarray(offset, offset + length) : data.read(offset, length);
 }
+
+/** A file its host reads again whole for each read (`ModelFiles.reread`): for the rare late read, such as the logit lens's head. */
+export function rereadSource(reread: () => Uint8Array, byteLength: number): ByteSource {
+  return { byteLength, read: (offset, length) => reread().slice(offset, offset + length) };
+}

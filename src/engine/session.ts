@@ -23,6 +23,7 @@ import { CacheRunner } from './cache-runner';
 import { lastPositionLogits, probesOf, readForward, type ForwardResult } from './forward-result';
 import { sessionOptions, type BackendName, type LoadOptions, type ModelFiles, type OrtModule } from './session-options';
 import { ModelTokenizer } from './tokenizer';
+import { rereadSource } from './byte-source';
 import { sessionGraph } from './weight-refs';
 import type { Capabilities, EngineModel } from './contract';
 import { supportedViews } from './supported-views';
@@ -196,12 +197,11 @@ export class OnnxModel implements EngineModel {
     const weightBytes = Math.max(prepared.bytes.byteLength, fileBytes) + external.reduce((sum, e) => sum + e.data.byteLength, 0);
     const plainPath = recompute !== null && weightBytes <= OnnxModel.plainSessionMaxBytes;
     const reread = files.reread && external.length === 0 ? rereader(files.reread, fileBytes, file, recompute, plainPath) : null;
-    if (reread && !plainPath && main.referred) {
+    if (files.reread && reread && !plainPath && main.referred) {
       // The file's bytes handed to onnxruntime-web go before the cache graph's are read: the file is read again when needed.
       sessionExternal.length = 0;
-      decodeExternal.delete(main.referred.path);
       main.external.length = 0;
-      main.referred = null;
+      if (main.referred.data instanceof Uint8Array) decodeExternal.set(main.referred.path, rereadSource(files.reread, fileBytes));
     }
     const withPastFile = `${files.id}/${files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx'}`;
     if (options.cache === false) {

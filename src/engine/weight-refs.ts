@@ -146,7 +146,11 @@ export function sessionGraph(bytes: Uint8Array, name: string, backend: string, m
   const location = name.slice(slash + 1);
   const folder = modelFolder === undefined ? null : slash < 0 ? modelFolder : `${modelFolder}/${name.slice(0, slash)}`;
   // Read without its weights, the graph needs them handed over where ONNX Runtime cannot read the file itself.
-  if (source && (backend !== 'native' || folder === null)) return sessionGraph(source.read(0, source.byteLength), name, backend, modelFolder);
+  if (source && (backend !== 'native' || folder === null)) {
+    // The whole file for the session only; the graph is decoded against the file on disk.
+    const whole = sessionGraph(source.read(0, source.byteLength), name, backend, modelFolder);
+    return { ...whole, referred: whole.referred && { path: whole.referred.path, data: source } };
+  }
   if (source) return { bytes, referred: { path: location, data: source }, external: [], folder };
   if (backend === 'native' && folder === null) return { bytes, referred: null, external: [], folder: null };
   const graph = referable(memorySource(bytes), location, name);
