@@ -59,18 +59,18 @@ export const median = (xs: number[]): number => {
 };
 
 /**
- * A model folder's files as the hosts read them: on native the graphs without their weights
- * (onnxruntime-node reads those from the files, as `ntl` and the desktop app's native engine do),
- * on wasm the whole files; with `reread`, so the engine keeps no bytes after loading.
+ * A model folder's files as `ntl` reads them: the graphs without their weights (onnxruntime-node
+ * reads those from the files; for onnxruntime-web the engine reads each file whole while its session
+ * is created), with `reread`, so the engine keeps no bytes after loading.
  */
-export function readFiles(dir: string, variant?: string, backend: BackendName = 'wasm'): ModelFiles {
+export function readFiles(dir: string, variant?: string): ModelFiles {
   const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
   const suffix = variant ? `_${variant}` : '';
   const onnxFile = `onnx/model${suffix}.onnx`;
   const withPastFile = `onnx/decoder_with_past${suffix}.onnx`;
   const whole = (file: string): Uint8Array => new Uint8Array(readFileSync(join(dir, file)));
   const graph = (file: string): { bytes: Uint8Array; source?: ByteSource } => {
-    const lean = backend === 'native' ? graphWithoutWeights(join(dir, file), file) : null;
+    const lean = graphWithoutWeights(join(dir, file), file);
     return lean ? { bytes: lean.graph, source: lean.source } : { bytes: whole(file) };
   };
   const main = graph(onnxFile);
@@ -125,7 +125,7 @@ async function generationRate(model: OnnxModel, prompt: number[], count: number,
 
 export async function runChild(dir: string, backend: BackendName, threads: number, plan: ChildPlan): Promise<Measure[]> {
   const ort = await loadOrt(backend);
-  const files = readFiles(dir, plan.variant, backend);
+  const files = readFiles(dir, plan.variant);
   const out: Measure[] = [];
   const loads: number[] = [];
   let model: OnnxModel | null = null;
@@ -212,7 +212,7 @@ export async function runChild(dir: string, backend: BackendName, threads: numbe
   }
   out.push({ metric: 'peak memory (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024 });
   if (plan.pairWithFloat32 && plan.variant && model.hasCache) {
-    const float32 = await OnnxModel.load(ort, readFiles(dir, undefined, backend), { backend, threads });
+    const float32 = await OnnxModel.load(ort, readFiles(dir), { backend, threads });
     const n = plan.pairWithFloat32.tokens;
     const start = Math.min(context - n, plan.prompt);
     let round = 0;

@@ -27,7 +27,7 @@ const SAMPLERS = {
 
 export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
   const ort = await loadOrt('native');
-  const files = readFiles(dir, undefined, 'native');
+  const files = readFiles(dir);
   const model = await OnnxModel.load(ort, files, { backend: 'native', threads });
   const out: Measure[] = [{ metric: 'peak memory after loading (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024, note: 'instrumented graph + cache graph, the graphs read without their weights (onnxruntime-node reads them from the files)' }];
   const withPast = new Uint8Array(readFileSync(join(dir, 'onnx/decoder_with_past.onnx')));
@@ -43,7 +43,7 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
   };
   const [engineLoad, plainLoad] = await timePair(
     runs,
-    () => timed(() => OnnxModel.load(ort, readFiles(dir, undefined, 'native'), { backend: 'native', threads })),
+    () => timed(() => OnnxModel.load(ort, readFiles(dir), { backend: 'native', threads })),
     () => timed(() => ort.InferenceSession.create(join(dir, 'onnx/model.onnx'), options)),
   );
   out.push({ metric: 'model load (both graphs, as ntl reads them)', unit: 'ms', value: engineLoad });
