@@ -224,7 +224,8 @@ export function withHead(bytes: Uint8Array, stream: string | null, outputs: read
   return stream ? addLogitRows(bytes, stream, outputs, file) : addGraphOutputs(bytes, outputs);
 }
 
-interface Field {
+/** One protobuf field: its number, wire type and bounds. */
+export interface Field {
   number: number;
   wire: number;
   /** Where the field's tag begins, and its payload's bounds (a length-delimited field's content). */

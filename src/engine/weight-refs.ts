@@ -1,5 +1,5 @@
 import { memorySource, type ByteSource } from './byte-source';
-import { concat, lengthDelimited, varint } from './onnx-edit';
+import { concat, lengthDelimited, varint, type Field } from './onnx-edit';
 
 /**
  * A model's weights left where they are. `referWeights` returns the graph without its inline weights,
@@ -20,14 +20,6 @@ const RAW_DATA = 9;
 const EXTERNAL_DATA = 13;
 const DATA_LOCATION = 14;
 const EXTERNAL = 1;
-
-interface Field {
-  number: number;
-  wire: number;
-  tagStart: number;
-  start: number;
-  end: number;
-}
 
 /** The protobuf field at `pos`: its number, wire type and bounds, read from the few bytes of its header. */
 function fieldAt(source: ByteSource, pos: number, file: string): Field {
