@@ -24,6 +24,11 @@ export class GraphSource {
     private readonly reread: (() => PreparedGraph) | null,
   ) {}
 
+  /** Whether the graph is kept (as the session was made from it), rather than read again as the file has it. */
+  get isKept(): boolean {
+    return this.kept !== null;
+  }
+
   get(): PreparedGraph {
     if (this.kept) return this.kept;
     if (!this.reread) throw new Error(`${this.file}: the graph is not available`);

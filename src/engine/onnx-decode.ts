@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { bfloat16ToFloat, halfToFloat, ONNX_TYPE } from './tensor-data';
+import { readBytes, type ByteSource } from './byte-source';
 
 /**
  * Decoding an ONNX file into what the planner reads: nodes, initializers (their shapes, types and
@@ -58,7 +59,9 @@ function tensorFloats(t: onnxProto.onnx.ITensorProto): Float32Array | null {
   const raw = t.rawData;
   if (t.dataType === 1) {
     if (raw && raw.length > 0) {
-      // A fresh, aligned copy (under Node, protobufjs hands out Buffers whose slice() is a view).
+      // Bytes read for this tensor alone (a file read by offset) are used as they are; else a fresh,
+      // aligned copy (under Node, protobufjs hands out Buffers whose slice() is a view).
+      if (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength) return new Float32Array(raw.buffer, 0, raw.byteLength / 4);
       const copy = new Uint8Array(raw.byteLength);
       copy.set(raw);
       return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
@@ -153,7 +156,7 @@ function storedElements(t: onnxProto.onnx.ITensorProto, bytesPerElement: number)
 }
 
 /** Parses ONNX bytes; names the file and cause when they are not an ONNX model. */
-export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: ReadonlyMap<string, Uint8Array> = new Map()): GraphSummary {
+export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: ReadonlyMap<string, Uint8Array | ByteSource> = new Map()): GraphSummary {
   let model: onnxProto.onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -204,7 +207,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     if (!data) return null;
     const offset = Number(entry('offset') ?? '0');
     const length = Number(entry('length') ?? String(data.byteLength - offset));
-    return { dataType: t.dataType, rawData: data.subarray(offset, offset + length) };
+    return { dataType: t.dataType, rawData: readBytes(data, offset, length) };
   };
   for (const [kind, list] of [['input', graph.input], ['output', graph.output]] as const) {
     for (const v of list ?? []) checkDims(file, `graph ${kind} "${v.name ?? ''}"`, valueInfo(v).dims);

@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import type { ByteSource } from './byte-source';
 import { decodeModel, type GraphNode, type GraphSummary } from './onnx-decode';
 
 /**
@@ -8,7 +9,7 @@ import { decodeModel, type GraphNode, type GraphSummary } from './onnx-decode';
 
 const { onnx } = onnxProto;
 
-function varint(value: number): number[] {
+export function varint(value: number): number[] {
   const out: number[] = [];
   let v = value;
   while (v >= 0x80) {
@@ -134,7 +135,7 @@ export function inlineBranch(bytes: Uint8Array, file = 'model.onnx', branchName:
 export function prepareGraph(
   bytes: Uint8Array,
   file = 'model.onnx',
-  external: ReadonlyMap<string, Uint8Array> = new Map(),
+  external: ReadonlyMap<string, Uint8Array | ByteSource> = new Map(),
   branch: 'then_branch' | 'else_branch' = 'else_branch',
 ): { bytes: Uint8Array; graph: GraphSummary; merged: boolean } {
   const graph = decodeModel(bytes, file, external);
@@ -223,7 +224,8 @@ export function withHead(bytes: Uint8Array, stream: string | null, outputs: read
   return stream ? addLogitRows(bytes, stream, outputs, file) : addGraphOutputs(bytes, outputs);
 }
 
-interface Field {
+/** One protobuf field: its number, wire type and bounds. */
+export interface Field {
   number: number;
   wire: number;
   /** Where the field's tag begins, and its payload's bounds (a length-delimited field's content). */
@@ -255,7 +257,7 @@ function findField(bytes: Uint8Array, from: number, to: number, number: number, 
   throw new Error(`${file}: no graph field found`);
 }
 
-function lengthDelimited(number: number, payload: Uint8Array): Uint8Array {
+export function lengthDelimited(number: number, payload: Uint8Array): Uint8Array {
   const header = [...varint((number << 3) | 2), ...varint(payload.length)];
   const out = new Uint8Array(header.length + payload.length);
   out.set(header, 0);
@@ -263,7 +265,7 @@ function lengthDelimited(number: number, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {

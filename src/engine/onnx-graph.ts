@@ -103,12 +103,15 @@ export interface LensParams {
   gamma: Float32Array;
   beta: Float32Array | null;
   epsilon: number;
-  /** Row-major [hidden][vocab]. */
-  unembedding: Float32Array;
+  /** Row-major [hidden][vocab], read from the graph's weights on first use. */
+  readonly unembedding: Float32Array;
   bias: Float32Array | null;
   hidden: number;
   vocab: number;
 }
+
+/** Initializer types whose values `initializerFloats` reads: float32, float16, bfloat16. */
+const FLOAT_TYPES = new Set([1, 10, 16]);
 
 /** Finds the final norm and the unembedding that turn the last residual stream into logits. */
 function planLens(ix: GraphIndex, logits: string, finalNorm: NormSite | null): LensParams | { unavailable: string } {
@@ -129,17 +132,36 @@ function planLens(ix: GraphIndex, logits: string, finalNorm: NormSite | null): L
     return { unavailable: 'the logits are not computed straight from the final norm' };
   }
   const w = weightMatrix(ix, head);
-  const weights = w ? graph.initializerFloats(w.name) : null;
-  if (!w || !weights) return { unavailable: 'the unembedding matrix is not a float initializer of the graph' };
+  if (!w || !FLOAT_TYPES.has(graph.initializerTypes.get(w.name) ?? 0)) return { unavailable: 'the unembedding matrix is not a float initializer of the graph' };
   const { in: hidden, out: vocab } = w;
-  const unembedding = w.transposed ? new Float32Array(hidden * vocab) : weights;
-  if (w.transposed) for (let v = 0; v < vocab; v++) for (let h = 0; h < hidden; h++) unembedding[h * vocab + v] = weights[v * hidden + h] ?? 0;
+  // Read on first use (GPT-2 small's is 154 MB, and its lens is over the budget the app computes it for).
+  let unembedding: Float32Array | null = null;
+  const readUnembedding = (): Float32Array => {
+    if (unembedding) return unembedding;
+    const weights = graph.initializerFloats(w.name);
+    if (!weights) throw new Error(`the unembedding matrix "${w.name}" could not be read`);
+    const table = w.transposed ? new Float32Array(hidden * vocab) : weights;
+    if (w.transposed) for (let v = 0; v < vocab; v++) for (let h = 0; h < hidden; h++) table[h * vocab + v] = weights[v * hidden + h] ?? 0;
+    unembedding = table;
+    return table;
+  };
   const gamma = finalNorm.gamma ? graph.initializerFloats(finalNorm.gamma) ?? floats(graph, finalNorm.gamma) : new Float32Array(hidden).fill(1);
   if (!gamma || gamma.length !== hidden) return { unavailable: 'the final norm\'s scale is not a float weight of the expected width' };
   const beta = finalNorm.beta ? graph.initializerFloats(finalNorm.beta) ?? floats(graph, finalNorm.beta) : null;
   if (finalNorm.beta && beta?.length !== hidden) return { unavailable: 'the final norm\'s shift is not a float weight of the expected width' };
   const bias = biasName ? graph.initializerFloats(biasName) ?? floats(graph, biasName) : null;
-  return { norm: finalNorm.kind, gamma, beta, epsilon: finalNorm.epsilon, unembedding, bias: bias?.length === vocab ? bias : null, hidden, vocab };
+  return {
+    norm: finalNorm.kind,
+    gamma,
+    beta,
+    epsilon: finalNorm.epsilon,
+    get unembedding() {
+      return readUnembedding();
+    },
+    bias: bias?.length === vocab ? bias : null,
+    hidden,
+    vocab,
+  };
 }
 
 function floats(graph: GraphSummary, name: string): Float32Array | null {

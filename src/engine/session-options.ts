@@ -1,4 +1,5 @@
 import type * as Ort from 'onnxruntime-web';
+import type { ByteSource } from './byte-source';
 
 /** onnxruntime-web, or onnxruntime-node for the `native` backend: both are onnxruntime-common's API. */
 export type OrtModule = typeof Ort;
@@ -25,6 +26,17 @@ export interface ModelFiles {
   reread?: () => Uint8Array;
   /** External data files of the graph (`model.onnx_data`), by the file name the graph refers to. */
   externalData?: { path: string; data: Uint8Array }[];
+  /**
+   * The model folder on disk (Node hosts). Given, native sessions have ONNX Runtime read the weights
+   * from the file itself (`weight-refs.ts`) instead of parsing a copy of the bytes handed to it.
+   */
+  folder?: string;
+  /**
+   * The ONNX files by offset where the host read `onnx` / `onnxWithPast` without their weights
+   * (Node hosts, native): the graphs refer to the weights in their own files (`weight-refs.ts`).
+   */
+  onnxSource?: ByteSource;
+  onnxWithPastSource?: ByteSource;
 }
 
 export interface LoadOptions {
@@ -37,9 +49,10 @@ export interface LoadOptions {
 /**
  * Session options for a backend. Every session of a model (instrumented, cache, edited) gets the same
  * ones, so the backends differ only in the execution provider and how threads are set: wasm reads
- * `env.wasm.numThreads` (set in `load`), native takes them per session.
+ * `env.wasm.numThreads` (set in `load`), native takes them per session. `folder` is where a native
+ * session finds the graph's external files (the model file itself, for weights referred to there).
  */
-export function sessionOptions(options: LoadOptions): Ort.InferenceSession.SessionOptions {
+export function sessionOptions(options: LoadOptions, folder: string | null = null): Ort.InferenceSession.SessionOptions {
   const common = { graphOptimizationLevel: 'all' } as const;
   if (options.backend === 'native') {
     // ONNX Runtime's native optimiser would fuse DequantizeLinear + MatMul (weight-only int8) into
@@ -51,7 +64,7 @@ export function sessionOptions(options: LoadOptions): Ort.InferenceSession.Sessi
       intraOpNumThreads: options.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      extra: { session: { disable_quant_qdq: '1' } },
+      extra: { session: { disable_quant_qdq: '1', ...(folder === null ? {} : { model_external_initializers_file_folder_path: folder }) } },
     };
   }
   return { ...common, executionProviders: [options.backend] };

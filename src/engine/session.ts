@@ -23,6 +23,8 @@ import { CacheRunner } from './cache-runner';
 import { lastPositionLogits, probesOf, readForward, type ForwardResult } from './forward-result';
 import { sessionOptions, type BackendName, type LoadOptions, type ModelFiles, type OrtModule } from './session-options';
 import { ModelTokenizer } from './tokenizer';
+import { rereadSource } from './byte-source';
+import { sessionGraph } from './weight-refs';
 import type { Capabilities, EngineModel } from './contract';
 import { supportedViews } from './supported-views';
 
@@ -72,6 +74,8 @@ export class OnnxModel implements EngineModel {
   private logitStream: string | null = null;
   /** The past inputs of the instrumented graph (a graph with Optimum's cache inputs), fed empty for a whole-sequence pass. */
   private mainSlots: PastSlot[] = [];
+  /** Where native sessions read the weights the graph refers to in its file (`weight-refs.ts`), or null. */
+  private folder: string | null = null;
 
   readonly source = 'onnx' as const;
 
@@ -130,9 +134,14 @@ export class OnnxModel implements EngineModel {
     const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
     const file = `${files.id}/${files.onnxFile ?? 'onnx/model.onnx'}`;
     const external = files.externalData ?? [];
+    // The weights stay in the file: the graph refers to them there (weight-refs.ts), and is decoded with the file as its external data.
+    const main = sessionGraph(files.onnx, files.onnxFile ?? 'onnx/model.onnx', options.backend, files.folder, files.onnxSource);
+    const mainFolder = main.folder;
+    const sessionExternal = [...external, ...main.external];
+    const decodeExternal = new Map([...external, ...(main.referred ? [main.referred] : [])].map((e) => [e.path, e.data]));
     // A merged decoder runs its with-past branch for everything (an empty past for a whole prompt): one session, one copy of the weights.
-    const prepared = prepareGraph(files.onnx, file, new Map(external.map((e) => [e.path, e.data])), 'then_branch');
-    const missing = prepared.graph.externalFiles.filter((f) => !external.some((e) => e.path === f));
+    const prepared = prepareGraph(main.bytes, file, decodeExternal, 'then_branch');
+    const missing = prepared.graph.externalFiles.filter((f) => !decodeExternal.has(f));
     if (missing.length > 0) throw new Error(`${file}: its weights are in external data ${missing.join(', ')}, which was not provided`);
     let plan = planGraph(prepared.graph, file);
     checkKnownOperators(plan, file);
@@ -149,7 +158,7 @@ export class OnnxModel implements EngineModel {
     // The head (final norm, unembedding) runs on the positions a pass reads: the stream entering the final norm.
     let stream = headStream(plan, prepared.graph.nodes);
     const create = async (bytes: Uint8Array): Promise<Ort.InferenceSession> => {
-      const options_ = { ...sessionOptions(options), ...(external.length > 0 ? { externalData: external } : {}) };
+      const options_ = { ...sessionOptions(options, mainFolder), ...(sessionExternal.length > 0 ? { externalData: sessionExternal } : {}) };
       const probes = plan.probes.map((p) => p.tensor);
       if (stream) {
         try {
@@ -184,21 +193,31 @@ export class OnnxModel implements EngineModel {
     }
     let cacheGraph: CacheGraph | null = null;
     let cacheNote: string | null = null;
-    const weightBytes = prepared.bytes.byteLength + external.reduce((sum, e) => sum + e.data.byteLength, 0);
+    const fileBytes = files.onnxSource?.byteLength ?? files.onnx.byteLength;
+    const weightBytes = Math.max(prepared.bytes.byteLength, fileBytes) + external.reduce((sum, e) => sum + e.data.byteLength, 0);
     const plainPath = recompute !== null && weightBytes <= OnnxModel.plainSessionMaxBytes;
+    const reread = files.reread && external.length === 0 ? rereader(files.reread, fileBytes, file, recompute, plainPath) : null;
+    if (files.reread && reread && !plainPath && main.referred) {
+      // The file's bytes handed to onnxruntime-web go before the cache graph's are read: the file is read again when needed.
+      sessionExternal.length = 0;
+      main.external.length = 0;
+      if (main.referred.data instanceof Uint8Array) decodeExternal.set(main.referred.path, rereadSource(files.reread, fileBytes));
+    }
     const withPastFile = `${files.id}/${files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx'}`;
     if (options.cache === false) {
       cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
     } else if (mainSlots.length > 0 && plainPath) {
       // Generation keeps the fused operators' own path: a session of the graph as it is.
-      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withHead(prepared.bytes, stream, [], file), file, config, sessionOptions(options), external));
+      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withHead(prepared.bytes, stream, [], file), file, config, sessionOptions(options, mainFolder), sessionExternal));
     } else if (mainSlots.length > 0) {
       cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
     } else if (files.onnxWithPast) {
       // Its head on the last position too, so the prompt's first pass computes one row of logits; as it is where that does not load.
-      const lastRow = cacheGraphOnLastRow(files.onnxWithPast, withPastFile);
-      if (lastRow) ({ cacheGraph, cacheNote } = await openCacheGraph(ort, lastRow, withPastFile, config, sessionOptions(options), []));
-      if (!cacheGraph) ({ cacheGraph, cacheNote } = await openCacheGraph(ort, files.onnxWithPast, withPastFile, config, sessionOptions(options), []));
+      const withPast = sessionGraph(files.onnxWithPast, files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx', options.backend, files.folder, files.onnxWithPastSource);
+      const lastRow = cacheGraphOnLastRow(withPast.bytes, withPastFile);
+      const cacheOptions = sessionOptions(options, withPast.folder);
+      if (lastRow) ({ cacheGraph, cacheNote } = await openCacheGraph(ort, lastRow, withPastFile, config, cacheOptions, withPast.external));
+      if (!cacheGraph) ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withPast.bytes, withPastFile, config, cacheOptions, withPast.external));
     } else {
       cacheNote = `${file} has no key/value cache (no past_key_values inputs, and no decoder_with_past file beside it), so generation recomputes the whole sequence at each step`;
     }
@@ -206,8 +225,10 @@ export class OnnxModel implements EngineModel {
     model.mainSlots = mainSlots;
     model.logitStream = stream;
     // Node hosts read the file again when an edited graph or the tables are wanted, instead of keeping its bytes here.
-    const reread = files.reread && external.length === 0 ? rereader(files.reread, files.onnx.byteLength, file, recompute, plainPath) : null;
-    model.graphSource = new GraphSource(file, external, reread ? null : { graph: prepared.graph, observed, plain: plainPath ? prepared.bytes : null }, reread);
+    model.graphSource = reread
+      ? new GraphSource(file, external, null, reread)
+      : new GraphSource(file, sessionExternal, { graph: prepared.graph, observed, plain: plainPath ? prepared.bytes : null }, null);
+    model.folder = mainFolder;
     model.hasPlain = plainPath;
     model.precisionText = precisionLabel(prepared.graph);
     return model;
@@ -357,7 +378,7 @@ export class OnnxModel implements EngineModel {
     const edited = withHead(withEdits, this.logitStream, this.plan.probes.map((p) => p.tensor), file);
     try {
       return await this.ort.InferenceSession.create(edited, {
-        ...sessionOptions({ backend: this.backend, threads: this.threads }),
+        ...sessionOptions({ backend: this.backend, threads: this.threads }, this.graphSource.isKept ? this.folder : null),
         ...(external.length > 0 ? { externalData: [...external] } : {}),
       });
     } catch (cause) {
@@ -407,7 +428,7 @@ export class OnnxModel implements EngineModel {
     if (!this.hasPlain) return this.session;
     const { external } = this.graphSource;
     this.plainSession ??= await this.ort.InferenceSession.create(withHead(this.graphSource.get().plain ?? new Uint8Array(), this.logitStream, [], this.graphSource.file), {
-      ...sessionOptions({ backend: this.backend, threads: this.threads }),
+      ...sessionOptions({ backend: this.backend, threads: this.threads }, this.graphSource.isKept ? this.folder : null),
       ...(external.length > 0 ? { externalData: [...external] } : {}),
     });
     return this.plainSession;

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ModelConfig } from '../common/model-config';
+import type { ByteSource } from '../engine/byte-source';
 import { logitsWidth } from '../engine/graph-facts';
 import { checkKnownOperators } from '../engine/operator-support';
 import { planGraph, type GraphPlan } from '../engine/onnx-graph';
 import { prepareGraph } from '../engine/onnx-edit';
 import type { GraphSummary } from '../engine/onnx-decode';
 import { ModelTokenizer } from '../engine/tokenizer';
+import { graphWithoutWeights } from './file-source';
 import { errorMessage } from './request-error';
 
 /**
@@ -22,14 +24,17 @@ export async function checkGraph(
   tokenizerJson: unknown,
   tokenizerConfig: unknown,
   config: ModelConfig,
-): Promise<{ summary: GraphSummary; plan: GraphPlan }> {
-  const bytes = await readFile(onnxPath);
-  const external = new Map<string, Uint8Array>();
+): Promise<{ summary: GraphSummary; plan: GraphPlan; externalFiles: string[] }> {
+  const external = new Map<string, Uint8Array | ByteSource>();
   for (const file of dataFiles) {
     const data = await readFile(join(dirname(onnxPath), basename(file)));
     external.set(basename(file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
-  const { graph: summary } = prepareGraph(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), onnxLabel, external);
+  // The graph without its weights: the checks read the few they need from the file by offset.
+  const skimmed = graphWithoutWeights(onnxPath, onnxLabel);
+  if (skimmed) external.set(basename(onnxPath), skimmed.source);
+  const bytes = skimmed?.graph ?? new Uint8Array(await readFile(onnxPath));
+  const { graph: summary } = prepareGraph(bytes, onnxLabel, external);
   const plan = planGraph(summary, onnxLabel);
   checkKnownOperators(plan, onnxLabel);
   let tokenizer: ModelTokenizer;
@@ -44,5 +49,7 @@ export async function checkGraph(
     const source = width !== null ? `the last dimension of the graph's "${plan.logitsOutput}" output` : 'config.json "vocab_size"';
     throw new Error(`${tokenizerLabel}: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${limit} logits (${source})`);
   }
-  return { summary, plan };
+  // The file itself, where the weights were referred to in it, is no external file of the model.
+  const externalFiles = summary.externalFiles.filter((f) => !skimmed || f !== basename(onnxPath));
+  return { summary, plan, externalFiles };
 }

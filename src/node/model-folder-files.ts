@@ -3,7 +3,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ModelInfo } from '../common/model-info';
 import { MAX_MODEL_JSON_BYTES, formatBytes } from '../common/model-limits';
+import type { ByteSource } from '../engine/byte-source';
 import { readModelFolder, type FolderReader, type FolderSources } from '../engine/model-files';
+import { graphWithoutWeights } from './file-source';
 import type { ModelFiles } from '../engine/session';
 import { errorMessage } from './request-error';
 
@@ -64,13 +66,32 @@ export const diskReader: FolderReader<string> = {
 /**
  * Reads a model's files for `OnnxModel.load` (the ONNX bytes as one Uint8Array), with `reread`: the
  * engine reads the ONNX file again when it needs its bytes after loading, instead of keeping them.
+ * With `weightsOnDisk` (the native backend) the graphs are read without their weights, which
+ * onnxruntime-node reads from the files in `folder` itself (`file-source.ts`), so that the weights
+ * are never held in JavaScript.
  */
-export async function readModelFiles(info: ModelFolder): Promise<ModelFiles> {
+export async function readModelFiles(info: ModelFolder, options: { weightsOnDisk?: boolean } = {}): Promise<ModelFiles> {
   const sources = folderSources(info);
-  const files = await readModelFolder(sources, diskReader);
+  const skimmed = new Map<string, ByteSource>();
+  const reader: FolderReader<string> = {
+    json: diskReader.json,
+    bytes: async (path, label) => {
+      if (options.weightsOnDisk && (path === sources.onnx || path === sources.onnxWithPast)) {
+        const read = graphWithoutWeights(path, label);
+        if (read) {
+          skimmed.set(path, read.source);
+          return read.graph;
+        }
+      }
+      return diskReader.bytes(path, label);
+    },
+  };
+  const files = await readModelFolder(sources, reader);
   const reread = (): Uint8Array => {
     const b = readFileSync(sources.onnx);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   };
-  return { ...files, reread };
+  const onnxSource = skimmed.get(sources.onnx);
+  const onnxWithPastSource = skimmed.get(sources.onnxWithPast ?? '');
+  return { ...files, reread, folder: info.path, ...(onnxSource ? { onnxSource } : {}), ...(onnxWithPastSource ? { onnxWithPastSource } : {}) };
 }

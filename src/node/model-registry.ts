@@ -274,7 +274,7 @@ export class ModelRegistry {
     let externalFiles = graph?.externalFiles;
     if (!externalFiles) {
       const checked = await checkGraph(onnxPath, onnxData, label(onnx), label('tokenizer.json'), tokenizerJson, tokenizerConfigJson, config);
-      externalFiles = checked.summary.externalFiles;
+      externalFiles = checked.externalFiles;
       if (listed) {
         graph = { facts: graphFacts(checked.summary, checked.plan, config), externalFiles };
         this.graphs.set(key, graph);

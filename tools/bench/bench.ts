@@ -393,6 +393,8 @@ function step(): void {
   if (forward) targets.push({ target: `${model}: the engine's native forward (160 tokens) ≤ 1.15× onnxruntime-node alone`, met: forward.value <= 1.15, figure: `${forward.value.toFixed(2)}×` });
   const head = measures.find((m) => m.metric.includes('last position / every position'));
   if (head) targets.push({ target: `${model}: forward with the last position's logits ≤ 0.7× every position's`, met: head.value <= 0.7, figure: `${head.value.toFixed(2)}×` });
+  const load = find('model load / plain session');
+  if (load) targets.push({ target: `${model}: model load ≤ 1.2× a plain onnxruntime-node session of the same file`, met: load.value <= 1.2, figure: `${load.value.toFixed(2)}× (${(find('model load (')?.value ?? NaN).toFixed(0)} / ${(find('plain onnxruntime-node session of model.onnx')?.value ?? NaN).toFixed(0)} ms)` });
   const memory = find('peak memory');
   if (memory) targets.push({ target: `${model}: peak memory ≤ 1,500 MB`, met: memory.value <= 1500, figure: `${memory.value.toFixed(0)} MB` });
   console.log("\nIssue 18's targets:");

@@ -10,6 +10,8 @@ import { basename, join } from 'node:path';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
 import type * as Ort from 'onnxruntime-web';
 import { OnnxModel, type BackendName, type ModelFiles } from '../../src/engine/session';
+import type { ByteSource } from '../../src/engine/byte-source';
+import { graphWithoutWeights } from '../../src/node/file-source';
 import { loadOrt } from '../../src/node/ort-runtime';
 
 export interface Measure {
@@ -56,21 +58,36 @@ export const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
 
-function readFiles(dir: string, variant?: string): ModelFiles {
+/**
+ * A model folder's files as `ntl` reads them: the graphs without their weights (onnxruntime-node
+ * reads those from the files; for onnxruntime-web the engine reads each file whole while its session
+ * is created), with `reread`, so the engine keeps no bytes after loading.
+ */
+export function readFiles(dir: string, variant?: string): ModelFiles {
   const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
   const suffix = variant ? `_${variant}` : '';
   const onnxFile = `onnx/model${suffix}.onnx`;
   const withPastFile = `onnx/decoder_with_past${suffix}.onnx`;
-  const withPast = join(dir, withPastFile);
+  const whole = (file: string): Uint8Array => new Uint8Array(readFileSync(join(dir, file)));
+  const graph = (file: string): { bytes: Uint8Array; source?: ByteSource } => {
+    const lean = graphWithoutWeights(join(dir, file), file);
+    return lean ? { bytes: lean.graph, source: lean.source } : { bytes: whole(file) };
+  };
+  const main = graph(onnxFile);
+  const withPast = existsSync(join(dir, withPastFile)) ? graph(withPastFile) : null;
   return {
     id: basename(dir),
     config: json('config.json'),
     tokenizer: json('tokenizer.json'),
     tokenizerConfig: existsSync(join(dir, 'tokenizer_config.json')) ? json('tokenizer_config.json') : {},
-    onnx: new Uint8Array(readFileSync(join(dir, onnxFile))),
+    onnx: main.bytes,
     onnxFile,
-    onnxWithPast: existsSync(withPast) ? new Uint8Array(readFileSync(withPast)) : null,
+    onnxWithPast: withPast?.bytes ?? null,
     onnxWithPastFile: withPastFile,
+    folder: dir,
+    reread: () => whole(onnxFile),
+    ...(main.source ? { onnxSource: main.source } : {}),
+    ...(withPast?.source ? { onnxWithPastSource: withPast.source } : {}),
   };
 }
 

@@ -11,14 +11,14 @@
  * Run by bench.ts as `node bin/bench.mjs --step <model folder> <threads>`; prints one JSON line.
  */
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-web';
 import { resolveSampling } from '../../src/common/sampling-strategy';
 import { applyChain } from '../../src/engine/sampling/chain';
 import { generationStep, type GenerationState } from '../../src/engine/generate';
 import { OnnxModel, type ModelFiles } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
-import { median, timeTurns, type Measure } from './engine-bench';
+import { median, readFiles, timePair, timeTurns, type Measure } from './engine-bench';
 
 const SAMPLERS = {
   greedy: { strategy: 'greedy' },
@@ -27,32 +27,43 @@ const SAMPLERS = {
 } as const;
 
 
-/** The bench model's files as the engine takes them (model.onnx and its decoder_with_past.onnx). */
+/**
+ * The bench model's files as the engine takes them (model.onnx and its decoder_with_past.onnx, the
+ * graphs without their weights, as ntl reads them), and the cache graph's whole bytes for a bare session.
+ */
 export function benchModelFiles(dir: string): { files: ModelFiles; withPast: Uint8Array } {
-  const json = (f: string): unknown => JSON.parse(readFileSync(join(dir, f), 'utf8'));
-  const withPast = new Uint8Array(readFileSync(join(dir, 'onnx/decoder_with_past.onnx')));
-  const files: ModelFiles = {
-    id: basename(dir),
-    config: json('config.json'),
-    tokenizer: json('tokenizer.json'),
-    tokenizerConfig: {},
-    onnx: new Uint8Array(readFileSync(join(dir, 'onnx/model.onnx'))),
-    onnxWithPast: withPast,
-  };
-  return { files, withPast };
+  return { files: readFiles(dir), withPast: new Uint8Array(readFileSync(join(dir, 'onnx/decoder_with_past.onnx'))) };
 }
 
 export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
   const ort = await loadOrt('native');
   const { files, withPast } = benchModelFiles(dir);
   const model = await OnnxModel.load(ort, files, { backend: 'native', threads });
-  const out: Measure[] = [{ metric: 'peak memory after loading (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024, note: 'instrumented graph + cache graph, model bytes read by the host' }];
+  const out: Measure[] = [{ metric: 'peak memory after loading (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024, note: 'instrumented graph + cache graph, the graphs read without their weights (onnxruntime-node reads them from the files)' }];
+
+  // Loading the model (both graphs, as ntl does) against a plain onnxruntime-node session of model.onnx from its path, in turns.
+  const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' } as const;
+  const timed = async (make: () => Promise<{ release(): Promise<void> }>): Promise<number> => {
+    const started = performance.now();
+    const made = await make();
+    const ms = performance.now() - started;
+    await made.release();
+    return ms;
+  };
+  const [engineLoad, plainLoad] = await timePair(
+    runs,
+    () => timed(() => OnnxModel.load(ort, readFiles(dir), { backend: 'native', threads })),
+    () => timed(() => ort.InferenceSession.create(join(dir, 'onnx/model.onnx'), options)),
+  );
+  out.push({ metric: 'model load (both graphs, as ntl reads them)', unit: 'ms', value: engineLoad });
+  out.push({ metric: 'plain onnxruntime-node session of model.onnx from its path', unit: 'ms', value: plainLoad });
+  out.push({ metric: 'model load / plain session, paired', unit: '×', value: engineLoad / plainLoad, note: 'target ≤ 1.2×' });
   const vocab = model.tokenizer.info.vocabSize;
   const prompt = Array.from({ length: Math.min(128, model.config.context / 2) }, (_, i) => (i * 7919 + 13) % vocab);
   const steps = 16;
 
   // The engine's cached step against a bare session of the same cache graph, in turns.
-  const bare = await ort.InferenceSession.create(withPast, { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  const bare = await ort.InferenceSession.create(withPast, options);
   const pastNames = bare.inputNames.filter((n) => n.startsWith('past_key_values.'));
   const int64 = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
   const bareFeeds = (ids: number[], length: number): Record<string, Ort.Tensor> => {

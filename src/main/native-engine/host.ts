@@ -16,7 +16,8 @@ export function nativeEngineHost(roots: readonly ModelRoot[]): EngineHost {
       const info = (await registry.list()).models.find((m) => m.id === urls.id);
       if (!info) throw new Error(`${urls.id}: no model of that id in the models folders`);
       if (info.format !== 'onnx') throw new Error(`${urls.id} is a GGUF model: it runs on llama.cpp, not ONNX Runtime`);
-      return readModelFiles(info);
+      // onnxruntime-node reads the weights from the files: the graphs are read without them.
+      return readModelFiles(info, { weightsOnDisk: true });
     },
     async loadEngineModel(urls, threads) {
       const list = await registry.list();
