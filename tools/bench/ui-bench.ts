@@ -2,7 +2,8 @@
  * `npm run bench -- ui`: the app as a user meets it, in Debian's Chromium on the browser build (the
  * desktop app's renderer): cold start to the first chart, run-all after load, long tasks on the
  * window's thread during run-all and generation, and the browser's memory over 20 model switches.
- * Needs `npm run build` (or `npm run serve` once) so that out/renderer exists.
+ * Needs `npm run build` (or `npm run serve` once) so that out/renderer exists. `BENCH_UI=start`
+ * measures the two starts only (cold, then later on the same profile): each start's rows, nothing after.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,6 +82,50 @@ async function runAll(page: Page): Promise<number> {
   return Number(/last run (\d+) ms/.exec(text)?.[1] ?? NaN);
 }
 
+type AddRow = (name: string, value: number, unit: string, note?: string) => void;
+
+/** After the cold start: run-alls, generation, and the browser's memory over model switches. */
+async function afterStart(page: Page, profile: string, runs: number, add: AddRow): Promise<void> {
+  // Run-all after load: the prompt alternates so every cell runs again.
+  const times: number[] = [];
+  const tasks: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await page.getByTestId('prompt-input').fill(i % 2 === 0 ? 'The sun sets in the' : 'The sun rises in the');
+    times.push(await runAll(page));
+    tasks.push(...(await longTasks(page)));
+  }
+  add('run-all after load (the app\'s own figure)', median(times), 'ms', `median of ${runs}; target < 300 ms`);
+  add('longest task during later run-alls', Math.max(0, ...tasks), 'ms', `${tasks.filter((d) => d > 50).length} of ${tasks.length} long tasks over 50 ms in ${runs} runs`);
+
+  // Generation: 12 tokens stepped by the Sample cell.
+  await longTasks(page);
+  await page.getByTestId('sample-generate').click();
+  await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 120_000 });
+  const genTasks = await longTasks(page);
+  add('longest task during generation (12 tokens)', Math.max(0, ...genTasks), 'ms', `${genTasks.filter((d) => d > 50).length} over 50 ms`);
+
+  // Memory over 20 model switches (sessions released each time), after one round trip has
+  // loaded each model once (the WebAssembly heap keeps its high-water mark).
+  const switchTo = async (id: string): Promise<number> => {
+    const t = performance.now();
+    await page.getByTestId('model-select').selectOption(id);
+    await page.locator('[data-testid=model-select]:not([disabled])').waitFor({ timeout: 60_000 });
+    await page.getByTestId('backend').filter({ hasText: /wasm|webgpu|native/ }).waitFor({ timeout: 60_000 });
+    return performance.now() - t;
+  };
+  const start = browserRssMb(profile);
+  await switchTo('tiny-shakespeare');
+  await switchTo('seed-world');
+  const before = browserRssMb(profile);
+  const switches: number[] = [];
+  for (let i = 0; i < 20; i++) switches.push(await switchTo(i % 2 === 0 ? 'tiny-shakespeare' : 'seed-world'));
+  const after = browserRssMb(profile);
+  add('model switch (seed-world ⇄ tiny-shakespeare)', median(switches), 'ms', 'median of 20, to the model loaded');
+  add('browser memory with seed-world loaded', start, 'MB', 'RSS of every Chromium process');
+  add('browser memory after one round trip', before, 'MB', 'each model loaded once');
+  add('browser memory after 20 more switches', after, 'MB', `${(((after - before) / before) * 100).toFixed(1)}% growth over the 20; target < 10%`);
+}
+
 export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
   if (!existsSync(join(root, 'out/renderer/index.html'))) throw new Error('out/renderer is missing: run npm run build first');
   const workspace = mkdtempSync(join(tmpdir(), 'ntl-bench-ui-'));
@@ -127,51 +172,14 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
       });
     });
     const context = await launch();
+    const startOnly = process.env['BENCH_UI'] === 'start';
     try {
       const page = await context.newPage();
       await page.addInitScript({ content: PAGE_PROBES });
       // Cold start: from navigation to the model loaded, then to the first chart of Run all.
       addStart('cold', await startToFirstChart(page, url));
       addLongest('longest task during the first run-all', await longTasks(page));
-
-      // Run-all after load: the prompt alternates so every cell runs again.
-      const times: number[] = [];
-      const tasks: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        await page.getByTestId('prompt-input').fill(i % 2 === 0 ? 'The sun sets in the' : 'The sun rises in the');
-        times.push(await runAll(page));
-        tasks.push(...(await longTasks(page)));
-      }
-      add('run-all after load (the app\'s own figure)', median(times), 'ms', `median of ${runs}; target < 300 ms`);
-      add('longest task during later run-alls', Math.max(0, ...tasks), 'ms', `${tasks.filter((d) => d > 50).length} of ${tasks.length} long tasks over 50 ms in ${runs} runs`);
-
-      // Generation: 12 tokens stepped by the Sample cell.
-      await longTasks(page);
-      await page.getByTestId('sample-generate').click();
-      await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 120_000 });
-      const genTasks = await longTasks(page);
-      add('longest task during generation (12 tokens)', Math.max(0, ...genTasks), 'ms', `${genTasks.filter((d) => d > 50).length} over 50 ms`);
-
-      // Memory over 20 model switches (sessions released each time), after one round trip has
-      // loaded each model once (the WebAssembly heap keeps its high-water mark).
-      const switchTo = async (id: string): Promise<number> => {
-        const t = performance.now();
-        await page.getByTestId('model-select').selectOption(id);
-        await page.locator('[data-testid=model-select]:not([disabled])').waitFor({ timeout: 60_000 });
-        await page.getByTestId('backend').filter({ hasText: /wasm|webgpu|native/ }).waitFor({ timeout: 60_000 });
-        return performance.now() - t;
-      };
-      const start = browserRssMb(profile);
-      await switchTo('tiny-shakespeare');
-      await switchTo('seed-world');
-      const before = browserRssMb(profile);
-      const switches: number[] = [];
-      for (let i = 0; i < 20; i++) switches.push(await switchTo(i % 2 === 0 ? 'tiny-shakespeare' : 'seed-world'));
-      const after = browserRssMb(profile);
-      add('model switch (seed-world ⇄ tiny-shakespeare)', median(switches), 'ms', 'median of 20, to the model loaded');
-      add('browser memory with seed-world loaded', start, 'MB', 'RSS of every Chromium process');
-      add('browser memory after one round trip', before, 'MB', 'each model loaded once');
-      add('browser memory after 20 more switches', after, 'MB', `${(((after - before) / before) * 100).toFixed(1)}% growth over the 20; target < 10%`);
+      if (!startOnly) await afterStart(page, profile, runs, add);
     } finally {
       await context.close();
     }
