@@ -179,8 +179,6 @@ export class EngineService {
     }
     const m = this.onnx;
     if (!m) throw lastError;
-    // One short pass compiles the kernels, so the user's first run is as fast as the next ones.
-    await m.forward([0], false);
     const c = m.config;
     return {
       modelId: urls.id,
@@ -323,6 +321,7 @@ export class EngineService {
           return;
         case 'load':
           reply({ runId, type: 'result', result: await this.load(request.model, request.backend, request.threads) });
+          await this.warmUp();
           return;
         case 'tokenize':
           reply({ runId, type: 'result', result: this.tokenize(request.text) });
@@ -381,6 +380,16 @@ export class EngineService {
     } finally {
       this.cancelled.delete(runId);
     }
+  }
+
+  /**
+   * One short pass that compiles the kernels, so the user's first run is as fast as the next ones.
+   * It runs after the load has answered (the page enables Run all meanwhile, issue 18), still inside
+   * the load's turn: the requests after it wait for it. A pass that fails here fails again, and is
+   * said, in the run that follows.
+   */
+  private async warmUp(): Promise<void> {
+    await this.onnx?.forward([0], false).catch(() => undefined);
   }
 
   async release(): Promise<void> {

@@ -104,6 +104,29 @@ describe('EngineService: one request queue for every host', () => {
     expect(most).toBe(1);
   });
 
+  it("answers the load before its warm-up pass, and runs the next request after that pass", async () => {
+    const events: string[] = [];
+    const service = new EngineService(host);
+    services.push(service);
+    const original = OnnxModel.prototype.forward;
+    OnnxModel.prototype.forward = async function (this: OnnxModel, ...args: Parameters<OnnxModel['forward']>) {
+      events.push(`pass ${args[0].join(',')} begins`);
+      try {
+        return await original.apply(this, args);
+      } finally {
+        events.push(`pass ${args[0].join(',')} ends`);
+      }
+    };
+    try {
+      const load = service.submit({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 }, (m) => events.push(`load ${m.type}`));
+      const forward = service.submit({ runId: 2, type: 'forward', ids: [5, 6] }, (m) => events.push(`forward ${m.type}`));
+      await Promise.all([load, forward]);
+    } finally {
+      OnnxModel.prototype.forward = original;
+    }
+    expect(events).toEqual(['load result', 'pass 0 begins', 'pass 0 ends', 'pass 5,6 begins', 'pass 5,6 ends', 'forward result']);
+  });
+
   it('cancels a queued generation, and forgets a cancel that comes after its run has ended', async () => {
     const { service, send, answers } = client();
     await send({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 });

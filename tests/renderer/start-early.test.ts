@@ -54,4 +54,31 @@ describe('the start before the page is built (start-early.ts)', () => {
     expect(store.errorBanner).toBe('Could not load model "seed-world": model.onnx: 404 not found');
     expect(worker.posted.filter((m) => m.type === 'load')).toHaveLength(1);
   });
+
+  it("checks the served list before anything uses it: a list that does not fit its schema loads nothing, and the first listing says why", async () => {
+    const served = { models: [{ id: 'seed-world', name: 7 }] };
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify(served), { status: 200 }));
+    const { startEngine } = await import('../../src/renderer/src/start-engine');
+    startEngine();
+    const worker = lastWorker();
+    const { startEarly, takeEarlyModelList } = await import('../../src/renderer/src/start-early');
+    startEarly();
+    await expect(takeEarlyModelList()).rejects.toThrow(/name/);
+    expect(lastWorker()).toBe(worker);
+    expect(worker.posted.filter((m) => m.type === 'load')).toHaveLength(0);
+  });
+
+  it('loads the default model from the list asked for in the first task, on the worker started there', async () => {
+    const { fakeApi } = await import('./store-fixtures');
+    const served = await fakeApi.models.list();
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify(served), { status: 200 }));
+    const { startEngine } = await import('../../src/renderer/src/start-engine');
+    startEngine();
+    const worker = lastWorker();
+    const { startEarly } = await import('../../src/renderer/src/start-early');
+    startEarly();
+    await until(() => worker.pending('load') !== undefined, 'the early load');
+    expect(lastWorker()).toBe(worker);
+    expect(worker.pending('load')).toMatchObject({ model: { id: 'seed-world' }, backend: 'auto' });
+  });
 });

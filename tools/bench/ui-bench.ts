@@ -2,7 +2,8 @@
  * `npm run bench -- ui`: the app as a user meets it, in Debian's Chromium on the browser build (the
  * desktop app's renderer): cold start to the first chart, run-all after load, long tasks on the
  * window's thread during run-all and generation, and the browser's memory over 20 model switches.
- * Needs `npm run build` (or `npm run serve` once) so that out/renderer exists.
+ * Needs `npm run build` (or `npm run serve` once) so that out/renderer exists. `BENCH_UI=start`
+ * measures the two starts only (cold, then later on the same profile): each start's rows, nothing after.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,71 +139,76 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
       });
     });
     const context = await launch();
+    const startOnly = process.env['BENCH_UI'] === 'start';
     try {
       const page = await context.newPage();
       await page.addInitScript({ content: PAGE_PROBES });
+      /** After the cold start: run-alls (wall and CPU time), generation, and memory over model switches. */
+      const afterStart = async (): Promise<void> => {
+        // Run-all after load: the prompt alternates so every cell runs again.
+        const times: number[] = [];
+        const tasks: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          await page.getByTestId('prompt-input').fill(i % 2 === 0 ? 'The sun sets in the' : 'The sun rises in the');
+          times.push(await runAll(page));
+          tasks.push(...(await longTasks(page)));
+        }
+        add('run-all after load (the app\'s own figure)', median(times), 'ms', `median of ${runs}; target < 300 ms`);
+        add('longest task during later run-alls', Math.max(0, ...tasks), 'ms', `${tasks.filter((d) => d > 50).length} of ${tasks.length} long tasks over 50 ms in ${runs} runs`);
+        // The same tasks by the main thread's CPU time (the trace's): what the page's code costs,
+        // without the time a loaded machine made the thread wait (typing the prompt included).
+        const cpu: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const prompt = i % 2 === 0 ? 'The sun sets in the' : 'The sun rises in the';
+          cpu.push(...(await mainThreadCpu(page, async () => {
+            await page.getByTestId('prompt-input').fill(prompt);
+            await runAll(page);
+          })));
+        }
+        cpu.sort((a, b) => b - a);
+        add('longest task during later run-alls, CPU time', cpu[0] ?? 0, 'ms', `${cpu.filter((d) => d > 50).length} over 50 ms; next ${cpu.slice(1, 4).map((d) => d.toFixed(0)).join(', ')} ms (the main thread's CPU time, Chromium's trace)`);
+        await longTasks(page);
+        if (RUN_ALL_ONLY) {
+          await addFirstRunAllCpu(page);
+          return;
+        }
+
+        // Generation: 12 tokens stepped by the Sample cell.
+        await longTasks(page);
+        await page.getByTestId('sample-generate').click();
+        await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 120_000 });
+        const genTasks = await longTasks(page);
+        add('longest task during generation (12 tokens)', Math.max(0, ...genTasks), 'ms', `${genTasks.filter((d) => d > 50).length} over 50 ms`);
+
+        // Memory over 20 model switches (sessions released each time), after one round trip has
+        // loaded each model once (the WebAssembly heap keeps its high-water mark).
+        const switchTo = async (id: string): Promise<number> => {
+          const t = performance.now();
+          await page.getByTestId('model-select').selectOption(id);
+          await page.locator('[data-testid=model-select]:not([disabled])').waitFor({ timeout: 60_000 });
+          await page.getByTestId('backend').filter({ hasText: /wasm|webgpu|native/ }).waitFor({ timeout: 60_000 });
+          return performance.now() - t;
+        };
+        const start = browserRssMb(profile);
+        await switchTo('tiny-shakespeare');
+        await switchTo('seed-world');
+        const before = browserRssMb(profile);
+        const switches: number[] = [];
+        for (let i = 0; i < 20; i++) switches.push(await switchTo(i % 2 === 0 ? 'tiny-shakespeare' : 'seed-world'));
+        const after = browserRssMb(profile);
+        add('model switch (seed-world ⇄ tiny-shakespeare)', median(switches), 'ms', 'median of 20, to the model loaded');
+        add('browser memory with seed-world loaded', start, 'MB', 'RSS of every Chromium process');
+        add('browser memory after one round trip', before, 'MB', 'each model loaded once');
+        add('browser memory after 20 more switches', after, 'MB', `${(((after - before) / before) * 100).toFixed(1)}% growth over the 20; target < 10%`);
+      };
       // Cold start: from navigation to the model loaded, then to the first chart of Run all.
       addStart('cold', await startToFirstChart(page, url));
       addLongest('longest task during the first run-all (from the click)', await longTasks(page));
-
-      // Run-all after load: the prompt alternates so every cell runs again.
-      const times: number[] = [];
-      const tasks: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        await page.getByTestId('prompt-input').fill(i % 2 === 0 ? 'The sun sets in the' : 'The sun rises in the');
-        times.push(await runAll(page));
-        tasks.push(...(await longTasks(page)));
-      }
-      add('run-all after load (the app\'s own figure)', median(times), 'ms', `median of ${runs}; target < 300 ms`);
-      add('longest task during later run-alls', Math.max(0, ...tasks), 'ms', `${tasks.filter((d) => d > 50).length} of ${tasks.length} long tasks over 50 ms in ${runs} runs`);
-      // The same tasks by the main thread's CPU time (the trace's): what the page's code costs,
-      // without the time a loaded machine made the thread wait (typing the prompt included).
-      const cpu: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const prompt = i % 2 === 0 ? 'The sun sets in the' : 'The sun rises in the';
-        cpu.push(...(await mainThreadCpu(page, async () => {
-          await page.getByTestId('prompt-input').fill(prompt);
-          await runAll(page);
-        })));
-      }
-      cpu.sort((a, b) => b - a);
-      add('longest task during later run-alls, CPU time', cpu[0] ?? 0, 'ms', `${cpu.filter((d) => d > 50).length} over 50 ms; next ${cpu.slice(1, 4).map((d) => d.toFixed(0)).join(', ')} ms (the main thread's CPU time, Chromium's trace)`);
-      await longTasks(page);
-      if (RUN_ALL_ONLY) {
-        await addFirstRunAllCpu(page);
-        return results;
-      }
-
-      // Generation: 12 tokens stepped by the Sample cell.
-      await longTasks(page);
-      await page.getByTestId('sample-generate').click();
-      await page.locator('[data-testid=cell-sample][data-status=done]').waitFor({ timeout: 120_000 });
-      const genTasks = await longTasks(page);
-      add('longest task during generation (12 tokens)', Math.max(0, ...genTasks), 'ms', `${genTasks.filter((d) => d > 50).length} over 50 ms`);
-
-      // Memory over 20 model switches (sessions released each time), after one round trip has
-      // loaded each model once (the WebAssembly heap keeps its high-water mark).
-      const switchTo = async (id: string): Promise<number> => {
-        const t = performance.now();
-        await page.getByTestId('model-select').selectOption(id);
-        await page.locator('[data-testid=model-select]:not([disabled])').waitFor({ timeout: 60_000 });
-        await page.getByTestId('backend').filter({ hasText: /wasm|webgpu|native/ }).waitFor({ timeout: 60_000 });
-        return performance.now() - t;
-      };
-      const start = browserRssMb(profile);
-      await switchTo('tiny-shakespeare');
-      await switchTo('seed-world');
-      const before = browserRssMb(profile);
-      const switches: number[] = [];
-      for (let i = 0; i < 20; i++) switches.push(await switchTo(i % 2 === 0 ? 'tiny-shakespeare' : 'seed-world'));
-      const after = browserRssMb(profile);
-      add('model switch (seed-world ⇄ tiny-shakespeare)', median(switches), 'ms', 'median of 20, to the model loaded');
-      add('browser memory with seed-world loaded', start, 'MB', 'RSS of every Chromium process');
-      add('browser memory after one round trip', before, 'MB', 'each model loaded once');
-      add('browser memory after 20 more switches', after, 'MB', `${(((after - before) / before) * 100).toFixed(1)}% growth over the 20; target < 10%`);
+      if (!startOnly) await afterStart();
     } finally {
       await context.close();
     }
+    if (RUN_ALL_ONLY) return results;
     // A later start on the same profile: what the browser kept (its HTTP cache, compiled
     // WebAssembly and JavaScript) is used again.
     const again = await launch();
@@ -210,7 +216,7 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
       const page = await again.newPage();
       await page.addInitScript({ content: PAGE_PROBES });
       addStart('later', await startToFirstChart(page, url));
-      await addFirstRunAllCpu(page);
+      if (!startOnly) await addFirstRunAllCpu(page);
     } finally {
       await again.close();
     }

@@ -1,8 +1,9 @@
-import type { PageModelList } from '../../common/model-info';
+import { PageModelList } from '../../common/model-info';
 import { EngineClient } from './engine/engine-client';
 import { isSameLoad, loadRequest, startingModel, type LoadRequest } from './engine/load-request';
 import type { LoadResult } from './engine/protocol';
 import { api } from './platform/api';
+import { takeStarted } from './start-engine';
 
 /**
  * What the page starts before it builds itself: the engine's worker (which at once imports ONNX
@@ -15,8 +16,10 @@ let modelList: Promise<PageModelList> | null = null;
 let earlyLoad: Promise<{ request: LoadRequest; result: Promise<LoadResult> } | null> | null = null;
 
 export function startEarly(): void {
-  const started = (engine ??= new EngineClient(api.nativeEngine === true));
-  modelList ??= api.models.list();
+  const first = takeStarted();
+  const started = (engine ??= first?.engine ?? new EngineClient(api.nativeEngine === true));
+  // The desktop app's list comes checked through its preload; the served one is checked here, as api.ts does.
+  modelList ??= first ? first.modelList.then((list) => (window.ntl ? (list as PageModelList) : PageModelList.parse(list))) : api.models.list();
   // Said where it is asked for (the store's first listing); not an unhandled rejection before then.
   modelList.catch(() => undefined);
   earlyLoad ??= modelList.then(

@@ -3,6 +3,7 @@ import { DraftEntry, NotebookEntry, WorkspaceInfo, type NtlApi, type SaveNoteboo
 import { PageModelInfo, PageModelList } from '../../../common/model-info';
 import { FoundGgufList } from '../../../common/gguf-found';
 import { parseNotebook } from '../../../common/notebook-format';
+import { request } from './http';
 import { RemoteGenerateAnswer, RemoteModelsAnswer, RemoteProgressAnswer, RemotePredictAnswer, RemoteSurprisalAnswer, RemoteTokenizeAnswer } from '../../../common/remote-api';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -15,21 +16,6 @@ async function remote(path: string, body: unknown): Promise<unknown> {
   return answer;
 }
 
-async function request(path: string, init?: RequestInit): Promise<unknown> {
-  const response = await fetch(path, init);
-  const text = await response.text();
-  let body: unknown = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    throw new Error(`${path}: the server answered ${response.status} with a body that is not JSON`);
-  }
-  if (!response.ok) {
-    const message = body !== null && typeof body === 'object' && 'error' in body ? String(body.error) : response.statusText;
-    throw new Error(message);
-  }
-  return body;
-}
 
 /** The main-process services over HTTP, for the browser build (`npm run serve`). */
 const httpApi: NtlApi = {
