@@ -10,7 +10,6 @@
  * - the process's peak RSS after the model is loaded.
  * Run by bench.ts as `node bin/bench.mjs --step <model folder> <threads>`; prints one JSON line.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-web';
 import { resolveSampling } from '../../src/common/sampling-strategy';
@@ -29,10 +28,11 @@ const SAMPLERS = {
 
 /**
  * The bench model's files as the engine takes them (model.onnx and its decoder_with_past.onnx, the
- * graphs without their weights, as ntl reads them), and the cache graph's whole bytes for a bare session.
+ * graphs without their weights, as ntl reads them), and the cache graph's path for a bare session
+ * (onnxruntime-node reads it; no copy of its bytes in the process before the peak is read).
  */
-export function benchModelFiles(dir: string): { files: ModelFiles; withPast: Uint8Array } {
-  return { files: readFiles(dir), withPast: new Uint8Array(readFileSync(join(dir, 'onnx/decoder_with_past.onnx'))) };
+export function benchModelFiles(dir: string): { files: ModelFiles; withPast: string } {
+  return { files: readFiles(dir), withPast: join(dir, 'onnx/decoder_with_past.onnx') };
 }
 
 export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
