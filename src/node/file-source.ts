@@ -8,10 +8,12 @@ const WINDOW = 1 << 20;
 
 /**
  * A file on disk read by offset, a window at a time (the file is opened for each read and closed
- * again). A file whose size changed since is refused: its offsets would not be the graph's.
+ * again). A file whose size or modification time changed since is refused: its offsets or its
+ * weights would not be the graph's.
  */
 export function fileSource(path: string, label = path): ByteSource {
   let size = -1;
+  let modified = -1;
   let window = new Uint8Array(0);
   let windowAt = 0;
   const fill = (fd: number, into: Uint8Array, offset: number): void => {
@@ -24,9 +26,12 @@ export function fileSource(path: string, label = path): ByteSource {
   const withFile = <T>(use: (fd: number) => T): T => {
     const fd = openSync(path, 'r');
     try {
-      const now = fstatSync(fd).size;
+      const { size: now, mtimeMs } = fstatSync(fd);
       if (size >= 0 && now !== size) throw new Error(`${label} changed on disk while it was read (${size} bytes, now ${now}); load the model again`);
+      // A file written again at the same size (another export of the same shape) has other weights at the same offsets.
+      if (modified >= 0 && mtimeMs !== modified) throw new Error(`${label} changed on disk while it was read (written again at ${new Date(mtimeMs).toISOString()}); load the model again`);
       size = now;
+      modified = mtimeMs;
       return use(fd);
     } finally {
       closeSync(fd);

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
@@ -88,5 +88,16 @@ describe('weights referred to in their own file', () => {
     expect(source.read(0, 16)).toEqual(bytes.subarray(0, 16));
     appendFileSync(copy, new Uint8Array(8));
     expect(() => source.read(bytes.byteLength - 4000, 4000)).toThrow(`seed-world/onnx/model.onnx changed on disk while it was read (${bytes.byteLength} bytes, now ${bytes.byteLength + 8}); load the model again`);
+  });
+
+  it('refuses a file written again at the same size (other weights at the same offsets)', async () => {
+    const copy = join(await tempDir('weight-refs'), 'model.onnx');
+    copyFileSync(file, copy);
+    const source = fileSource(copy, 'seed-world/onnx/model.onnx');
+    expect(source.read(0, 16)).toEqual(bytes.subarray(0, 16));
+    const later = new Date(statSync(copy).mtimeMs + 5000);
+    writeFileSync(copy, bytes.map((b, i) => (i >= bytes.byteLength - 4000 ? b ^ 1 : b)));
+    utimesSync(copy, later, later);
+    expect(() => source.read(bytes.byteLength - 4000, 4000)).toThrow(/seed-world\/onnx\/model\.onnx changed on disk while it was read \(written again at .*\); load the model again/);
   });
 });
