@@ -80,6 +80,19 @@ describe('sampler filters without a full sort', () => {
     for (const p of [0.5, 0.9, 0.999]) expect(bits(topPFilter(logits, p))).toEqual(bits(referenceTopP(logits, p)));
   });
 
+  it('top-p sorts only the binades it needs and keeps what its definition keeps: peaked vocabularies, long arrays, ties', () => {
+    // A trained model's shape: a few tokens far above the rest.
+    const peaked = Float64Array.from({ length: 50257 }, (_, i) => Math.sin(i * 12.9898) * 2 + (i % 997 === 0 ? 14 : 0) + (i === 4242 ? 18 : 0));
+    for (const p of [0.1, 0.5, 0.9, 0.95, 0.999, 1]) expect(bits(topPFilter(peaked, p))).toEqual(bits(referenceTopP(peaked, p)));
+    const scaled = fc.array(valueArb.map((v) => v * 3), { minLength: 256, maxLength: 2000 }).map((a) => Float64Array.from(a));
+    fc.assert(
+      fc.property(scaled, fc.double({ min: 0.001, max: 1, noNaN: true }), (logits, p) => {
+        expect(bits(topPFilter(logits, p))).toEqual(bits(referenceTopP(logits, p)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('the radix sort of probabilities orders them as the built-in sort does, ties, zeros and subnormals included', () => {
     const valueArb = fc.oneof(fc.constant(0), fc.constant(0.25), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1e-300, noNaN: true }), fc.integer({ min: 1, max: 9 }).map((k) => k / 1024 + Number.EPSILON * k));
     fc.assert(

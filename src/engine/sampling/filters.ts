@@ -1,5 +1,5 @@
 import { softmax } from './distribution';
-import { sortNonNegative } from './float-sort';
+import { HIGH_WORD, sortNonNegative } from './float-sort';
 import { kept, stageProbabilities } from './stage-softmax';
 
 /**
@@ -240,17 +240,46 @@ const REACH = 1e-12;
 export function topPFilter(logits: Logits, p: number): Logits {
   const probs = stageProbabilities(logits);
   if (sortedScratch.length < logits.length) sortedScratch = new Float64Array(logits.length);
-  let live = 0;
-  for (let i = 0; i < logits.length; i++) if (isAlive(logits[i])) sortedScratch[live++] = probs[i] ?? 0;
-  const desc = sortNonNegative(sortedScratch.subarray(0, live));
-  let cumulative = 0;
-  let count = 0;
-  for (let k = live - 1; k >= 0; k--) {
-    cumulative += desc[k] ?? 0;
-    count++;
-    if (cumulative >= p - REACH) break;
+  // Only the probabilities from the binade where the sum reaches p upwards need sorting: the sums
+  // from the largest down are the same over them as over all. Where they fall short (rounding), all.
+  for (const floor of [binadeFloor(logits, probs, p), 0]) {
+    let live = 0;
+    for (let i = 0; i < logits.length; i++) if (isAlive(logits[i]) && (probs[i] ?? 0) >= floor) sortedScratch[live++] = probs[i] ?? 0;
+    const desc = sortNonNegative(sortedScratch.subarray(0, live));
+    let cumulative = 0;
+    let count = 0;
+    for (let k = live - 1; k >= 0; k--) {
+      cumulative += desc[k] ?? 0;
+      count++;
+      if (cumulative >= p - REACH) break;
+    }
+    if (cumulative >= p - REACH || floor === 0) return keepAtLeast(logits, probs, desc[live - count] ?? 0, count) ?? keepTop(logits, count);
   }
-  return keepAtLeast(logits, probs, desc[live - count] ?? 0, count) ?? keepTop(logits, count);
+  throw new Error('unreachable: the second pass sorts every probability');
+}
+
+/** Sums of the live probabilities by binary exponent, kept between steps. */
+const binadeSums = new Float64Array(2048);
+
+/**
+ * The smallest power of two such that the live probabilities at or above it sum past p (with a
+ * margin for summing in another order), or 0 when none short of all of them does: one pass over
+ * the exponents of the doubles, no sort.
+ */
+function binadeFloor(logits: Logits, probs: Float64Array, p: number): number {
+  const words = new Uint32Array(probs.buffer, probs.byteOffset, 2 * probs.length);
+  binadeSums.fill(0);
+  for (let i = 0; i < probs.length; i++) {
+    if (!isAlive(logits[i])) continue;
+    const e = ((words[2 * i + HIGH_WORD] ?? 0) >>> 20) & 0x7ff;
+    binadeSums[e] = (binadeSums[e] ?? 0) + (probs[i] ?? 0);
+  }
+  let sum = 0;
+  for (let e = 2047; e > 0; e--) {
+    sum += binadeSums[e] ?? 0;
+    if (sum >= p + 1e-9) return 2 ** (e - 1023);
+  }
+  return 0;
 }
 
 /**

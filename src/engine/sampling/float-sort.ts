@@ -13,7 +13,7 @@ const lowCounts = new Uint32Array(DIGITS);
 const highCounts = new Uint32Array(DIGITS);
 
 /** Little-endian platforms keep a double's upper half in its second 32-bit word. */
-const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+export const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
 export function sortNonNegative(values: Float64Array): Float64Array {
   const n = values.length;
