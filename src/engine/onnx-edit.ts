@@ -234,7 +234,8 @@ export interface Field {
   end: number;
 }
 
-function nextField(bytes: Uint8Array, pos: number, file: string): Field {
+/** The protobuf field whose tag starts at `pos`: its number, wire type and bounds. */
+export function nextField(bytes: Uint8Array, pos: number, file: string): Field {
   const [tag, afterTag] = readVarint(bytes, pos);
   const wire = tag % 8;
   const number = Math.floor(tag / 8);

@@ -1,5 +1,5 @@
 import { memorySource, type ByteSource } from './byte-source';
-import { concat, lengthDelimited, varint, type Field } from './onnx-edit';
+import { concat, lengthDelimited, nextField, varint, type Field } from './onnx-edit';
 
 /**
  * A model's weights left where they are. `referWeights` returns the graph without its inline weights,
@@ -21,38 +21,13 @@ const EXTERNAL_DATA = 13;
 const DATA_LOCATION = 14;
 const EXTERNAL = 1;
 
-/** The protobuf field at `pos`: its number, wire type and bounds, read from the few bytes of its header. */
+/** The protobuf field at `pos`, read from the few bytes of its header (`nextField` on them, moved to `pos`). */
 function fieldAt(source: ByteSource, pos: number, file: string): Field {
   const head = source.read(pos, Math.min(20, source.byteLength - pos));
-  let at = 0;
-  const varintAt = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const b = head[at++];
-      if (b === undefined) throw new Error(`${file}: truncated protobuf field at byte ${pos}`);
-      value += (b & 0x7f) * scale;
-      if (b < 0x80) return value;
-      scale *= 0x80;
-    }
-  };
-  const tag = varintAt();
-  const wire = tag % 8;
-  const number = Math.floor(tag / 8);
-  let start = pos + at;
-  let end: number;
-  if (wire === 2) {
-    const length = varintAt();
-    start = pos + at;
-    end = start + length;
-  } else if (wire === 0) {
-    varintAt();
-    end = pos + at;
-  } else if (wire === 1) end = start + 8;
-  else if (wire === 5) end = start + 4;
-  else throw new Error(`${file}: unexpected protobuf wire type ${wire} at byte ${pos}`);
-  if (end > source.byteLength) throw new Error(`${file}: a protobuf field at byte ${pos} runs past the end of the file`);
-  return { number, wire, tagStart: pos, start, end };
+  const f = nextField(head, 0, `${file} (byte ${pos})`);
+  const field = { number: f.number, wire: f.wire, tagStart: pos, start: pos + f.start, end: pos + f.end };
+  if (field.end > source.byteLength) throw new Error(`${file}: a protobuf field at byte ${pos} runs past the end of the file`);
+  return field;
 }
 
 const text = new TextEncoder();
