@@ -76,10 +76,9 @@ export interface LoadedModel {
 export async function loadModel(info: LocatedModel, runtime: RuntimeOptions): Promise<LoadedModel> {
   if (info.format === 'gguf') throw new UsageError(`${info.id} is a GGUF model (${info.path}); this command runs ONNX models only`);
   const started = performance.now();
-  const { ort, backend } = await runtimeFor(runtime.backend);
   // The graphs are read without their weights: onnxruntime-node reads those from the files, and the
   // engine reads each file whole for onnxruntime-web only while its session is created.
-  const files = await readModelFiles(info, { weightsOnDisk: true });
+  const [{ ort, backend }, files] = await Promise.all([runtimeFor(runtime.backend), readModelFiles(info, { weightsOnDisk: true })]);
   const engine = await OnnxModel.load(ort, files, { backend, threads: runtime.threads ?? threadsFor(info.bytes, availableParallelism()), cache: runtime.cache });
   // One short pass starts the backend's threads and kernels (counted in load_ms), so the timed
   // forward_ms is the model run alone, as the app's worker does after loading. A graph that refuses
