@@ -1,14 +1,5 @@
 import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue';
-
-/** Runs `next` when the page is idle (or after `timeout` ms at the latest), in a task of its own. */
-function whenIdle(next: () => void, timeout: number): () => void {
-  if (typeof requestIdleCallback === 'function') {
-    const handle = requestIdleCallback(next, { timeout });
-    return () => cancelIdleCallback(handle);
-  }
-  const handle = setTimeout(next, 0);
-  return () => clearTimeout(handle);
-}
+import { whenIdle } from './yield-to-window';
 
 /**
  * How many of a list's parts to build: `first` (what the first screen shows) at once, then one

@@ -8,3 +8,13 @@ export function yieldToWindow(): Promise<void> {
   if (typeof scheduler?.yield === 'function') return scheduler.yield();
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** Runs `next` when the window is idle (or after `timeout` ms at the latest), in a task of its own; returns a cancel. */
+export function whenIdle(next: () => void, timeout: number): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const handle = requestIdleCallback(next, { timeout });
+    return () => cancelIdleCallback(handle);
+  }
+  const handle = setTimeout(next, 0);
+  return () => clearTimeout(handle);
+}

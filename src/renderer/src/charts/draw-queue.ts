@@ -5,7 +5,7 @@
  * answers, a paint); charts off screen wait for the window's idle time, so they never hold up what
  * is seen or a run that is still going.
  */
-import { yieldToWindow } from '../yield-to-window';
+import { whenIdle, yieldToWindow } from '../yield-to-window';
 
 interface DrawJob {
   draw: () => void;
@@ -20,11 +20,10 @@ let wake: (() => void) | null = null;
 
 /** Waits for the window's idle time (at most a second), or until `wake` is called. */
 function idleTime(): Promise<void> {
-  if (typeof requestIdleCallback !== 'function') return yieldToWindow();
   return new Promise((resolve) => {
-    const id = requestIdleCallback(() => done(), { timeout: 1000 });
+    const cancel = whenIdle(() => done(), 1000);
     const done = (): void => {
-      cancelIdleCallback(id);
+      cancel();
       if (wake === done) wake = null;
       resolve();
     };
