@@ -239,23 +239,31 @@ const REACH = 1e-12;
  */
 export function topPFilter(logits: Logits, p: number): Logits {
   const probs = stageProbabilities(logits);
-  if (sortedScratch.length < logits.length) sortedScratch = new Float64Array(logits.length);
   // Only the probabilities from the binade where the sum reaches p upwards need sorting: the sums
   // from the largest down are the same over them as over all. Where they fall short (rounding), all.
-  for (const floor of [binadeFloor(logits, probs, p), 0]) {
-    let live = 0;
-    for (let i = 0; i < logits.length; i++) if (isAlive(logits[i]) && (probs[i] ?? 0) >= floor) sortedScratch[live++] = probs[i] ?? 0;
-    const desc = sortNonNegative(sortedScratch.subarray(0, live));
-    let cumulative = 0;
-    let count = 0;
-    for (let k = live - 1; k >= 0; k--) {
-      cumulative += desc[k] ?? 0;
-      count++;
-      if (cumulative >= p - REACH) break;
-    }
-    if (cumulative >= p - REACH || floor === 0) return keepAtLeast(logits, probs, desc[live - count] ?? 0, count) ?? keepTop(logits, count);
+  const floor = binadeFloor(logits, probs, p);
+  const found = topPCut(logits, probs, p, floor);
+  const { cut, count } = found.reached || floor === 0 ? found : topPCut(logits, probs, p, 0);
+  return keepAtLeast(logits, probs, cut, count) ?? keepTop(logits, count);
+}
+
+/**
+ * The live probabilities at or above `floor`, summed from the largest down until they reach p: how
+ * many it took, the smallest of them, and whether they reached p at all.
+ */
+function topPCut(logits: Logits, probs: Float64Array, p: number, floor: number): { cut: number; count: number; reached: boolean } {
+  if (sortedScratch.length < logits.length) sortedScratch = new Float64Array(logits.length);
+  let live = 0;
+  for (let i = 0; i < logits.length; i++) if (isAlive(logits[i]) && (probs[i] ?? 0) >= floor) sortedScratch[live++] = probs[i] ?? 0;
+  const desc = sortNonNegative(sortedScratch.subarray(0, live));
+  let cumulative = 0;
+  let count = 0;
+  for (let k = live - 1; k >= 0; k--) {
+    cumulative += desc[k] ?? 0;
+    count++;
+    if (cumulative >= p - REACH) break;
   }
-  throw new Error('unreachable: the second pass sorts every probability');
+  return { cut: desc[live - count] ?? 0, count, reached: cumulative >= p - REACH };
 }
 
 /** Sums of the live probabilities by binary exponent, kept between steps. */
