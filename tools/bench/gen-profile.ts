@@ -10,10 +10,10 @@
  *   GEN_PROFILE_ONLY=top-p node --cpu-prof bin/bench.mjs --gen-profile .cache/bench/gpt2-small 5
  */
 import type * as Ort from 'onnxruntime-web';
-import { generationStep, type GenerationState } from '../../src/engine/generate';
 import { OnnxModel } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
 import { median } from './engine-bench';
+import { cachedLoops } from './cached-loops';
 import { benchModelFiles } from './step-bench';
 
 const STEPS = 16;
@@ -40,49 +40,16 @@ export async function runGenProfile(dir: string, rounds: number): Promise<void> 
     return out;
   }) as typeof engineSession.run;
 
-  const int64 = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
-  const bareLoop = (session: Ort.InferenceSession) => async (): Promise<number> => {
-    const past = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
-    const extra = (n: number): Record<string, Ort.Tensor> => (session.inputNames.includes('ntl_logit_rows') ? { ntl_logit_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]) } : {});
-    const empty = new ort.Tensor('float32', new Float32Array(0), [1, model.config.kvHeads, 0, model.config.headDim]);
-    let out = await session.run({ input_ids: int64(prompt), ...extra(prompt.length), ...Object.fromEntries(past.map((n) => [n, empty])) });
-    const started = performance.now();
+  const timed = cachedLoops(ort, model, prompt, STEPS, () => {
     cpuStart = process.cpuUsage();
-    for (let k = 0; k < STEPS; k++) {
-      const feeds: Record<string, Ort.Tensor> = { input_ids: int64([(k * 31 + 5) % vocab]), ...extra(1) };
-      for (const n of past) feeds[n] = out[n.replace('past_key_values.', 'present.')] as Ort.Tensor;
-      out = await session.run(feeds);
-    }
-    return (performance.now() - started) / STEPS;
-  };
-  let round = 0;
-  const nextLogitsLoop = async (): Promise<number> => {
-    const ids = prompt.map((x) => (x + round++) % vocab);
-    await model.nextLogits(ids);
-    ids.push(vocab - 1);
     runMs = 0;
-    const started = performance.now();
-    cpuStart = process.cpuUsage();
-    for (let k = 0; k < STEPS; k++) {
-      await model.nextLogits(ids);
-      ids.push((k * 31 + 5) % vocab);
-    }
-    return (performance.now() - started) / STEPS;
-  };
-  const generateLoop = (sampling: Parameters<typeof generationStep>[2]) => async (): Promise<number> => {
-    let state: GenerationState = { ids: prompt.map((x) => (x + round++) % vocab), steps: [], rngState: 7, stopReason: null };
-    state = await generationStep(model, state, sampling);
-    const started = performance.now();
-    cpuStart = process.cpuUsage();
-    for (let k = 0; k < STEPS; k++) state = await generationStep(model, state, sampling);
-    return (performance.now() - started) / STEPS;
-  };
+  });
   const loops: [string, () => Promise<number>][] = [
-    ['bare session, decoder_with_past as it is', bareLoop(bare)],
-    ["bare loop on the engine's cache session", bareLoop(engineSession)],
-    ['engine nextLogits', nextLogitsLoop],
-    ['generationStep, greedy', generateLoop({ strategy: 'greedy' })],
-    ['generationStep, top-p 0.9 (T 0.8)', generateLoop({ strategy: 'top-p', temperature: 0.8, topP: 0.9 })],
+    ['bare session, decoder_with_past as it is', timed.bare(bare)],
+    ["bare loop on the engine's cache session", timed.bare(engineSession)],
+    ['engine nextLogits', timed.nextLogits],
+    ['generationStep, greedy', timed.generate({ strategy: 'greedy' })],
+    ['generationStep, top-p 0.9 (T 0.8)', timed.generate({ strategy: 'top-p', temperature: 0.8, topP: 0.9 })],
   ];
   // GEN_PROFILE_ONLY=top-p (a part of a loop's name) times that loop alone, e.g. under node --cpu-prof.
   const only = process.env['GEN_PROFILE_ONLY'];

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-web';
 import { resolveSampling } from '../../src/common/sampling-strategy';
 import { applyChain } from '../../src/engine/sampling/chain';
-import { generationStep, type GenerationState } from '../../src/engine/generate';
 import { OnnxModel, type ModelFiles } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
+import { cachedLoops } from './cached-loops';
 import { median, readFiles, timePair, timeTurns, type Measure } from './engine-bench';
 
 const SAMPLERS = {
@@ -64,47 +64,9 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
 
   // The engine's cached step against a bare session of the same cache graph, in turns.
   const bare = await ort.InferenceSession.create(withPast, options);
-  const pastNames = bare.inputNames.filter((n) => n.startsWith('past_key_values.'));
-  const int64 = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
-  const bareFeeds = (ids: number[], length: number): Record<string, Ort.Tensor> => {
-    const feeds: Record<string, Ort.Tensor> = { input_ids: int64(ids) };
-    if (bare.inputNames.includes('attention_mask')) feeds['attention_mask'] = int64(Array<number>(length).fill(1));
-    if (bare.inputNames.includes('position_ids')) feeds['position_ids'] = int64(ids.map((_, i) => length - ids.length + i));
-    return feeds;
-  };
-  const bareRate = async (): Promise<number> => {
-    const empty = new ort.Tensor('float32', new Float32Array(0), [1, model.config.kvHeads, 0, model.config.headDim]);
-    let past = await bare.run({ ...bareFeeds(prompt, prompt.length), ...Object.fromEntries(pastNames.map((n) => [n, empty])) });
-    const started = performance.now();
-    for (let k = 0; k < steps; k++) {
-      const feeds = bareFeeds([(k * 31 + 5) % vocab], prompt.length + k + 1);
-      for (const n of pastNames) feeds[n] = past[n.replace('past_key_values.', 'present.')] as Ort.Tensor;
-      past = await bare.run(feeds);
-    }
-    return steps / ((performance.now() - started) / 1000);
-  };
-  let round = 0;
-  /** Tokens/s of `steps` cached steps after the prompt: the engine's `nextLogits` alone, or whole `generationStep`s (sampling, entropy, token text). */
-  const engineRate = async (sampler: keyof typeof SAMPLERS | null): Promise<number> => {
-    const ids = prompt.map((x) => (x + round++) % vocab);
-    // The prompt's pass and its first token are not timed: every timed step runs one token on the
-    // cache (a step fed the same sequence again would recompute the whole prompt, as the bare loop never does).
-    if (sampler) {
-      let state: GenerationState = await generationStep(model, { ids, steps: [], rngState: round, stopReason: null }, SAMPLERS[sampler]);
-      const started = performance.now();
-      for (let k = 0; k < steps; k++) state = await generationStep(model, state, SAMPLERS[sampler]);
-      return steps / ((performance.now() - started) / 1000);
-    }
-    await model.nextLogits(ids);
-    ids.push(vocab - 1);
-    const started = performance.now();
-    for (let k = 0; k < steps; k++) {
-      await model.nextLogits(ids);
-      ids.push((k * 31 + 5) % vocab);
-    }
-    return steps / ((performance.now() - started) / 1000);
-  };
-  const [engineOnly, bareOnly, generated] = await timeTurns(runs, [() => engineRate(null), bareRate, () => engineRate('top-p 0.9 (T 0.8)')]);
+  const loops = cachedLoops(ort, model, prompt, steps);
+  const rate = (loop: () => Promise<number>) => async (): Promise<number> => 1000 / (await loop());
+  const [engineOnly, bareOnly, generated] = await timeTurns(runs, [rate(loops.nextLogits), rate(loops.bare(bare)), rate(loops.generate(SAMPLERS['top-p 0.9 (T 0.8)']))]);
   await bare.release();
   const label = `${steps} tokens (${prompt.length}→${prompt.length + steps})`;
   out.push({ metric: `engine's cached step (nextLogits), ${label}`, unit: 'tokens/s', value: engineOnly ?? NaN, higherIsBetter: true });
@@ -139,6 +101,7 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
   const n = Math.min(160, model.config.context);
   const ids = Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
   const plain = await ort.InferenceSession.create(join(dir, 'onnx/model.onnx'), { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  const int64 = (xs: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, xs.length]);
   const plainFeeds: Record<string, Ort.Tensor> = { input_ids: int64(ids) };
   if (plain.inputNames.includes('attention_mask')) plainFeeds['attention_mask'] = int64(Array<number>(n).fill(1));
   if (plain.inputNames.includes('position_ids')) plainFeeds['position_ids'] = int64(ids.map((_, i) => i));
