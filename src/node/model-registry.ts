@@ -12,9 +12,9 @@ import { graphFacts, type GraphFacts } from '../engine/graph-facts';
 import { checkGraph } from './graph-check';
 import { RequestError, errorMessage } from './request-error';
 import { isMissing, readJson } from './model-folder-files';
-import { ggufViews } from '../common/gguf-notes';
-import { ggufPrecision, readGgufFacts, type GgufFacts } from './gguf-metadata';
-import { GGUF_REGISTRATION, GgufRegistration } from './gguf-registration';
+import type { GgufFacts } from './gguf-metadata';
+import { describeGguf } from './gguf-model-info';
+import { GGUF_REGISTRATION } from './gguf-registration';
 
 export interface ModelRoot {
   dir: string;
@@ -237,7 +237,7 @@ export class ModelRegistry {
       }
     }
     const label = (file: string): string => `${shownAs}${sep}${file.split('/').join(sep)}`;
-    if (await fileExists(join(folder, GGUF_REGISTRATION))) return this.describeGguf(folder, root, label(GGUF_REGISTRATION));
+    if (await fileExists(join(folder, GGUF_REGISTRATION))) return describeGguf(folder, root?.source ?? 'path', label(GGUF_REGISTRATION), this.ggufHeaders);
     const configJson = await readJson(join(folder, 'config.json'), label('config.json'));
     const config = parseModelConfig(configJson, label('config.json'));
     const tokenizerJson = await readJson(join(folder, 'tokenizer.json'), label('tokenizer.json'));
@@ -319,38 +319,6 @@ export class ModelRegistry {
     return info;
   }
 
-  /**
-   * A registered GGUF file (a folder holding `gguf.json`): its header read where the file is. A file
-   * moved, deleted or changed since it was hashed is refused with that cause (listed as a problem).
-   */
-  private async describeGguf(folder: string, root: ModelRoot | null, label: string): Promise<ModelInfo> {
-    const parsed = GgufRegistration.safeParse(await readJson(join(folder, GGUF_REGISTRATION), label));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`${label}: field "${issue?.path.join('.') || '(root)'}": ${issue?.message ?? 'invalid'}`);
-    }
-    const registration = parsed.data;
-    const file = await stat(registration.path).catch(() => null);
-    if (!file?.isFile()) throw new Error(`${basename(folder)}: the GGUF file ${registration.path} is missing (moved or deleted since it was added)`);
-    if (file.size !== registration.bytes || file.mtimeMs !== registration.mtimeMs) {
-      throw new Error(`${basename(folder)}: the GGUF file ${registration.path} has changed since it was added (${registration.bytes} bytes then, ${file.size} now); add it again`);
-    }
-    const key = `${registration.path}\0${file.size}\0${file.mtimeMs}`;
-    let facts = this.ggufHeaders.get(key);
-    if (!facts) {
-      facts = await readGgufFacts(registration.path);
-      this.ggufHeaders.set(key, facts);
-    }
-    return ggufModelInfo(facts, {
-      id: basename(folder),
-      source: root?.source ?? 'path',
-      path: registration.path,
-      sha256: registration.sha256,
-      origin: registration.origin,
-      name: registration.name,
-    });
-  }
-
   /** External data files beside the ONNX file, named the way exporters name them (model.onnx_data). */
   private async externalDataBeside(folder: string, onnx: string): Promise<string[]> {
     const found: string[] = [];
@@ -376,39 +344,4 @@ export class ModelRegistry {
     hashing.catch(() => this.hashes.delete(key));
     return hashing;
   }
-}
-
-/** A GGUF file's header as the registry lists the model. */
-export function ggufModelInfo(
-  facts: GgufFacts,
-  where: { id: string; source: ModelInfo['source']; path: string; sha256: string; origin: NonNullable<ModelInfo['gguf']>['origin']; name: string | null },
-): ModelInfo {
-  return {
-    id: where.id,
-    name: where.name ?? facts.name ?? where.id,
-    source: where.source,
-    format: 'gguf',
-    gguf: { file: basename(where.path), origin: where.origin, ...facts.details },
-    path: where.path,
-    description: '',
-    defaultPrompt: null,
-    modelType: facts.architecture,
-    layers: facts.layers,
-    heads: facts.heads,
-    kvHeads: facts.kvHeads,
-    hidden: facts.hidden,
-    vocab: facts.vocab,
-    context: facts.context,
-    parameters: facts.parameters,
-    bytes: facts.bytes,
-    sha256: where.sha256,
-    opset: 0,
-    precision: ggufPrecision(facts),
-    graphInputs: [],
-    views: ggufViews(facts.details.embeddings),
-    variant: 'gguf',
-    variants: [],
-    // No file of a GGUF model is served by URL: the page never loads it (the native engine reads the file).
-    files: { config: '', tokenizer: '', tokenizerConfig: null, onnx: '', onnxWithPast: null, onnxData: [], card: null },
-  };
 }
