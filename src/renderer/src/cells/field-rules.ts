@@ -1,3 +1,5 @@
+import { countText } from '../count-text';
+
 /**
  * One rule for a number typed into a cell's control (issue 19, item 7): a refused value gets a
  * message that names the field as the UI labels it and the range it allows; the box keeps what was
@@ -15,7 +17,7 @@ export interface FieldRule {
   maxReason?: string;
 }
 
-const number = (v: number): string => (Number.isInteger(v) ? v.toLocaleString('en-US') : String(v)).replace('-', '−');
+const number = (v: number): string => (Number.isInteger(v) ? countText(v) : String(v)).replace('-', '−');
 
 /** The allowed range in words: "a whole number from 0 to 4,294,967,295", "greater than 0 and at most 1". */
 export function rangeText(rule: FieldRule): string {

@@ -2,6 +2,7 @@ import { attentionRow } from '../../../engine/analysis';
 import { entropyBits, softmax, topK } from '../../../engine/sampling/distribution';
 import type { TokenPiece } from '../../../engine/tokenizer';
 import { formatPercent } from '../charts/options';
+import { countText } from '../count-text';
 
 /** What a note's live fields are computed from: the notebook's last run, as the cells show it. */
 export interface LiveRun {
@@ -53,7 +54,7 @@ export function liveFields(run: LiveRun): Record<string, string> {
     out['model.layers'] = String(run.model.layers);
     out['model.heads'] = String(run.model.heads);
     out['model.hidden'] = String(run.model.hidden);
-    out['model.vocab'] = run.model.vocab.toLocaleString('en');
+    out['model.vocab'] = countText(run.model.vocab);
     out['model.context'] = String(run.model.context);
   }
   if (run.tokens) {
