@@ -18,3 +18,17 @@ export function readBytes(data: Uint8Array | ByteSource, offset: number, length:
 export function rereadSource(reread: () => Uint8Array, byteLength: number): ByteSource {
   return { byteLength, read: (offset, length) => reread().slice(offset, offset + length) };
 }
+
+/**
+ * The bytes of `source` as onnxruntime-web takes an external data file, without holding them: an
+ * empty Uint8Array whose `byteLength` is the source's and whose `subarray` reads the range asked
+ * for. onnxruntime-web copies each weight into its memory through exactly these two (its
+ * `mountExternalData` and the loader that reads a weight's bytes), so a file on disk is read a
+ * weight at a time instead of whole. Anything else reads an empty buffer and fails, never other bytes.
+ */
+export function sourceBytes(source: ByteSource): Uint8Array {
+  const bytes = new Uint8Array(0);
+  Object.defineProperty(bytes, 'byteLength', { get: () => source.byteLength });
+  Object.defineProperty(bytes, 'subarray', { value: (begin = 0, end = source.byteLength) => source.read(begin, Math.min(end, source.byteLength) - begin) });
+  return bytes;
+}
