@@ -3,15 +3,18 @@ export interface ByteSource {
   readonly byteLength: number;
   /** `length` bytes from `offset` (a copy or a view that stays valid). */
   read(offset: number, length: number): Uint8Array;
+  /** A few bytes far from the last read (a weight's first bytes), read alone; `read` where absent. */
+  peek?(offset: number, length: number): Uint8Array;
 }
 
 export function memorySource(bytes: Uint8Array): ByteSource {
   return { byteLength: bytes.byteLength, read: (offset, length) => bytes.subarray(offset, offset + length) };
 }
 
-/** The bytes of a source in `[offset, offset + length)`, for an external-data map holding either. */
-export function readBytes(data: Uint8Array | ByteSource, offset: number, length: number): Uint8Array {
-  return data instanceof Uint8Array ? data.subarray(offset, offset + length) : data.read(offset, length);
+/** The bytes of a source in `[offset, offset + length)`, for an external-data map holding either; `peek` reads a few bytes alone. */
+export function readBytes(data: Uint8Array | ByteSource, offset: number, length: number, peek = false): Uint8Array {
+  if (data instanceof Uint8Array) return data.subarray(offset, offset + length);
+  return peek && data.peek ? data.peek(offset, length) : data.read(offset, length);
 }
 
 /** A file its host reads again whole for each read (`ModelFiles.reread`): for the rare late read, such as the logit lens's head. */

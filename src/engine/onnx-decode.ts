@@ -209,7 +209,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     if (!data) return null;
     const offset = Number(entry('offset') ?? '0');
     const length = Number(entry('length') ?? String(data.byteLength - offset));
-    return { dataType: t.dataType, rawData: readBytes(data, offset, Math.min(length, most)) };
+    return { dataType: t.dataType, rawData: readBytes(data, offset, Math.min(length, most), most < length) };
   };
   for (const [kind, list] of [['input', graph.input], ['output', graph.output]] as const) {
     for (const v of list ?? []) checkDims(file, `graph ${kind} "${v.name ?? ''}"`, valueInfo(v).dims);
