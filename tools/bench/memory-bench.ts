@@ -36,6 +36,7 @@ export async function runMemory(dir: string, backend: 'wasm' | 'native', threads
 export function memorySection(root: string, dir: string, model: string, targets: { target: string; met: boolean | null; figure: string }[]): Measure[] {
   const threads = Number(process.env['BENCH_MEMORY_THREADS'] ?? 1);
   const rows: Measure[] = [];
+  const before = targets.length;
   console.log(`\nPeak memory (${model}, ${threads} thread${threads === 1 ? '' : 's'}, a process per backend: load, warm-up pass, 4 cached steps):`);
   for (const backend of ['native', 'wasm'] as const) {
     const r = spawnSync(process.execPath, [join(root, 'bin/bench.mjs'), '--memory', dir, backend, String(threads)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -47,5 +48,7 @@ export function memorySection(root: string, dir: string, model: string, targets:
     targets.push({ target: `${model}: peak memory on ${backend} ≤ 1,500 MB`, met: peak <= 1500, figure: `${peak.toFixed(0)} MB` });
     rows.push(...measures);
   }
+  console.log("\nIssue 18's targets:");
+  for (const t of targets.slice(before)) console.log(`  ${t.met ? 'met   ' : 'missed'}  ${t.target}: ${t.figure}`);
   return rows;
 }
