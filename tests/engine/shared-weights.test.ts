@@ -120,22 +120,29 @@ describe('where the with-past graph cannot stand in for model.onnx, each file ge
     onnxWithPast: bytes(withPast),
   });
 
-  it("another model's with-past file: model.onnx runs, its numbers unchanged", async () => {
-    const [mixed, alone] = [
-      await OnnxModel.load(ortWeb, files(join(TINY, 'onnx/decoder_with_past.onnx')), { backend: 'wasm', threads: 1 }),
-      await loadBundled(SEED_WORLD, { cache: false }),
-    ];
+  /**
+   * Loads seed-world with `withPast` beside its model.onnx: the model says `reason`, runs model.onnx,
+   * and computes what model.onnx alone computes; `more` checks the rest.
+   */
+  async function expectFallback(withPast: string, reason: string, more: (model: OnnxModel, alone: OnnxModel) => Promise<void> = async () => undefined, ort: OrtModule = ortWeb): Promise<void> {
+    const [model, alone] = [await OnnxModel.load(ort, files(withPast), { backend: 'wasm', threads: 1 }), await loadBundled(SEED_WORLD, { cache: false })];
     try {
-      expect(mixed.sessionNote).toBe('the weights are held twice (one session per file): seed-world/onnx/model.onnx shows 16 tensors, seed-world/onnx/decoder_with_past.onnx 24');
-      expect(mixed.file).toBe('seed-world/onnx/model.onnx');
-      expect(mixed.hasCache).toBe(false);
-      expect(mixed.cacheNote).toMatch(/has a cache for 5 layers, the model 3/);
-      const ids = mixed.tokenizer.encode(PROMPT);
-      expectSameForward(await mixed.forward(ids), await alone.forward(ids));
+      expect(model.sessionNote).toBe(`the weights are held twice (one session per file): ${reason}`);
+      expect(model.file).toBe('seed-world/onnx/model.onnx');
+      const ids = model.tokenizer.encode(PROMPT);
+      expectSameForward(await model.forward(ids), await alone.forward(ids));
+      await more(model, alone);
     } finally {
-      await mixed.release();
+      await model.release();
       await alone.release();
     }
+  }
+
+  it("another model's with-past file: model.onnx runs, its numbers unchanged", async () => {
+    await expectFallback(join(TINY, 'onnx/decoder_with_past.onnx'), 'seed-world/onnx/model.onnx shows 16 tensors, seed-world/onnx/decoder_with_past.onnx 24', async (mixed) => {
+      expect(mixed.hasCache).toBe(false);
+      expect(mixed.cacheNote).toMatch(/has a cache for 5 layers, the model 3/);
+    });
   });
 
   it('a with-past file of the same shapes with other weights: model.onnx runs, its numbers unchanged', async () => {
@@ -145,16 +152,7 @@ describe('where the with-past graph cannot stand in for model.onnx, each file ge
     table.rawData = Uint8Array.from(table.rawData, (b, i) => (i === 0 ? b ^ 1 : b));
     const dir = await tempDir('other-weights');
     writeFileSync(join(dir, 'decoder_with_past.onnx'), onnxProto.onnx.ModelProto.encode(model).finish());
-    const [other, alone] = [await OnnxModel.load(ortWeb, files(join(dir, 'decoder_with_past.onnx')), { backend: 'wasm', threads: 1 }), await loadBundled(SEED_WORLD, { cache: false })];
-    try {
-      expect(other.sessionNote).toBe('the weights are held twice (one session per file): seed-world/onnx/model.onnx and seed-world/onnx/decoder_with_past.onnx hold different weights');
-      expect(other.file).toBe('seed-world/onnx/model.onnx');
-      const ids = other.tokenizer.encode(PROMPT);
-      expectSameForward(await other.forward(ids), await alone.forward(ids));
-    } finally {
-      await other.release();
-      await alone.release();
-    }
+    await expectFallback(join(dir, 'decoder_with_past.onnx'), 'seed-world/onnx/model.onnx and seed-world/onnx/decoder_with_past.onnx hold different weights');
   });
 
   it('a backend that cannot run an empty past: model.onnx runs whole sequences, its numbers unchanged', async () => {
@@ -172,19 +170,18 @@ describe('where the with-past graph cannot stand in for model.onnx, each file ge
       }
     }
     const ort = { ...ortWeb, InferenceSession: NoEmptyPast } as unknown as OrtModule;
-    const [refused, alone] = [await OnnxModel.load(ort, files(join(SEED_WORLD, 'onnx/decoder_with_past.onnx')), { backend: 'wasm', threads: 1 }), await loadBundled(SEED_WORLD, { cache: false })];
-    try {
-      expect(refused.sessionNote).toBe('the weights are held twice (one session per file): seed-world/onnx/decoder_with_past.onnx could not run in place of seed-world/onnx/model.onnx: zero-length tensor');
-      expect(refused.file).toBe('seed-world/onnx/model.onnx');
-      const ids = refused.tokenizer.encode(PROMPT);
-      expectSameForward(await refused.forward(ids), await alone.forward(ids));
-      // Its first cached pass has an empty past too: the cache is dropped with the reason, and steps recompute.
-      expect(maxAbsDiff(await refused.nextLogits(ids), (await alone.forward(ids, false)).lastLogits)).toBe(0);
-      expect(refused.hasCache).toBe(false);
-      expect(refused.cacheNote).toMatch(/failed on wasm: zero-length tensor/);
-    } finally {
-      await refused.release();
-      await alone.release();
-    }
+    const reason = 'seed-world/onnx/decoder_with_past.onnx could not run in place of seed-world/onnx/model.onnx: zero-length tensor';
+    await expectFallback(
+      join(SEED_WORLD, 'onnx/decoder_with_past.onnx'),
+      reason,
+      async (refused, alone) => {
+        // Its first cached pass has an empty past too: the cache is dropped with the reason, and steps recompute.
+        const ids = refused.tokenizer.encode(PROMPT);
+        expect(maxAbsDiff(await refused.nextLogits(ids), (await alone.forward(ids, false)).lastLogits)).toBe(0);
+        expect(refused.hasCache).toBe(false);
+        expect(refused.cacheNote).toMatch(/failed on wasm: zero-length tensor/);
+      },
+      ort,
+    );
   });
 });
