@@ -45,6 +45,8 @@ export interface GraphSummary {
   initializerFloats(name: string): Float32Array | null;
   /** The stored bytes of an 8-bit integer initializer (int8 or uint8: quantized weights), else null. */
   initializerBytes(name: string): { dataType: number; bytes: Uint8Array } | null;
+  /** The first `length` bytes an initializer stores raw (inline or in external data), without reading the rest; null where it stores none. */
+  initializerHead(name: string, length: number): Uint8Array | null;
   /** Contents of a small constant (an initializer or a Constant node's output) of a numeric type, else null. */
   constantValues(name: string): number[] | null;
   /** Whether a tensor is fixed by the file: an initializer or the output of a Constant node. */
@@ -199,7 +201,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     if (out && value) constants.set(out, value);
   }
   /** An initializer with its bytes in hand: inline, or read from the external data file at its offset and length. */
-  const stored = (name: string): onnxProto.onnx.ITensorProto | null => {
+  const stored = (name: string, most = Infinity): onnxProto.onnx.ITensorProto | null => {
     const t = initializers.get(name);
     if (!t || t.dataLocation !== 1) return t ?? null;
     const entry = (key: string): string | undefined => t.externalData?.find((e) => e.key === key)?.value ?? undefined;
@@ -207,7 +209,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     if (!data) return null;
     const offset = Number(entry('offset') ?? '0');
     const length = Number(entry('length') ?? String(data.byteLength - offset));
-    return { dataType: t.dataType, rawData: readBytes(data, offset, length) };
+    return { dataType: t.dataType, rawData: readBytes(data, offset, Math.min(length, most), most < length) };
   };
   for (const [kind, list] of [['input', graph.input], ['output', graph.output]] as const) {
     for (const v of list ?? []) checkDims(file, `graph ${kind} "${v.name ?? ''}"`, valueInfo(v).dims);
@@ -238,6 +240,10 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
       if (t.rawData && t.rawData.length > 0) return { dataType: t.dataType, bytes: t.rawData };
       // 8-bit values written one per int32_data entry.
       return t.int32Data && t.int32Data.length > 0 ? { dataType: t.dataType, bytes: Uint8Array.from(t.int32Data, (v) => v & 0xff) } : null;
+    },
+    initializerHead: (name: string, length: number) => {
+      const raw = stored(name, length)?.rawData;
+      return raw && raw.length > 0 ? raw.subarray(0, length) : null;
     },
     constantValues: (name: string) => {
       const t = initializers.get(name) ?? constants.get(name);

@@ -24,6 +24,8 @@ export interface ModelFiles {
    * its sessions are created, and reads them again for an edited graph or the embedding tables.
    */
   reread?: () => Uint8Array;
+  /** `reread` for the with-past file, which a model of two files runs alone (`session-load.ts`). */
+  rereadWithPast?: () => Uint8Array;
   /** External data files of the graph (`model.onnx_data`), by the file name the graph refers to. */
   externalData?: { path: string; data: Uint8Array }[];
   /**
@@ -44,6 +46,12 @@ export interface LoadOptions {
   threads: number;
   /** Whether to generate on the key/value cache where the model has one (default true; `ntl --no-cache` turns it off). */
   cache?: boolean;
+  /**
+   * Whether a model of two files (model.onnx and decoder_with_past.onnx) runs on its with-past graph
+   * alone, holding its weights once (default true); false opens a session per file, as before (the
+   * reference the tests and the bench compare with).
+   */
+  shareWeights?: boolean;
 }
 
 /**

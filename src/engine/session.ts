@@ -1,8 +1,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
-import { LOGIT_ROWS_INPUT, prepareGraph, withHead } from './onnx-edit';
-import { cacheGraphOnLastRow, headStream } from './head-rows';
-import { headCounts, planGraph, type GraphPlan, type Probe } from './onnx-graph';
+import { LOGIT_ROWS_INPUT, withHead } from './onnx-edit';
+import { headCounts, type GraphPlan, type Probe } from './onnx-graph';
 import {
   learnedPositions,
   NeighbourIndex,
@@ -13,18 +12,16 @@ import {
   type PositionsView,
 } from './embedding-tables';
 import { addAttentionEdits, HEAD_GATE_INPUT, Intervention, interventionMasks, KEY_KEEP_INPUT, type InterventionInput } from './intervention';
-import { checkKnownOperators, explainSessionError } from './operator-support';
-import { addFusedEdits, addFusedRecompute, withoutRecompute } from './fused-attention';
-import { precisionLabel } from './graph-facts';
-import { GraphSource, rereader } from './graph-source';
+import { addFusedEdits } from './fused-attention';
+import { GraphSource } from './graph-source';
+import { renameTables } from './graph-pair';
 import { ONNX_TYPE, tensorToFloat32 } from './tensor-data';
-import { checkFedInputs, feedsFor, metadataTypes, openCacheGraph, pastSlots, type CacheGraph, type PastSlot } from './kv-cache';
+import { feedsFor, metadataTypes, type PastSlot } from './kv-cache';
 import { CacheRunner } from './cache-runner';
 import { lastPositionLogits, probesOf, readForward, type ForwardResult } from './forward-result';
 import { sessionOptions, type BackendName, type LoadOptions, type ModelFiles, type OrtModule } from './session-options';
+import { openModel } from './session-load';
 import { ModelTokenizer } from './tokenizer';
-import { rereadSource } from './byte-source';
-import { sessionGraph } from './weight-refs';
 import type { Capabilities, EngineModel } from './contract';
 import { supportedViews } from './supported-views';
 
@@ -55,7 +52,9 @@ export class OnnxModel implements EngineModel {
     private readonly session: Ort.InferenceSession,
     /** Generation on the key/value cache, when the model has a cache graph. */
     private readonly kv: CacheRunner,
-  ) {}
+  ) {
+    this.runPlan = plan;
+  }
   /** The graph with attention edits (interventions), created on first use. */
   private editSession: Ort.InferenceSession | null = null;
   /** With recomputed fused attention: the graph as it is, for passes that read only logits (created on first use). */
@@ -72,6 +71,15 @@ export class OnnxModel implements EngineModel {
   private attentionDims: number[] | null = null;
   /** The tensor entering the final norm, where the graph's head runs on chosen positions (`addLogitRows`); null where it runs on all. */
   private logitStream: string | null = null;
+  /**
+   * The plan of the graph the session runs, whose tensors are fetched: `plan` itself, or for a model
+   * of two files run on its with-past graph, that graph's (`plan` names the probes as model.onnx does).
+   */
+  private runPlan: GraphPlan;
+  /** Why a model of two files holds its weights in two sessions, when it does. */
+  private twoSessionNote: string | null = null;
+  /** Embedding table names of the run graph that model.onnx names otherwise. */
+  private tableRenames = new Map<string, string>();
   /** The past inputs of the instrumented graph (a graph with Optimum's cache inputs), fed empty for a whole-sequence pass. */
   private mainSlots: PastSlot[] = [];
   /** Where native sessions read the weights the graph refers to in its file (`weight-refs.ts`), or null. */
@@ -108,7 +116,15 @@ export class OnnxModel implements EngineModel {
     return this.precisionText;
   }
 
-  /** The ONNX file this model runs, inside its folder. */
+  /**
+   * Why a model that comes as two files (model.onnx and decoder_with_past.onnx) runs each on a session
+   * of its own, holding the weights twice; null where the weights are held once.
+   */
+  get sessionNote(): string | null {
+    return this.twoSessionNote;
+  }
+
+  /** The ONNX file the instrumented session runs, inside its folder (a model of two files runs its with-past file). */
   get file(): string {
     return this.graphSource.file;
   }
@@ -132,112 +148,30 @@ export class OnnxModel implements EngineModel {
     const started = now();
     const config = parseModelConfig(files.config, `${files.id}/config.json`);
     const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
-    const file = `${files.id}/${files.onnxFile ?? 'onnx/model.onnx'}`;
-    const external = files.externalData ?? [];
-    // The weights stay in the file: the graph refers to them there (weight-refs.ts), and is decoded with the file as its external data.
-    const main = sessionGraph(files.onnx, files.onnxFile ?? 'onnx/model.onnx', options.backend, files.folder, files.onnxSource);
-    const mainFolder = main.folder;
-    const sessionExternal = [...external, ...main.external];
-    const decodeExternal = new Map([...external, ...(main.referred ? [main.referred] : [])].map((e) => [e.path, e.data]));
-    // A merged decoder runs its with-past branch for everything (an empty past for a whole prompt): one session, one copy of the weights.
-    const prepared = prepareGraph(main.bytes, file, decodeExternal, 'then_branch');
-    const missing = prepared.graph.externalFiles.filter((f) => !decodeExternal.has(f));
-    if (missing.length > 0) throw new Error(`${file}: its weights are in external data ${missing.join(', ')}, which was not provided`);
-    let plan = planGraph(prepared.graph, file);
-    checkKnownOperators(plan, file);
     if (tokenizer.info.vocabSize > config.vocabSize) {
       throw new Error(
         `${files.id}/tokenizer.json: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${config.vocabSize} logits (config.json "vocab_size")`,
       );
     }
-    checkFedInputs(plan.inputs, file);
-    // Fused attention operators get their weights recomputed beside them (instrumented pass only).
-    let recompute = plan.fusedRecompute?.ok ? plan.fusedRecompute : null;
-    let observed = recompute ? addFusedRecompute(prepared.bytes, recompute, prepared.graph.nodes, file) : prepared.bytes;
-    if (options.backend !== 'native') ort.env.wasm.numThreads = options.threads;
-    // The head (final norm, unembedding) runs on the positions a pass reads: the stream entering the final norm.
-    let stream = headStream(plan, prepared.graph.nodes);
-    const create = async (bytes: Uint8Array): Promise<Ort.InferenceSession> => {
-      const options_ = { ...sessionOptions(options, mainFolder), ...(sessionExternal.length > 0 ? { externalData: sessionExternal } : {}) };
-      const probes = plan.probes.map((p) => p.tensor);
-      if (stream) {
-        try {
-          return await ort.InferenceSession.create(withHead(bytes, stream, probes, file), options_);
-        } catch {
-          // A graph the edit does not fit: its head runs on every position, as the file has it.
-          stream = null;
-        }
-      }
-      return ort.InferenceSession.create(withHead(bytes, null, probes, file), options_);
-    };
-    let session: Ort.InferenceSession;
-    try {
-      session = await create(observed).catch(async (cause: unknown) => {
-        if (!recompute) throw cause;
-        // The model still runs without the recomputation; its attention view then says why it has no weights.
-        plan = withoutRecompute(plan, `the graph with the recomputation could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`);
-        recompute = null;
-        observed = prepared.bytes;
-        return create(observed);
-      });
-    } catch (cause) {
-      const message = cause instanceof Error ? cause.message : String(cause);
-      throw new Error(explainSessionError(message, plan, file, options.backend));
-    }
-    // The graph's own past inputs (Optimum's model.onnx and decoder_model.onnx with past): fed empty
-    // for a whole sequence, and the same session continues from its present outputs.
-    const mainSlots = pastSlots(session, config, file);
-    if (typeof mainSlots === 'string') {
-      await session.release();
-      throw new Error(mainSlots);
-    }
-    let cacheGraph: CacheGraph | null = null;
-    let cacheNote: string | null = null;
-    const fileBytes = files.onnxSource?.byteLength ?? files.onnx.byteLength;
-    const weightBytes = Math.max(prepared.bytes.byteLength, fileBytes) + external.reduce((sum, e) => sum + e.data.byteLength, 0);
-    const plainPath = recompute !== null && weightBytes <= OnnxModel.plainSessionMaxBytes;
-    const reread = files.reread && external.length === 0 ? rereader(files.reread, fileBytes, file, recompute, plainPath) : null;
-    if (files.reread && reread && !plainPath && main.referred) {
-      // The file's bytes handed to onnxruntime-web go before the cache graph's are read: the file is read again when needed.
-      sessionExternal.length = 0;
-      main.external.length = 0;
-      if (main.referred.data instanceof Uint8Array) decodeExternal.set(main.referred.path, rereadSource(files.reread, fileBytes));
-    }
-    const withPastFile = `${files.id}/${files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx'}`;
-    if (options.cache === false) {
-      cacheNote = 'the key/value cache is turned off (--no-cache): generation recomputes the whole sequence at each step';
-    } else if (mainSlots.length > 0 && plainPath) {
-      // Generation keeps the fused operators' own path: a session of the graph as it is.
-      ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withHead(prepared.bytes, stream, [], file), file, config, sessionOptions(options, mainFolder), sessionExternal));
-    } else if (mainSlots.length > 0) {
-      cacheGraph = { session, shared: true, inputs: [...session.inputNames], slots: mainSlots, file };
-    } else if (files.onnxWithPast) {
-      // Its head on the last position too, so the prompt's first pass computes one row of logits; as it is where that does not load.
-      const withPast = sessionGraph(files.onnxWithPast, files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx', options.backend, files.folder, files.onnxWithPastSource);
-      const lastRow = cacheGraphOnLastRow(withPast.bytes, withPastFile);
-      const cacheOptions = sessionOptions(options, withPast.folder);
-      if (lastRow) ({ cacheGraph, cacheNote } = await openCacheGraph(ort, lastRow, withPastFile, config, cacheOptions, withPast.external));
-      if (!cacheGraph) ({ cacheGraph, cacheNote } = await openCacheGraph(ort, withPast.bytes, withPastFile, config, cacheOptions, withPast.external));
-    } else {
-      cacheNote = `${file} has no key/value cache (no past_key_values inputs, and no decoder_with_past file beside it), so generation recomputes the whole sequence at each step`;
-    }
-    const model = new OnnxModel(files.id, config, tokenizer, plan, options.backend, options.threads, now() - started, ort, session, new CacheRunner(ort, cacheGraph, cacheNote, options.backend));
-    model.mainSlots = mainSlots;
-    model.logitStream = stream;
-    // Node hosts read the file again when an edited graph or the tables are wanted, instead of keeping its bytes here.
-    model.graphSource = reread
-      ? new GraphSource(file, external, null, reread)
-      : new GraphSource(file, sessionExternal, { graph: prepared.graph, observed, plain: plainPath ? prepared.bytes : null }, null);
-    model.folder = mainFolder;
-    model.hasPlain = plainPath;
-    model.precisionText = precisionLabel(prepared.graph);
+    const opened = await openModel(ort, files, options, config, OnnxModel.plainSessionMaxBytes);
+    const kv = new CacheRunner(ort, opened.cacheGraph, opened.cacheNote, options.backend);
+    const model = new OnnxModel(files.id, config, tokenizer, opened.plan, options.backend, options.threads, now() - started, ort, opened.session, kv);
+    model.runPlan = opened.runPlan;
+    model.mainSlots = opened.mainSlots;
+    model.logitStream = opened.stream;
+    model.graphSource = opened.graphSource;
+    model.folder = opened.folder;
+    model.hasPlain = opened.hasPlain;
+    model.precisionText = opened.precision;
+    model.twoSessionNote = opened.sessionNote;
+    model.tableRenames = opened.tableRenames;
     return model;
   }
 
   /** The token embedding and learned positional tables, read from the graph's weights once and kept. */
   embeddingTables(): EmbeddingTables {
     if (!this.tables) {
-      this.tables = readEmbeddingTables(this.graphSource.get().graph);
+      this.tables = renameTables(readEmbeddingTables(this.graphSource.get().graph), this.tableRenames);
     }
     return this.tables;
   }
@@ -330,7 +264,7 @@ export class OnnxModel implements EngineModel {
   /** Runs the model once; with `instrument`, also reads attention and embeddings. */
   async forward(ids: readonly number[], instrument = true): Promise<ForwardResult> {
     this.checkLength(ids.length);
-    const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
+    const wanted = [this.runPlan.logitsOutput, ...(instrument ? this.runPlan.probes.map((p) => p.tensor) : [])];
     const started = now();
     const out = await (instrument ? this.session : await this.logitsSession()).run(this.feeds([ids]), wanted);
     return this.read(out, ids, instrument, now() - started);
@@ -344,7 +278,7 @@ export class OnnxModel implements EngineModel {
   async forwardEdited(ids: readonly number[], edit: InterventionInput, instrument = true): Promise<ForwardResult> {
     this.checkLength(ids.length);
     const parsed = Intervention.parse(edit);
-    const attention = this.probes('attention').sort((a, b) => a.layer - b.layer);
+    const attention = probesOf(this.runPlan, 'attention').sort((a, b) => a.layer - b.layer);
     if (attention.length === 0) {
       throw new Error(
         this.plan.fusedAttention.length > 0
@@ -362,7 +296,7 @@ export class OnnxModel implements EngineModel {
     const feeds = this.feeds([ids]);
     feeds[HEAD_GATE_INPUT] = new this.ort.Tensor('float32', gate, [attention.length, heads]);
     feeds[KEY_KEEP_INPUT] = new this.ort.Tensor('float32', keep, [attention.length, ids.length, ids.length]);
-    const wanted = [this.plan.logitsOutput, ...(instrument ? this.plan.probes.map((p) => p.tensor) : [])];
+    const wanted = [this.runPlan.logitsOutput, ...(instrument ? this.runPlan.probes.map((p) => p.tensor) : [])];
     const started = now();
     const out = await this.editSession.run(feeds, wanted);
     return this.read(out, ids, instrument, now() - started);
@@ -375,7 +309,7 @@ export class OnnxModel implements EngineModel {
     let withEdits = addAttentionEdits(bytes, attentionTensors, probsType, file, gateShape);
     // Fused operators: a switched-off head's slice of the output zeroed, a layer with a token taken out decomposed.
     if (this.plan.fusedRecompute?.ok) withEdits = addFusedEdits(withEdits, this.plan.fusedRecompute, this.plan.opset, file);
-    const edited = withHead(withEdits, this.logitStream, this.plan.probes.map((p) => p.tensor), file);
+    const edited = withHead(withEdits, this.logitStream, this.runPlan.probes.map((p) => p.tensor), file);
     try {
       return await this.ort.InferenceSession.create(edited, {
         ...sessionOptions({ backend: this.backend, threads: this.threads }, this.graphSource.isKept ? this.folder : null),
@@ -387,7 +321,7 @@ export class OnnxModel implements EngineModel {
   }
 
   private read(out: Ort.InferenceSession.OnnxValueMapType, ids: readonly number[], instrument: boolean, forwardMs: number): ForwardResult {
-    const { result, attentionDims } = readForward(this.plan, this.config, out, ids, instrument, forwardMs);
+    const { result, attentionDims } = readForward(this.runPlan, this.config, out, ids, instrument, forwardMs);
     if (attentionDims) this.attentionDims = attentionDims;
     return result;
   }

@@ -1,4 +1,4 @@
-import { memorySource, type ByteSource } from './byte-source';
+import { memorySource, sourceBytes, type ByteSource } from './byte-source';
 import { concat, lengthDelimited, nextField, varint, type Field } from './onnx-edit';
 
 /**
@@ -113,7 +113,12 @@ export function sessionGraph(bytes: Uint8Array, name: string, backend: string, m
   const location = name.slice(slash + 1);
   const folder = modelFolder === undefined ? null : slash < 0 ? modelFolder : `${modelFolder}/${name.slice(0, slash)}`;
   // Read without its weights, the graph needs them handed over where ONNX Runtime cannot read the file itself.
-  if (source && (backend !== 'native' || folder === null)) {
+  if (source && backend !== 'native') {
+    // onnxruntime-web reads each weight from the file as it copies it in (`sourceBytes`), never the whole file.
+    const referred = { path: location, data: source };
+    return { bytes, referred, external: [{ path: location, data: sourceBytes(source) }], folder };
+  }
+  if (source && folder === null) {
     // The whole file for the session only; the graph is decoded against the file on disk.
     const whole = sessionGraph(source.read(0, source.byteLength), name, backend, modelFolder);
     return { ...whole, referred: whole.referred && { path: whole.referred.path, data: source } };

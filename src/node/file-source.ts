@@ -38,12 +38,15 @@ export function fileSource(path: string, label = path): ByteSource {
     }
   };
   withFile(() => undefined);
+  const checkRange = (offset: number, length: number): void => {
+    if (offset < 0 || offset + length > size) throw new Error(`${label}: bytes ${offset} to ${offset + length} are past its end (${size} bytes)`);
+  };
   return {
     get byteLength() {
       return size;
     },
     read(offset, length) {
-      if (offset < 0 || offset + length > size) throw new Error(`${label}: bytes ${offset} to ${offset + length} are past its end (${size} bytes)`);
+      checkRange(offset, length);
       if (offset >= windowAt && offset + length <= windowAt + window.length) return window.slice(offset - windowAt, offset - windowAt + length);
       if (length > WINDOW / 4) {
         const out = new Uint8Array(length);
@@ -54,6 +57,12 @@ export function fileSource(path: string, label = path): ByteSource {
       windowAt = offset;
       withFile((fd) => fill(fd, window, offset));
       return window.slice(0, length);
+    },
+    peek(offset, length) {
+      checkRange(offset, length);
+      const out = new Uint8Array(length);
+      withFile((fd) => fill(fd, out, offset));
+      return out;
     },
   };
 }

@@ -87,11 +87,18 @@ export async function readModelFiles(info: ModelFolder, options: { weightsOnDisk
     },
   };
   const files = await readModelFolder(sources, reader);
-  const reread = (): Uint8Array => {
-    const b = readFileSync(sources.onnx);
+  const rereader = (path: string) => (): Uint8Array => {
+    const b = readFileSync(path);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   };
   const onnxSource = skimmed.get(sources.onnx);
   const onnxWithPastSource = skimmed.get(sources.onnxWithPast ?? '');
-  return { ...files, reread, folder: info.path, ...(onnxSource ? { onnxSource } : {}), ...(onnxWithPastSource ? { onnxWithPastSource } : {}) };
+  return {
+    ...files,
+    reread: rereader(sources.onnx),
+    ...(sources.onnxWithPast ? { rereadWithPast: rereader(sources.onnxWithPast) } : {}),
+    folder: info.path,
+    ...(onnxSource ? { onnxSource } : {}),
+    ...(onnxWithPastSource ? { onnxWithPastSource } : {}),
+  };
 }

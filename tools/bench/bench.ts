@@ -11,6 +11,7 @@ import { median, runChild, type ChildPlan, type Measure } from './engine-bench';
 import { uiBench, type UiResult } from './ui-bench';
 import { ggufBench, type GgufBenchRow } from './gguf-bench';
 import { runStep } from './step-bench';
+import { memorySection, runMemory } from './memory-bench';
 import { formatNotebook, parseNotebook } from '../../src/common/notebook-format';
 import { NotebookStore } from '../../src/node/notebook-store';
 
@@ -403,6 +404,7 @@ function step(): void {
 
 /** `npm run bench -- notebooks engine`: only the sections named; none named: all of them. */
 let uiRows: UiResult[] = [];
+let memoryRows: Measure[] = [];
 let ggufRows: GgufBenchRow[] = [];
 const SECTIONS: Record<string, () => Promise<void> | void> = {
   notebooks: notebookListing,
@@ -413,6 +415,10 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
     ggufRows = await ggufBench(ROOT, RUNS);
   },
   step,
+  memory: () => {
+    const dir = ensureGpt2() ?? join(ROOT, 'resources/models/tiny-shakespeare');
+    memoryRows = memorySection(ROOT, dir, dir === GPT2 ? 'gpt2-small' : 'tiny-shakespeare', targets);
+  },
   ui: async () => {
     console.log('\nthe app in Chromium (browser build, seed-world):');
     uiRows = await uiBench(ROOT, RUNS);
@@ -422,6 +428,12 @@ if (process.argv[2] === '--step') {
   const [dir, threads] = process.argv.slice(3);
   if (!dir) throw new Error('usage: bench.mjs --step <model folder> <threads>');
   console.log(JSON.stringify(await runStep(dir, Number(threads ?? 1), RUNS)));
+  process.exit(0);
+}
+if (process.argv[2] === '--memory') {
+  const [dir, backend, threads] = process.argv.slice(3);
+  if (!dir || (backend !== 'wasm' && backend !== 'native')) throw new Error('usage: bench.mjs --memory <model folder> wasm|native <threads>');
+  console.log(JSON.stringify(await runMemory(dir, backend, Number(threads ?? 1))));
   process.exit(0);
 }
 if (process.argv[2] === '--gen-profile') {
@@ -442,5 +454,5 @@ for (const [name, run] of Object.entries(SECTIONS)) if (wanted.length === 0 || w
 const out = join(ROOT, 'bench-results.json');
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 100) / 100);
 const engineJson = engineRows.map((r) => ({ model: r.model, metric: r.metric, unit: r.unit, backend: r.backend, threads: r.threads, value: r.unit === 'Δp' || r.unit === 'Δlogit' ? Number(r.value.toPrecision(3)) : round(r.value), ratio_to_native: round(r.ratio_to_native), ...(r.note ? { note: r.note } : {}) }));
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ...(failures.length > 0 ? { failures } : {}), ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), gguf: ggufRows, step: stepRows.map((r) => ({ ...r, value: round(r.value) })), targets }, null, 2) + '\n');
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows, engine: engineJson, ...(failures.length > 0 ? { failures } : {}), ui: uiRows.map((r) => ({ ...r, value: round(r.value) })), gguf: ggufRows, step: stepRows.map((r) => ({ ...r, value: round(r.value) })), memory: memoryRows.map((r) => ({ ...r, value: round(r.value) })), targets }, null, 2) + '\n');
 console.log(`\nwrote ${out}`);
