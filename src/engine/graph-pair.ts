@@ -43,24 +43,24 @@ export function alignProbes(shown: readonly Probe[], run: readonly Probe[], show
   return aligned;
 }
 
-/** How many bytes of each weight are compared: different weights of the same shape differ there. */
-const HEAD_BYTES = 16;
+/** How many bytes at each weight's start, middle and end are compared: different weights of the same shape differ there. */
+const SAMPLE_BYTES = 16;
 
 /**
  * The weights of a graph (initializers of at least `MIN_REFERRED_BYTES`, not shape constants): type,
- * shape and first bytes of each, sorted. Read by offset, so a file on disk is read a window per weight.
+ * shape and the bytes at the start, middle and end of each, sorted. Read by offset, so a file on disk is read a window per weight.
  */
 function weightKeys(graph: GraphSummary): string[] {
   const keys: string[] = [];
   for (const [name, dims] of graph.initializerDims) {
     if (dims.reduce((a, b) => a * b, 4) < MIN_REFERRED_BYTES) continue;
-    const head = graph.initializerHead(name, HEAD_BYTES);
+    const head = graph.initializerSample(name, SAMPLE_BYTES);
     keys.push(`${graph.initializerTypes.get(name) ?? 0}[${dims.join('x')}] ${head ? Array.from(head, (b) => b.toString(16).padStart(2, '0')).join('') : '?'}`);
   }
   return keys.sort();
 }
 
-/** Why two graphs do not hold the same weights (by type, shape and first bytes), or null when they do. */
+/** Why two graphs do not hold the same weights (by type, shape and sampled bytes), or null when they do. */
 export function weightsDiffer(shown: GraphSummary, run: GraphSummary, shownFile: string, runFile: string): string | null {
   const [a, b] = [weightKeys(shown), weightKeys(run)];
   if (a.length !== b.length) return `${shownFile} has ${a.length} weight tensors, ${runFile} ${b.length}`;

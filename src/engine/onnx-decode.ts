@@ -45,8 +45,11 @@ export interface GraphSummary {
   initializerFloats(name: string): Float32Array | null;
   /** The stored bytes of an 8-bit integer initializer (int8 or uint8: quantized weights), else null. */
   initializerBytes(name: string): { dataType: number; bytes: Uint8Array } | null;
-  /** The first `length` bytes an initializer stores raw (inline or in external data), without reading the rest; null where it stores none. */
-  initializerHead(name: string, length: number): Uint8Array | null;
+  /**
+   * `length` bytes from each of the start, the middle and the end of what an initializer stores raw
+   * (inline or in external data), without reading the rest; null where it stores none.
+   */
+  initializerSample(name: string, length: number): Uint8Array | null;
   /** Contents of a small constant (an initializer or a Constant node's output) of a numeric type, else null. */
   constantValues(name: string): number[] | null;
   /** Whether a tensor is fixed by the file: an initializer or the output of a Constant node. */
@@ -204,12 +207,33 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
   const stored = (name: string, most = Infinity): onnxProto.onnx.ITensorProto | null => {
     const t = initializers.get(name);
     if (!t || t.dataLocation !== 1) return t ?? null;
+    const where = externalPlace(t);
+    if (!where) return null;
+    return { dataType: t.dataType, rawData: readBytes(where.data, where.offset, Math.min(where.length, most), most < where.length) };
+  };
+  /** Where an initializer's bytes lie in its external data file, when that file was given. */
+  const externalPlace = (t: onnxProto.onnx.ITensorProto): { data: Uint8Array | ByteSource; offset: number; length: number } | null => {
     const entry = (key: string): string | undefined => t.externalData?.find((e) => e.key === key)?.value ?? undefined;
     const data = external.get(entry('location') ?? '');
     if (!data) return null;
     const offset = Number(entry('offset') ?? '0');
-    const length = Number(entry('length') ?? String(data.byteLength - offset));
-    return { dataType: t.dataType, rawData: readBytes(data, offset, Math.min(length, most), most < length) };
+    return { data, offset, length: Number(entry('length') ?? String(data.byteLength - offset)) };
+  };
+  /** `length` bytes at the start, middle and end of an initializer's stored bytes (fewer where it is short). */
+  const sample = (name: string, length: number): Uint8Array | null => {
+    const t = initializers.get(name);
+    if (!t) return null;
+    const place = t.dataLocation === 1 ? externalPlace(t) : t.rawData && t.rawData.length > 0 ? { data: t.rawData, offset: 0, length: t.rawData.length } : null;
+    if (!place || place.length === 0) return null;
+    const starts = [...new Set([0, Math.max(0, Math.floor(place.length / 2) - Math.floor(length / 2)), Math.max(0, place.length - length)])];
+    const parts = starts.map((start) => readBytes(place.data, place.offset + start, Math.min(length, place.length - start), true).slice());
+    const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
   };
   for (const [kind, list] of [['input', graph.input], ['output', graph.output]] as const) {
     for (const v of list ?? []) checkDims(file, `graph ${kind} "${v.name ?? ''}"`, valueInfo(v).dims);
@@ -241,10 +265,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
       // 8-bit values written one per int32_data entry.
       return t.int32Data && t.int32Data.length > 0 ? { dataType: t.dataType, bytes: Uint8Array.from(t.int32Data, (v) => v & 0xff) } : null;
     },
-    initializerHead: (name: string, length: number) => {
-      const raw = stored(name, length)?.rawData;
-      return raw && raw.length > 0 ? raw.subarray(0, length) : null;
-    },
+    initializerSample: sample,
     constantValues: (name: string) => {
       const t = initializers.get(name) ?? constants.get(name);
       return t ? tensorNumbers(t) : null;

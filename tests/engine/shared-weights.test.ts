@@ -145,12 +145,13 @@ describe('where the with-past graph cannot stand in for model.onnx, each file ge
     });
   });
 
-  it('a with-past file of the same shapes with other weights: model.onnx runs, its numbers unchanged', async () => {
+  it.each(['first', 'middle', 'last'] as const)('a with-past file of the same shapes whose weight differs in its %s byte: model.onnx runs, its numbers unchanged', async (where) => {
     const model = onnxProto.onnx.ModelProto.decode(bytes(join(SEED_WORLD, 'onnx/decoder_with_past.onnx')));
     const table = model.graph?.initializer?.find((t) => (t.dims ?? []).length === 2 && (t.rawData?.length ?? 0) > 0);
     if (!table?.rawData) throw new Error('no 2-D weight');
-    table.rawData = Uint8Array.from(table.rawData, (b, i) => (i === 0 ? b ^ 1 : b));
-    const dir = await tempDir('other-weights');
+    const changed = { first: 0, middle: Math.floor(table.rawData.length / 2), last: table.rawData.length - 1 }[where];
+    table.rawData = Uint8Array.from(table.rawData, (b, i) => (i === changed ? b ^ 1 : b));
+    const dir = await tempDir(`other-weights-${where}`);
     writeFileSync(join(dir, 'decoder_with_past.onnx'), onnxProto.onnx.ModelProto.encode(model).finish());
     await expectFallback(join(dir, 'decoder_with_past.onnx'), 'seed-world/onnx/model.onnx and seed-world/onnx/decoder_with_past.onnx hold different weights');
   });
