@@ -11,6 +11,7 @@ import { ModelTokenizer, type TokenPiece } from '../engine/tokenizer';
 import { readTokenizerFiles } from '../engine/model-files';
 import type { LocatedModel, ModelRegistry } from '../node/model-registry';
 import { diskReader, folderSources, readModelFiles } from '../node/model-folder-files';
+import { checkedTokenizer } from '../node/graph-check';
 import { nodeModelRegistry, nodeModelRoots } from '../node/model-roots';
 import { GGUF_REGISTRATION } from '../node/gguf-registration';
 import { loadNativeOrt, loadOrt } from '../node/ort-runtime';
@@ -79,7 +80,8 @@ export async function loadModel(info: LocatedModel, runtime: RuntimeOptions): Pr
   // The graphs are read without their weights: onnxruntime-node reads those from the files, and the
   // engine reads each file whole for onnxruntime-web only while its session is created.
   const [{ ort, backend }, files] = await Promise.all([runtimeFor(runtime.backend), readModelFiles(info, { weightsOnDisk: true })]);
-  const engine = await OnnxModel.load(ort, files, { backend, threads: runtime.threads ?? threadsFor(info.bytes, availableParallelism()), cache: runtime.cache });
+  const tokenizerBuilt = checkedTokenizer(info);
+  const engine = await OnnxModel.load(ort, tokenizerBuilt ? { ...files, tokenizerBuilt } : files, { backend, threads: runtime.threads ?? threadsFor(info.bytes, availableParallelism()), cache: runtime.cache });
   // One short pass starts the backend's threads and kernels (counted in load_ms), so the timed
   // forward_ms is the model run alone, as the app's worker does after loading. A graph that refuses
   // it (a fixed sequence length, say) reports its error on the real run instead.

@@ -1,5 +1,6 @@
 import type * as Ort from 'onnxruntime-web';
 import type { ByteSource } from './byte-source';
+import type { ModelTokenizer } from './tokenizer';
 
 /** onnxruntime-web, or onnxruntime-node for the `native` backend: both are onnxruntime-common's API. */
 export type OrtModule = typeof Ort;
@@ -12,6 +13,8 @@ export interface ModelFiles {
   config: unknown;
   tokenizer: unknown;
   tokenizerConfig: unknown;
+  /** The tokenizer already built from `tokenizer` and `tokenizerConfig` (by a check just before), used instead of building it again. */
+  tokenizerBuilt?: ModelTokenizer;
   onnx: Uint8Array;
   /** The ONNX file's path inside the model folder, for messages (default `onnx/model.onnx`). */
   onnxFile?: string;

@@ -147,7 +147,7 @@ export class OnnxModel implements EngineModel {
   static async load(ort: OrtModule, files: ModelFiles, options: LoadOptions): Promise<OnnxModel> {
     const started = now();
     const config = parseModelConfig(files.config, `${files.id}/config.json`);
-    const tokenizer = new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
+    const tokenizer = files.tokenizerBuilt ?? new ModelTokenizer(files.tokenizer, files.tokenizerConfig);
     if (tokenizer.info.vocabSize > config.vocabSize) {
       throw new Error(
         `${files.id}/tokenizer.json: vocabulary of ${tokenizer.info.vocabSize} tokens is larger than the model's ${config.vocabSize} logits (config.json "vocab_size")`,

@@ -24,7 +24,7 @@ export async function checkGraph(
   tokenizerJson: unknown,
   tokenizerConfig: unknown,
   config: ModelConfig,
-): Promise<{ summary: GraphSummary; plan: GraphPlan; externalFiles: string[] }> {
+): Promise<{ summary: GraphSummary; plan: GraphPlan; externalFiles: string[]; tokenizer: ModelTokenizer }> {
   const external = new Map<string, Uint8Array | ByteSource>();
   for (const file of dataFiles) {
     const data = await readFile(join(dirname(onnxPath), basename(file)));
@@ -51,5 +51,20 @@ export async function checkGraph(
   }
   // The file itself, where the weights were referred to in it, is no external file of the model.
   const externalFiles = summary.externalFiles.filter((f) => !skimmed || f !== basename(onnxPath));
-  return { summary, plan, externalFiles };
+  return { summary, plan, externalFiles, tokenizer };
+}
+
+const checkedTokenizers = new WeakMap<object, ModelTokenizer>();
+
+/**
+ * The tokenizer a model's check built, for the load that follows it in the same process (`ntl`):
+ * GPT-2's 50,257-token vocabulary and its merges take about 0.15 s to check and build, once.
+ */
+export function rememberCheckedTokenizer(model: object, tokenizer: ModelTokenizer): void {
+  checkedTokenizers.set(model, tokenizer);
+}
+
+/** What `rememberCheckedTokenizer` kept for `model`, if its check built one. */
+export function checkedTokenizer(model: object): ModelTokenizer | undefined {
+  return checkedTokenizers.get(model);
 }

@@ -9,7 +9,8 @@ import type { ModelInfo, ModelList, ModelProblem } from '../common/model-info';
 import { companionFiles, noOnnxMessage, ONNX_CANDIDATES, variantCandidates, variantOf } from '../common/model-import';
 import { modelSizeProblem } from '../common/model-limits';
 import { graphFacts, type GraphFacts } from '../engine/graph-facts';
-import { checkGraph } from './graph-check';
+import { checkGraph, rememberCheckedTokenizer } from './graph-check';
+import type { ModelTokenizer } from '../engine/tokenizer';
 import { RequestError, errorMessage } from './request-error';
 import { isMissing, readJson } from './model-folder-files';
 import type { GgufFacts } from './gguf-metadata';
@@ -272,9 +273,11 @@ export class ModelRegistry {
     const key = `${onnxPath}\0${onnxStat.size}\0${onnxStat.mtimeMs}\0${dataBytes}`;
     let graph = this.graphs.get(key) ?? null;
     let externalFiles = graph?.externalFiles;
+    let checkedTokenizer: ModelTokenizer | null = null;
     if (!externalFiles) {
       const checked = await checkGraph(onnxPath, onnxData, label(onnx), label('tokenizer.json'), tokenizerJson, tokenizerConfigJson, config);
       externalFiles = checked.externalFiles;
+      checkedTokenizer = checked.tokenizer;
       if (listed) {
         graph = { facts: graphFacts(checked.summary, checked.plan, config), externalFiles };
         this.graphs.set(key, graph);
@@ -303,6 +306,7 @@ export class ModelRegistry {
       variants,
       files: { config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig, onnx, onnxWithPast, onnxData, card: hasCard ? 'card.json' : null },
     };
+    if (checkedTokenizer) rememberCheckedTokenizer(located, checkedTokenizer);
     if (!listed || !graph) return located;
     const { facts } = graph;
     const info: ModelInfo = {
