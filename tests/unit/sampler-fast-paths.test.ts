@@ -4,6 +4,7 @@ import { applyChain } from '../../src/engine/sampling/chain';
 import { softmax } from '../../src/engine/sampling/distribution';
 import { applyTemperature, liveOrder, minPFilter, topKFilter, topNSigmaFilter, topPFilter, xtcFilter } from '../../src/engine/sampling/filters';
 import { sortNonNegative } from '../../src/engine/sampling/float-sort';
+import { histogramTopPCut, sortedTopPCut, topPCut } from '../../src/engine/sampling/top-p-cut';
 import { SamplerSettings } from '../../src/common/sampler-settings';
 
 /**
@@ -91,6 +92,40 @@ describe('sampler filters without a full sort', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("top-p's cut by a histogram of the probabilities' upper bits is the cut of their sort, bit for bit", () => {
+    // Vocabularies of a model's size: flat (a random model's), peaked (a trained one's), float32 logits, coarse ties, removed tokens.
+    const shapeArb = fc.record({
+      n: fc.integer({ min: 256, max: 60000 }),
+      scale: fc.double({ min: 0.01, max: 12, noNaN: true }),
+      peaks: fc.integer({ min: 0, max: 40 }),
+      lift: fc.double({ min: 0, max: 25, noNaN: true }),
+      step: fc.constantFrom(0, 0, 1 / 8, 1 / 1024),
+      removed: fc.constantFrom(0, 0, 3, 50),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    const pArb = fc.oneof(fc.double({ min: 0.001, max: 1, noNaN: true }), fc.constantFrom(0.5, 0.9, 0.95, 0.999, 1));
+    fc.assert(
+      fc.property(shapeArb, pArb, fc.double({ min: 0.2, max: 2, noNaN: true }), ({ n, scale, peaks, lift, step, removed, seed }, p, t) => {
+        const logits = Float64Array.from({ length: n }, (_, i) => {
+          if (removed > 0 && (i * 7 + seed) % removed === 0) return -Infinity;
+          const x = Math.fround(Math.sin(i * 12.9898 + seed) * scale + ((i * 31 + seed) % 1009 < peaks ? lift : 0));
+          return step > 0 ? Math.round(x / step) * step : x;
+        });
+        const probs = softmax(applyTemperature(logits, t));
+        const sorted = sortedTopPCut(logits, probs, p);
+        const found = histogramTopPCut(logits, probs, p);
+        if (found) expect(found).toEqual(sorted);
+        expect(topPCut(logits, probs, p)).toEqual(sorted);
+      }),
+      { numRuns: 150 },
+    );
+    // It answers itself (no sort of the vocabulary) where the sum does not fall within rounding of p.
+    const flat = Float64Array.from({ length: 50257 }, (_, i) => Math.fround(Math.sin(i * 12.9898) * 0.6));
+    const flatProbs = softmax(flat);
+    for (const p of [0.5, 0.9, 0.95]) expect(histogramTopPCut(flat, flatProbs, p)).toEqual(sortedTopPCut(flat, flatProbs, p));
+    expect(histogramTopPCut(flat, flatProbs, 1)).toBeNull();
   });
 
   it('the radix sort of probabilities orders them as the built-in sort does, ties, zeros and subnormals included', () => {
