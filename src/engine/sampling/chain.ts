@@ -61,7 +61,8 @@ function stage(name: StageName, logits: Logits, history: readonly number[], s: S
       if (s.dryMultiplier === undefined) return logits;
       return applyDry(logits, lastTokens(history, s.dryLastN), { multiplier: s.dryMultiplier, base: s.dryBase, allowedLength: s.dryAllowedLength }, context.isBreaker);
     case 'temperature':
-      return s.temperature === undefined ? logits : applyTemperature(logits, s.temperature);
+      // Dividing by 1 changes no bit: the next stage's softmax is then the model's own, computed once.
+      return s.temperature === undefined || s.temperature === 1 ? logits : applyTemperature(logits, s.temperature);
     case 'top-k':
       return s.topK === undefined ? logits : topKFilter(logits, s.topK);
     case 'top-p':

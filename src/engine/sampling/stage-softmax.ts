@@ -44,19 +44,26 @@ export function chainProbabilities(logits: Logits): Float64Array {
   if (own) return own.probs.slice();
   const source = keptFrom.get(logits);
   const known = source ? softmaxOf.get(source) : undefined;
+  if (!known) return softmax(logits, 1);
   const n = logits.length;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, logits[i] ?? -Infinity);
-  if (!known || max !== known.max) return softmax(logits, 1);
   const out = new Float64Array(n);
+  let max = -Infinity;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    if ((logits[i] ?? -Infinity) === -Infinity) continue;
+    const l = logits[i] ?? -Infinity;
+    max = Math.max(max, l);
+    if (l === -Infinity) continue;
     const e = known.exps[i] ?? 0;
     out[i] = e;
     sum += e;
   }
-  for (let i = 0; i < n; i++) out[i] = (out[i] ?? 0) / sum;
+  if (max !== known.max) return softmax(logits, 1);
+  // A removed token's 0 stays 0 when divided by a finite, non-zero sum (the largest logit's exponential is 1).
+  const zerosStay = sum > 0 && sum < Infinity;
+  for (let i = 0; i < n; i++) {
+    const e = out[i] ?? 0;
+    if (e !== 0 || !zerosStay) out[i] = e / sum;
+  }
   return out;
 }
 
