@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChain } from '../../src/engine/sampling/chain';
-import { softmax } from '../../src/engine/sampling/distribution';
+import { entropyBits, softmax } from '../../src/engine/sampling/distribution';
 import { applyTemperature, liveOrder, minPFilter, topKFilter, topNSigmaFilter, topPFilter, xtcFilter } from '../../src/engine/sampling/filters';
 import { sortNonNegative } from '../../src/engine/sampling/float-sort';
 import { histogramTopPCut, sortedTopPCut, topPCut } from '../../src/engine/sampling/top-p-cut';
@@ -139,7 +139,7 @@ describe('sampler filters without a full sort', () => {
     );
   });
 
-  it("the chain's distributions (reusing its stages' exponentials) are the plain softmaxes of the logits and of what the stages kept", () => {
+  it("the chain's distributions (reusing its stages' exponentials) are the plain softmaxes of the logits and of what the stages kept, with the entropy and kept count of their own passes", () => {
     const longLogits = fc.array(valueArb, { minLength: 300, maxLength: 1500 }).map((a) => Float64Array.from(a));
     fc.assert(
       fc.property(longLogits, fc.double({ min: 0.3, max: 2, noNaN: true }), fc.integer({ min: 1, max: 600 }), fc.double({ min: 0.05, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.2, noNaN: true }), (logits, t, k, p, minP) => {
@@ -152,6 +152,8 @@ describe('sampler filters without a full sort', () => {
         for (const [settings, kept] of cases) {
           const result = applyChain(logits, [], settings, { rng: 5, mu: null });
           expect(bits(result.probs)).toEqual(bits(softmax(logits, 1)));
+          expect(result.entropy).toBe(entropyBits(result.probs));
+          expect(result.kept).toBe(result.filtered.filter((p) => p > 0).length);
           if (!settings.greedy) expect(bits(result.filtered)).toEqual(bits(softmax(kept(Float64Array.from(logits)), 1)));
         }
       }),

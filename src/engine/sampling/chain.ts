@@ -1,5 +1,5 @@
 import { SeededRandom } from '../rng';
-import { chainProbabilities } from './stage-softmax';
+import { chainProbabilities, modelDistribution } from './stage-softmax';
 import {
   applyDry,
   applyPenalties,
@@ -38,6 +38,8 @@ export interface ChainResult {
   /** Tokens with a non-zero probability in `filtered`. */
   kept: number;
   id: number;
+  /** Entropy in bits of `probs`. */
+  entropy: number;
   /** Probability of the chosen token under the model (`probs`). */
   prob: number;
   /** 1-based rank of the chosen token under the model (by raw logit; ties: lower id first). */
@@ -86,20 +88,26 @@ function stage(name: StageName, logits: Logits, history: readonly number[], s: S
   }
 }
 
-/** Draws an id from `probs` with one number from the generator, walking ids in index order. */
-function draw(probs: Float64Array, u: number): number {
+/**
+ * Draws an id from `probs` with one number from the generator, walking ids in index order, and
+ * counts the tokens with a non-zero probability on the same pass.
+ */
+function drawAndCount(probs: Float64Array, u: number): { drawn: number; kept: number } {
   let cumulative = 0;
   let last = -1;
+  let drawn = -1;
+  let kept = 0;
   for (let i = 0; i < probs.length; i++) {
     const p = probs[i] ?? 0;
     if (p <= 0) continue;
+    if (p > 0) kept++;
+    if (drawn !== -1) continue;
     last = i;
     cumulative += p;
-    if (u < cumulative) return i;
+    if (u < cumulative) drawn = i;
   }
-  return last;
+  return { drawn: drawn === -1 ? last : drawn, kept };
 }
-
 
 /**
  * One step of the sampler chain: the stages of `settings.order` in turn, then a draw (or the most
@@ -113,18 +121,24 @@ export function applyChain(logits: ArrayLike<number>, history: readonly number[]
   let working = initial;
   for (const name of settings.order) working = stage(name, working, history, settings, rng, mu, context);
   // The model's distribution: the logits' own softmax (the same numbers as `softmax(logits, 1)`).
-  const probs = chainProbabilities(initial);
+  const { probs, entropy } = modelDistribution(initial);
   const drawn = working === initial ? probs : chainProbabilities(working);
-  const id = settings.greedy ? Math.max(0, mostLikely(working)) : draw(drawn, rng.next());
-  const surprise = -Math.log2(drawn[id] ?? 0);
   // `filtered` is an array of its own (a host may transfer both): greedy's is all on the chosen token.
+  let id: number;
   let filtered: Float64Array;
+  let kept: number;
   if (settings.greedy) {
+    id = Math.max(0, mostLikely(working));
     filtered = new Float64Array(drawn.length);
     filtered[id] = 1;
-  } else filtered = drawn === probs ? probs.slice() : drawn;
-  let kept = 0;
-  for (let i = 0; i < filtered.length; i++) if ((filtered[i] ?? 0) > 0) kept++;
+    kept = 1;
+  } else {
+    filtered = drawn === probs ? probs.slice() : drawn;
+    const draw = drawAndCount(filtered, rng.next());
+    id = draw.drawn;
+    kept = draw.kept;
+  }
+  const surprise = -Math.log2(drawn[id] ?? 0);
   const sampledProb = filtered[id] ?? 0;
   const prob = probs[id] ?? 0;
   // Ranked by logit, so that two logits too close to differ in probability still rank apart.
@@ -136,5 +150,5 @@ export function applyChain(logits: ArrayLike<number>, history: readonly number[]
   }
   // Mirostat v2: move mu towards the target surprise tau by the observed surprise of the choice.
   const nextMu = mu === null || settings.mirostatTau === undefined ? null : mu - settings.mirostatEta * (surprise - settings.mirostatTau);
-  return { probs, filtered, kept, id, prob, rank, sampledProb, state: { rng: rng.snapshot, mu: nextMu } };
+  return { probs, entropy, filtered, kept, id, prob, rank, sampledProb, state: { rng: rng.snapshot, mu: nextMu } };
 }

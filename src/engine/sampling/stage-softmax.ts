@@ -1,4 +1,4 @@
-import { softmax } from './distribution';
+import { entropyBits, softmax, softmaxAndEntropy } from './distribution';
 
 /**
  * The sampler chain's softmaxes, computed once: a stage that takes the softmax of its input
@@ -31,6 +31,12 @@ export function stageProbabilities(logits: Logits): Float64Array {
   for (let i = 0; i < n; i++) probs[i] = (exps[i] ?? 0) / sum;
   softmaxOf.set(logits, { max, exps, probs });
   return probs;
+}
+
+/** The model's distribution, `softmax(logits, 1)` of the chain's input, and its entropy in bits: a stage's softmax of the same array where there is one. */
+export function modelDistribution(logits: Logits): { probs: Float64Array; entropy: number } {
+  const own = softmaxOf.get(logits);
+  return own ? { probs: own.probs.slice(), entropy: entropyBits(own.probs) } : softmaxAndEntropy(logits, 1, true);
 }
 
 /**
