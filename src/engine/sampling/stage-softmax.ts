@@ -55,21 +55,16 @@ export function chainProbabilities(logits: Logits): Float64Array {
   const out = new Float64Array(n);
   let max = -Infinity;
   let sum = 0;
+  // No branch on the kept tokens (a top-p cut of a flat distribution mixes them at random): a removed token adds 0.
   for (let i = 0; i < n; i++) {
     const l = logits[i] ?? -Infinity;
     max = Math.max(max, l);
-    if (l === -Infinity) continue;
-    const e = known.exps[i] ?? 0;
+    const e = l === -Infinity ? 0 : (known.exps[i] ?? 0);
     out[i] = e;
     sum += e;
   }
   if (max !== known.max) return softmax(logits, 1);
-  // A removed token's 0 stays 0 when divided by a finite, non-zero sum (the largest logit's exponential is 1).
-  const zerosStay = sum > 0 && sum < Infinity;
-  for (let i = 0; i < n; i++) {
-    const e = out[i] ?? 0;
-    if (e !== 0 || !zerosStay) out[i] = e / sum;
-  }
+  for (let i = 0; i < n; i++) out[i] = (out[i] ?? 0) / sum;
   return out;
 }
 
