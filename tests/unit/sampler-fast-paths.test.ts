@@ -6,6 +6,7 @@ import { applyTemperature, liveOrder, minPFilter, topKFilter, topNSigmaFilter, t
 import { sortNonNegative } from '../../src/engine/sampling/float-sort';
 import { histogramTopPCut, sortedTopPCut, topPCut } from '../../src/engine/sampling/top-p-cut';
 import { SamplerSettings } from '../../src/common/sampler-settings';
+import { SeededRandom } from '../../src/engine/rng';
 
 /**
  * The filters that avoid sorting the vocabulary (selection, sorted probabilities) against their
@@ -59,6 +60,20 @@ function referenceXtc(logits: Float64Array, threshold: number): Float64Array {
   if (above.length < 2) return Float64Array.from(logits);
   const removed = new Set(above.slice(0, -1));
   return keepIds(logits, liveOrder(logits).filter((id) => !removed.has(id)));
+}
+
+/** The draw as defined: the first token, skipping those of probability 0, where the running sum passes u. */
+function referenceDraw(probs: Float64Array, u: number): number {
+  let cumulative = 0;
+  let last = -1;
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i] ?? 0;
+    if (p <= 0) continue;
+    last = i;
+    cumulative += p;
+    if (u < cumulative) return i;
+  }
+  return last;
 }
 
 const bits = (a: Float64Array): number[] => Array.from(a, (x) => (Object.is(x, -0) ? -0 : x));
@@ -139,7 +154,7 @@ describe('sampler filters without a full sort', () => {
     );
   });
 
-  it("the chain's distributions (reusing its stages' exponentials) are the plain softmaxes of the logits and of what the stages kept, with the entropy and kept count of their own passes", () => {
+  it("the chain's distributions (reusing its stages' exponentials) are the plain softmaxes of the logits and of what the stages kept, with the entropy, kept count, draw and rank of their definitions", () => {
     const longLogits = fc.array(valueArb, { minLength: 300, maxLength: 1500 }).map((a) => Float64Array.from(a));
     fc.assert(
       fc.property(longLogits, fc.double({ min: 0.3, max: 2, noNaN: true }), fc.integer({ min: 1, max: 600 }), fc.double({ min: 0.05, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.2, noNaN: true }), (logits, t, k, p, minP) => {
@@ -154,6 +169,9 @@ describe('sampler filters without a full sort', () => {
           expect(bits(result.probs)).toEqual(bits(softmax(logits, 1)));
           expect(result.entropy).toBe(entropyBits(result.probs));
           expect(result.kept).toBe(result.filtered.filter((p) => p > 0).length);
+          const logit = logits[result.id] ?? -Infinity;
+          expect(result.rank).toBe(1 + logits.filter((l, i) => l > logit || (l === logit && i < result.id)).length);
+          if (!settings.greedy) expect(result.id).toBe(referenceDraw(result.filtered, SeededRandom.resume(5).next()));
           if (!settings.greedy) expect(bits(result.filtered)).toEqual(bits(softmax(kept(Float64Array.from(logits)), 1)));
         }
       }),

@@ -89,24 +89,26 @@ function stage(name: StageName, logits: Logits, history: readonly number[], s: S
 }
 
 /**
- * Draws an id from `probs` with one number from the generator, walking ids in index order, and
- * counts the tokens with a non-zero probability on the same pass.
+ * Draws an id from `probs` with one number from the generator, walking ids in index order. A token
+ * of probability 0 adds nothing, so it is never where the sum first passes `u` (at least 0): no
+ * branch skips it. Past the end (rounding), the last token with a probability.
  */
-function drawAndCount(probs: Float64Array, u: number): { drawn: number; kept: number } {
+export function draw(probs: Float64Array, u: number): number {
   let cumulative = 0;
-  let last = -1;
-  let drawn = -1;
-  let kept = 0;
   for (let i = 0; i < probs.length; i++) {
-    const p = probs[i] ?? 0;
-    if (p <= 0) continue;
-    if (p > 0) kept++;
-    if (drawn !== -1) continue;
-    last = i;
-    cumulative += p;
-    if (u < cumulative) drawn = i;
+    cumulative += probs[i] ?? 0;
+    if (u < cumulative) return i;
   }
-  return { drawn: drawn === -1 ? last : drawn, kept };
+  let last = probs.length - 1;
+  while (last >= 0 && (probs[last] ?? 0) <= 0) last--;
+  return last;
+}
+
+/** Tokens with a non-zero probability, counted without a branch per token (kept and cut tokens alternate at random). */
+function countKept(probs: Float64Array): number {
+  let kept = 0;
+  for (let i = 0; i < probs.length; i++) kept += Number((probs[i] ?? 0) > 0);
+  return kept;
 }
 
 /**
@@ -134,20 +136,18 @@ export function applyChain(logits: ArrayLike<number>, history: readonly number[]
     kept = 1;
   } else {
     filtered = drawn === probs ? probs.slice() : drawn;
-    const draw = drawAndCount(filtered, rng.next());
-    id = draw.drawn;
-    kept = draw.kept;
+    id = draw(filtered, rng.next());
+    kept = countKept(filtered);
   }
   const surprise = -Math.log2(drawn[id] ?? 0);
   const sampledProb = filtered[id] ?? 0;
   const prob = probs[id] ?? 0;
   // Ranked by logit, so that two logits too close to differ in probability still rank apart.
   const logit = logits[id] ?? -Infinity;
+  // Counted without a branch per token: before the chosen id, ties rank ahead of it; after it, behind.
   let rank = 1;
-  for (let i = 0; i < logits.length; i++) {
-    const l = logits[i] ?? -Infinity;
-    if (l > logit || (l === logit && i < id)) rank++;
-  }
+  for (let i = 0; i < id; i++) rank += Number((logits[i] ?? -Infinity) >= logit);
+  for (let i = id + 1; i < logits.length; i++) rank += Number((logits[i] ?? -Infinity) > logit);
   // Mirostat v2: move mu towards the target surprise tau by the observed surprise of the choice.
   const nextMu = mu === null || settings.mirostatTau === undefined ? null : mu - settings.mirostatEta * (surprise - settings.mirostatTau);
   return { probs, entropy, filtered, kept, id, prob, rank, sampledProb, state: { rng: rng.snapshot, mu: nextMu } };
