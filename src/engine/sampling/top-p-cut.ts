@@ -82,7 +82,7 @@ let bucketScratch = new Float64Array(0);
 
 /** The cut: by the histogram where it can tell, else by the sort. */
 export function topPCut(logits: Float64Array, probs: Float64Array, p: number): TopPCut {
-  return histogramTopPCut(logits, probs, p) ?? sortedTopPCut(logits, probs, p);
+  return histogramTopPCut(probs, p) ?? sortedTopPCut(logits, probs, p);
 }
 
 /**
@@ -92,8 +92,10 @@ export function topPCut(logits: Float64Array, probs: Float64Array, p: number): T
  * differ from its in the last bits: by at most (n − 1)·2⁻⁵³ of the total each (n non-negative values
  * summed in any order). Where the sum before or at the crossing lies within several times that of
  * p, the answer could differ: null (so also for p = 1, whose sum meets p only to within rounding).
+ * `probs` is a softmax of the logits, so a removed token's probability is 0: the first bucket's,
+ * where the sum never crosses, and no other bucket needs the logits to tell live tokens apart.
  */
-export function histogramTopPCut(logits: Float64Array, probs: Float64Array, p: number): TopPCut | null {
+export function histogramTopPCut(probs: Float64Array, p: number): TopPCut | null {
   const n = probs.length;
   const target = p - REACH;
   const margin = 8 * n * 2 ** -53;
@@ -102,7 +104,6 @@ export function histogramTopPCut(logits: Float64Array, probs: Float64Array, p: n
   bucketSums.fill(0);
   bucketCounts.fill(0);
   for (let i = 0; i < n; i++) {
-    if (!((logits[i] ?? -Infinity) > -Infinity)) continue;
     const b = (words[2 * i + HIGH_WORD] ?? 0) >>> 16;
     // Above 1 or NaN: not a probability.
     if (b >= BUCKETS) return null;
@@ -118,11 +119,12 @@ export function histogramTopPCut(logits: Float64Array, probs: Float64Array, p: n
     above += bucketSums[b] ?? 0;
     count += bucketCounts[b] ?? 0;
   }
-  if (b < 0 || !(above < target - margin)) return null;
+  // Bucket 0 holds the removed tokens (and probabilities too small to tell apart from them): never a crossing here.
+  if (b <= 0 || !(above < target - margin)) return null;
   const size = bucketCounts[b] ?? 0;
   if (bucketScratch.length < size) bucketScratch = new Float64Array(size);
   let m = 0;
-  for (let i = 0; i < n && m < size; i++) if ((logits[i] ?? -Infinity) > -Infinity && (words[2 * i + HIGH_WORD] ?? 0) >>> 16 === b) bucketScratch[m++] = probs[i] ?? 0;
+  for (let i = 0; i < n && m < size; i++) if ((words[2 * i + HIGH_WORD] ?? 0) >>> 16 === b) bucketScratch[m++] = probs[i] ?? 0;
   // A bucket holds a few thousand values at most on a flat vocabulary: the built-in sort is quicker there.
   const bucket = bucketScratch.subarray(0, m);
   const desc = m < 4096 ? bucket.sort() : sortNonNegative(bucket);
