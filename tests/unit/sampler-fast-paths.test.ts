@@ -91,6 +91,13 @@ describe('sampler filters without a full sort', () => {
     );
   });
 
+  it('a tie at the cut between 0 and -0 keeps each logit as it is', () => {
+    // Rare under the property above (about one run in a few thousand); kept tokens used to take the cut's own zero.
+    const logits = Float64Array.from([0, 0, 0, 0, -0]);
+    expect(bits(topKFilter(logits, 4))).toEqual(bits(referenceTopK(logits, 4)));
+    expect(bits(topPFilter(Float64Array.from([0, 0, 0, -0, 0]), 0.75))).toEqual(bits(referenceTopP(Float64Array.from([0, 0, 0, -0, 0]), 0.75)));
+  });
+
   it('top-p over a flat 50,257-token vocabulary keeps the tokens its definition keeps', () => {
     const logits = Float64Array.from({ length: 50257 }, (_, i) => Math.sin(i * 12.9898) * 2 + (i % 5 === 0 ? 0.5 : 0));
     for (const p of [0.5, 0.9, 0.999]) expect(bits(topPFilter(logits, p))).toEqual(bits(referenceTopP(logits, p)));

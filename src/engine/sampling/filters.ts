@@ -85,8 +85,10 @@ function keepTop(logits: Logits, count: number): Logits {
     }
   }
   for (let i = 0; i < logits.length && above < m; i++) {
-    if (logits[i] === bar) {
-      out[i] = bar;
+    const l = logits[i] ?? -Infinity;
+    // The token's own logit, not the bar: 0 and -0 tie, and a kept logit keeps its sign.
+    if (l === bar) {
+      out[i] = l;
       above++;
     }
   }
