@@ -1,6 +1,7 @@
 import type { GenerationState, GenerationStep, StopReason } from './generate';
 import type { EngineModel } from './contract';
-import { entropyBits, rankOrder, softmax } from './sampling/distribution';
+import { softmaxAndEntropy } from './sampling/distribution';
+import { topOrder } from './sampling/filters';
 import type { BeamSettings } from '../common/sampler-settings';
 
 interface Beam {
@@ -52,19 +53,17 @@ export async function beamSearch(model: EngineModel, promptIds: readonly number[
         continue;
       }
       const lastLogits = (await model.forwardBatch([beam.ids])).lastLogits[0] ?? new Float32Array();
-      const probs = softmax(lastLogits, 1);
-      const entropy = entropyBits(probs);
-      rankOrder(probs)
-        .slice(0, settings.width)
-        .forEach((id, r) => {
-          const piece = model.tokenizer.piece(id);
-          const prob = probs[id] ?? 0;
-          candidates.push({
-            beam: index,
-            logProb: beam.logProb + Math.log(prob),
-            step: { id, token: piece.text, display: piece.display, prob, rank: r + 1, kept: Math.min(settings.width, probs.length), entropy },
-          });
+      const { probs, entropy } = softmaxAndEntropy(lastLogits, 1, true);
+      // The `width` most likely ids (ties: lower id first) by a selection, not a sort of the vocabulary.
+      topOrder(probs, settings.width).forEach((id, r) => {
+        const piece = model.tokenizer.piece(id);
+        const prob = probs[id] ?? 0;
+        candidates.push({
+          beam: index,
+          logProb: beam.logProb + Math.log(prob),
+          step: { id, token: piece.text, display: piece.display, prob, rank: r + 1, kept: Math.min(settings.width, probs.length), entropy },
         });
+      });
     }
     candidates.sort((a, b) => b.logProb - a.logProb || a.beam - b.beam || a.step.id - b.step.id);
     const next: Beam[] = [];

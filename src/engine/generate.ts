@@ -1,7 +1,6 @@
 import { SeededRandom } from './rng';
 import type { EngineModel } from './contract';
 import { applyChain, type ChainResult } from './sampling/chain';
-import { entropyBits } from './sampling/distribution';
 import { resolveSampling, type Sampling } from '../common/sampling-strategy';
 
 export interface GenerationStep {
@@ -76,7 +75,7 @@ export async function generationStep(model: EngineModel, state: GenerationState,
     prob: chosen.prob,
     rank: chosen.rank,
     kept: chosen.kept,
-    entropy: entropyBits(chosen.probs),
+    entropy: chosen.entropy,
   };
   const steps = [...state.steps, step];
   const ended = model.tokenizer.info.eosId !== null && chosen.id === model.tokenizer.info.eosId;

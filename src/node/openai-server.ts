@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { SamplerSettings, firstIssue, type SamplerSettingsInput } from '../common/sampler-settings';
 import { generationStep, type GenerationState } from '../engine/generate';
 import { SeededRandom } from '../engine/rng';
-import { softmax, rankOrder } from '../engine/sampling/distribution';
+import { softmax } from '../engine/sampling/distribution';
+import { topOrder } from '../engine/sampling/filters';
 import type { EngineModel } from '../engine/contract';
 
 /**
@@ -132,9 +133,10 @@ interface LogprobRow {
 }
 
 /** The top `k` of one distribution as OpenAI's `{token: logprob}`, the chosen token always among them (so up to k + 1). */
-function topEntries(probs: ArrayLike<number>, k: number, chosen: number, text: (id: number) => string): Record<string, number> {
+function topEntries(probs: Float64Array, k: number, chosen: number, text: (id: number) => string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const id of rankOrder(probs).slice(0, k)) out[text(id)] = jsonLogprob(probs[id] ?? 0);
+  // The k most likely (ties: lower id first) by a selection, not a sort of the vocabulary.
+  for (const id of k > 0 ? topOrder(probs, k) : []) out[text(id)] = jsonLogprob(probs[id] ?? 0);
   const own = text(chosen);
   if (!(own in out)) out[own] = jsonLogprob(probs[chosen] ?? 0);
   return out;

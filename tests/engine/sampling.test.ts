@@ -40,6 +40,19 @@ describe('sampling on seed-world', () => {
     expect(four.beams.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('beam search keeps the same beams, ranks and numbers as with a full sort of the vocabulary (width 3)', async () => {
+    // Captured from the beam search that took each step's candidates from rankOrder's full sort.
+    const ids = model.tokenizer.encode(PROMPT);
+    const result = await beamSearch(model, ids, { width: 3, lengthPenalty: 1 }, { maxTokens: 5 });
+    expect(result.beams.map((b) => ({ text: b.text, ids: b.ids.slice(ids.length), logProb: b.logProb, stopReason: b.stopReason }))).toEqual([
+      { text: ' mat and slept. The', ids: [325, 292, 608, 13, 267], logProb: -1.2093192861611437, stopReason: 'max-tokens' },
+      { text: ' mat. The cat sat', ids: [325, 13, 267, 305, 301], logProb: -2.2167708632005505, stopReason: 'max-tokens' },
+      { text: ' mat. The cat likes', ids: [325, 13, 267, 305, 505], logProb: -2.4912230726732068, stopReason: 'max-tokens' },
+    ]);
+    expect(result.steps.map((s) => [s.id, s.rank, s.prob, s.entropy])).toEqual([[325, 1, 0.9988284211782361, 0.01641612813304462], [292, 2, 0.35416071413085426, 1.012417641306077], [608, 1, 0.9975437686414915, 0.03610900962892408], [13, 1, 0.9996551621769998, 0.006027456295700266], [267, 1, 0.8459133090361987, 0.8942314810597299]]);
+    expect(result.score).toBe(-0.24186385723222875);
+  });
+
   it('gives the same tokens for the same settings and seed, with every sampler on', async () => {
     const ids = model.tokenizer.encode(PROMPT);
     const settings = EVERY_SAMPLER;

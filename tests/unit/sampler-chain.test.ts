@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyChain, type SamplerState } from '../../src/engine/sampling/chain';
+import { applyChain, draw, type SamplerState } from '../../src/engine/sampling/chain';
 import { SeededRandom } from '../../src/engine/rng';
 import {
   applyDry,
@@ -292,5 +292,15 @@ describe('saved notebooks', () => {
     expect(cell && isComputedCell(cell) ? cell.params : null).toEqual(params);
     expect(() => parseNotebook(doc({ sampling: { strategy: 'greedy' }, seed: 42, maxTokens: 4 }))).not.toThrow();
     expect(() => parseNotebook(doc({ knobs: { minP: 3 } }), 'a.ntl.json')).toThrow('a.ntl.json: cell "s" (sample) parameter "knobs.minP": min-p must be at most 1');
+  });
+});
+
+describe('the draw', () => {
+  it('takes the first token where the running sum passes u, never one of probability 0, and the last kept one past the end', () => {
+    const probs = Float64Array.from([0, 0.5, 0, 0.25, 0.25, 0, 0]);
+    expect([0, 0.49, 0.5, 0.74, 0.75, 0.99].map((u) => draw(probs, u))).toEqual([1, 1, 3, 3, 4, 4]);
+    // Sums that fall short of u by rounding: the last token with a probability, not a trailing 0.
+    expect(draw(Float64Array.from([0.5, 0.25, 0, 0]), 0.9)).toBe(1);
+    expect(draw(new Float64Array(3), 0.5)).toBe(-1);
   });
 });

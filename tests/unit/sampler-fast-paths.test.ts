@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChain } from '../../src/engine/sampling/chain';
-import { softmax } from '../../src/engine/sampling/distribution';
+import { entropyBits, softmax } from '../../src/engine/sampling/distribution';
 import { applyTemperature, liveOrder, minPFilter, topKFilter, topNSigmaFilter, topPFilter, xtcFilter } from '../../src/engine/sampling/filters';
 import { sortNonNegative } from '../../src/engine/sampling/float-sort';
+import { histogramTopPCut, sortedTopPCut, topPCut } from '../../src/engine/sampling/top-p-cut';
 import { SamplerSettings } from '../../src/common/sampler-settings';
+import { SeededRandom } from '../../src/engine/rng';
 
 /**
  * The filters that avoid sorting the vocabulary (selection, sorted probabilities) against their
@@ -60,6 +62,20 @@ function referenceXtc(logits: Float64Array, threshold: number): Float64Array {
   return keepIds(logits, liveOrder(logits).filter((id) => !removed.has(id)));
 }
 
+/** The draw as defined: the first token, skipping those of probability 0, where the running sum passes u. */
+function referenceDraw(probs: Float64Array, u: number): number {
+  let cumulative = 0;
+  let last = -1;
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i] ?? 0;
+    if (p <= 0) continue;
+    last = i;
+    cumulative += p;
+    if (u < cumulative) return i;
+  }
+  return last;
+}
+
 const bits = (a: Float64Array): number[] => Array.from(a, (x) => (Object.is(x, -0) ? -0 : x));
 
 describe('sampler filters without a full sort', () => {
@@ -73,6 +89,13 @@ describe('sampler filters without a full sort', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('a tie at the cut between 0 and -0 keeps each logit as it is', () => {
+    // Rare under the property above (about one run in a few thousand); kept tokens used to take the cut's own zero.
+    const logits = Float64Array.from([0, 0, 0, 0, -0]);
+    expect(bits(topKFilter(logits, 4))).toEqual(bits(referenceTopK(logits, 4)));
+    expect(bits(topPFilter(Float64Array.from([0, 0, 0, -0, 0]), 0.75))).toEqual(bits(referenceTopP(Float64Array.from([0, 0, 0, -0, 0]), 0.75)));
   });
 
   it('top-p over a flat 50,257-token vocabulary keeps the tokens its definition keeps', () => {
@@ -93,6 +116,40 @@ describe('sampler filters without a full sort', () => {
     );
   });
 
+  it("top-p's cut by a histogram of the probabilities' upper bits is the cut of their sort, bit for bit", () => {
+    // Vocabularies of a model's size: flat (a random model's), peaked (a trained one's), float32 logits, coarse ties, removed tokens.
+    const shapeArb = fc.record({
+      n: fc.integer({ min: 256, max: 60000 }),
+      scale: fc.double({ min: 0.01, max: 12, noNaN: true }),
+      peaks: fc.integer({ min: 0, max: 40 }),
+      lift: fc.double({ min: 0, max: 25, noNaN: true }),
+      step: fc.constantFrom(0, 0, 1 / 8, 1 / 1024),
+      removed: fc.constantFrom(0, 0, 3, 50),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    const pArb = fc.oneof(fc.double({ min: 0.001, max: 1, noNaN: true }), fc.constantFrom(0.5, 0.9, 0.95, 0.999, 1));
+    fc.assert(
+      fc.property(shapeArb, pArb, fc.double({ min: 0.2, max: 2, noNaN: true }), ({ n, scale, peaks, lift, step, removed, seed }, p, t) => {
+        const logits = Float64Array.from({ length: n }, (_, i) => {
+          if (removed > 0 && (i * 7 + seed) % removed === 0) return -Infinity;
+          const x = Math.fround(Math.sin(i * 12.9898 + seed) * scale + ((i * 31 + seed) % 1009 < peaks ? lift : 0));
+          return step > 0 ? Math.round(x / step) * step : x;
+        });
+        const probs = softmax(applyTemperature(logits, t));
+        const sorted = sortedTopPCut(logits, probs, p);
+        const found = histogramTopPCut(probs, p);
+        if (found) expect(found).toEqual(sorted);
+        expect(topPCut(logits, probs, p)).toEqual(sorted);
+      }),
+      { numRuns: 150 },
+    );
+    // It answers itself (no sort of the vocabulary) where the sum does not fall within rounding of p.
+    const flat = Float64Array.from({ length: 50257 }, (_, i) => Math.fround(Math.sin(i * 12.9898) * 0.6));
+    const flatProbs = softmax(flat);
+    for (const p of [0.5, 0.9, 0.95]) expect(histogramTopPCut(flatProbs, p)).toEqual(sortedTopPCut(flat, flatProbs, p));
+    expect(histogramTopPCut(flatProbs, 1)).toBeNull();
+  });
+
   it('the radix sort of probabilities orders them as the built-in sort does, ties, zeros and subnormals included', () => {
     const valueArb = fc.oneof(fc.constant(0), fc.constant(0.25), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1e-300, noNaN: true }), fc.integer({ min: 1, max: 9 }).map((k) => k / 1024 + Number.EPSILON * k));
     fc.assert(
@@ -104,7 +161,7 @@ describe('sampler filters without a full sort', () => {
     );
   });
 
-  it("the chain's distributions (reusing its stages' exponentials) are the plain softmaxes of the logits and of what the stages kept", () => {
+  it("the chain's distributions (reusing its stages' exponentials) are the plain softmaxes of the logits and of what the stages kept, with the entropy, kept count, draw and rank of their definitions", () => {
     const longLogits = fc.array(valueArb, { minLength: 300, maxLength: 1500 }).map((a) => Float64Array.from(a));
     fc.assert(
       fc.property(longLogits, fc.double({ min: 0.3, max: 2, noNaN: true }), fc.integer({ min: 1, max: 600 }), fc.double({ min: 0.05, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.2, noNaN: true }), (logits, t, k, p, minP) => {
@@ -117,6 +174,11 @@ describe('sampler filters without a full sort', () => {
         for (const [settings, kept] of cases) {
           const result = applyChain(logits, [], settings, { rng: 5, mu: null });
           expect(bits(result.probs)).toEqual(bits(softmax(logits, 1)));
+          expect(result.entropy).toBe(entropyBits(result.probs));
+          expect(result.kept).toBe(result.filtered.filter((p) => p > 0).length);
+          const logit = logits[result.id] ?? -Infinity;
+          expect(result.rank).toBe(1 + logits.filter((l, i) => l > logit || (l === logit && i < result.id)).length);
+          if (!settings.greedy) expect(result.id).toBe(referenceDraw(result.filtered, SeededRandom.resume(5).next()));
           if (!settings.greedy) expect(bits(result.filtered)).toEqual(bits(softmax(kept(Float64Array.from(logits)), 1)));
         }
       }),

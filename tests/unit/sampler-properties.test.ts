@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChain } from '../../src/engine/sampling/chain';
+import { entropyBits, rankOrder, softmax, softmaxAndEntropy } from '../../src/engine/sampling/distribution';
 import { liveOrder, minPFilter, topKFilter, topOrder, topPFilter } from '../../src/engine/sampling/filters';
 import { SamplerSettings, STAGES, type SamplerSettingsInput } from '../../src/common/sampler-settings';
 
@@ -77,6 +78,27 @@ describe('sampler chain properties', () => {
     fc.assert(
       fc.property(fc.oneof(logitsArb, tied), fc.integer({ min: 1, max: 250 }), (logits, m) => {
         expect(topOrder(logits, m)).toEqual(liveOrder(logits).slice(0, m));
+      }),
+    );
+  });
+
+  it("on probabilities the partial order is rankOrder's full sort cut short (beam search's and serve-openai's top tokens), ties and zeros included", () => {
+    const probsArb = fc
+      .array(fc.oneof(fc.constant(0), fc.constant(0.125), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 300 })
+      .map((a) => Float64Array.from(a));
+    fc.assert(
+      fc.property(probsArb, fc.integer({ min: 1, max: 320 }), (probs, k) => {
+        expect(topOrder(probs, k)).toEqual(rankOrder(probs).slice(0, k));
+      }),
+    );
+  });
+
+  it('the softmax with its entropy gives the bits of the softmax and of entropyBits apart', () => {
+    fc.assert(
+      fc.property(logitsArb, fc.double({ min: 0.05, max: 5, noNaN: true }), (logits, t) => {
+        const { probs, entropy } = softmaxAndEntropy(logits, t, true);
+        expect(Array.from(probs)).toEqual(Array.from(softmax(logits, t)));
+        expect(entropy).toBe(entropyBits(softmax(logits, t)));
       }),
     );
   });

@@ -87,7 +87,7 @@ export async function runStep(dir: string, threads: number, runs: number): Promi
   for (const [name, sampling] of Object.entries(SAMPLERS)) {
     const settings = resolveSampling(sampling);
     const times: number[] = [];
-    for (let i = 0; i < Math.max(10, runs * 4); i++) {
+    for (let i = 0; i < Math.max(40, runs * 15); i++) {
       const t = performance.now();
       applyChain(logits, prompt, settings, { rng: i + 1, mu: null });
       times.push(performance.now() - t);

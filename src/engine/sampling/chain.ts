@@ -1,5 +1,5 @@
 import { SeededRandom } from '../rng';
-import { chainProbabilities } from './stage-softmax';
+import { chainProbabilities, modelDistribution } from './stage-softmax';
 import {
   applyDry,
   applyPenalties,
@@ -38,6 +38,8 @@ export interface ChainResult {
   /** Tokens with a non-zero probability in `filtered`. */
   kept: number;
   id: number;
+  /** Entropy in bits of `probs`. */
+  entropy: number;
   /** Probability of the chosen token under the model (`probs`). */
   prob: number;
   /** 1-based rank of the chosen token under the model (by raw logit; ties: lower id first). */
@@ -61,7 +63,8 @@ function stage(name: StageName, logits: Logits, history: readonly number[], s: S
       if (s.dryMultiplier === undefined) return logits;
       return applyDry(logits, lastTokens(history, s.dryLastN), { multiplier: s.dryMultiplier, base: s.dryBase, allowedLength: s.dryAllowedLength }, context.isBreaker);
     case 'temperature':
-      return s.temperature === undefined ? logits : applyTemperature(logits, s.temperature);
+      // Dividing by 1 changes no bit: the next stage's softmax is then the model's own, computed once.
+      return s.temperature === undefined || s.temperature === 1 ? logits : applyTemperature(logits, s.temperature);
     case 'top-k':
       return s.topK === undefined ? logits : topKFilter(logits, s.topK);
     case 'top-p':
@@ -85,20 +88,28 @@ function stage(name: StageName, logits: Logits, history: readonly number[], s: S
   }
 }
 
-/** Draws an id from `probs` with one number from the generator, walking ids in index order. */
-function draw(probs: Float64Array, u: number): number {
+/**
+ * Draws an id from `probs` with one number from the generator, walking ids in index order. A token
+ * of probability 0 adds nothing, so it is never where the sum first passes `u` (at least 0): no
+ * branch skips it. Past the end (rounding), the last token with a probability.
+ */
+export function draw(probs: Float64Array, u: number): number {
   let cumulative = 0;
-  let last = -1;
   for (let i = 0; i < probs.length; i++) {
-    const p = probs[i] ?? 0;
-    if (p <= 0) continue;
-    last = i;
-    cumulative += p;
+    cumulative += probs[i] ?? 0;
     if (u < cumulative) return i;
   }
+  let last = probs.length - 1;
+  while (last >= 0 && (probs[last] ?? 0) <= 0) last--;
   return last;
 }
 
+/** Tokens with a non-zero probability, counted without a branch per token (kept and cut tokens alternate at random). */
+function countKept(probs: Float64Array): number {
+  let kept = 0;
+  for (let i = 0; i < probs.length; i++) kept += Number((probs[i] ?? 0) > 0);
+  return kept;
+}
 
 /**
  * One step of the sampler chain: the stages of `settings.order` in turn, then a draw (or the most
@@ -112,28 +123,32 @@ export function applyChain(logits: ArrayLike<number>, history: readonly number[]
   let working = initial;
   for (const name of settings.order) working = stage(name, working, history, settings, rng, mu, context);
   // The model's distribution: the logits' own softmax (the same numbers as `softmax(logits, 1)`).
-  const probs = chainProbabilities(initial);
+  const { probs, entropy } = modelDistribution(initial);
   const drawn = working === initial ? probs : chainProbabilities(working);
-  const id = settings.greedy ? Math.max(0, mostLikely(working)) : draw(drawn, rng.next());
-  const surprise = -Math.log2(drawn[id] ?? 0);
   // `filtered` is an array of its own (a host may transfer both): greedy's is all on the chosen token.
+  let id: number;
   let filtered: Float64Array;
+  let kept: number;
   if (settings.greedy) {
+    id = Math.max(0, mostLikely(working));
     filtered = new Float64Array(drawn.length);
     filtered[id] = 1;
-  } else filtered = drawn === probs ? probs.slice() : drawn;
-  let kept = 0;
-  for (let i = 0; i < filtered.length; i++) if ((filtered[i] ?? 0) > 0) kept++;
+    kept = 1;
+  } else {
+    filtered = drawn === probs ? probs.slice() : drawn;
+    id = draw(filtered, rng.next());
+    kept = countKept(filtered);
+  }
+  const surprise = -Math.log2(drawn[id] ?? 0);
   const sampledProb = filtered[id] ?? 0;
   const prob = probs[id] ?? 0;
   // Ranked by logit, so that two logits too close to differ in probability still rank apart.
   const logit = logits[id] ?? -Infinity;
+  // Counted without a branch per token: before the chosen id, ties rank ahead of it; after it, behind.
   let rank = 1;
-  for (let i = 0; i < logits.length; i++) {
-    const l = logits[i] ?? -Infinity;
-    if (l > logit || (l === logit && i < id)) rank++;
-  }
+  for (let i = 0; i < id; i++) rank += Number((logits[i] ?? -Infinity) >= logit);
+  for (let i = id + 1; i < logits.length; i++) rank += Number((logits[i] ?? -Infinity) > logit);
   // Mirostat v2: move mu towards the target surprise tau by the observed surprise of the choice.
   const nextMu = mu === null || settings.mirostatTau === undefined ? null : mu - settings.mirostatEta * (surprise - settings.mirostatTau);
-  return { probs, filtered, kept, id, prob, rank, sampledProb, state: { rng: rng.snapshot, mu: nextMu } };
+  return { probs, entropy, filtered, kept, id, prob, rank, sampledProb, state: { rng: rng.snapshot, mu: nextMu } };
 }

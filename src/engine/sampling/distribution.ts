@@ -1,5 +1,13 @@
 /** Softmax of `logits / temperature`, computed in float64 for stable sums. Temperature must be > 0. */
 export function softmax(logits: ArrayLike<number>, temperature = 1): Float64Array {
+  return softmaxAndEntropy(logits, temperature, false).probs;
+}
+
+/**
+ * `softmax(logits, temperature)` and, with `withEntropy`, its `entropyBits` (the same bits: each
+ * probability's term is added as it is divided out, in the same order), in one pass less.
+ */
+export function softmaxAndEntropy(logits: ArrayLike<number>, temperature: number, withEntropy: boolean): { probs: Float64Array; entropy: number } {
   if (!(temperature > 0)) throw new Error(`temperature must be greater than 0 (got ${temperature})`);
   const n = logits.length;
   const out = new Float64Array(n);
@@ -14,8 +22,13 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): Float64Arra
     out[i] = e;
     sum += e;
   }
-  for (let i = 0; i < n; i++) out[i] = (out[i] ?? 0) / sum;
-  return out;
+  let h = 0;
+  for (let i = 0; i < n; i++) {
+    const p = (out[i] ?? 0) / sum;
+    out[i] = p;
+    if (withEntropy && p > 0) h -= p * Math.log2(p);
+  }
+  return { probs: out, entropy: h };
 }
 
 /** Shannon entropy in bits. */

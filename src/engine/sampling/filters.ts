@@ -1,6 +1,6 @@
 import { softmax } from './distribution';
-import { HIGH_WORD, sortNonNegative } from './float-sort';
 import { kept, stageProbabilities } from './stage-softmax';
+import { REACH, topPCut } from './top-p-cut';
 
 /**
  * The stages of the sampler chain as pure functions on logits. A removed token has the logit
@@ -85,8 +85,10 @@ function keepTop(logits: Logits, count: number): Logits {
     }
   }
   for (let i = 0; i < logits.length && above < m; i++) {
-    if (logits[i] === bar) {
-      out[i] = bar;
+    const l = logits[i] ?? -Infinity;
+    // The token's own logit, not the bar: 0 and -0 tie, and a kept logit keeps its sign.
+    if (l === bar) {
+      out[i] = l;
       above++;
     }
   }
@@ -225,69 +227,16 @@ export function topKFilter(logits: Logits, k: number): Logits {
   return keepTop(logits, k);
 }
 
-/** The probabilities top-p sorts, kept between steps. */
-let sortedScratch = new Float64Array(0);
-
-/** Tolerance for "the cumulative probability reaches p", so that p = 1 keeps every token. */
-const REACH = 1e-12;
-
 /**
  * The smallest set of most likely tokens whose probability reaches p, the crossing token included.
  * The probabilities are summed from the largest down: a token's probability never falls as its logit
  * rises, so their descending order is that of the logits, and the sums are those over the tokens in
- * logit order, without sorting ids.
+ * logit order, without sorting ids (`topPCut`).
  */
 export function topPFilter(logits: Logits, p: number): Logits {
   const probs = stageProbabilities(logits);
-  // Only the probabilities from the binade where the sum reaches p upwards need sorting: the sums
-  // from the largest down are the same over them as over all. Where they fall short (rounding), all.
-  const floor = binadeFloor(logits, probs, p);
-  const found = topPCut(logits, probs, p, floor);
-  const { cut, count } = found.reached || floor === 0 ? found : topPCut(logits, probs, p, 0);
+  const { cut, count } = topPCut(logits, probs, p);
   return keepAtLeast(logits, probs, cut, count) ?? keepTop(logits, count);
-}
-
-/**
- * The live probabilities at or above `floor`, summed from the largest down until they reach p: how
- * many it took, the smallest of them, and whether they reached p at all.
- */
-function topPCut(logits: Logits, probs: Float64Array, p: number, floor: number): { cut: number; count: number; reached: boolean } {
-  if (sortedScratch.length < logits.length) sortedScratch = new Float64Array(logits.length);
-  let live = 0;
-  for (let i = 0; i < logits.length; i++) if (isAlive(logits[i]) && (probs[i] ?? 0) >= floor) sortedScratch[live++] = probs[i] ?? 0;
-  const desc = sortNonNegative(sortedScratch.subarray(0, live));
-  let cumulative = 0;
-  let count = 0;
-  for (let k = live - 1; k >= 0; k--) {
-    cumulative += desc[k] ?? 0;
-    count++;
-    if (cumulative >= p - REACH) break;
-  }
-  return { cut: desc[live - count] ?? 0, count, reached: cumulative >= p - REACH };
-}
-
-/** Sums of the live probabilities by binary exponent, kept between steps. */
-const binadeSums = new Float64Array(2048);
-
-/**
- * The smallest power of two such that the live probabilities at or above it sum past p (with a
- * margin for summing in another order), or 0 when none short of all of them does: one pass over
- * the exponents of the doubles, no sort.
- */
-function binadeFloor(logits: Logits, probs: Float64Array, p: number): number {
-  const words = new Uint32Array(probs.buffer, probs.byteOffset, 2 * probs.length);
-  binadeSums.fill(0);
-  for (let i = 0; i < probs.length; i++) {
-    if (!isAlive(logits[i])) continue;
-    const e = ((words[2 * i + HIGH_WORD] ?? 0) >>> 20) & 0x7ff;
-    binadeSums[e] = (binadeSums[e] ?? 0) + (probs[i] ?? 0);
-  }
-  let sum = 0;
-  for (let e = 2047; e > 0; e--) {
-    sum += binadeSums[e] ?? 0;
-    if (sum >= p + 1e-9) return 2 ** (e - 1023);
-  }
-  return 0;
 }
 
 /**
@@ -296,6 +245,7 @@ function binadeFloor(logits: Logits, probs: Float64Array, p: number): number {
  * at the cut to settle): they are then the `count` most likely. Null when that does not hold.
  */
 function keepAtLeast(logits: Logits, probs: Float64Array, cut: number, count: number): Logits | null {
+  const out = new Float64Array(logits.length).fill(-Infinity);
   let reach = 0;
   let lowestIn = Infinity;
   let highestOut = -Infinity;
@@ -303,16 +253,12 @@ function keepAtLeast(logits: Logits, probs: Float64Array, cut: number, count: nu
     const l = logits[i] ?? -Infinity;
     if (!(l > -Infinity)) continue;
     if ((probs[i] ?? 0) >= cut) {
+      out[i] = l;
       reach++;
-      lowestIn = Math.min(lowestIn, l);
-    } else highestOut = Math.max(highestOut, l);
+      if (l < lowestIn) lowestIn = l;
+    } else if (l > highestOut) highestOut = l;
   }
   if (reach !== count || !(lowestIn > highestOut)) return null;
-  const out = new Float64Array(logits.length).fill(-Infinity);
-  for (let i = 0; i < logits.length; i++) {
-    const l = logits[i] ?? -Infinity;
-    if (l > -Infinity && (probs[i] ?? 0) >= cut) out[i] = l;
-  }
   return kept(out, logits);
 }
 

@@ -1,4 +1,4 @@
-import { softmax } from './distribution';
+import { entropyBits, softmax, softmaxAndEntropy } from './distribution';
 
 /**
  * The sampler chain's softmaxes, computed once: a stage that takes the softmax of its input
@@ -33,6 +33,12 @@ export function stageProbabilities(logits: Logits): Float64Array {
   return probs;
 }
 
+/** The model's distribution, `softmax(logits, 1)` of the chain's input, and its entropy in bits: a stage's softmax of the same array where there is one. */
+export function modelDistribution(logits: Logits): { probs: Float64Array; entropy: number } {
+  const own = softmaxOf.get(logits);
+  return own ? { probs: own.probs.slice(), entropy: entropyBits(own.probs) } : softmaxAndEntropy(logits, 1, true);
+}
+
 /**
  * `probabilities(logits)` for the sampler chain's own arrays, bit for bit: a copy of a stage's softmax
  * of the same array, or, for the output of a stage that removed tokens and kept the largest logit,
@@ -44,18 +50,20 @@ export function chainProbabilities(logits: Logits): Float64Array {
   if (own) return own.probs.slice();
   const source = keptFrom.get(logits);
   const known = source ? softmaxOf.get(source) : undefined;
+  if (!known) return softmax(logits, 1);
   const n = logits.length;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, logits[i] ?? -Infinity);
-  if (!known || max !== known.max) return softmax(logits, 1);
   const out = new Float64Array(n);
+  let max = -Infinity;
   let sum = 0;
+  // No branch on the kept tokens (a top-p cut of a flat distribution mixes them at random): a removed token adds 0.
   for (let i = 0; i < n; i++) {
-    if ((logits[i] ?? -Infinity) === -Infinity) continue;
-    const e = known.exps[i] ?? 0;
+    const l = logits[i] ?? -Infinity;
+    max = Math.max(max, l);
+    const e = l === -Infinity ? 0 : (known.exps[i] ?? 0);
     out[i] = e;
     sum += e;
   }
+  if (max !== known.max) return softmax(logits, 1);
   for (let i = 0; i < n; i++) out[i] = (out[i] ?? 0) / sum;
   return out;
 }
