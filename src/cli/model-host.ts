@@ -65,6 +65,8 @@ export interface Timing {
   kv_cache: boolean;
   /** Why not, when it did not (no cache graph, --no-cache, or one that failed). */
   kv_cache_note?: string;
+  /** Why a model of two files holds its weights twice (a session per file), when it does. */
+  weights_note?: string;
 }
 
 export interface LoadedModel {
@@ -121,6 +123,7 @@ export function timing(model: { engine: EngineModel; loadMs: number }, forwardMs
     forward_ms: round(forwardMs),
     kv_cache: engine.hasCache,
     ...(engine.hasCache ? {} : { kv_cache_note: engine.cacheNote ?? 'generation recomputes the whole sequence at each step' }),
+    ...(engine instanceof OnnxModel && engine.sessionNote ? { weights_note: engine.sessionNote } : {}),
   };
 }
 

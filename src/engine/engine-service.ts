@@ -146,6 +146,7 @@ export class EngineService {
       backendNote: loaded.note,
       kvCache: m.hasCache,
       kvCacheNote: m.cacheNote,
+      weightsNote: null,
       // llama.cpp hands out the logits only: no other point inside the model can be read.
       hooks: [formatHook({ hook: 'unembed.hook_out' })],
       file: loaded.file,
@@ -190,6 +191,7 @@ export class EngineService {
       backendNote,
       kvCache: m.hasCache,
       kvCacheNote: m.cacheNote,
+      weightsNote: m.sessionNote,
       file: m.file,
       precision: m.precision,
       layers: c.layers,

@@ -40,6 +40,8 @@ export interface LoadResult {
   /** Whether generation runs on the model's key/value-cache graph, and why not when it has one. */
   kvCache: boolean;
   kvCacheNote: string | null;
+  /** Why a model of two files (model.onnx and decoder_with_past.onnx) holds its weights twice, a session per file; null where they are held once. */
+  weightsNote: string | null;
   /** The file that runs (`<id>/onnx/model_fp16.onnx`, a GGUF file's name, ...) and its weights' format (fp16, int8 dynamic, q4 block 32, Q8_0, ...). */
   file: string;
   precision: string;

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelTokenizer } from '../../src/engine/tokenizer';
@@ -259,6 +259,18 @@ describe('ntl on the model files people download (tests/fixtures/models/gpt2-hub
     expect(out['source']).toBe('onnx');
     expect(out['timing']).toMatchObject({ kv_cache: true });
     expect(out['timing']).not.toHaveProperty('kv_cache_note');
+  });
+
+  it('says when a model of two files holds its weights twice (--json weights_note), and not when they are held once', async () => {
+    const once = json(await ntl('predict', '--model', 'seed-world', '--prompt', PROMPT, '--top', '1', '--json'));
+    expect(once['timing']).not.toHaveProperty('weights_note');
+    // seed-world's model.onnx beside tiny-shakespeare's with-past file: their probes do not pair.
+    const mixed = await tempDir('mixed-files');
+    await cp(seedWorld, mixed, { recursive: true });
+    await cp(join(projectRoot, 'resources/models/tiny-shakespeare/onnx/decoder_with_past.onnx'), join(mixed, 'onnx/decoder_with_past.onnx'));
+    const twice = json(await ntl('predict', '--model', mixed, '--prompt', PROMPT, '--top', '1', '--json'));
+    expect(twice['timing']).toMatchObject({ weights_note: expect.stringMatching(/^the weights are held twice \(one session per file\): .*model\.onnx shows 16 tensors/) });
+    expect((twice['top'] as { id: number }[])[0]?.id).toBe((once['top'] as { id: number }[])[0]?.id);
   });
 
   it('says why generation is not on a cache (--json kv_cache_note), and names the variants a folder has', async () => {
