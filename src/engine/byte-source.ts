@@ -35,3 +35,14 @@ export function sourceBytes(source: ByteSource): Uint8Array {
   Object.defineProperty(bytes, 'subarray', { value: (begin = 0, end = source.byteLength) => source.read(begin, Math.min(end, source.byteLength) - begin) });
   return bytes;
 }
+
+/** The chunks one after the other in a new array. */
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

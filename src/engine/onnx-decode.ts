@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { bfloat16ToFloat, halfToFloat, ONNX_TYPE } from './tensor-data';
-import { readBytes, type ByteSource } from './byte-source';
+import { concat, readBytes, type ByteSource } from './byte-source';
 
 /**
  * Decoding an ONNX file into what the planner reads: nodes, initializers (their shapes, types and
@@ -226,14 +226,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     const place = t.dataLocation === 1 ? externalPlace(t) : t.rawData && t.rawData.length > 0 ? { data: t.rawData, offset: 0, length: t.rawData.length } : null;
     if (!place || place.length === 0) return null;
     const starts = [...new Set([0, Math.max(0, Math.floor(place.length / 2) - Math.floor(length / 2)), Math.max(0, place.length - length)])];
-    const parts = starts.map((start) => readBytes(place.data, place.offset + start, Math.min(length, place.length - start), true).slice());
-    const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concat(starts.map((start) => readBytes(place.data, place.offset + start, Math.min(length, place.length - start), true)));
   };
   for (const [kind, list] of [['input', graph.input], ['output', graph.output]] as const) {
     for (const v of list ?? []) checkDims(file, `graph ${kind} "${v.name ?? ''}"`, valueInfo(v).dims);

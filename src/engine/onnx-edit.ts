@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import type { ByteSource } from './byte-source';
+import { concat, type ByteSource } from './byte-source';
 import { decodeModel, type GraphNode, type GraphSummary } from './onnx-decode';
 
 /**
@@ -266,12 +266,3 @@ export function lengthDelimited(number: number, payload: Uint8Array): Uint8Array
   return out;
 }
 
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}

@@ -1,5 +1,5 @@
-import { memorySource, sourceBytes, type ByteSource } from './byte-source';
-import { concat, lengthDelimited, nextField, varint, type Field } from './onnx-edit';
+import { concat, memorySource, sourceBytes, type ByteSource } from './byte-source';
+import { lengthDelimited, nextField, varint, type Field } from './onnx-edit';
 
 /**
  * A model's weights left where they are. `referWeights` returns the graph without its inline weights,
