@@ -1,5 +1,5 @@
 import { EngineClient } from './engine/engine-client';
-import { request } from './platform/http';
+import { MODELS_PATH, request } from './platform/http';
 
 /**
  * The page's first task (issue 18): the engine's worker started and the model list asked for, before
@@ -11,7 +11,7 @@ let modelList: Promise<unknown> | null = null;
 
 export function startEngine(): void {
   engine ??= new EngineClient(window.ntl?.nativeEngine === true);
-  modelList ??= window.ntl ? window.ntl.models.list() : request('api/models');
+  modelList ??= window.ntl ? window.ntl.models.list() : request(MODELS_PATH);
   // Said where it is checked (start-early.ts), and by the store's first listing.
   modelList.catch(() => undefined);
 }

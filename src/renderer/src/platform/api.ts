@@ -3,7 +3,7 @@ import { DraftEntry, NotebookEntry, WorkspaceInfo, type NtlApi, type SaveNoteboo
 import { PageModelInfo, PageModelList } from '../../../common/model-info';
 import { FoundGgufList } from '../../../common/gguf-found';
 import { parseNotebook } from '../../../common/notebook-format';
-import { request } from './http';
+import { MODELS_PATH, request } from './http';
 import { RemoteGenerateAnswer, RemoteModelsAnswer, RemoteProgressAnswer, RemotePredictAnswer, RemoteSurprisalAnswer, RemoteTokenizeAnswer } from '../../../common/remote-api';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -21,7 +21,7 @@ async function remote(path: string, body: unknown): Promise<unknown> {
 const httpApi: NtlApi = {
   transport: 'http',
   models: {
-    list: async () => PageModelList.parse(await request('api/models')),
+    list: async () => PageModelList.parse(await request(MODELS_PATH)),
     importBegin: async (begin) =>
       (await request('api/imports', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(begin) })) as { token: string },
     importWrite: async ({ token, file, offset, data }) => {

@@ -17,3 +17,6 @@ export async function request(path: string, init?: RequestInit): Promise<unknown
   }
   return body;
 }
+
+/** The model list's path, asked for by the page's first task (start-engine.ts) and by api.ts. */
+export const MODELS_PATH = 'api/models';
