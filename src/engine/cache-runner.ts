@@ -36,6 +36,9 @@ export class CacheRunner {
   async next(ids: readonly number[]): Promise<Float32Array | null> {
     const graph = this.cacheGraph;
     if (!graph) return null;
+    // A whole-sequence pass of the shared session left this sequence's logits (Predict, then Sample): nothing to run.
+    const known = this.cache.find((e) => e.logits !== undefined && e.ids.length === ids.length && e.ids.every((id, i) => id === ids[i]))?.logits;
+    if (known) return known.slice();
     const best = this.cachedPrefix(ids);
     const pastLength = best?.ids.length ?? 0;
     const fresh = ids.slice(pastLength);
@@ -100,13 +103,29 @@ export class CacheRunner {
     this.batch = batch;
   }
 
-  private remember(ids: readonly number[], past: Ort.Tensor[]): void {
-    this.cache.push({ ids: [...ids], past });
+  /**
+   * Keeps what a whole-sequence pass on the shared session computed for `ids` (its presents and the
+   * last position's logits), so that generating from `ids` next runs no pass for them again.
+   */
+  keep(ids: readonly number[], past: Ort.Tensor[], logits: Float32Array): void {
+    if (!this.cacheGraph?.shared) {
+      for (const t of past) t.dispose();
+      return;
+    }
+    this.remember(ids, past, logits);
+  }
+
+  private remember(ids: readonly number[], past: Ort.Tensor[], logits?: Float32Array): void {
+    // The same sequence again (Run all on an unchanged prompt) replaces its entry rather than filling the cache with copies.
+    const same = this.cache.filter((e) => e.ids.length === ids.length && e.ids.every((id, i) => id === ids[i]));
+    this.cache = this.cache.filter((e) => !same.includes(e));
+    this.cache.push({ ids: [...ids], past, ...(logits ? { logits } : {}) });
     // Least recently added first out; a dropped entry's tensors are freed unless another shares them.
     while (this.cache.length > CACHE_ENTRIES) {
       const dropped = this.cache.shift();
-      for (const t of dropped?.past ?? []) if (!this.cache.some((e) => e.past.includes(t))) t.dispose();
+      if (dropped) same.push(dropped);
     }
+    for (const dropped of same) for (const t of dropped.past) if (!this.cache.some((e) => e.past.includes(t)) && !this.batch?.past.includes(t)) t.dispose();
   }
 
   /**

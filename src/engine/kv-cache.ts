@@ -14,6 +14,8 @@ import { ortTypeName } from './tensor-data';
 export interface CacheEntry {
   ids: number[];
   past: Ort.Tensor[];
+  /** The next-token logits after `ids`, where a whole-sequence pass of the shared session left them (`CacheRunner.keep`). */
+  logits?: Float32Array;
 }
 
 /** Inputs the engine knows how to feed, besides the key/value cache. */
