@@ -1,7 +1,7 @@
 import type * as Ort from 'onnxruntime-web';
+import { errorMessage } from '../common/error-message';
 import type { ModelConfig } from '../common/model-config';
-import type { ByteSource } from './byte-source';
-import { rereadSource } from './byte-source';
+import { rereadSource, type ByteSource } from './byte-source';
 import { cacheGraphOnLastRow, headStream } from './head-rows';
 import { addFusedRecompute, withoutRecompute, type FusedPlan } from './fused-attention';
 import { precisionLabel } from './graph-facts';
@@ -120,14 +120,13 @@ async function openSession(ort: OrtModule, options: LoadOptions, config: ModelCo
     session = await create(observed).catch(async (cause: unknown) => {
       if (!recompute) throw cause;
       // The model still runs without the recomputation; its attention view then says why it has no weights.
-      plan = withoutRecompute(plan, `the graph with the recomputation could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`);
+      plan = withoutRecompute(plan, `the graph with the recomputation could not be loaded: ${errorMessage(cause)}`);
       recompute = null;
       observed = p.bytes;
       return create(observed);
     });
   } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    throw new Error(explainSessionError(message, plan, file, options.backend));
+    throw new Error(explainSessionError(errorMessage(cause), plan, file, options.backend));
   }
   // The graph's own past inputs (Optimum's model.onnx and decoder_model.onnx with past): fed empty
   // for a whole sequence, and the same session continues from its present outputs.
@@ -138,8 +137,6 @@ async function openSession(ort: OrtModule, options: LoadOptions, config: ModelCo
   }
   return { session, plan, recompute, observed, stream, mainSlots };
 }
-
-const errorText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
 /**
  * A model of two files on the with-past graph alone, its probes named as model.onnx names them; or
@@ -200,7 +197,7 @@ async function openOnWithPast(ort: OrtModule, files: ModelFiles, options: LoadOp
     };
   } catch (cause) {
     await opened?.session.release();
-    return `${runFile} could not run in place of ${shownFile}: ${errorText(cause)}`;
+    return `${runFile} could not run in place of ${shownFile}: ${errorMessage(cause)}`;
   }
 }
 

@@ -9,6 +9,4 @@ export class RequestError extends Error {
   }
 }
 
-export function errorMessage(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}
+export { errorMessage } from '../common/error-message';
