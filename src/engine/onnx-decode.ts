@@ -204,12 +204,12 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
     if (out && value) constants.set(out, value);
   }
   /** An initializer with its bytes in hand: inline, or read from the external data file at its offset and length. */
-  const stored = (name: string, most = Infinity): onnxProto.onnx.ITensorProto | null => {
+  const stored = (name: string): onnxProto.onnx.ITensorProto | null => {
     const t = initializers.get(name);
     if (!t || t.dataLocation !== 1) return t ?? null;
     const where = externalPlace(t);
     if (!where) return null;
-    return { dataType: t.dataType, rawData: readBytes(where.data, where.offset, Math.min(where.length, most), most < where.length) };
+    return { dataType: t.dataType, rawData: readBytes(where.data, where.offset, where.length) };
   };
   /** Where an initializer's bytes lie in its external data file, when that file was given. */
   const externalPlace = (t: onnxProto.onnx.ITensorProto): { data: Uint8Array | ByteSource; offset: number; length: number } | null => {
