@@ -37,7 +37,7 @@ export class CacheRunner {
     const graph = this.cacheGraph;
     if (!graph) return null;
     // A whole-sequence pass of the shared session left this sequence's logits (Predict, then Sample): nothing to run.
-    const known = this.cache.find((e) => e.logits !== undefined && e.ids.length === ids.length && e.ids.every((id, i) => id === ids[i]))?.logits;
+    const known = this.cache.find((e) => e.logits !== undefined && sameIds(e.ids, ids))?.logits;
     if (known) return known.slice();
     const best = this.cachedPrefix(ids);
     const pastLength = best?.ids.length ?? 0;
@@ -108,16 +108,12 @@ export class CacheRunner {
    * last position's logits), so that generating from `ids` next runs no pass for them again.
    */
   keep(ids: readonly number[], past: Ort.Tensor[], logits: Float32Array): void {
-    if (!this.cacheGraph?.shared) {
-      for (const t of past) t.dispose();
-      return;
-    }
     this.remember(ids, past, logits);
   }
 
   private remember(ids: readonly number[], past: Ort.Tensor[], logits?: Float32Array): void {
     // The same sequence again (Run all on an unchanged prompt) replaces its entry rather than filling the cache with copies.
-    const same = this.cache.filter((e) => e.ids.length === ids.length && e.ids.every((id, i) => id === ids[i]));
+    const same = this.cache.filter((e) => sameIds(e.ids, ids));
     this.cache = this.cache.filter((e) => !same.includes(e));
     this.cache.push({ ids: [...ids], past, ...(logits ? { logits } : {}) });
     // Least recently added first out; a dropped entry's tensors are freed unless another shares them.
@@ -189,4 +185,9 @@ export class CacheRunner {
     if (this.cacheGraph && !this.cacheGraph.shared) await this.cacheGraph.session.release();
     this.cacheGraph = null;
   }
+}
+
+/** Whether two token sequences are the same. */
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }

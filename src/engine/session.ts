@@ -265,20 +265,19 @@ export class OnnxModel implements EngineModel {
   async forward(ids: readonly number[], instrument = true): Promise<ForwardResult> {
     this.checkLength(ids.length);
     const session = instrument ? this.session : await this.logitsSession();
+    const read = [this.runPlan.logitsOutput, ...(instrument ? this.runPlan.probes.map((p) => p.tensor) : [])];
     // On the session generation shares, the pass's presents are kept too: generating from this prompt next runs no pass for it.
     const presents = this.kv.graph?.shared && this.kv.graph.session === session ? this.kv.graph.slots.map((s) => s.output) : [];
-    const wanted = [this.runPlan.logitsOutput, ...(instrument ? this.runPlan.probes.map((p) => p.tensor) : []), ...presents];
     const started = now();
-    const out = await session.run(this.feeds([ids]), wanted);
+    const out = await session.run(this.feeds([ids]), [...new Set([...read, ...presents])]);
     const forwardMs = now() - started;
     // A present that is also a probe (a with-past graph's values are its present) is read, and disposed, by the result: the cache keeps a copy.
-    const read = new Set(wanted.slice(0, wanted.length - presents.length));
     const past = presents.flatMap((name) => {
       const t = out[name];
       if (!t) return [];
-      return read.has(name) ? [new this.ort.Tensor(t.type as 'float32', (t.data as Float32Array).slice(), t.dims)] : [t];
+      return read.includes(name) ? [new this.ort.Tensor(t.type as 'float32', (t.data as Float32Array).slice(), t.dims)] : [t];
     });
-    const result = this.read(Object.fromEntries(Object.entries(out).filter(([name]) => read.has(name))), ids, instrument, forwardMs);
+    const result = this.read(Object.fromEntries(read.flatMap((name) => (out[name] ? [[name, out[name]]] : []))), ids, instrument, forwardMs);
     if (past.length > 0 && past.length === presents.length) this.kv.keep(ids, past, result.lastLogits.slice());
     else for (const t of past) t.dispose();
     return result;
