@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/engine/generate';
 import type { OnnxModel } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
-import { loadBundled, ROOT, SEED_WORLD } from './load-model';
+import { BUNDLED_ON_BOTH_BACKENDS, loadBundled } from './load-model';
 import { maxAbsDiff } from './reference-checks';
 
 /**
@@ -13,7 +12,6 @@ import { maxAbsDiff } from './reference-checks';
  * pass for it again, and every token and probability is what it was without the pass before.
  */
 
-const TINY = join(ROOT, 'resources/models/tiny-shakespeare');
 const PROMPT = 'She rowed her boat down the river to the bank. At the bank she';
 
 /** Counts the passes of a model's session (its private field, reached for the test alone). */
@@ -28,12 +26,7 @@ function countRuns(model: OnnxModel): { runs: number } {
   return counter;
 }
 
-describe.each([
-  ['seed-world', SEED_WORLD, 'wasm'],
-  ['seed-world', SEED_WORLD, 'native'],
-  ['tiny-shakespeare', TINY, 'wasm'],
-  ['tiny-shakespeare', TINY, 'native'],
-] as const)('%s on %s: Predict, then Sample', (_id, dir, backend) => {
+describe.each(BUNDLED_ON_BOTH_BACKENDS)('%s on %s: Predict, then Sample', (_id, dir, backend) => {
   let predicted: OnnxModel;
   let fresh: OnnxModel;
   let perFile: OnnxModel;

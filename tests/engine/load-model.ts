@@ -5,6 +5,15 @@ import { OnnxModel, type LoadOptions, type OrtModule } from '../../src/engine/se
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SEED_WORLD = join(ROOT, 'resources/models/seed-world');
+export const TINY_SHAKESPEARE = join(ROOT, 'resources/models/tiny-shakespeare');
+
+/** Both bundled models (each of two files) on both Node backends: [id, folder, backend]. */
+export const BUNDLED_ON_BOTH_BACKENDS = [
+  ['seed-world', SEED_WORLD, 'wasm'],
+  ['seed-world', SEED_WORLD, 'native'],
+  ['tiny-shakespeare', TINY_SHAKESPEARE, 'wasm'],
+  ['tiny-shakespeare', TINY_SHAKESPEARE, 'native'],
+] as const;
 
 const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 

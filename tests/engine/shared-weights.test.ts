@@ -8,7 +8,7 @@ import { logitLens } from '../../src/engine/logit-lens';
 import { OnnxModel, type ForwardResult, type OrtModule } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
 import { tempDir } from '../node/helpers';
-import { loadBundled, ROOT, SEED_WORLD } from './load-model';
+import { BUNDLED_ON_BOTH_BACKENDS, loadBundled, SEED_WORLD, TINY_SHAKESPEARE } from './load-model';
 import { maxAbsDiff } from './reference-checks';
 
 /**
@@ -18,7 +18,6 @@ import { maxAbsDiff } from './reference-checks';
  * keeps model.onnx's names for what it shows.
  */
 
-const TINY = join(ROOT, 'resources/models/tiny-shakespeare');
 const PROMPT = 'She rowed her boat down the river to the bank. At the bank she';
 
 /** Every array of two forward results, equal bit for bit. */
@@ -35,12 +34,7 @@ function expectSameForward(a: ForwardResult, b: ForwardResult): void {
   for (const part of ['token', 'position', 'sum'] as const) expect(a.embeddings[part]).toEqual(b.embeddings[part]);
 }
 
-describe.each([
-  ['seed-world', SEED_WORLD, 'wasm'],
-  ['seed-world', SEED_WORLD, 'native'],
-  ['tiny-shakespeare', TINY, 'wasm'],
-  ['tiny-shakespeare', TINY, 'native'],
-] as const)('%s on %s: one session for model.onnx and decoder_with_past.onnx', (id, dir, backend) => {
+describe.each(BUNDLED_ON_BOTH_BACKENDS)('%s on %s: one session for model.onnx and decoder_with_past.onnx', (id, dir, backend) => {
   let shared: OnnxModel;
   let perFile: OnnxModel;
   beforeAll(async () => {
@@ -140,7 +134,7 @@ describe('where the with-past graph cannot stand in for model.onnx, each file ge
   }
 
   it("another model's with-past file: model.onnx runs, its numbers unchanged", async () => {
-    await expectFallback(join(TINY, 'onnx/decoder_with_past.onnx'), 'seed-world/onnx/model.onnx shows 16 tensors, seed-world/onnx/decoder_with_past.onnx 24', async (mixed) => {
+    await expectFallback(join(TINY_SHAKESPEARE, 'onnx/decoder_with_past.onnx'), 'seed-world/onnx/model.onnx shows 16 tensors, seed-world/onnx/decoder_with_past.onnx 24', async (mixed) => {
       expect(mixed.hasCache).toBe(false);
       expect(mixed.cacheNote).toMatch(/has a cache for 5 layers, the model 3/);
     });
