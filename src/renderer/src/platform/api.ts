@@ -16,7 +16,6 @@ async function remote(path: string, body: unknown): Promise<unknown> {
   return answer;
 }
 
-
 /** The main-process services over HTTP, for the browser build (`npm run serve`). */
 const httpApi: NtlApi = {
   transport: 'http',
