@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { formatHook, sortHookNames } from '../common/hook-names';
 import { compareStepBatch } from './compare-step';
 import { fitPrompt } from './cell-results';
@@ -159,7 +160,11 @@ export class EngineService {
     };
   }
 
-  async load(urls: ModelUrls, choice: BackendChoice, threads: number): Promise<LoadResult> {
+  /**
+   * Loads a model. The page's engine leaves the with-past graph's empty-past check to the warm-up
+   * that follows the answer (`checkLater`); `sharedRefusal` loads it again a session per file, saying why.
+   */
+  async load(urls: ModelUrls, choice: BackendChoice, threads: number, sharedRefusal?: string): Promise<LoadResult> {
     const started = this.host.now();
     if (urls.format === 'gguf') return this.loadOther(urls, threads, started);
     const [files, plan] = await Promise.all([this.host.readModel(urls), this.host.backends(choice, threads)]);
@@ -168,14 +173,15 @@ export class EngineService {
     let lastError: unknown = new Error('no backend to run the model on');
     for (const attempt of plan.attempts) {
       try {
-        this.onnx = await OnnxModel.load(await attempt.ort(), files, { backend: attempt.backend, threads: attempt.threads });
+        const shared = sharedRefusal === undefined ? { checkLater: true } : { shareWeights: false, sharedRefusal };
+        this.onnx = await OnnxModel.load(await attempt.ort(), files, { backend: attempt.backend, threads: attempt.threads, ...shared });
         this.model = this.onnx;
         break;
       } catch (cause) {
         lastError = cause;
         const next = plan.attempts[plan.attempts.indexOf(attempt) + 1];
         if (!next) break;
-        backendNote = `${attempt.backend === 'webgpu' ? 'WebGPU' : attempt.backend} failed (${cause instanceof Error ? cause.message : String(cause)}); running on ${next.backend === 'wasm' ? 'WASM' : next.backend}.`;
+        backendNote = `${attempt.backend === 'webgpu' ? 'WebGPU' : attempt.backend} failed (${errorMessage(cause)}); running on ${next.backend === 'wasm' ? 'WASM' : next.backend}.`;
       }
     }
     const m = this.onnx;
@@ -323,7 +329,7 @@ export class EngineService {
           return;
         case 'load':
           reply({ runId, type: 'result', result: await this.load(request.model, request.backend, request.threads) });
-          await this.warmUp();
+          await this.warmUp(request, reply);
           return;
         case 'tokenize':
           reply({ runId, type: 'result', result: this.tokenize(request.text) });
@@ -378,7 +384,7 @@ export class EngineService {
         }
       }
     } catch (cause) {
-      reply({ runId, type: 'error', message: cause instanceof Error ? cause.message : String(cause) });
+      reply({ runId, type: 'error', message: errorMessage(cause) });
     } finally {
       this.cancelled.delete(runId);
     }
@@ -389,8 +395,24 @@ export class EngineService {
    * It runs after the load has answered (the page enables Run all meanwhile, issue 18), still inside
    * the load's turn: the requests after it wait for it. A pass that fails here fails again, and is
    * said, in the run that follows.
+   *
+   * The load's deferred check comes first (it compiles the same kernels): where the one session cannot
+   * run whole prompts, the model is loaded again a session per file before any request runs, and the
+   * page is told (`model-changed`).
    */
-  private async warmUp(): Promise<void> {
+  private async warmUp(request: Extract<WorkerRequest, { type: 'load' }>, reply: Reply): Promise<void> {
+    const refused = await this.onnx?.checkDeferred();
+    if (refused) {
+      const { runId, model } = request;
+      try {
+        const result = await this.load(model, request.backend, request.threads, refused);
+        reply({ runId, type: 'model-changed', modelId: model.id, result, message: null });
+      } catch (cause) {
+        // The load released the model it replaced: the requests after this one say none is loaded.
+        reply({ runId, type: 'model-changed', modelId: model.id, result: null, message: errorMessage(cause) });
+        return;
+      }
+    }
     await this.onnx?.forward([0], false).catch(() => undefined);
   }
 

@@ -167,7 +167,21 @@ export interface WorkerResults {
   surprisal: SurprisalResult;
 }
 
+/**
+ * Sent after a load's answer when the model loaded is not the one answered: the load's deferred check
+ * found that its one session cannot run whole prompts, so it was loaded again with a session per file
+ * (`result`), or that load failed too (`result` null, `message` says why). `runId` is the load's.
+ */
+export interface ModelChanged {
+  runId: number;
+  type: 'model-changed';
+  modelId: string;
+  result: LoadResult | null;
+  message: string | null;
+}
+
 export type WorkerResponse =
+  | ModelChanged
   | { runId: number; type: 'result'; result: unknown }
   | { runId: number; type: 'progress'; progress: GenerationState }
   | { runId: number; type: 'error'; message: string };

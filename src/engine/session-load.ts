@@ -43,6 +43,8 @@ export interface OpenedModel {
   sessionNote: string | null;
   /** The run graph's embedding table names that model.onnx names otherwise, to show its names. */
   tableRenames: Map<string, string>;
+  /** The empty-past pass a load with `checkLater` still owes: it throws the reason the one session cannot stand in. Null: none owed. */
+  emptyPastCheck: (() => Promise<void>) | null;
 }
 
 /** One ONNX file of the model folder as the host read it. */
@@ -145,7 +147,7 @@ async function openSession(ort: OrtModule, options: LoadOptions, config: ModelCo
  */
 async function openOnWithPast(ort: OrtModule, files: ModelFiles, options: LoadOptions, config: ModelConfig): Promise<OpenedModel | string | null> {
   if (options.cache === false || !files.onnxWithPast) return null;
-  if (options.shareWeights === false) return 'a session per file was asked for';
+  if (options.shareWeights === false) return options.sharedRefusal ?? 'a session per file was asked for';
   const shownName = files.onnxFile ?? 'onnx/model.onnx';
   const shownFile = `${files.id}/${shownName}`;
   const runName = files.onnxWithPastFile ?? 'onnx/decoder_with_past.onnx';
@@ -161,6 +163,7 @@ async function openOnWithPast(ort: OrtModule, files: ModelFiles, options: LoadOp
   if (isMergedDecoder(shown) || shown.inputs.some((i) => PAST_INPUT.test(i.name))) return null;
   if ((files.externalData ?? []).length > 0) return `${shownFile} keeps its weights in external data files`;
   let opened: Opened | null = null;
+  const refused = (cause: unknown): string => `${runFile} could not run in place of ${shownFile}: ${errorMessage(cause)}`;
   try {
     const shownPlan = planGraph(shown, shownFile);
     if (shownPlan.fusedAttention.length > 0) return `${shownFile} computes attention in fused operators`;
@@ -176,9 +179,13 @@ async function openOnWithPast(ort: OrtModule, files: ModelFiles, options: LoadOp
     if (layers !== config.layers) throw new Error(`${runFile} has a cache for ${layers} layers, the model ${config.layers}`);
     // A backend that cannot run an empty past (zero-length tensors) keeps model.onnx for whole sequences.
     const inputs = [...opened.session.inputNames];
-    const check = await opened.session.run(feedsFor(ort, inputs, opened.mainSlots, [[0]], [], 0), [run.plan.logitsOutput]);
-    for (const t of Object.values(check)) t.dispose();
-    const session = opened.session;
+    const { session, mainSlots } = opened;
+    const logits = run.plan.logitsOutput;
+    const runEmptyPast = async (): Promise<void> => {
+      const check = await session.run(feedsFor(ort, inputs, mainSlots, [[0]], [], 0), [logits]);
+      for (const t of Object.values(check)) t.dispose();
+    };
+    if (!options.checkLater) await runEmptyPast();
     const cacheGraph: CacheGraph = { session, shared: true, inputs, slots: opened.mainSlots, file: runFile };
     return {
       plan: { ...opened.plan, probes },
@@ -194,10 +201,16 @@ async function openOnWithPast(ort: OrtModule, files: ModelFiles, options: LoadOp
       precision: precisionLabel(run.summary),
       sessionNote: null,
       tableRenames: tableRenames(shown, run.summary),
+      emptyPastCheck: options.checkLater
+        ? () =>
+            runEmptyPast().catch((cause: unknown) => {
+              throw new Error(refused(cause));
+            })
+        : null,
     };
   } catch (cause) {
     await opened?.session.release();
-    return `${runFile} could not run in place of ${shownFile}: ${errorMessage(cause)}`;
+    return refused(cause);
   }
 }
 
@@ -270,5 +283,6 @@ export async function openModel(ort: OrtModule, files: ModelFiles, options: Load
     precision: precisionLabel(p.summary),
     sessionNote,
     tableRenames: new Map(),
+    emptyPastCheck: null,
   };
 }

@@ -55,6 +55,14 @@ export interface LoadOptions {
    * reference the tests and the bench compare with).
    */
   shareWeights?: boolean;
+  /** Why `shareWeights` is false, said where the model's notes say why its weights are held twice. */
+  sharedRefusal?: string;
+  /**
+   * Whether the with-past graph's pass on an empty past, which shows it can run whole prompts, is
+   * left to `OnnxModel.checkDeferred` (default false: the load runs it). The page's engine answers the
+   * load first and runs that pass as the warm-up, while the user reaches for Run all (issue 18).
+   */
+  checkLater?: boolean;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import type * as Ort from 'onnxruntime-web';
 import { parseModelConfig, type ModelConfig } from '../common/model-config';
 import { LOGIT_ROWS_INPUT, withHead } from './onnx-edit';
@@ -78,6 +79,8 @@ export class OnnxModel implements EngineModel {
   private runPlan: GraphPlan;
   /** Why a model of two files holds its weights in two sessions, when it does. */
   private twoSessionNote: string | null = null;
+  /** The empty-past pass a load with `checkLater` left to `checkDeferred`, or null. */
+  private emptyPastCheck: (() => Promise<void>) | null = null;
   /** Embedding table names of the run graph that model.onnx names otherwise. */
   private tableRenames = new Map<string, string>();
   /** The past inputs of the instrumented graph (a graph with Optimum's cache inputs), fed empty for a whole-sequence pass. */
@@ -124,6 +127,23 @@ export class OnnxModel implements EngineModel {
     return this.twoSessionNote;
   }
 
+  /**
+   * Runs the pass a load with `checkLater` left owed: the with-past graph on an empty past, which
+   * shows the one session can run whole prompts. Returns why it cannot (the caller loads the model
+   * again, a session per file), or null: it can, or there was nothing to check.
+   */
+  async checkDeferred(): Promise<string | null> {
+    const check = this.emptyPastCheck;
+    this.emptyPastCheck = null;
+    if (!check) return null;
+    try {
+      await check();
+      return null;
+    } catch (cause) {
+      return errorMessage(cause);
+    }
+  }
+
   /** The ONNX file the instrumented session runs, inside its folder (a model of two files runs its with-past file). */
   get file(): string {
     return this.graphSource.file;
@@ -165,6 +185,7 @@ export class OnnxModel implements EngineModel {
     model.precisionText = opened.precision;
     model.twoSessionNote = opened.sessionNote;
     model.tableRenames = opened.tableRenames;
+    model.emptyPastCheck = opened.emptyPastCheck;
     return model;
   }
 

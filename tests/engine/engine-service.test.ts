@@ -7,6 +7,8 @@ import type { ModelUrls, WorkerRequest, WorkerResponse } from '../../src/engine/
 import { OnnxModel } from '../../src/engine/session';
 import { SEED_WORLD } from './load-model';
 import { GGUF_BROWSER_NOTE } from '../../src/common/gguf-notes';
+import { ortWithoutEmptyPast } from './no-empty-past';
+import { maxAbsDiff } from './reference-checks';
 
 const json = (file: string): unknown => JSON.parse(readFileSync(join(SEED_WORLD, file), 'utf8'));
 
@@ -125,6 +127,38 @@ describe('EngineService: one request queue for every host', () => {
       OnnxModel.prototype.forward = original;
     }
     expect(events).toEqual(['load result', 'pass 0 begins', 'pass 0 ends', 'pass 5,6 begins', 'pass 5,6 ends', 'forward result']);
+  });
+
+  it('loads a model again a session per file when its one session cannot run an empty past: after the answer, before the next request, and says so', async () => {
+    const refusing: EngineHost = { ...host, backends: async () => ({ attempts: [{ backend: 'wasm', ort: async () => ortWithoutEmptyPast, threads: 1 }], note: null }) };
+    const service = new EngineService(refusing);
+    services.push(service);
+    const events: WorkerResponse[] = [];
+    const load = service.submit({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 }, (m) => events.push(m));
+    const forward = service.submit({ runId: 2, type: 'forward', ids: [5, 6, 7] }, (m) => events.push(m));
+    await Promise.all([load, forward]);
+    expect(events.map((m) => `${m.runId} ${m.type}`)).toEqual(['1 result', '1 model-changed', '2 result']);
+    // The answer said one session; the change says why there are two, and which file runs now.
+    expect(events[0]).toMatchObject({ result: { weightsNote: null, file: 'seed-world/onnx/decoder_with_past.onnx' } });
+    const reason = 'seed-world/onnx/decoder_with_past.onnx could not run in place of seed-world/onnx/model.onnx: zero-length tensor';
+    expect(events[1]).toMatchObject({
+      modelId: 'seed-world',
+      message: null,
+      result: { weightsNote: `the weights are held twice (one session per file): ${reason}`, file: 'seed-world/onnx/model.onnx', kvCache: true },
+    });
+    // The forward ran on model.onnx, with the numbers of the one session where it runs (equal bit for bit: shared-weights.test.ts).
+    const { send, answers } = client();
+    await send({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 });
+    await send({ runId: 2, type: 'forward', ids: [5, 6, 7] });
+    const expected = (final(answers, 2) as { result: { lastLogits: Float32Array } }).result.lastLogits;
+    expect(maxAbsDiff((events[2] as { result: { lastLogits: Float32Array } }).result.lastLogits, expected)).toBe(0);
+  });
+
+  it('says nothing more after the answer when the one session runs an empty past', async () => {
+    const { send, answers } = client();
+    await send({ runId: 1, type: 'load', model: urls, backend: 'wasm', threads: 1 });
+    expect(answers.get(1)?.map((m) => m.type)).toEqual(['result']);
+    expect(final(answers, 1)).toMatchObject({ result: { weightsNote: null, file: 'seed-world/onnx/decoder_with_past.onnx' } });
   });
 
   it('cancels a queued generation, and forgets a cancel that comes after its run has ended', async () => {

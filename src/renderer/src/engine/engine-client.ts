@@ -1,5 +1,5 @@
 import type { GenerationState } from '../../../engine/generate';
-import type { BackendChoice, LoadResult, WorkerRequest, WorkerResponse, WorkerResults } from './protocol';
+import type { BackendChoice, LoadResult, ModelChanged, WorkerRequest, WorkerResponse, WorkerResults } from './protocol';
 
 type RequestBody<K extends keyof WorkerResults> = Omit<Extract<WorkerRequest, { type: K }>, 'runId' | 'type'>;
 
@@ -53,6 +53,10 @@ export class EngineClient {
   private nativeRuns = new Set<number>();
   /** Called when a native engine's port arrives after the page stopped waiting (a restart). */
   onNativeReady: (() => void) | null = null;
+  /** The newest load asked for, and what the engine said of its model after answering it (kept until the page takes it). */
+  private lastLoadRunId = 0;
+  private lateChange: ModelChanged | null = null;
+  private changeListener: ((change: ModelChanged) => void) | null = null;
 
   constructor(hasNativeEngine = false) {
     this.worker = this.spawn();
@@ -134,7 +138,24 @@ export class EngineClient {
     return worker;
   }
 
+  /**
+   * Where the newest load's model turns out other than its answer said (`model-changed`): given to
+   * `listener`, including a change that came before the listener was set.
+   */
+  onModelChanged(listener: (change: ModelChanged) => void): void {
+    this.changeListener = listener;
+    const late = this.lateChange;
+    this.lateChange = null;
+    if (late) listener(late);
+  }
+
   private receive(message: WorkerResponse): void {
+    if (message.type === 'model-changed') {
+      if (message.runId !== this.lastLoadRunId) return;
+      if (this.changeListener) this.changeListener(message);
+      else this.lateChange = message;
+      return;
+    }
     const pending = this.pending.get(message.runId);
     if (!pending) return;
     if (message.type === 'progress') {
@@ -202,7 +223,11 @@ export class EngineClient {
     const result = new Promise<WorkerResults[K]>((resolve, reject) => {
       this.pending.set(runId, { resolve: resolve as (value: unknown) => void, reject, onProgress });
     });
-    if (type === 'load') void this.load(runId, body as unknown as RequestBody<'load'>);
+    if (type === 'load') {
+      this.lastLoadRunId = runId;
+      this.lateChange = null;
+      void this.load(runId, body as unknown as RequestBody<'load'>);
+    }
     else void this.post({ runId, type, ...body } as unknown as WorkerRequest);
     return { runId, result };
   }

@@ -1,7 +1,7 @@
 import { markRaw, ref, shallowRef, type Ref } from 'vue';
 import { EngineClient } from '../engine/engine-client';
 import { loadRequest } from '../engine/load-request';
-import type { BackendChoice, LoadResult } from '../engine/protocol';
+import type { BackendChoice, LoadResult, ModelChanged } from '../engine/protocol';
 import { api } from '../platform/api';
 import { takeEarlyEngine, takeEarlyLoad } from '../start-early';
 import type { useModelsStore } from './models';
@@ -21,6 +21,21 @@ export function useEngineSession(models: ReturnType<typeof useModelsStore>, erro
   /** Said when the desktop app's native engine stopped: the reason; a restart is offered. */
   const nativeEngineNotice = ref<string | null>(null);
 
+  // The engine may say after a load's answer that the model runs otherwise (its one session could not
+  // run whole prompts: loaded again a session per file) or not at all; taken once the load is over.
+  let change: ModelChanged | null = null;
+  function applyChange(): void {
+    if (!change || loading.value) return;
+    const { modelId, result, message: reason } = change;
+    change = null;
+    loaded.value = result;
+    if (!result) errorBanner.value = `Could not load model "${modelId}": ${reason ?? 'unknown error'}`;
+  }
+  engine.onModelChanged((c) => {
+    change = c;
+    applyChange();
+  });
+
   async function loadModel(backend: BackendChoice = models.backendChoice): Promise<void> {
     const info = models.model;
     if (!info) {
@@ -38,6 +53,7 @@ export function useEngineSession(models: ReturnType<typeof useModelsStore>, erro
       errorBanner.value = `Could not load model "${info.id}": ${message(cause)}`;
     } finally {
       loading.value = false;
+      applyChange();
     }
   }
 
