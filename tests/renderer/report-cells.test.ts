@@ -26,7 +26,7 @@ describe('the HTML report of a notebook with a second cell of a kind', () => {
     ];
     await notebook.applyDoc(parseNotebook({ format: 'next-token-lab-notebook', version: 3, name: 'two', prompt: 'The sun', model: { id: 'gpt2-hub', sha256: null }, backend: null, appVersion: '0', savedAt: '2026-01-01T00:00:00.000Z', cells }));
     notebook.cells['pred-a'] = { status: 'done', error: null, ms: 1 };
-    const html = makeReport(notebook);
+    const html = await makeReport(notebook);
     expect(html.match(/<section class="cell unknown">/g)).toHaveLength(1);
     expect(html).toContain('A second predict cell: this version shows one of each kind.');
     expect(html).toContain('&quot;topK&quot;: 9');

@@ -1,7 +1,6 @@
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
-import './charts/echarts';
 import './styles.css';
 
 // The page's modules (Vue, ECharts, the cells) run in this task and its first mount in the next:

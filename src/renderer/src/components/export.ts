@@ -1,4 +1,5 @@
-import { init, type EChartsCoreOption } from 'echarts/core';
+import type { EChartsCoreOption } from 'echarts/core';
+import { loadECharts } from '../charts/load-echarts';
 
 /** Saves a blob under a file name through the browser's download mechanism. */
 export function downloadBlob(fileName: string, blob: Blob): void {
@@ -13,7 +14,8 @@ export function downloadBlob(fileName: string, blob: Blob): void {
 }
 
 /** Renders an option with the SVG renderer off screen and returns the SVG document. */
-export function optionToSvg(option: EChartsCoreOption, width: number, height: number, backgroundColor = '#ffffff'): string {
+export async function optionToSvg(option: EChartsCoreOption, width: number, height: number, backgroundColor = '#ffffff'): Promise<string> {
+  const { init } = await loadECharts();
   const host = document.createElement('div');
   const chart = init(host, null, { renderer: 'svg', ssr: true, width, height });
   try {

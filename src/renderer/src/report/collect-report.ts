@@ -33,7 +33,7 @@ function kindParams(notebook: NotebookStore, kind: CellKind): KindParams {
 }
 
 /** A cell's section: its parameters in the UI's words, its text results and its charts, found through the registry. */
-function cellSection(key: ReportCellKey, rows: ParamRow[]): ReportSection {
+async function cellSection(key: ReportCellKey, rows: ParamRow[]): Promise<ReportSection> {
   const info = reportCell(key);
   return {
     kind: 'cell',
@@ -42,25 +42,25 @@ function cellSection(key: ReportCellKey, rows: ParamRow[]): ReportSection {
     status: info?.status() ?? 'not shown',
     params: rows,
     texts: info?.texts?.() ?? [],
-    charts: registeredCharts(key).map((c) => ({ name: c.name, caption: c.caption(), svg: sanitizeSvg(optionToSvg(withCaption(c.option(), c.caption()), c.width(), c.height())) })),
+    charts: await Promise.all(registeredCharts(key).map(async (c) => ({ name: c.name, caption: c.caption(), svg: sanitizeSvg(await optionToSvg(withCaption(c.option(), c.caption()), c.width(), c.height())) }))),
   };
 }
 
 /** The report of the notebook as it is on screen: every cell it shows, Compare and Context too, each chart drawn again as SVG. */
-export function makeReport(notebook: NotebookStore): string {
+export async function makeReport(notebook: NotebookStore): Promise<string> {
   const doc = notebook.toDoc();
   const compare = useCompareStore();
   const tokens = notebook.tokens ? tokenLabels(notebook.tokens.pieces) : [];
-  const sections = doc.cells.map((cell): ReportSection => {
+  const sections = await Promise.all(doc.cells.map(async (cell): Promise<ReportSection> => {
     if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(fillLiveFields(cell.text, notebook.noteFields)) };
     const runtime = notebook.cells[cell.id];
     const reason = keptReason(cell, notebook.primary);
     // A cell of an unknown kind, or a second cell of a kind, is kept as read, not shown: reported as read.
     if (reason !== null || !isComputedCell(cell) || !runtime) return { kind: 'unknown', cellKind: cell.kind, json: JSON.stringify(cell, null, 2), ...(isComputedCell(cell) && reason ? { reason } : {}) };
     return cellSection(cell.kind, paramRows(kindParams(notebook, cell.kind), tokens));
-  });
-  sections.push(cellSection('compare', compareRows({ maxTokens: compare.maxTokens, columns: compare.columns })));
-  sections.push(cellSection('context', contextRows(notebook.contextDoc)));
+  }));
+  sections.push(await cellSection('compare', compareRows({ maxTokens: compare.maxTokens, columns: compare.columns })));
+  sections.push(await cellSection('context', contextRows(notebook.contextDoc)));
   const m = notebook.model;
   const card = m
     ? { name: m.name, description: m.description, type: m.modelType, layers: m.layers, heads: m.heads, 'key/value heads': m.kvHeads, hidden: m.hidden, vocabulary: m.vocab, context: m.context, parameters: m.parameters, precision: m.precision, source: m.source }
@@ -77,7 +77,7 @@ export function makeReport(notebook: NotebookStore): string {
   });
 }
 
-export function downloadReport(notebook: NotebookStore): void {
-  const html = makeReport(notebook);
+export async function downloadReport(notebook: NotebookStore): Promise<void> {
+  const html = await makeReport(notebook);
   downloadBlob(`${slug(notebook.notebookName || 'notebook')}-report.html`, new Blob([html], { type: 'text/html' }));
 }
