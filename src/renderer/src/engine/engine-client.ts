@@ -238,6 +238,18 @@ export class EngineClient {
   }
 
   /**
+   * A new worker for the next model when the page's worker holds one and has nothing in flight: a
+   * worker's WebAssembly memory never shrinks, so the sessions of the models loaded before would
+   * keep their high-water mark for as long as the page lives (issue 18). Returns whether it did.
+   */
+  renewWorker(): boolean {
+    if (this.route !== 'worker' || this.pending.size > 0) return false;
+    this.worker.terminate();
+    this.worker = this.spawn();
+    return true;
+  }
+
+  /**
    * Stops everything at once: every pending call is rejected; the worker is replaced (the native
    * engine is asked to cancel and its late answers are ignored).
    */

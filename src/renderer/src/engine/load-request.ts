@@ -31,9 +31,14 @@ function wasmThreads(bytes: number): number {
   return globalThis.crossOriginIsolated ? threadsFor(bytes, navigator.hardwareConcurrency || 1) : 1;
 }
 
+/** The bytes of `model`'s files in `variant` (null: the folder's first). */
+export function modelBytes(model: PageModelInfo, variant: string | null): number {
+  return model.variants.find((v) => v.name === variant)?.bytes ?? model.bytes;
+}
+
 /** The load of `model` in `variant` (null: the folder's first) on `backend`. */
 export function loadRequest(model: PageModelInfo, variant: string | null, backend: BackendChoice): LoadRequest {
-  const bytes = model.variants.find((v) => v.name === variant)?.bytes ?? model.bytes;
+  const bytes = modelBytes(model, variant);
   return { model: modelUrls(model, variant), backend, threads: wasmThreads(bytes) };
 }
 

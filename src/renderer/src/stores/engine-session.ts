@@ -1,10 +1,15 @@
 import { markRaw, ref, shallowRef, type Ref } from 'vue';
 import { EngineClient } from '../engine/engine-client';
-import { loadRequest } from '../engine/load-request';
+import { loadRequest, modelBytes } from '../engine/load-request';
 import type { BackendChoice, LoadResult, ModelChanged } from '../engine/protocol';
 import { api } from '../platform/api';
 import { takeEarlyEngine, takeEarlyLoad } from '../start-early';
 import type { useModelsStore } from './models';
+
+/** A page's worker is replaced before its next load once it has loaded this many models, */
+export const WORKER_LOADS = 8;
+/** or once it has held a model whose files are larger than this. */
+export const WORKER_LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 
 function message(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
@@ -36,6 +41,20 @@ export function useEngineSession(models: ReturnType<typeof useModelsStore>, erro
     applyChange();
   });
 
+  // The page's worker keeps the high-water mark of all it ran (its WebAssembly memory never shrinks,
+  // and its other memory levels off only after dozens of models): it is replaced before a load once it
+  // has held a large model or loaded several (issue 18). Not while anything runs in it.
+  let workerLoads = 0;
+  let workerHeldLarge = false;
+  function renewWorkerIfDue(bytes: number): void {
+    if ((workerLoads >= WORKER_LOADS || workerHeldLarge) && engine.renewWorker()) {
+      workerLoads = 0;
+      workerHeldLarge = false;
+    }
+    workerLoads++;
+    workerHeldLarge ||= bytes > WORKER_LARGE_MODEL_BYTES;
+  }
+
   async function loadModel(backend: BackendChoice = models.backendChoice): Promise<void> {
     const info = models.model;
     if (!info) {
@@ -43,6 +62,7 @@ export function useEngineSession(models: ReturnType<typeof useModelsStore>, erro
       return;
     }
     const request = loadRequest(info, models.variant, backend);
+    renewWorkerIfDue(modelBytes(info, models.variant));
     loading.value = true;
     loaded.value = null;
     try {
