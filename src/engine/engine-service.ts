@@ -3,6 +3,7 @@ import { formatHook, sortHookNames } from '../common/hook-names';
 import { compareStepBatch } from './compare-step';
 import { fitPrompt } from './cell-results';
 import { continueGeneration } from './generate';
+import { loadResult } from './load-result';
 import { logitLens } from './logit-lens';
 import { nextTask } from './next-task';
 import type {
@@ -136,28 +137,17 @@ export class EngineService {
     const loaded = await this.host.loadEngineModel(urls, threads);
     const m = loaded.model;
     this.model = m;
-    const c = m.config;
-    return {
-      modelId: urls.id,
-      source: m.source,
-      capabilities: m.capabilities,
+    return loadResult(urls.id, m, {
       backend: 'native',
       threads: m.threads,
       loadMs: this.host.now() - started,
       backendNote: loaded.note,
-      kvCache: m.hasCache,
-      kvCacheNote: m.cacheNote,
       weightsNote: null,
       // llama.cpp hands out the logits only: no other point inside the model can be read.
       hooks: [formatHook({ hook: 'unembed.hook_out' })],
       file: loaded.file,
       precision: loaded.precision,
-      layers: c.layers,
-      heads: c.heads,
-      hidden: c.hidden,
-      context: c.context,
-      vocab: c.vocabSize,
-    };
+    });
   }
 
   /**
@@ -186,27 +176,16 @@ export class EngineService {
     }
     const m = this.onnx;
     if (!m) throw lastError;
-    const c = m.config;
-    return {
-      modelId: urls.id,
-      source: m.source,
-      capabilities: m.capabilities,
+    return loadResult(urls.id, m, {
       backend: m.backend,
       threads: m.backend === 'webgpu' ? 0 : m.threads,
       loadMs: this.host.now() - started,
       backendNote,
-      kvCache: m.hasCache,
-      kvCacheNote: m.cacheNote,
       weightsNote: m.sessionNote,
       file: m.file,
       precision: m.precision,
-      layers: c.layers,
-      heads: c.heads,
-      hidden: c.hidden,
-      context: c.context,
-      vocab: c.vocabSize,
       hooks: sortHookNames([...new Set(m.plan.probes.map((p) => p.hook)), formatHook({ hook: 'unembed.hook_out' })]),
-    };
+    });
   }
 
   tokenize(text: string): TokenizeResult {
