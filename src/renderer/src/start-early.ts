@@ -2,7 +2,6 @@ import { PageModelList } from '../../common/model-info';
 import { EngineClient } from './engine/engine-client';
 import { isSameLoad, loadRequest, startingModel, type LoadRequest } from './engine/load-request';
 import type { LoadResult } from './engine/protocol';
-import { api } from './platform/api';
 import { takeStarted } from './start-engine';
 
 /**
@@ -17,9 +16,11 @@ let earlyLoad: Promise<{ request: LoadRequest; result: Promise<LoadResult> } | n
 
 export function startEarly(): void {
   const first = takeStarted();
-  const started = (engine ??= first?.engine ?? new EngineClient(api.nativeEngine === true));
-  // The desktop app's list comes checked through its preload; the served one is checked here, as api.ts does.
-  modelList ??= first ? first.modelList.then((list) => (window.ntl ? (list as PageModelList) : PageModelList.parse(list))) : api.models.list();
+  const started = (engine ??= first?.engine ?? new EngineClient(window.ntl?.nativeEngine === true));
+  // The desktop app's list comes checked through its preload; the served one is checked here, as api.ts
+  // does. Not through api.ts where the page's first task asked for it: api.ts's schemas (notebooks,
+  // served models, ...) are built with the page's own modules, not in this task (issue 18).
+  modelList ??= first ? first.modelList.then((list) => (window.ntl ? (list as PageModelList) : PageModelList.parse(list))) : import('./platform/api').then(({ api }) => api.models.list());
   // Said where it is asked for (the store's first listing); not an unhandled rejection before then.
   modelList.catch(() => undefined);
   earlyLoad ??= modelList.then(
