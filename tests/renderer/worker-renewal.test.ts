@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WORKER_LARGE_MODEL_BYTES, WORKER_LOADS } from '../../src/renderer/src/stores/engine-session';
-import type { FakeWorker } from './fake-worker';
+import { until, type FakeWorker } from './fake-worker';
 import { freshPage, hub, lastWorker, loadResult, other } from './store-fixtures';
 
 /** Both listed models, the hub's files as large as `hubBytes`. */
@@ -58,5 +58,23 @@ describe('the page replaces its engine worker between models', () => {
     const next = await switchTo('seed-world');
     expect(next).not.toBe(first);
     expect(next.posted.map((m) => m.type)).toEqual(['load']);
+  });
+
+  it('waits for the calls in flight in the old worker before replacing it', async () => {
+    hubBytes = WORKER_LARGE_MODEL_BYTES + 1;
+    const { notebook, first, switchTo } = await notebookWithWorkers();
+    expect(await switchTo('gpt2-hub')).toBe(first);
+    const neighbours = notebook.engine.call('embedding-neighbours', { id: 1, k: 5 }).result;
+    const switched = notebook.setModel('seed-world');
+    await new Promise((r) => setTimeout(r, 50));
+    // Still the old worker, the load not yet asked for anywhere.
+    expect(lastWorker()).toBe(first);
+    expect(first.posted.filter((m) => m.type === 'load')).toHaveLength(2);
+    await first.reply('embedding-neighbours', { id: 1, neighbours: [] });
+    await neighbours;
+    await until(() => lastWorker() !== first, 'a new worker');
+    await lastWorker().reply('load', loadResult('seed-world'));
+    await switched;
+    expect(notebook.loaded?.modelId).toBe('seed-world');
   });
 });

@@ -11,6 +11,8 @@ interface Pending {
 
 /** How long the page waits for the desktop app's native engine before it runs on its own worker. */
 const NATIVE_WAIT_MS = 10_000;
+/** How long a worker due for renewal is given to finish the calls in flight before the load goes to it as it is. */
+const RENEW_WAIT_MS = 10_000;
 
 /** Where a model runs: the page's worker (WebGPU or WASM) or the desktop app's native engine. */
 export type EngineRoute = 'worker' | 'native';
@@ -56,6 +58,8 @@ export class EngineClient {
   /** The newest load asked for, and what the engine said of its model after answering it (kept until the page takes it). */
   private lastLoadRunId = 0;
   private lateChange: ModelChanged | null = null;
+  /** Waiting for no call to be in flight. */
+  private idleWaiters: (() => void)[] = [];
   private changeListener: ((change: ModelChanged) => void) | null = null;
 
   constructor(hasNativeEngine = false) {
@@ -119,6 +123,7 @@ export class EngineClient {
       this.pending.delete(runId);
       pending?.reject(error);
     }
+    this.settled();
     return wasNative;
   }
 
@@ -134,6 +139,7 @@ export class EngineClient {
       const error = new Error(`the engine worker failed: ${event.message || 'unknown error'}`);
       for (const p of this.pending.values()) p.reject(error);
       this.pending.clear();
+      this.settled();
     };
     return worker;
   }
@@ -165,6 +171,7 @@ export class EngineClient {
     this.pending.delete(message.runId);
     if (message.type === 'error') pending.reject(new Error(message.message));
     else pending.resolve(message.result);
+    this.settled();
   }
 
   private async post(message: WorkerRequest): Promise<void> {
@@ -242,11 +249,20 @@ export class EngineClient {
    * worker's WebAssembly memory never shrinks, so the sessions of the models loaded before would
    * keep their high-water mark for as long as the page lives (issue 18). Returns whether it did.
    */
-  renewWorker(): boolean {
+  async renewWorker(): Promise<boolean> {
+    if (this.route !== 'worker') return false;
+    // Calls still running (a cell's neighbours of the model before) would hold the load back in the
+    // old worker as well: they finish first, for up to RENEW_WAIT_MS.
+    if (this.pending.size > 0) await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, RENEW_WAIT_MS))]);
     if (this.route !== 'worker' || this.pending.size > 0) return false;
     this.worker.terminate();
     this.worker = this.spawn();
     return true;
+  }
+
+  /** Tells those waiting for the worker to be idle (`renewWorker`) once no call waits for an answer. */
+  private settled(): void {
+    if (this.pending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   /**
@@ -259,6 +275,7 @@ export class EngineClient {
       p.reject(new Error(reason));
     }
     this.pending.clear();
+    this.settled();
     this.nativeRuns.clear();
     this.worker.terminate();
     this.worker = this.spawn();

@@ -46,8 +46,8 @@ export function useEngineSession(models: ReturnType<typeof useModelsStore>, erro
   // has held a large model or loaded several (issue 18). Not while anything runs in it.
   let workerLoads = 0;
   let workerHeldLarge = false;
-  function renewWorkerIfDue(bytes: number): void {
-    if ((workerLoads >= WORKER_LOADS || workerHeldLarge) && engine.renewWorker()) {
+  async function renewWorkerIfDue(bytes: number): Promise<void> {
+    if ((workerLoads >= WORKER_LOADS || workerHeldLarge) && (await engine.renewWorker())) {
       workerLoads = 0;
       workerHeldLarge = false;
     }
@@ -62,10 +62,10 @@ export function useEngineSession(models: ReturnType<typeof useModelsStore>, erro
       return;
     }
     const request = loadRequest(info, models.variant, backend);
-    renewWorkerIfDue(modelBytes(info, models.variant));
     loading.value = true;
     loaded.value = null;
     try {
+      await renewWorkerIfDue(modelBytes(info, models.variant));
       // The page's first load is usually the one started before the page was built (start-early.ts).
       loaded.value = await ((await takeEarlyLoad(request)) ?? engine.call('load', request).result);
       errorBanner.value = null;
