@@ -10,19 +10,17 @@
  *   GEN_PROFILE_ONLY=top-p node --cpu-prof bin/bench.mjs --gen-profile .cache/bench/gpt2-small 5
  */
 import type * as Ort from 'onnxruntime-web';
-import { OnnxModel } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
 import { median } from './engine-bench';
 import { cachedLoops } from './cached-loops';
-import { benchModelFiles } from './step-bench';
+import { loadBenchModel } from './step-bench';
 
 const STEPS = 16;
 let cpuStart = process.cpuUsage();
 
 export async function runGenProfile(dir: string, rounds: number): Promise<void> {
   const ort = await loadOrt('native');
-  const { files, withPast } = benchModelFiles(dir);
-  const model = await OnnxModel.load(ort, files, { backend: 'native', threads: 1 });
+  const { model, withPast } = await loadBenchModel(ort, dir, 1);
   const vocab = model.tokenizer.info.vocabSize;
   const prompt = Array.from({ length: 128 }, (_, i) => (i * 7919 + 13) % vocab);
   const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' } as const;
