@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-web';
 import { resolveSampling } from '../../src/common/sampling-strategy';
 import { applyChain } from '../../src/engine/sampling/chain';
-import { OnnxModel, type ModelFiles } from '../../src/engine/session';
+import { OnnxModel, type OrtModule } from '../../src/engine/session';
 import { loadOrt } from '../../src/node/ort-runtime';
 import { cachedLoops } from './cached-loops';
 import { median, readFiles, timePair, timeTurns, type Measure } from './engine-bench';
@@ -27,18 +27,20 @@ const SAMPLERS = {
 
 
 /**
- * The bench model's files as the engine takes them (model.onnx and its decoder_with_past.onnx, the
- * graphs without their weights, as ntl reads them), and the cache graph's path for a bare session
- * (onnxruntime-node reads it; no copy of its bytes in the process before the peak is read).
+ * The bench model loaded from its files as the engine takes them (model.onnx and its
+ * decoder_with_past.onnx, the graphs without their weights, as ntl reads them), and the cache
+ * graph's path for a bare session (onnxruntime-node reads it; no copy of its bytes in the process
+ * before the peak is read). The files (tokenizer.json's parsed 50,000-entry vocabulary and merges
+ * among them) are not kept after the load, as in `ntl`: every full collection during generation
+ * marks what stays on the JS heap.
  */
-export function benchModelFiles(dir: string): { files: ModelFiles; withPast: string } {
-  return { files: readFiles(dir), withPast: join(dir, 'onnx/decoder_with_past.onnx') };
+export async function loadBenchModel(ort: OrtModule, dir: string, threads: number): Promise<{ model: OnnxModel; withPast: string }> {
+  return { model: await OnnxModel.load(ort, readFiles(dir), { backend: 'native', threads }), withPast: join(dir, 'onnx/decoder_with_past.onnx') };
 }
 
 export async function runStep(dir: string, threads: number, runs: number): Promise<Measure[]> {
   const ort = await loadOrt('native');
-  const { files, withPast } = benchModelFiles(dir);
-  const model = await OnnxModel.load(ort, files, { backend: 'native', threads });
+  const { model, withPast } = await loadBenchModel(ort, dir, threads);
   const sessions = model.sessionNote ?? (model.cacheShared ? 'one session, the cache graph running everything' : 'one session');
   const out: Measure[] = [{ metric: 'peak memory after loading (RSS of the process)', unit: 'MB', value: process.resourceUsage().maxRSS / 1024, note: `${sessions}; the graphs read without their weights (onnxruntime-node reads them from the files)` }];
 
