@@ -49,7 +49,10 @@ describe('sampling on seed-world', () => {
       { text: ' mat. The cat sat', ids: [325, 13, 267, 305, 301], logProb: -2.2167708632005505, stopReason: 'max-tokens' },
       { text: ' mat. The cat likes', ids: [325, 13, 267, 305, 505], logProb: -2.4912230726732068, stopReason: 'max-tokens' },
     ]);
-    expect(result.steps.map((s) => [s.id, s.rank, s.prob, s.entropy])).toEqual([[325, 1, 0.9988284211782361, 0.01641612813304462], [292, 2, 0.35416071413085426, 1.012417641306077], [608, 1, 0.9975437686414915, 0.03610900962892408], [13, 1, 0.9996551621769998, 0.006027456295700266], [267, 1, 0.8459133090361987, 0.8942314810597299]]);
+    expect(result.steps.map((s) => [s.id, s.rank, s.prob])).toEqual([[325, 1, 0.9988284211782361], [292, 2, 0.35416071413085426], [608, 1, 0.9975437686414915], [13, 1, 0.9996551621769998], [267, 1, 0.8459133090361987]]);
+    // The entropy from the softmax's own terms (softmaxAndEntropy), not a logarithm per token: the same to 13 places.
+    const entropies = [0.01641612813304462, 1.012417641306077, 0.03610900962892408, 0.006027456295700266, 0.8942314810597299];
+    result.steps.forEach((s, i) => expect(s.entropy).toBeCloseTo(entropies[i] ?? NaN, 13));
     expect(result.score).toBe(-0.24186385723222875);
   });
 

@@ -93,12 +93,14 @@ describe('sampler chain properties', () => {
     );
   });
 
-  it('the softmax with its entropy gives the bits of the softmax and of entropyBits apart', () => {
+  it('the softmax with its entropy gives the bits of the softmax, and entropyBits of it to the last few places', () => {
     fc.assert(
       fc.property(logitsArb, fc.double({ min: 0.05, max: 5, noNaN: true }), (logits, t) => {
         const { probs, entropy } = softmaxAndEntropy(logits, t, true);
         expect(Array.from(probs)).toEqual(Array.from(softmax(logits, t)));
-        expect(entropy).toBe(entropyBits(softmax(logits, t)));
+        const bits = entropyBits(softmax(logits, t));
+        expect(Math.abs(entropy - bits)).toBeLessThanOrEqual(1e-12 * Math.max(1, bits));
+        expect(entropy).toBeGreaterThanOrEqual(0);
       }),
     );
   });

@@ -1,4 +1,4 @@
-import { entropyBits, softmax, softmaxAndEntropy } from './distribution';
+import { softmax, softmaxAndEntropy, softmaxEntropy } from './distribution';
 
 /**
  * The sampler chain's softmaxes, computed once: a stage that takes the softmax of its input
@@ -9,7 +9,7 @@ import { entropyBits, softmax, softmaxAndEntropy } from './distribution';
 type Logits = Float64Array;
 
 /** A stage's softmax of its input, with the input's largest logit and the unnormalised exponentials... */
-const softmaxOf = new WeakMap<Logits, { max: number; exps: Float64Array; probs: Float64Array }>();
+const softmaxOf = new WeakMap<Logits, { max: number; sum: number; exps: Float64Array; probs: Float64Array }>();
 /** ...and, for a stage's output that only removes tokens, the array whose logits it keeps. */
 const keptFrom = new WeakMap<Logits, Logits>();
 
@@ -29,14 +29,14 @@ export function stageProbabilities(logits: Logits): Float64Array {
   }
   const probs = new Float64Array(n);
   for (let i = 0; i < n; i++) probs[i] = (exps[i] ?? 0) / sum;
-  softmaxOf.set(logits, { max, exps, probs });
+  softmaxOf.set(logits, { max, sum, exps, probs });
   return probs;
 }
 
 /** The model's distribution, `softmax(logits, 1)` of the chain's input, and its entropy in bits: a stage's softmax of the same array where there is one. */
 export function modelDistribution(logits: Logits): { probs: Float64Array; entropy: number } {
   const own = softmaxOf.get(logits);
-  return own ? { probs: own.probs.slice(), entropy: entropyBits(own.probs) } : softmaxAndEntropy(logits, 1, true);
+  return own ? { probs: own.probs.slice(), entropy: softmaxEntropy(logits, own.probs, own.max, own.sum) } : softmaxAndEntropy(logits, 1, true);
 }
 
 /**
