@@ -42,7 +42,7 @@ export function requestInitiator(request: Request): string | null {
 }
 
 function toResponse(routed: RoutedResponse, method: string): Response {
-  if (method === 'HEAD' || routed.body.kind === 'json') {
+  if (method === 'HEAD' || routed.body.kind !== 'file') {
     return new Response(method === 'HEAD' ? null : routed.body.kind === 'json' ? routed.body.text : null, { status: routed.status, headers: routed.headers });
   }
   const stream = Readable.toWeb(createReadStream(routed.body.path));
@@ -61,7 +61,7 @@ export async function handleAppRequest(routes: AppRoutes, request: Request, opti
   if (initiator !== null && !options.isTrustedOrigin(initiator)) {
     return toResponse(jsonResponse(403, { error: `refused a request from ${initiator}` }), request.method);
   }
-  return toResponse(await routeAppRequest(routes, request.method, url.pathname), request.method);
+  return toResponse(await routeAppRequest(routes, request.method, url.pathname, request.headers.get('if-none-match')), request.method);
 }
 
 /**

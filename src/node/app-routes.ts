@@ -15,7 +15,7 @@ export interface AppRoutes {
   registry: ModelRegistry;
 }
 
-export type RoutedBody = { kind: 'file'; path: string; size: number } | { kind: 'json'; text: string };
+export type RoutedBody = { kind: 'file'; path: string; size: number } | { kind: 'json'; text: string } | { kind: 'none' };
 
 export interface RoutedResponse {
   status: number;
@@ -91,16 +91,20 @@ export function pathSegments(pathname: string): string[] {
   });
 }
 
-async function fileResponse(path: string, cacheControl: string): Promise<RoutedResponse> {
+/**
+ * A file's response, with a validator of its size and modification time: a file asked for again
+ * (`no-cache`: a model's files, index.html) is answered 304 without its bytes when it has not changed
+ * since the copy the browser holds (`ifNoneMatch`), and sent again when it has.
+ */
+async function fileResponse(path: string, cacheControl: string, ifNoneMatch?: string | null): Promise<RoutedResponse> {
   const info = await stat(path);
-  return {
-    status: 200,
-    headers: { ...baseHeaders(contentTypeOf(path)), 'Content-Length': String(info.size), 'Cache-Control': cacheControl },
-    body: { kind: 'file', path, size: info.size },
-  };
+  const tag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+  const headers = { ...baseHeaders(contentTypeOf(path)), 'Cache-Control': cacheControl, ETag: tag };
+  if (ifNoneMatch?.split(',').some((t) => t.trim() === tag)) return { status: 304, headers, body: { kind: 'none' } };
+  return { status: 200, headers: { ...headers, 'Content-Length': String(info.size) }, body: { kind: 'file', path, size: info.size } };
 }
 
-async function staticFile(rendererDir: string, segments: string[]): Promise<RoutedResponse> {
+async function staticFile(rendererDir: string, segments: string[], ifNoneMatch?: string | null): Promise<RoutedResponse> {
   const root = resolve(rendererDir);
   const wanted = join(root, ...(segments.length === 0 ? ['index.html'] : segments));
   let real: string;
@@ -114,7 +118,7 @@ async function staticFile(rendererDir: string, segments: string[]): Promise<Rout
   if (!isInside(realRoot, real)) throw new RequestError(403, `refused path /${segments.join('/')}`);
   const info = await stat(real);
   if (!info.isFile()) throw new RequestError(404, `not found: /${segments.join('/')}`);
-  return fileResponse(real, cacheControlFor(segments));
+  return fileResponse(real, cacheControlFor(segments), ifNoneMatch);
 }
 
 /**
@@ -132,9 +136,10 @@ export function cacheControlFor(segments: readonly string[]): string {
 
 /**
  * Maps a GET or HEAD request for `pathname` to a response: `/models/<id>/<file>` is one of a
- * model's files, anything else a file of the built renderer (`/` is index.html).
+ * model's files, anything else a file of the built renderer (`/` is index.html). `ifNoneMatch` is
+ * the request's If-None-Match header: a file unchanged since is answered 304.
  */
-export async function routeAppRequest(routes: AppRoutes, method: string, pathname: string): Promise<RoutedResponse> {
+export async function routeAppRequest(routes: AppRoutes, method: string, pathname: string, ifNoneMatch?: string | null): Promise<RoutedResponse> {
   try {
     if (method !== 'GET' && method !== 'HEAD') {
       const response = jsonResponse(405, { error: `method ${method} not allowed here` });
@@ -146,9 +151,9 @@ export async function routeAppRequest(routes: AppRoutes, method: string, pathnam
       const [, id, ...rest] = segments;
       if (id === undefined || rest.length === 0) throw new RequestError(404, `not found: ${pathname} (expected /models/<id>/<file>)`);
       const path = await routes.registry.fileForRequest(id, rest.join('/'));
-      return await fileResponse(path, 'no-cache');
+      return await fileResponse(path, 'no-cache', ifNoneMatch);
     }
-    return await staticFile(routes.rendererDir, segments);
+    return await staticFile(routes.rendererDir, segments, ifNoneMatch);
   } catch (cause) {
     return errorResponse(cause);
   }

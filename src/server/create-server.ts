@@ -259,7 +259,7 @@ async function handle(options: ServerOptions, request: IncomingMessage, response
     response.on('close', () => {
       if (!response.writableFinished) closed.abort();
     });
-    routed = segments[0] === 'api' ? await routeApi(options, request, url, segments, closed.signal) : await routeAppRequest(options, method, url.pathname);
+    routed = segments[0] === 'api' ? await routeApi(options, request, url, segments, closed.signal) : await routeAppRequest(options, method, url.pathname, request.headers['if-none-match']);
   } catch (cause) {
     routed = errorResponse(cause);
   }
@@ -268,8 +268,8 @@ async function handle(options: ServerOptions, request: IncomingMessage, response
     response.end();
     return;
   }
-  if (routed.body.kind === 'json') {
-    response.end(routed.body.text);
+  if (routed.body.kind !== 'file') {
+    response.end(routed.body.kind === 'json' ? routed.body.text : undefined);
     return;
   }
   const stream = createReadStream(routed.body.path);

@@ -109,6 +109,27 @@ describe('HTTP server of the browser build', () => {
     expect((await fetch(`${base}/models/tiny/config.json`)).headers.get('cache-control')).toBe('no-cache');
   });
 
+  it("answers a model's file the browser holds unchanged with 304 and no bytes, and sends it again once it changed", async () => {
+    const url = `${base}/models/tiny/config.json`;
+    const first = await fetch(url);
+    const tag = first.headers.get('etag');
+    expect(first.status).toBe(200);
+    expect(tag).toMatch(/^W\/"[0-9a-f]+-[0-9a-f]+"$/);
+    const text = await first.text();
+    const again = await fetch(url, { headers: { 'If-None-Match': `"other", ${tag ?? ''}` } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    expect(again.headers.get('etag')).toBe(tag);
+    // The same size, written again a second later: another modification time, so the file is sent.
+    await new Promise((r) => setTimeout(r, 1100));
+    await writeFile(join(models, 'tiny', 'config.json'), text);
+    const changed = await fetch(url, { headers: { 'If-None-Match': tag ?? '' } });
+    expect(changed.status).toBe(200);
+    expect(await changed.text()).toBe(text);
+    expect(changed.headers.get('etag')).not.toBe(tag);
+    expect((await fetch(`${base}/`, { headers: { 'If-None-Match': (await fetch(`${base}/`)).headers.get('etag') ?? '' } })).status).toBe(304);
+  });
+
   it('names its workspace folder and offers no way for a page to open another', async () => {
     const res = await fetch(`${base}/api/workspace`);
     expect(res.status).toBe(200);
