@@ -2,19 +2,9 @@ import { effectScope, ref } from 'vue';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NeighboursResult } from '../../src/renderer/src/engine/protocol';
 import { until } from './fake-worker';
-import { freshPage, lastWorker, loadResult } from './store-fixtures';
+import { freshPage, loadedNotebook } from './store-fixtures';
 
 vi.mock('../../src/renderer/src/platform/api', async () => ({ api: (await import('./store-fixtures')).fakeApi }));
-
-async function loadedNotebook() {
-  const { useNotebookStore } = await import('../../src/renderer/src/stores/notebook');
-  const notebook = useNotebookStore();
-  const init = notebook.init();
-  const worker = lastWorker();
-  await worker.reply('load', loadResult('gpt2-hub'));
-  await init;
-  return { notebook, worker };
-}
 
 const found = (id: number, text: string): NeighboursResult => ({ id, piece: { id, text, display: text }, vocab: 320, neighbours: [{ id, piece: { id, text, display: text }, similarity: 1 }] });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LoadResult, WorkerResponse } from '../../src/renderer/src/engine/protocol';
 import { until } from './fake-worker';
-import { freshPage, lastWorker, loadResult } from './store-fixtures';
+import { freshPage, loadedNotebook, loadResult } from './store-fixtures';
 
 vi.mock('../../src/renderer/src/platform/api', async () => ({ api: (await import('./store-fixtures')).fakeApi }));
 
@@ -13,16 +13,6 @@ vi.mock('../../src/renderer/src/platform/api', async () => ({ api: (await import
 
 const perFile = (modelId: string): Partial<LoadResult> => ({ ...loadResult(modelId), weightsNote: 'the weights are held twice (one session per file): zero-length tensor', file: `${modelId}/onnx/model.onnx` });
 
-async function loadedNotebook() {
-  const { useNotebookStore } = await import('../../src/renderer/src/stores/notebook');
-  const notebook = useNotebookStore();
-  const init = notebook.init();
-  const worker = lastWorker();
-  const load = await worker.reply('load', { ...loadResult('gpt2-hub'), weightsNote: null });
-  await init;
-  return { notebook, worker, load };
-}
-
 describe('the page when the engine changes the model after answering its load', () => {
   beforeEach(freshPage);
   afterEach(() => {
@@ -30,7 +20,7 @@ describe('the page when the engine changes the model after answering its load', 
   });
 
   it('shows the model as it runs now: a session per file, with the reason', async () => {
-    const { notebook, worker, load } = await loadedNotebook();
+    const { notebook, worker, load } = await loadedNotebook({ ...loadResult('gpt2-hub'), weightsNote: null });
     expect(notebook.loaded?.weightsNote).toBeNull();
     const banner = notebook.errorBanner;
     worker.answer({ runId: load.runId, type: 'model-changed', modelId: 'gpt2-hub', result: perFile('gpt2-hub') as LoadResult, message: null });
@@ -40,14 +30,14 @@ describe('the page when the engine changes the model after answering its load', 
   });
 
   it('says why no model is loaded when loading it again failed', async () => {
-    const { notebook, worker, load } = await loadedNotebook();
+    const { notebook, worker, load } = await loadedNotebook({ ...loadResult('gpt2-hub'), weightsNote: null });
     worker.answer({ runId: load.runId, type: 'model-changed', modelId: 'gpt2-hub', result: null, message: 'gpt2-hub/onnx/model.onnx: out of memory' });
     expect(notebook.loaded).toBeNull();
     expect(notebook.errorBanner).toBe('Could not load model "gpt2-hub": gpt2-hub/onnx/model.onnx: out of memory');
   });
 
   it("ignores what is said of a load the page has moved on from", async () => {
-    const { notebook, worker, load } = await loadedNotebook();
+    const { notebook, worker, load } = await loadedNotebook({ ...loadResult('gpt2-hub'), weightsNote: null });
     const switched = notebook.setModel('seed-world');
     await until(() => worker.pending('load') !== undefined, 'the second load');
     // The first load's change arrives after the second load was asked for: its model is gone.

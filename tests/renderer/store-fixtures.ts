@@ -35,6 +35,17 @@ export function lastWorker(): FakeWorker {
 
 export const loadResult = (modelId: string): Partial<LoadResult> => ({ modelId, backend: 'wasm', threads: 1, backendNote: null, context: 64, layers: 2, heads: 2 });
 
+/** The notebook store, its first load answered with `result` (the test file mocks the page's api); its worker and that load request. */
+export async function loadedNotebook(result: Partial<LoadResult> = loadResult('gpt2-hub')) {
+  const { useNotebookStore } = await import('../../src/renderer/src/stores/notebook');
+  const notebook = useNotebookStore();
+  const init = notebook.init();
+  const worker = lastWorker();
+  const load = await worker.reply('load', result);
+  await init;
+  return { notebook, worker, load };
+}
+
 /** The tokenizer's answer for `pieces` (text of each token; ids are their positions + 10). */
 export function tokenized(...texts: string[]): TokenizeResult {
   return { pieces: texts.map((text, i) => ({ id: i + 10, text, display: text.replace(/^ /, '␣') })), dropped: 0, context: 64 };

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WORKER_LARGE_MODEL_BYTES, WORKER_LOADS } from '../../src/renderer/src/stores/engine-session';
 import { until, type FakeWorker } from './fake-worker';
-import { freshPage, hub, lastWorker, loadResult, other } from './store-fixtures';
+import { freshPage, hub, lastWorker, loadedNotebook, loadResult, other } from './store-fixtures';
 
 /** Both listed models, the hub's files as large as `hubBytes`. */
 let hubBytes = 1;
@@ -15,12 +15,7 @@ vi.mock('../../src/renderer/src/platform/api', async () => {
  * a load once it has loaded WORKER_LOADS models, or held one larger than WORKER_LARGE_MODEL_BYTES.
  */
 async function notebookWithWorkers() {
-  const { useNotebookStore } = await import('../../src/renderer/src/stores/notebook');
-  const notebook = useNotebookStore();
-  const init = notebook.init();
-  const first = lastWorker();
-  await first.reply('load', loadResult('seed-world'));
-  await init;
+  const { notebook, worker: first } = await loadedNotebook(loadResult('seed-world'));
   /** Switches to `id`, answering its load in whichever worker it went to; returns that worker. */
   const switchTo = async (id: string): Promise<FakeWorker> => {
     const done = notebook.setModel(id);
