@@ -55,12 +55,12 @@ export class EngineClient {
   private nativeRuns = new Set<number>();
   /** Called when a native engine's port arrives after the page stopped waiting (a restart). */
   onNativeReady: (() => void) | null = null;
-  /** The newest load asked for, and what the engine said of its model after answering it (kept until the page takes it). */
+  /** The newest load asked for, and what the engine said of its model after answering it (kept until a listener takes it). */
   private lastLoadRunId = 0;
   private lateChange: ModelChanged | null = null;
-  /** Waiting for no call to be in flight. */
-  private idleWaiters: (() => void)[] = [];
   private changeListener: ((change: ModelChanged) => void) | null = null;
+  /** Waiting for no call to be in flight (`renewWorker`). */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(hasNativeEngine = false) {
     this.worker = this.spawn();
@@ -245,9 +245,10 @@ export class EngineClient {
   }
 
   /**
-   * A new worker for the next model when the page's worker holds one and has nothing in flight: a
-   * worker's WebAssembly memory never shrinks, so the sessions of the models loaded before would
-   * keep their high-water mark for as long as the page lives (issue 18). Returns whether it did.
+   * A new worker for the next model, in place of the page's worker once the calls in flight in it
+   * have ended: a worker's memory keeps the high-water mark of the models loaded before (its
+   * WebAssembly memory never shrinks) for as long as it lives (issue 18). Returns whether it did
+   * (not on the native engine, nor while a call still runs after RENEW_WAIT_MS).
    */
   async renewWorker(): Promise<boolean> {
     if (this.route !== 'worker') return false;
