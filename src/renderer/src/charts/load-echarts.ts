@@ -6,8 +6,8 @@ export type EChartsRuntime = typeof Runtime;
 let runtime: Promise<EChartsRuntime> | null = null;
 
 /**
- * ECharts, fetched and run once, in a task of its own: the page starts it after its first mount (the
- * charts' warm-up), and a chart or an export that comes earlier waits for it.
+ * ECharts, fetched and run once, in a task of its own: the page asks for it in its first task
+ * (main.ts), and a chart, an export or the charts' warm-up that comes earlier waits for it.
  */
 export function loadECharts(): Promise<EChartsRuntime> {
   runtime ??= import('./echarts-runtime');
