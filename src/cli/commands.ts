@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { depthLabel, predictResult } from '../engine/cell-results';
 import { formatHook, residualHook } from '../common/hook-names';
 import { entropyBits, softmax, topK } from '../engine/sampling/distribution';
@@ -93,7 +94,7 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
     try {
       return parseHeadRef(text);
     } catch (cause) {
-      throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
+      throw new UsageError(`--ablate-head: ${errorMessage(cause)}`);
     }
   });
   const gguf = await ggufPath(values);
@@ -118,7 +119,7 @@ export async function predictCommand(values: ParsedCommand['values']): Promise<C
   if (ablate.length === 0) return plain;
   const { json, top, header } = plain;
   const edited = await model.engine.forwardEdited(ids, { ablateHeads: ablate }, false).catch((cause: unknown) => {
-    throw new UsageError(`--ablate-head: ${cause instanceof Error ? cause.message : String(cause)}`);
+    throw new UsageError(`--ablate-head: ${errorMessage(cause)}`);
   });
   const before = softmax(result.lastLogits, temperature);
   const after = softmax(edited.lastLogits, temperature);

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { COMMAND_OPTIONS, UsageError, isCommand, parseCommand } from './args';
 import { attentionCommand, contextCommand, predictCommand, surprisalCommand, tokenizeCommand } from './commands';
 import type { CommandOutput } from './command-output';
@@ -119,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (cause) {
-  const message = cause instanceof Error ? cause.message : String(cause);
+  const message = errorMessage(cause);
   process.stderr.write(`ntl: ${message.split('\n')[0] ?? message}\n`);
   process.exitCode = cause instanceof UsageError ? 2 : 1;
 }

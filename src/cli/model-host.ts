@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -97,7 +98,7 @@ async function runtimeFor(backend: RuntimeOptions['backend']): Promise<{ ort: Or
   try {
     return { ort: await loadNativeOrt(), backend: 'native' };
   } catch (cause) {
-    process.stderr.write(`ntl: note: ${cause instanceof Error ? cause.message : String(cause)}; running on wasm\n`);
+    process.stderr.write(`ntl: note: ${errorMessage(cause)}; running on wasm\n`);
     return { ort: await loadOrt('wasm'), backend: 'wasm' };
   }
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import type { CellKind } from '../common/cells';
 import { isComputedCell, isNoteCell, type NotebookDoc } from '../common/notebook-format';
 
@@ -30,7 +31,7 @@ export async function runCells(doc: NotebookDoc, compute: (kind: CellKind, param
     try {
       cells.push({ id: cell.id, kind: cell.kind, result: await compute(cell.kind, cell.params) });
     } catch (cause) {
-      cells.push({ id: cell.id, kind: cell.kind, error: cause instanceof Error ? cause.message : String(cause) });
+      cells.push({ id: cell.id, kind: cell.kind, error: errorMessage(cause) });
     }
   }
   return cells;

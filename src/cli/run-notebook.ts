@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AttendParams, EmbedParams, PredictParams, SampleParams } from '../common/cells';
@@ -90,7 +91,7 @@ export async function runCommand(parsed: ParsedCommand): Promise<CommandOutput &
   try {
     json = JSON.parse(await readFile(resolve(file), 'utf8'));
   } catch (cause) {
-    throw new Error(`${file}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    throw new Error(`${file}: ${errorMessage(cause)}`);
   }
   const doc = parseNotebook(json, file);
   if (isRemoteNotebook(parsed.values, doc)) return remoteRunOutput(parsed, doc, file);

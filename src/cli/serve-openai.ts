@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { basename, resolve } from 'node:path';
 import { GgufModel, isGgufPath } from '../node/gguf-model';
 import { startOpenAiServer, type ServedModel } from '../node/openai-server';
@@ -39,7 +40,7 @@ export async function serveOpenAiCommand(values: ParsedCommand['values']): Promi
     return model;
   };
   const { server, url } = await startOpenAiServer({ models, load }, port).catch((cause: unknown) => {
-    throw new Error(`serve-openai: cannot listen on 127.0.0.1:${port}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    throw new Error(`serve-openai: cannot listen on 127.0.0.1:${port}: ${errorMessage(cause)}`);
   });
   process.stdout.write(`serving ${models.map((m) => m.id).join(', ')} at ${url}/v1 (OpenAI-compatible completions; Ctrl-C stops)\n`);
   await new Promise<void>((resolve) => {

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import type * as Ort from 'onnxruntime-web';
 import { lastPositionLogits } from './forward-result';
 import { CACHE_ENTRIES, feedsFor, type CacheEntry, type CacheGraph } from './kv-cache';
@@ -61,7 +62,7 @@ export class CacheRunner {
   private drop(cause: unknown): void {
     const graph = this.cacheGraph;
     if (!graph) return;
-    this.note = `the key/value cache (${graph.file}) failed on ${this.backend}: ${cause instanceof Error ? cause.message : String(cause)}; generation recomputes the whole sequence at each step`;
+    this.note = `the key/value cache (${graph.file}) failed on ${this.backend}: ${errorMessage(cause)}; generation recomputes the whole sequence at each step`;
     this.cacheGraph = null;
     this.clear();
     if (!graph.shared) void graph.session.release();

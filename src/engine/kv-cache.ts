@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import type * as Ort from 'onnxruntime-web';
 import type { ModelConfig } from '../common/model-config';
 import type { OrtModule } from './session-options';
@@ -137,7 +138,7 @@ export async function openCacheGraph(
   try {
     session = await ort.InferenceSession.create(bytes, { ...options, ...(external.length > 0 ? { externalData: [...external] } : {}) });
   } catch (cause) {
-    return { cacheGraph: null, cacheNote: `${file} is not used for the key/value cache: ${cause instanceof Error ? cause.message : String(cause)}` };
+    return { cacheGraph: null, cacheNote: `${file} is not used for the key/value cache: ${errorMessage(cause)}` };
   }
   const slots = pastSlots(session, config, file);
   const layers = typeof slots === 'string' ? 0 : new Set(slots.map((s) => s.input.split('.')[1])).size;

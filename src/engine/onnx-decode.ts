@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import onnxProto from 'onnx-proto';
 import { bfloat16ToFloat, halfToFloat, ONNX_TYPE } from './tensor-data';
 import { concat, readBytes, type ByteSource } from './byte-source';
@@ -166,7 +167,7 @@ export function decodeModel(bytes: Uint8Array, file = 'model.onnx', external: Re
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (cause) {
-    throw new Error(`${file}: not a readable ONNX model (${cause instanceof Error ? cause.message : String(cause)})`);
+    throw new Error(`${file}: not a readable ONNX model (${errorMessage(cause)})`);
   }
   const graph = model.graph;
   if (!graph || !graph.node || graph.node.length === 0) {

@@ -350,7 +350,7 @@ export class OnnxModel implements EngineModel {
         ...(external.length > 0 ? { externalData: [...external] } : {}),
       });
     } catch (cause) {
-      throw new Error(`${file}: the graph with the attention edits could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`);
+      throw new Error(`${file}: the graph with the attention edits could not be loaded: ${errorMessage(cause)}`);
     }
   }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { Tokenizer } from '@huggingface/tokenizers';
 
 /** One token of an encoded prompt: its id, the exact text it stands for, and a readable label. */
@@ -150,7 +151,7 @@ export class ModelTokenizer {
     try {
       this.tokenizer = new Tokenizer(json, tokenizerConfig ?? {});
     } catch (cause) {
-      throw new Error(`tokenizer.json: could not be read (${cause instanceof Error ? cause.message : String(cause)})`);
+      throw new Error(`tokenizer.json: could not be read (${errorMessage(cause)})`);
     }
     const isByteLevel = hasByteLevel(json['pre_tokenizer']) || hasByteLevel(json['decoder']);
     checkBpe(model as Record<string, unknown>, isByteLevel);

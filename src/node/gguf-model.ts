@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
@@ -156,7 +157,7 @@ export class GgufModel implements EngineModel {
     } catch (cause) {
       // node-llama-cpp checks the header and metadata ("Invalid GGUF magic"); llama.cpp's own reason
       // (a tensor past the end of the file, an unknown architecture or type) is on stderr before it.
-      const reason = cause instanceof Error ? cause.message : String(cause);
+      const reason = errorMessage(cause);
       throw new Error(`${path}: llama.cpp could not load it (${reason}); the file may be truncated or corrupted, or its architecture or quantization unknown to the bundled llama.cpp`);
     }
     try {

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { errorBodyMessage, isIdNamed, parseCompletion, parseDetokenize, parseLenientJson, parseModelList, parseTokenize, type RemoteCompletion, type RemoteToken, type RemoteTokenization } from './openai-responses';
 
 /**
@@ -159,7 +160,7 @@ export class RemoteClient {
         support.state = 'no';
         return null;
       }
-      throw cause instanceof RemoteError ? cause : this.fail(`POST /detokenize: ${cause instanceof Error ? cause.message : String(cause)}`);
+      throw cause instanceof RemoteError ? cause : this.fail(`POST /detokenize: ${errorMessage(cause)}`);
     }
     support.state = 'yes';
     const name = <T extends { token: string; id: number | null }>(t: T): T => (isIdNamed(t) ? { ...t, token: support.texts.get(t.id) ?? t.token } : t);
@@ -209,7 +210,7 @@ export class RemoteClient {
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return this.fail('host not found');
     if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return this.fail('the connection was cut');
     if (code !== null && /CERT|TLS|SSL/.test(code)) return this.fail(`TLS error (${code})`);
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = errorMessage(cause);
     return this.fail(`cannot reach it (${code ?? message})`);
   }
 
@@ -275,7 +276,7 @@ export class RemoteClient {
     try {
       return parse();
     } catch (cause) {
-      throw cause instanceof RemoteError ? cause : this.fail(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`);
+      throw cause instanceof RemoteError ? cause : this.fail(`${what}: ${errorMessage(cause)}`);
     }
   }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -177,7 +178,7 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (cause) {
-    throw new ApiError(400, `request body is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`);
+    throw new ApiError(400, `request body is not valid JSON: ${errorMessage(cause)}`);
   }
 }
 
@@ -246,7 +247,7 @@ export class OpenAiServer {
           throw new ApiError(404, `no such endpoint: ${url.pathname}`);
       }
     } catch (cause) {
-      const error = cause instanceof ApiError ? cause : new ApiError(500, cause instanceof Error ? cause.message : String(cause));
+      const error = cause instanceof ApiError ? cause : new ApiError(500, errorMessage(cause));
       // Once a stream has begun, the error goes out as one more event (as vLLM sends it), then [DONE].
       if (response.headersSent) response.end(`data: ${JSON.stringify(errorBody(error))}\n\ndata: [DONE]\n\n`);
       else sendError(response, error);

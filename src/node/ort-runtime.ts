@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import type { BackendName, OrtModule } from '../engine/session';
 
 /**
@@ -15,7 +16,7 @@ export async function loadOrt(backend: BackendName): Promise<OrtModule> {
   try {
     return await loadNativeOrt();
   } catch (cause) {
-    throw new Error(`${cause instanceof Error ? cause.message : String(cause)}; use --backend wasm`);
+    throw new Error(`${errorMessage(cause)}; use --backend wasm`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { contextBridge, ipcRenderer } from 'electron';
 import type { MenuCommand, NtlApi } from '../common/api';
 import { IPC, IPC_EVENTS } from '../common/ipc-channels';
@@ -9,7 +10,7 @@ import { IPC, IPC_EVENTS } from '../common/ipc-channels';
  */
 function invoke<T>(channel: string, ...args: unknown[]): Promise<T> {
   return ipcRenderer.invoke(channel, ...args).catch((cause: unknown) => {
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = errorMessage(cause);
     throw new Error(message.replace(/^Error invoking remote method '[^']*': (?:[A-Za-z]*Error: )?/, ''));
   });
 }

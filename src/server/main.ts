@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/error-message';
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +23,7 @@ function optionsFrom(args: string[]): { port: number; workspace: string | undefi
   try {
     parsed = parseArgs({ args, options: { port: { type: 'string' }, workspace: { type: 'string' } }, strict: true });
   } catch (cause) {
-    fail(cause instanceof Error ? cause.message : String(cause));
+    fail(errorMessage(cause));
   }
   const text = parsed.values.port ?? process.env['PORT'] ?? '5417';
   const port = Number(text);
@@ -52,7 +53,7 @@ try {
   // first request for the models is answered from what is known. A failure is said then, not here.
   void registry.list().catch(() => undefined);
 } catch (cause) {
-  const message = cause instanceof Error ? cause.message : String(cause);
+  const message = errorMessage(cause);
   fail(`could not listen on 127.0.0.1:${port}: ${message}`);
 }
 const stop = (): void => {

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../common/error-message';
 import { z } from 'zod';
 import { ModelRegistry } from '../../node/model-registry';
 import { verifyModelFolder } from '../../node/model-verify';
@@ -15,6 +16,6 @@ export function answerVerify(data: unknown): Promise<{ verified: unknown } | { v
     .then((info) => verifyModelFolder(info, shownAs))
     .then(
       (verified) => ({ verified }),
-      (cause: unknown) => ({ verifyError: cause instanceof Error ? cause.message : String(cause) }),
+      (cause: unknown) => ({ verifyError: errorMessage(cause) }),
     );
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../../common/error-message';
 import { computed, ref, type ComputedRef, type Ref } from 'vue';
 import type { EngineClient } from '../engine/engine-client';
 import { useNotebookStore } from '../stores/notebook';
@@ -40,7 +41,7 @@ export function useEngineCall(mode: 'exclusive' | 'shared' = 'exclusive'): Engin
       else await call();
       return done.value ? { ok: true, value: done.value.v, isLatest: isLatest() } : { ok: false, error: null, isLatest: isLatest() };
     } catch (cause) {
-      const text = cause instanceof Error ? cause.message : String(cause);
+      const text = errorMessage(cause);
       if (isLatest()) error.value = text;
       return { ok: false, error: text, isLatest: isLatest() };
     } finally {

@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 // The engine worker's work (see engine.worker.ts, which starts it).
+import { errorMessage } from '../../../common/error-message';
 import type * as Ort from 'onnxruntime-web';
 import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
@@ -60,7 +61,7 @@ async function fetchJson(url: string, file: string): Promise<unknown> {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (cause) {
-    throw new Error(`${file}: malformed JSON (${cause instanceof Error ? cause.message : String(cause)})`);
+    throw new Error(`${file}: malformed JSON (${errorMessage(cause)})`);
   }
 }
 

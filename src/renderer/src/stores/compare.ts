@@ -1,3 +1,4 @@
+import { errorMessage as message } from '../../../common/error-message';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, watch } from 'vue';
 import { ColumnSpec, CompareSpec } from '../../../engine/compare';
@@ -41,9 +42,6 @@ export function isSameSetup(a: CompareDoc, b: CompareDoc): boolean {
   );
 }
 
-function message(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 /**
  * The Compare cell: 2 to 6 columns decoding the notebook's prompt with the notebook's model, each

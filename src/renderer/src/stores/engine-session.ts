@@ -1,3 +1,4 @@
+import { errorMessage as message } from '../../../common/error-message';
 import { markRaw, ref, shallowRef, type Ref } from 'vue';
 import { EngineClient } from '../engine/engine-client';
 import { loadRequest, modelBytes } from '../engine/load-request';
@@ -11,9 +12,6 @@ export const WORKER_LOADS = 8;
 /** or once it has held a model whose files are larger than this. */
 export const WORKER_LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 
-function message(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 /**
  * The engine (the page's worker, or the desktop app's native engine process) and the model loaded

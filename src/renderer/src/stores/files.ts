@@ -1,3 +1,4 @@
+import { errorMessage as message } from '../../../common/error-message';
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import { PickedNotebookFile, type DraftEntry, type NotebookCopy, type NotebookEntry, type WorkspaceInfo } from '../../../common/api';
@@ -7,9 +8,6 @@ import { api } from '../platform/api';
 import { useNotebookStore } from './notebook';
 import { fileFromHash, setHash } from './notebook-address';
 
-function message(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 /** Milliseconds after a change before the notebook is saved; tests may set `ntl.autosaveMs` in localStorage. */
 function autosaveDelay(): number {

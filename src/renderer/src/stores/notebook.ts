@@ -1,3 +1,4 @@
+import { errorMessage as message } from '../../../common/error-message';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch, type ComputedRef } from 'vue';
 import { ancestors, CELL_KINDS, CELL_PARAMS, dependants, type CellKind, type CellParams } from '../../../common/cells';
@@ -17,9 +18,6 @@ import { REMOTE_PREFIX, useRemoteStore } from './remote';
 
 const APP_VERSION = __APP_VERSION__;
 
-function message(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 /** Every computed cell's runtime part, keyed by the id of the cell that shows its kind, all idle. */
 function freshRuntime(primary: Record<CellKind, string>): Record<string, CellRuntime> {

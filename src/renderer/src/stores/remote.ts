@@ -1,3 +1,4 @@
+import { errorMessage as message } from '../../../common/error-message';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { RemoteGenerateAnswer, RemoteModelsAnswer, RemotePredictAnswer, RemoteSurprisalAnswer, RemoteTokenizeAnswer } from '../../../common/remote-api';
@@ -42,7 +43,6 @@ export interface RemoteColumnState {
   error: string | null;
 }
 
-const message = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
 let requestCounter = 0;
 const nextRequestId = (): string => `g${Date.now().toString(36)}-${(requestCounter++).toString(36)}`;
