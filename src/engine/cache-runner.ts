@@ -1,4 +1,5 @@
 import { errorMessage } from '../common/error-message';
+import { sameIds } from '../common/same-ids';
 import type * as Ort from 'onnxruntime-web';
 import { lastPositionLogits } from './forward-result';
 import { CACHE_ENTRIES, feedsFor, type CacheEntry, type CacheGraph } from './kv-cache';
@@ -186,9 +187,4 @@ export class CacheRunner {
     if (this.cacheGraph && !this.cacheGraph.shared) await this.cacheGraph.session.release();
     this.cacheGraph = null;
   }
-}
-
-/** Whether two token sequences are the same. */
-function sameIds(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((id, i) => id === b[i]);
 }

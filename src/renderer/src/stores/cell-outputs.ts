@@ -8,6 +8,7 @@ import type { TokenPiece } from '../../../engine/tokenizer';
 import type { EngineClient } from '../engine/engine-client';
 import type { ForwardPayload, GenerateRequest, LoadResult, TokenizeResult } from '../engine/protocol';
 import { callGeneration, type GenerationCall } from './generation-call';
+import { sameIds } from '../../../common/same-ids';
 
 /** What the notebook's cells read: its prompt and parameters, the loaded model, where progress is told. */
 export interface CellInputs {
@@ -26,8 +27,6 @@ export interface ShownForward {
   forward: ForwardPayload;
   tokens: TokenizeResult;
 }
-
-const sameIds = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((id, i) => id === b[i]);
 
 /**
  * Engine work asked before its cell runs: Run all asks for the forward pass and the generation as
