@@ -67,6 +67,12 @@ export function metadataTypes(list: readonly Ort.InferenceSession.ValueMetadata[
   return types;
 }
 
+/** Why a session's past inputs are not one layer's each for every layer of the model, or null when they are. */
+export function layerMismatch(slots: readonly PastSlot[], config: ModelConfig, file: string): string | null {
+  const layers = new Set(slots.map((s) => s.input.split('.')[1])).size;
+  return layers === config.layers ? null : `${file} has a cache for ${layers} layers, the model ${config.layers}`;
+}
+
 /** The past inputs of a session paired with their present outputs; a string naming what is missing when they do not pair up. */
 export function pastSlots(session: Ort.InferenceSession, config: ModelConfig, file: string): PastSlot[] | string {
   const inputs = metadataTypes(session.inputMetadata);
@@ -141,20 +147,18 @@ export async function openCacheGraph(
     return { cacheGraph: null, cacheNote: `${file} is not used for the key/value cache: ${errorMessage(cause)}` };
   }
   const slots = pastSlots(session, config, file);
-  const layers = typeof slots === 'string' ? 0 : new Set(slots.map((s) => s.input.split('.')[1])).size;
   const unknown = session.inputNames.filter((n) => !FED_INPUTS.has(n) && !PAST_INPUT.test(n) && n !== LOGIT_ROWS_INPUT);
   const problem =
     typeof slots === 'string'
       ? slots
       : slots.length === 0
         ? `${file} has no past_key_values inputs`
-        : layers !== config.layers
-          ? `${file} has a cache for ${layers} layers, the model ${config.layers}`
-          : unknown.length > 0
+        : (layerMismatch(slots, config, file) ??
+          (unknown.length > 0
             ? `${file} takes inputs the engine cannot feed: ${unknown.join(', ')}`
             : !session.inputNames.includes('input_ids') || !session.outputNames.includes('logits')
               ? `${file} lacks an input_ids input or a logits output`
-              : null;
+              : null));
   if (problem !== null || typeof slots === 'string') {
     await session.release();
     return { cacheGraph: null, cacheNote: `the key/value cache is not used: ${problem ?? ''}; generation recomputes the whole sequence at each step` };

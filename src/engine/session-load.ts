@@ -7,7 +7,7 @@ import { addFusedRecompute, withoutRecompute, type FusedPlan } from './fused-att
 import { precisionLabel } from './graph-facts';
 import { alignProbes, decodeStructure, tableRenames, weightsDiffer } from './graph-pair';
 import { GraphSource, rereader } from './graph-source';
-import { checkFedInputs, feedsFor, openCacheGraph, PAST_INPUT, pastSlots, type CacheGraph, type PastSlot } from './kv-cache';
+import { checkFedInputs, feedsFor, layerMismatch, openCacheGraph, PAST_INPUT, pastSlots, type CacheGraph, type PastSlot } from './kv-cache';
 import { isMergedDecoder, prepareGraph, withHead } from './onnx-edit';
 import type { GraphSummary } from './onnx-decode';
 import { planGraph, type GraphPlan } from './onnx-graph';
@@ -175,8 +175,8 @@ async function openOnWithPast(ort: OrtModule, files: ModelFiles, options: LoadOp
     if (run.plan.fusedAttention.length > 0 || run.summary.inputs.every((i) => !PAST_INPUT.test(i.name))) return `${runFile} is not a with-past graph of plain attention`;
     checkFedInputs(run.plan.inputs, runFile);
     opened = await openSession(ort, options, config, run);
-    const layers = new Set(opened.mainSlots.map((s) => s.input.split('.')[1])).size;
-    if (layers !== config.layers) throw new Error(`${runFile} has a cache for ${layers} layers, the model ${config.layers}`);
+    const mismatch = layerMismatch(opened.mainSlots, config, runFile);
+    if (mismatch !== null) throw new Error(mismatch);
     // A backend that cannot run an empty past (zero-length tensors) keeps model.onnx for whole sequences.
     const inputs = [...opened.session.inputNames];
     const { session, mainSlots } = opened;
