@@ -4,11 +4,9 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): Float64Arra
 }
 
 /**
- * `softmax(logits, temperature)` and, with `withEntropy`, its entropy in bits, in one pass less. The
- * entropy comes from the softmax's own terms, H = ln Z − Σ pᵢ·xᵢ with xᵢ = (lᵢ − max) / T ≤ 0 and
- * Z = Σ exp(xᵢ) ≥ 1 (two sums of terms ≥ 0: no cancellation), in place of a logarithm per token
- * (50,257 for GPT-2, a quarter of a top-p step, issue 18). It equals `entropyBits` of the same
- * probabilities to within a few units in the last place.
+ * `softmax(logits, temperature)` and, with `withEntropy`, its entropy in bits from the softmax's own
+ * terms (`softmaxEntropy`), in place of a logarithm per token (50,257 for GPT-2, a quarter of a top-p
+ * step, issue 18).
  */
 export function softmaxAndEntropy(logits: ArrayLike<number>, temperature: number, withEntropy: boolean): { probs: Float64Array; entropy: number } {
   if (!(temperature > 0)) throw new Error(`temperature must be greater than 0 (got ${temperature})`);
@@ -25,21 +23,18 @@ export function softmaxAndEntropy(logits: ArrayLike<number>, temperature: number
     out[i] = e;
     sum += e;
   }
-  // Σ pᵢ·xᵢ, over the tokens of probability > 0 (a removed token's xᵢ is -Infinity).
-  let weighted = 0;
-  for (let i = 0; i < n; i++) {
-    const p = (out[i] ?? 0) / sum;
-    out[i] = p;
-    if (withEntropy && p > 0) weighted += p * (((logits[i] ?? 0) - max) / temperature);
-  }
-  return { probs: out, entropy: withEntropy ? (Math.log(sum) - weighted) / Math.LN2 : 0 };
+  for (let i = 0; i < n; i++) out[i] = (out[i] ?? 0) / sum;
+  return { probs: out, entropy: withEntropy ? softmaxEntropy(logits, out, max, sum, temperature) : 0 };
 }
 
 /**
- * The entropy in bits of a softmax already computed, from its terms as `softmaxAndEntropy` takes it:
- * `probs` of `logits / temperature`, whose largest logit is `max` and whose exponentials sum to `sum`.
+ * The entropy in bits of a softmax already computed, from its terms: `probs` of `logits / temperature`,
+ * whose largest logit is `max` and whose exponentials sum to `sum`. H = ln Z − Σ pᵢ·xᵢ with
+ * xᵢ = (lᵢ − max) / T ≤ 0 and Z = Σ exp(xᵢ) ≥ 1: two sums of terms ≥ 0, so nothing cancels. It equals
+ * `entropyBits` of the same probabilities to within a few units in the last place.
  */
 export function softmaxEntropy(logits: ArrayLike<number>, probs: ArrayLike<number>, max: number, sum: number, temperature = 1): number {
+  // Σ pᵢ·xᵢ, over the tokens of probability > 0 (a removed token's xᵢ is -Infinity).
   let weighted = 0;
   for (let i = 0; i < probs.length; i++) {
     const p = probs[i] ?? 0;
