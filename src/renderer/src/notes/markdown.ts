@@ -13,12 +13,3 @@ export function renderMarkdown(text: string): string {
 export function sanitizeSvg(svg: string): string {
   return DOMPurify.sanitize(svg, { USE_PROFILES: { svg: true, svgFilters: true } });
 }
-
-/**
- * One of the project's documents as a reader of the app sees it: the passages marked
- * `<!-- for developers --> … <!-- end -->` (source paths, which file does what) are left out.
- * GitHub hides the markers, so the file reads whole there.
- */
-export function forReaders(text: string): string {
-  return text.replace(/<!-- for developers -->[\s\S]*?<!-- end -->/g, '');
-}

@@ -2,7 +2,7 @@ import { formatNotebook, isComputedCell, isNoteCell } from '../../../common/note
 import { downloadBlob, optionToSvg, withCaption } from '../components/export';
 import { slug } from '../components/csv';
 import { fillLiveFields } from '../notes/live-fields';
-import { renderMarkdown, sanitizeSvg } from '../notes/markdown';
+import { loadMarkdown } from '../notes/use-markdown';
 import type { useNotebookStore } from '../stores/notebook';
 import { keptReason } from '../stores/notebook-doc';
 import type { CellKind } from '../../../common/cells';
@@ -35,6 +35,7 @@ function kindParams(notebook: NotebookStore, kind: CellKind): KindParams {
 /** A cell's section: its parameters in the UI's words, its text results and its charts, found through the registry. */
 async function cellSection(key: ReportCellKey, rows: ParamRow[]): Promise<ReportSection> {
   const info = reportCell(key);
+  const { sanitizeSvg } = await loadMarkdown();
   return {
     kind: 'cell',
     title: CELL_TITLES[key],
@@ -51,6 +52,7 @@ export async function makeReport(notebook: NotebookStore): Promise<string> {
   const doc = notebook.toDoc();
   const compare = useCompareStore();
   const tokens = notebook.tokens ? tokenLabels(notebook.tokens.pieces) : [];
+  const { renderMarkdown } = await loadMarkdown();
   const sections = await Promise.all(doc.cells.map(async (cell): Promise<ReportSection> => {
     if (isNoteCell(cell)) return { kind: 'note', html: renderMarkdown(fillLiveFields(cell.text, notebook.noteFields)) };
     const runtime = notebook.cells[cell.id];
