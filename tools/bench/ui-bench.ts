@@ -119,12 +119,15 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
     add(`${which} start to first chart, clicked as enabled`, t.pageEnabled + (t.pageChart - t.pageClicked), 'ms', `the page's clock without the driver's delay: enabled, then ${(t.pageChart - t.pageClicked).toFixed(0)} ms from the click`);
     addLongest(`longest task during the ${which} start`, t.startTasks);
   };
+  /** The longest of `cpu` (tasks' CPU times, longest first), how many passed 50 ms and the next three. */
+  const addLongestCpu = (name: string, cpu: number[], where: string): void =>
+    add(name, cpu[0] ?? 0, 'ms', `${cpu.filter((d) => d > 50).length} over 50 ms; next ${cpu.slice(1, 4).map((d) => d.toFixed(0)).join(', ')} ms (${where})`);
   /** A first run-all by the main thread's CPU time: the page loaded again, traced from the click. */
   const addFirstRunAllCpu = async (page: Page): Promise<void> => {
     await page.reload();
     await page.getByTestId('backend').filter({ hasText: /wasm|webgpu|native/ }).waitFor({ timeout: 60_000 });
     const cpu = await mainThreadCpu(page, async () => void (await runAll(page)));
-    add('longest task during a first run-all, CPU time', cpu[0] ?? 0, 'ms', `${cpu.filter((d) => d > 50).length} over 50 ms; next ${cpu.slice(1, 4).map((d) => d.toFixed(0)).join(', ')} ms (page loaded again, from the click)`);
+    addLongestCpu('longest task during a first run-all, CPU time', cpu, 'page loaded again, from the click');
   };
   /**
    * Chromium on the benchmark's profile: fresh the first time, its caches kept the second. On a
@@ -132,13 +135,38 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
    * it starts: 400 ms of CPU in a trace, during the later start, on 2 cores. That is the browser's
    * own start, not the app's (the desktop app has no address bar), so it is turned off.
    */
-  const launch = () =>
-    chromium.launchPersistentContext(profile, {
+  const launch = (dir = profile) =>
+    chromium.launchPersistentContext(dir, {
       executablePath: process.env['NTL_CHROMIUM'] ?? '/usr/bin/chromium',
       headless: true,
       viewport: { width: 1280, height: 900 },
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup'],
     });
+  /**
+   * A cold and a later start by the main thread's CPU time: on a profile of their own, each traced
+   * from navigation to the model loaded. Their wall times (the rows above) also count the time the
+   * thread waited for a core while the worker compiled and the browser's other processes ran.
+   */
+  const addStartCpu = async (url: string): Promise<void> => {
+    const traced = mkdtempSync(join(tmpdir(), 'ntl-bench-ui-profile-'));
+    try {
+      for (const which of ['cold', 'later'] as const) {
+        const context = await launch(traced);
+        try {
+          const page = await context.newPage();
+          const cpu = await mainThreadCpu(page, async () => {
+            await page.goto(url);
+            await page.getByTestId('backend').filter({ hasText: /wasm|webgpu|native/ }).waitFor({ timeout: 60_000 });
+          });
+          addLongestCpu(`longest task during the ${which} start, CPU time`, cpu, 'a traced start of its own, navigation to the model loaded');
+        } finally {
+          await context.close();
+        }
+      }
+    } finally {
+      rmSync(traced, { recursive: true, force: true });
+    }
+  };
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the server did not start in 30 s')), 30_000);
@@ -178,7 +206,7 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
           })));
         }
         cpu.sort((a, b) => b - a);
-        add('longest task during later run-alls, CPU time', cpu[0] ?? 0, 'ms', `${cpu.filter((d) => d > 50).length} over 50 ms; next ${cpu.slice(1, 4).map((d) => d.toFixed(0)).join(', ')} ms (the main thread's CPU time, Chromium's trace)`);
+        addLongestCpu('longest task during later run-alls, CPU time', cpu, "the main thread's CPU time, Chromium's trace");
         await longTasks(page);
         if (RUN_ALL_ONLY) {
           await addFirstRunAllCpu(page);
@@ -234,6 +262,7 @@ export async function uiBench(root: string, runs: number): Promise<UiResult[]> {
     } finally {
       await again.close();
     }
+    await addStartCpu(url);
   } finally {
     server.kill();
     rmSync(workspace, { recursive: true, force: true });
