@@ -234,8 +234,7 @@ export class EngineClient {
       this.lastLoadRunId = runId;
       this.lateChange = null;
       void this.load(runId, body as unknown as RequestBody<'load'>);
-    }
-    else void this.post({ runId, type, ...body } as unknown as WorkerRequest);
+    } else void this.post({ runId, type, ...body } as unknown as WorkerRequest);
     return { runId, result };
   }
 

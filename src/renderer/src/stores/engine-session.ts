@@ -12,7 +12,6 @@ export const WORKER_LOADS = 8;
 /** or once it has held a model whose files are larger than this. */
 export const WORKER_LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 
-
 /**
  * The engine (the page's worker, or the desktop app's native engine process) and the model loaded
  * in it: the chosen model, variant and backend of `models`; load failures are said in `errorBanner`.
